@@ -1,0 +1,39 @@
+# The README's two commands: `make demo` and `make test`. Each one creates or
+# updates .venv from constraints.txt first, so each works alone on a fresh machine.
+VENV   ?= .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.zspace-installed
+
+.PHONY: install demo test lint format bench screenshots clean-demo
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/zspace demo
+
+test: install lint
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/zspace bench all
+
+screenshots: install
+	$(BIN)/python -m app.screenshots
+
+clean-demo:
+	rm -rf data/runs/demo-ae data/runs/demo-vae data/cache

@@ -1,0 +1,75 @@
+"""The single ``zspace`` command line.
+
+Each sub-command lives in the module that owns the job and exposes two
+functions: ``configure_parser(parser)`` and ``run(args) -> int``. Only the
+chosen module is imported, so ``zspace summary --help`` does not pay for
+loading the dashboard, and nothing imports TensorFlow before it must.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+
+from zspace.errors import ZspaceError
+
+#: sub-command -> (module, one-line help). The module owns the arguments.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("zspace.demo", "generate demo faces, train a demo AE and VAE, analyse them and serve the dashboard"),
+    "train": ("models.train", "train an AE or VAE in this process and write a run directory"),
+    "encode": ("models.encode", "encode a data source into a run's z-points and metadata"),
+    "summary": ("models.summary", "print the parameter counts of a model configuration"),
+    "analyze": ("analysis.precompute", "precompute and cache the default analyses of a run"),
+    "serve": ("app.serve", "serve the dashboard for a folder of runs"),
+    "bench": ("zspace.bench", "run a benchmark and print figures against a baseline"),
+}
+
+
+def build_parser(command: str | None) -> argparse.ArgumentParser:
+    """Build the parser; only ``command``'s module is imported and configured."""
+    parser = argparse.ArgumentParser(
+        prog="zspace",
+        description="Train autoencoders on face images and look into their latent space.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        child = sub.add_parser(name, help=help_text, description=help_text)
+        if name == command:
+            importlib.import_module(module_name).configure_parser(child)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``zspace`` command line and return its exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    module = importlib.import_module(COMMANDS[args.command][0])
+    try:
+        return int(module.run(args) or 0)
+    except ZspaceError as exc:
+        print(f"zspace {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"zspace {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not bad input: one line unless asked for more
+        if os.environ.get("ZSPACE_DEBUG"):
+            traceback.print_exc()
+        else:
+            print(
+                f"zspace {args.command}: internal error: {type(exc).__name__}: {exc} (set ZSPACE_DEBUG=1 for details)",
+                file=sys.stderr,
+            )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
