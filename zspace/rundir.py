@@ -46,7 +46,7 @@ STATES = ("created", "training", "encoding", "complete", "failed", "interrupted"
 
 def now_iso() -> str:
     """Return the current UTC time as an ISO-8601 string."""
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def read_json(path: str | os.PathLike, what: str) -> dict[str, Any]:
@@ -194,9 +194,13 @@ def load_metadata(run: str | os.PathLike, n_points: int | None = None):
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many types for a damaged file
-        raise RunNotReadyError(f"metadata.parquet is unreadable ({type(exc).__name__}); re-run `zspace encode`") from None
+        raise RunNotReadyError(
+            f"metadata.parquet is unreadable ({type(exc).__name__}); re-run `zspace encode`"
+        ) from None
     if n_points is not None and len(frame) != n_points:
-        raise RunNotReadyError(f"metadata has {len(frame)} rows but there are {n_points} z-points; re-run `zspace encode`")
+        raise RunNotReadyError(
+            f"metadata has {len(frame)} rows but there are {n_points} z-points; re-run `zspace encode`"
+        )
     return frame
 
 
@@ -263,7 +267,11 @@ def list_runs(root: str | os.PathLike, check_finite: bool = True) -> list[RunInf
         return []
     runs = []
     for child in sorted(root.iterdir()):
-        if child.is_dir() and not child.name.startswith(".") and ((child / CONFIG).exists() or (child / STATUS).exists()):
+        if (
+            child.is_dir()
+            and not child.name.startswith(".")
+            and ((child / CONFIG).exists() or (child / STATUS).exists())
+        ):
             runs.append(inspect_run(child, check_finite=check_finite))
     return runs
 

@@ -1,0 +1,146 @@
+"""The run-directory contract: what readers accept, what they refuse and why."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from zspace import rundir
+from zspace.atomic import atomic_path, atomic_save_npy, atomic_write_json, remove_stale_temporaries
+from zspace.errors import RunLockedError, RunNotReadyError, ZspaceError
+
+
+def make_run(path, n=20, z_dim=4, state="complete", **config_overrides):
+    """Write a minimal complete run directory (no real decoder weights)."""
+    path.mkdir(parents=True, exist_ok=True)
+    config = {"schema_version": 1, "model": "ae", "z_dim": z_dim, "image_size": 32, "channels": 3}
+    config.update(config_overrides)
+    atomic_write_json(path / rundir.CONFIG, config)
+    rundir.write_status(path, state)
+    z = np.random.default_rng(0).normal(size=(n, z_dim)).astype(np.float32)
+    atomic_save_npy(path / rundir.ZPOINTS, z)
+    pd.DataFrame({"row": np.arange(n), "id": [f"img{i}" for i in range(n)]}).to_parquet(path / rundir.METADATA)
+    (path / rundir.DECODER).write_bytes(b"weights")
+    return path
+
+
+def test_complete_run_is_usable_and_labelled(tmp_path):
+    info = rundir.inspect_run(make_run(tmp_path / "good", n=20, z_dim=4))
+    assert info.usable, info.reason
+    assert (info.n_points, info.z_dim) == (20, 4)
+    assert "AE" in info.label() and "20 points" in info.label()
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason_part"),
+    [
+        (lambda p: (p / rundir.ZPOINTS).write_bytes((p / rundir.ZPOINTS).read_bytes()[:-40]), "truncated"),
+        (lambda p: atomic_save_npy(p / rundir.ZPOINTS, np.zeros((20, 4), np.float64)), "float32"),
+        (lambda p: atomic_save_npy(p / rundir.ZPOINTS, np.zeros((20, 5), np.float32)), "z_dim 5"),
+        (lambda p: atomic_save_npy(p / rundir.ZPOINTS, np.full((20, 4), np.nan, np.float32)), "NaN"),
+        (lambda p: (p / rundir.ZPOINTS).unlink(), "missing"),
+        (lambda p: (p / rundir.DECODER).unlink(), "decoder.keras is missing"),
+        (lambda p: pd.DataFrame({"row": [0]}).to_parquet(p / rundir.METADATA), "1 rows but there are 20"),
+        (lambda p: (p / rundir.METADATA).write_bytes(b"not parquet"), "unreadable"),
+        (lambda p: (p / rundir.CONFIG).write_text("{broken"), "not valid JSON"),
+        (lambda p: atomic_write_json(p / rundir.CONFIG, {"schema_version": 99, "model": "ae"}), "newer zspace"),
+        (lambda p: rundir.write_status(p, "training", message="epoch 2/5"), "not finished yet (epoch 2/5)"),
+        (lambda p: rundir.write_status(p, "failed", message="out of memory"), "out of memory"),
+    ],
+)
+def test_broken_runs_are_reported_with_a_reason(tmp_path, damage, reason_part):
+    run = make_run(tmp_path / "run")
+    damage(run)
+    info = rundir.inspect_run(run)
+    assert not info.usable
+    assert reason_part in info.reason
+    assert "\n" not in info.reason
+
+
+def test_pickled_object_arrays_are_refused(tmp_path):
+    run = make_run(tmp_path / "run")
+    np.save(run / rundir.ZPOINTS, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(RunNotReadyError, match="pickled"):
+        rundir.load_zpoints(run)
+
+
+def test_list_runs_keeps_going_past_broken_ones(tmp_path):
+    make_run(tmp_path / "a-good")
+    broken = make_run(tmp_path / "b-broken")
+    (broken / rundir.ZPOINTS).write_bytes(b"\x93NUMPY garbage")
+    (tmp_path / "not-a-run").mkdir()
+    runs = rundir.list_runs(tmp_path)
+    assert [r.name for r in runs] == ["a-good", "b-broken"]
+    assert [r.usable for r in runs] == [True, False]
+
+
+@pytest.mark.parametrize("name", ["../etc", "/etc/passwd", "..", "a/../../b", "%2e%2e", "", "x\x00y", "missing"])
+def test_resolve_run_refuses_names_outside_the_runs_folder(tmp_path, name):
+    make_run(tmp_path / "runs" / "good")
+    with pytest.raises(ZspaceError):
+        rundir.resolve_run(tmp_path / "runs", name)
+    assert rundir.resolve_run(tmp_path / "runs", "good") == (tmp_path / "runs" / "good").resolve()
+
+
+def test_failed_atomic_write_leaves_the_old_file(tmp_path):
+    target = tmp_path / "status.json"
+    atomic_write_json(target, {"state": "old"})
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed")
+    assert json.loads(target.read_text()) == {"state": "old"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["status.json"]
+
+
+def test_killed_writer_never_leaves_a_partial_file_under_the_final_name(tmp_path):
+    script = textwrap.dedent(
+        f"""
+        import os, signal, numpy as np
+        from zspace.atomic import atomic_path
+        with atomic_path({str(tmp_path / "z.npy")!r}) as tmp:
+            with open(tmp, "wb") as handle:
+                handle.write(b"partial")
+                handle.flush()
+                os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], check=False)
+    assert proc.returncode == -signal.SIGKILL
+    assert not (tmp_path / "z.npy").exists()
+    assert remove_stale_temporaries(tmp_path) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_second_writer_is_refused_and_a_dead_holder_does_not_block(tmp_path):
+    run = tmp_path / "run"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"from zspace.rundir import run_lock\nimport time\nwith run_lock({str(run)!r}):\n print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(RunLockedError, match=f"pid {holder.pid}"), rundir.run_lock(run):
+            pass
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+    with rundir.run_lock(run):  # the kernel freed the dead holder's lock
+        pass
+
+
+def test_status_updates_keep_progress_fields(tmp_path):
+    rundir.write_status(tmp_path, "training", epoch=1, epochs=3)
+    rundir.update_status(tmp_path, epoch=2)
+    status = rundir.read_status(tmp_path)
+    assert (status["state"], status["epoch"], status["epochs"]) == ("training", 2, 3)
