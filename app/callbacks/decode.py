@@ -1,0 +1,143 @@
+"""Click to decode: a clicked point shows its reconstruction; clicked empty space shows the z at that spot."""
+
+from __future__ import annotations
+
+import numpy as np
+from dash import Input, Output, State, html
+
+from app.callbacks.common import USER_ERRORS, error_box, finite, side_run
+from app.images import to_data_uri
+from zspace.errors import ZspaceError
+
+SIDES = ("a", "b")
+
+
+def clicked_target(click) -> tuple[str, object]:
+    """Classify ``clickData``: ("point", row id) for a z-point, ("space", (x, y)) for empty space."""
+    if not isinstance(click, dict) or not isinstance(click.get("points"), list) or not click["points"]:
+        raise ZspaceError("no click to decode")
+    point = click["points"][0]
+    if not isinstance(point, dict):
+        raise ZspaceError("malformed click")
+    row = point.get("customdata")
+    if isinstance(row, list):  # plotly sends customdata of some traces as a one-element list
+        row = row[0] if row else None
+    if isinstance(row, int | float) and not isinstance(row, bool):
+        return "point", int(row)
+    return "space", (finite(point.get("x"), "clicked x"), finite(point.get("y"), "clicked y"))
+
+
+def _original_image(store, run, row: int):
+    # The data engineer's loader knows every source type; a run whose source is gone has no original.
+    try:
+        from models.data import load_original_image
+    except ImportError:
+        return None
+    config = store.config(run)
+    meta = store.metadata_row(run, row)
+    try:
+        return load_original_image(config.get("data"), meta.get("source"), int(config["image_size"]))
+    except (ZspaceError, OSError, ValueError):
+        return None
+
+
+def _figure(src: str, caption: str) -> html.Figure:
+    return html.Figure([html.Img(src=src, className="face"), html.Figcaption(caption)], className="tile")
+
+
+def decode_click(store, run, click, kind, i, j, base_mode, selected) -> tuple[list, dict | None]:
+    """Decode what a click on the plane hit.
+
+    Parameters
+    ----------
+    store : app.store.RunStore
+    run : str
+        The run shown on the clicked side.
+    click : dict
+        Plotly ``clickData``.
+    kind, i, j : plane kind and axes
+    base_mode : {"mean", "selected"}
+        What an empty-space click holds the other coordinates at.
+    selected : dict or None
+        ``{"run", "row"}`` of the last selected point (small JSON in the browser).
+
+    Returns
+    -------
+    (panel children, new ``selected``)
+    """
+    i, j = store.check_axes(run, kind, i, j)
+    z_all = store.z(run)
+    what, where = clicked_target(click)
+    if what == "point":
+        row = int(where)
+        if not 0 <= row < len(z_all):
+            raise ZspaceError(f"point {row} does not exist in {run}")
+        z = np.asarray(z_all[row], dtype=np.float32)
+        decoded = store.decode(run, z)[0]
+        tiles = [_figure(to_data_uri(decoded), "decoded (reconstruction)")]
+        original = _original_image(store, run, row)
+        if original is not None:
+            tiles.insert(0, _figure(to_data_uri(original), "original"))
+        nn = float(store.nearest_distance(run, z, exclude=row)[0])
+        meta = store.metadata_row(run, row)
+        title = f"point {row}" + (f" · id {meta['id']}" if "id" in meta else "")
+        facts = {"radius |z|": f"{float(np.linalg.norm(z)):.3f}", "nearest other point": f"{nn:.3f}"}
+        facts.update({k: str(v) for k, v in meta.items() if k not in ("row",)})
+        new_selected = {"run": run, "row": row}
+    else:
+        if kind == "tsne":
+            raise ZspaceError("empty space on a t-SNE map has no z: click a point, or use a PCA or axis plane")
+        x, y = where
+        base_row = selected.get("row") if isinstance(selected, dict) and selected.get("run") == run else None
+        use_point = base_mode == "selected" and isinstance(base_row, int) and 0 <= base_row < len(z_all)
+        if kind == "pca":
+            from analysis.pca import plane_to_z
+
+            pca = store.pca(run)
+            base = pca.transform(np.asarray(z_all[base_row : base_row + 1]))[0] if use_point else None
+            z = plane_to_z(pca, i, j, x, y, base_scores=base)
+        else:
+            from analysis.planes import axis_plane_to_z
+
+            base = np.asarray(z_all[base_row]) if use_point else store.pca(run).mean_
+            z = axis_plane_to_z(i, j, x, y, base)
+        z = np.asarray(z, dtype=np.float32)
+        decoded = store.decode(run, z)[0]
+        nn = float(store.nearest_distance(run, z)[0])
+        held = f"point {base_row}" if use_point else "the mean"
+        tiles = [_figure(to_data_uri(decoded), "decoded at the click")]
+        title = f"empty space at ({x:.3f}, {y:.3f})"
+        facts = {
+            "other coordinates held at": held,
+            "radius |z|": f"{float(np.linalg.norm(z)):.3f}",
+            "nearest data point": f"{nn:.3f}",
+        }
+        new_selected = selected
+    rows = [html.Tr([html.Th(k), html.Td(v)]) for k, v in facts.items()]
+    panel = [html.H4(title), html.Div(tiles, className="tiles"), html.Table(rows, className="facts")]
+    return panel, new_selected
+
+
+def register(app, store) -> None:
+    """Wire click-to-decode for both sides."""
+    for side in SIDES:
+
+        @app.callback(
+            Output(f"decode-panel-{side}", "children"),
+            Output(f"selected-{side}", "data"),
+            Input(f"plane-graph-{side}", "clickData"),
+            State("run-a", "value"),
+            State("run-b", "value"),
+            State("plane-kind", "value"),
+            State("plane-i", "value"),
+            State("plane-j", "value"),
+            State("base-mode", "value"),
+            State(f"selected-{side}", "data"),
+            prevent_initial_call=True,
+        )
+        def _decode(click, run_a, run_b, kind, i, j, base_mode, selected, side=side):
+            run = side_run(run_a, run_b, side)
+            try:
+                return decode_click(store, run, click, kind, i, j, base_mode, selected)
+            except USER_ERRORS as exc:
+                return error_box(exc), selected

@@ -1,0 +1,65 @@
+"""``create_app``: build a Dash app for a runs folder (no module-level app object anywhere)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dash
+
+from app.auth import auth_from_env, require_basic_auth
+from app.cache import make_cache
+from app.callbacks import register_callbacks
+from app.layout import build_layout
+from app.store import RunStore
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def default_cache_dir(runs_dir: str | os.PathLike) -> Path:
+    """``data/cache/flask`` next to a ``data/runs`` folder (else ``<runs>/../cache/flask``)."""
+    return Path(runs_dir).resolve().parent / "cache" / "flask"
+
+
+def create_app(
+    runs_dir: str | os.PathLike = "data/runs",
+    cache_dir: str | os.PathLike | None = None,
+    plane_budget: int = 250_000,
+    auth: tuple[str, str] | None = None,
+) -> dash.Dash:
+    """Build the dashboard for the runs in ``runs_dir``.
+
+    Parameters
+    ----------
+    runs_dir : path-like
+        Folder with one sub-folder per run.
+    cache_dir : path-like, optional
+        FileSystemCache folder (default ``data/cache/flask``); ignored when ``ZSPACE_REDIS_URL`` is set.
+    plane_budget : int
+        Most points a plane draws before it shows a density raster (and says so).
+    auth : (user, password), optional
+        Basic-auth credentials; default from ``ZSPACE_AUTH``.
+
+    Returns
+    -------
+    dash.Dash
+        Its Flask server is ``app.server`` (what gunicorn serves).
+    """
+    runs_dir = Path(runs_dir)
+    app = dash.Dash(
+        __name__,
+        title="zspace",
+        assets_folder=str(ASSETS),
+        suppress_callback_exceptions=False,
+        update_title=None,
+    )
+    cache = make_cache(app.server, cache_dir or default_cache_dir(runs_dir))
+    store = RunStore(runs_dir, cache, plane_budget=plane_budget)
+    credentials = auth if auth is not None else auth_from_env()
+    if credentials:
+        require_basic_auth(app.server, *credentials)
+    # A function, so each page load lists the runs afresh (new or repaired runs appear).
+    app.layout = lambda: build_layout(store.runs())
+    register_callbacks(app, store)
+    app.zspace_store = store  # for tests and benchmarks: the same store the callbacks use
+    return app

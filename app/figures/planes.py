@@ -1,0 +1,120 @@
+"""The plane scatter: z-points on a PC / axis / t-SNE plane, or a density raster when too many."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from app.figures.style import SIDE_COLOURS, base_layout
+
+#: Cells per side of the invisible click layer that makes empty space clickable.
+CLICK_GRID = 64
+
+
+def _click_layer(x_range, y_range) -> go.Heatmap:
+    # Plotly fires no click event on empty plot area; a transparent heatmap under
+    # the points turns every click into one with (x, y), which the decoder maps back to z.
+    x = np.linspace(x_range[0], x_range[1], CLICK_GRID, dtype=np.float32)
+    y = np.linspace(y_range[0], y_range[1], CLICK_GRID, dtype=np.float32)
+    return go.Heatmap(
+        x=x,
+        y=y,
+        z=np.zeros((CLICK_GRID, CLICK_GRID), dtype=np.float32),
+        opacity=0,
+        showscale=False,
+        hoverinfo="none",
+        name="empty space",
+    )
+
+
+def plane_figure(
+    xy: np.ndarray,
+    ids: np.ndarray,
+    x_range,
+    y_range,
+    colour: np.ndarray | None = None,
+    colour_label: str = "",
+    raster: dict | None = None,
+    x_label: str = "x",
+    y_label: str = "y",
+    side: str = "a",
+    clickable_space: bool = True,
+    height: int = 520,
+) -> go.Figure:
+    """Build the plane figure.
+
+    Parameters
+    ----------
+    xy : ndarray, shape (n, 2)
+        Coordinates of the points shown.
+    ids : ndarray, shape (n,)
+        Their row ids (sent as ``customdata`` so a click knows which point it hit).
+    x_range, y_range : (float, float)
+        The visible rectangle.
+    colour : ndarray, shape (n,), optional
+        Colour value per shown point; adds a colour bar titled ``colour_label``.
+    raster : dict, optional
+        ``x_edges``, ``y_edges``, ``counts`` of a density raster, drawn instead of points.
+    side : {"a", "b"}
+        Which run of a comparison (sets the point colour).
+    clickable_space : bool
+        Add the transparent click layer (PC and axis planes, where empty space maps to a z).
+    """
+    fig = go.Figure()
+    if clickable_space:
+        fig.add_trace(_click_layer(x_range, y_range))
+    if raster is not None:
+        x_edges, y_edges = np.asarray(raster["x_edges"]), np.asarray(raster["y_edges"])
+        counts = np.asarray(raster["counts"], dtype=np.float32).T  # plotly wants [y, x]
+        fig.add_trace(
+            go.Heatmap(
+                x=((x_edges[:-1] + x_edges[1:]) / 2).astype(np.float32),
+                y=((y_edges[:-1] + y_edges[1:]) / 2).astype(np.float32),
+                z=np.log1p(counts),
+                colorscale="Viridis",
+                colorbar={"title": {"text": "log(1+count)"}},
+                hovertemplate="x %{x:.3f}<br>y %{y:.3f}<extra>density</extra>",
+                name="density",
+            )
+        )
+    else:
+        marker = {"size": 4 if len(xy) < 20000 else 2.5, "opacity": 0.75, "color": SIDE_COLOURS.get(side, "#1f6feb")}
+        if colour is not None:
+            marker.update(
+                color=np.asarray(colour, dtype=np.float32),
+                colorscale="Viridis",
+                showscale=True,
+                colorbar={"title": {"text": colour_label}, "thickness": 12},
+            )
+        fig.add_trace(
+            go.Scattergl(
+                x=np.ascontiguousarray(xy[:, 0], dtype=np.float32),
+                y=np.ascontiguousarray(xy[:, 1], dtype=np.float32),
+                customdata=np.asarray(ids, dtype=np.int32),
+                mode="markers",
+                marker=marker,
+                hovertemplate="id %{customdata}<br>x %{x:.3f}<br>y %{y:.3f}<extra></extra>",
+                name="z-points",
+            )
+        )
+    base_layout(fig, height=height)
+    fig.update_layout(
+        showlegend=False,
+        hovermode="closest",
+        dragmode="zoom",
+        # A constant uirevision keeps the user's zoom when the server re-sends the viewport's points.
+        uirevision="plane",
+    )
+    fig.update_xaxes(title_text=x_label, range=list(map(float, x_range)))
+    fig.update_yaxes(title_text=y_label, range=list(map(float, y_range)))
+    return fig
+
+
+def padded_range(values: np.ndarray, pad: float = 0.05) -> tuple[float, float]:
+    """The [min, max] of ``values`` widened by ``pad`` of its span (a unit span when constant)."""
+    values = np.asarray(values)
+    if values.size == 0:
+        return (-1.0, 1.0)
+    lo, hi = float(np.min(values)), float(np.max(values))
+    span = hi - lo if hi > lo else 1.0
+    return (lo - pad * span, hi + pad * span)

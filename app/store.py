@@ -1,0 +1,261 @@
+"""Read-only access to the runs folder for the dashboard, memoised with flask-caching.
+
+Every name that arrives from a browser (run, plane kind, axis, colour column,
+sampler) is validated here against what exists before anything is read, and
+request-driven work is bounded (``MAX_SAMPLES``, ``MAX_INLINE_KNN``). Arrays are
+memoised in the flask cache under keys that include the run's fingerprint, so a
+re-encoded or retrained run never serves stale data, and several gunicorn
+workers share the work through the same cache folder (or Redis).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from app.decoder import DecoderService
+from zspace import rundir
+from zspace.errors import ZspaceError
+
+PLANE_KINDS = ("pca", "axis", "tsne")
+BASE_COLOURS = ("none", "radius", "density", "lid")
+#: Most images one request may decode (sampling grid size).
+MAX_SAMPLES = 64
+#: Above this many points, local density / intrinsic dimension must come from `zspace analyze`.
+MAX_INLINE_KNN = 20000
+KNN_K = 20
+
+
+def _stat_key(path: Path) -> str:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return "-"
+    return f"{stat.st_size}.{stat.st_mtime_ns}"
+
+
+class RunStore:
+    """The runs folder as the dashboard sees it: validated names in, cached arrays out.
+
+    Parameters
+    ----------
+    runs_dir : path-like
+        Folder holding one sub-folder per run.
+    cache : flask_caching.Cache
+        Where arrays are memoised.
+    plane_budget : int
+        Most points one plane figure shows before it switches to a density raster.
+    """
+
+    def __init__(self, runs_dir: str | os.PathLike, cache, plane_budget: int = 250_000):
+        self.runs_dir = Path(runs_dir)
+        self.cache = cache
+        self.plane_budget = int(plane_budget)
+        self.decoder = DecoderService()
+
+    # -- runs -------------------------------------------------------------------------------
+    def fingerprint(self, path: Path) -> str:
+        """A string that changes whenever the run's config, z-points or decoder change."""
+        return "|".join(_stat_key(path / name) for name in (rundir.CONFIG, rundir.ZPOINTS, rundir.DECODER))
+
+    def runs(self) -> list[dict]:
+        """Every run of the folder as small JSON: name, label, usable, reason, model, z_dim, n_points."""
+        out = []
+        for child in sorted(self.runs_dir.iterdir()) if self.runs_dir.is_dir() else []:
+            if child.name.startswith(".") or not child.is_dir():
+                continue
+            if not ((child / rundir.CONFIG).exists() or (child / rundir.STATUS).exists()):
+                continue
+            key = f"runinfo:{child.name}:{self.fingerprint(child)}:{_stat_key(child / rundir.STATUS)}"
+            info = self.cache.get(key)
+            if info is None:
+                run = rundir.inspect_run(child)
+                info = {
+                    "name": run.name,
+                    "label": run.label(),
+                    "usable": run.usable,
+                    "reason": run.reason,
+                    "state": run.state,
+                    "model": str(run.config.get("model", "")),
+                    "z_dim": run.z_dim,
+                    "n_points": run.n_points,
+                }
+                self.cache.set(key, info)
+            out.append(info)
+        return out
+
+    def path(self, name) -> Path:
+        """Resolve a run name from a browser to its folder; unusable or unknown runs raise ZspaceError."""
+        path = rundir.resolve_run(self.runs_dir, name)
+        usable = {r["name"]: r for r in self.runs()}
+        if name not in usable:
+            raise ZspaceError(f"unknown run {name!r}")
+        if not usable[name]["usable"]:
+            raise ZspaceError(f"run {name} cannot be shown: {usable[name]['reason']}")
+        return path
+
+    def config(self, name) -> dict:
+        """The run's config.json."""
+        return rundir.read_config(self.path(name))
+
+    def z(self, name) -> np.ndarray:
+        """The run's z-points, memory-mapped (already checked finite when the run was listed)."""
+        return rundir.load_zpoints(self.path(name), check_finite=False)
+
+    def memo(self, name: str, what: str, compute):
+        """Return ``compute()`` memoised in the flask cache under ``what`` and the run's fingerprint."""
+        key = f"{what}:{name}:{self.fingerprint(self.path(name))}"
+        value = self.cache.get(key)
+        if value is None:
+            value = compute()
+            self.cache.set(key, value)
+        return value
+
+    # -- derived arrays ---------------------------------------------------------------------
+    def pca(self, name):
+        """The run's PCA (analysis.pca.PCAResult), from the run's analysis cache."""
+        from analysis.cache import cached
+        from analysis.pca import PCAResult, fit_pca
+
+        path = self.path(name)
+        arrays = self.memo(name, "pca", lambda: cached(path, "pca", {}, lambda: fit_pca(self.z(name)).to_arrays()))
+        return PCAResult.from_arrays(arrays)
+
+    def check_axes(self, name, kind, i, j) -> tuple[int, int]:
+        """Validate a plane kind and two axis indices against the run; return them as ints."""
+        if kind not in PLANE_KINDS:
+            raise ZspaceError(f"unknown plane kind {kind!r}; choose one of {', '.join(PLANE_KINDS)}")
+        try:
+            i, j = int(i), int(j)
+        except (TypeError, ValueError):
+            raise ZspaceError("plane axes must be whole numbers") from None
+        z_dim = int(self.config(name)["z_dim"])
+        if kind != "tsne" and not (0 <= i < z_dim and 0 <= j < z_dim):
+            raise ZspaceError(f"axes must be between 0 and {z_dim - 1}")
+        return i, j
+
+    def coords(self, name, kind, i, j) -> tuple[np.ndarray, np.ndarray]:
+        """Return (ids, xy float32 N x 2) of the run's points on a plane (t-SNE: its mapped subset)."""
+        from analysis.planes import plane_coords
+
+        i, j = self.check_axes(name, kind, i, j)
+        if kind == "tsne":
+            tsne = self.tsne(name)
+            if tsne is None:
+                raise ZspaceError(f"no t-SNE map is cached for {name}; compute one below or run `zspace analyze`")
+            return tsne["ids"], tsne["embedding"]
+
+        def compute():
+            pca = self.pca(name) if kind == "pca" else None
+            return plane_coords(self.z(name), kind, i, j, pca=pca)
+
+        xy = self.memo(name, f"coords:{kind}:{i}:{j}", compute)
+        return np.arange(len(xy), dtype=np.int64), xy
+
+    def tsne_entries(self, name) -> list[dict]:
+        """Parameters of every t-SNE map cached for the run (newest first)."""
+        import json
+
+        folder = self.path(name) / rundir.ANALYSIS
+        entries = []
+        for sidecar in sorted(folder.glob("tsne-*.json"), key=lambda p: p.stat().st_mtime, reverse=True):
+            try:
+                entries.append(json.loads(sidecar.read_text(encoding="utf-8"))["params"])
+            except (OSError, ValueError, KeyError):
+                continue
+        return entries
+
+    def tsne(self, name) -> dict | None:
+        """The newest cached t-SNE map of the run (ids, embedding, params), or None."""
+        from analysis.cache import lookup
+
+        for params in self.tsne_entries(name):
+            found = lookup(self.path(name), "tsne", params)
+            if found is not None:
+                return {"ids": np.asarray(found["ids"]), "embedding": np.asarray(found["embedding"]), "params": params}
+        return None
+
+    def radii(self, name) -> np.ndarray:
+        """Euclidean norm of every z-point."""
+        from analysis.radius import radii
+
+        return self.memo(name, "radii", lambda: radii(self.z(name)).astype(np.float32))
+
+    def metadata_columns(self, name) -> list[str]:
+        """Metadata columns that can colour a plane (numeric or boolean, beyond the bookkeeping ones)."""
+        frame = rundir.load_metadata(self.path(name))
+        skip = {"row", "id", "source", "split"}
+        return [str(c) for c in frame.columns if c not in skip and (frame[c].dtype.kind in "biuf")]
+
+    def metadata_row(self, name, row: int) -> dict:
+        """One metadata row as JSON-able values."""
+        frame = rundir.load_metadata(self.path(name))
+        return {str(k): (v.item() if hasattr(v, "item") else v) for k, v in frame.iloc[int(row)].items()}
+
+    def colour(self, name, by) -> tuple[np.ndarray | None, str]:
+        """Per-point colour values for ``by`` (a base colour or a metadata column) and its label."""
+        if by in (None, "none"):
+            return None, ""
+        if by == "radius":
+            return self.radii(name), "radius |z|"
+        if by in ("density", "lid"):
+            return self._knn_colour(name, by)
+        if by not in self.metadata_columns(name):
+            raise ZspaceError(f"unknown colour {by!r}; choose none, radius, density, lid or a metadata column")
+        values = self.memo(
+            name, f"meta:{by}", lambda: rundir.load_metadata(self.path(name))[by].to_numpy(dtype=np.float32)
+        )
+        return values, str(by)
+
+    def _knn_colour(self, name, by) -> tuple[np.ndarray, str]:
+        from analysis.cache import cached, lookup
+        from analysis.structure import local_intrinsic_dimension, nn_distances
+
+        path = self.path(name)
+        params = {"k": KNN_K}
+        entry = "app_lid" if by == "lid" else "app_density"
+        found = lookup(path, entry, params)
+        if found is None:
+            n = int(self.z(name).shape[0])
+            if n > MAX_INLINE_KNN:
+                raise ZspaceError(f"{by} of {n:,} points is not computed yet; run `zspace analyze {name}` first")
+            if by == "lid":
+                found = cached(
+                    path, entry, params, lambda: {"values": local_intrinsic_dimension(self.z(name), k=KNN_K)}
+                )
+            else:
+                # Local density ~ 1 / (distance to the k-th neighbour)^z_dim is too steep to show; its log is.
+                def density():
+                    dist = nn_distances(self.z(name), k=KNN_K)[:, -1]
+                    return {"values": -np.log(np.maximum(dist, 1e-12))}
+
+                found = cached(path, entry, params, density)
+        label = "local intrinsic dim." if by == "lid" else "log density (-log d_k)"
+        return np.asarray(found["values"], dtype=np.float32), label
+
+    # -- decoding ---------------------------------------------------------------------------
+    def decode(self, name, z) -> np.ndarray:
+        """Decode z-vectors (at most MAX_SAMPLES) with the run's decoder to uint8 images."""
+        z = np.atleast_2d(np.asarray(z, dtype=np.float32))
+        if len(z) > MAX_SAMPLES:
+            raise ZspaceError(f"at most {MAX_SAMPLES} images per request")
+        path = self.path(name)
+        return self.decoder.decode(path, self.fingerprint(path), z)
+
+    def nearest_distance(self, name, queries, exclude: int | None = None) -> np.ndarray:
+        """Distance from each query to its nearest z-point (optionally not counting row ``exclude``)."""
+        z = self.z(name)
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        sq_norms = self.memo(name, "sqnorm", lambda: np.square(self.radii(name)).astype(np.float32))
+        best = np.full(len(queries), np.inf)
+        q_norms = np.einsum("ij,ij->i", queries, queries)
+        # Chunked |a-b|^2 = |a|^2 + |b|^2 - 2ab: one float32 matmul per chunk, no N x d copy.
+        for start in range(0, len(z), 65536):
+            block = np.asarray(z[start : start + 65536], dtype=np.float32)
+            d2 = q_norms[:, None] + sq_norms[start : start + len(block)][None, :] - 2.0 * queries @ block.T
+            if exclude is not None and start <= exclude < start + len(block):
+                d2[:, exclude - start] = np.inf
+            best = np.minimum(best, d2.min(axis=1))
+        return np.sqrt(np.maximum(best, 0.0))

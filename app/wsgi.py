@@ -1,0 +1,14 @@
+"""WSGI entry for gunicorn: ``ZSPACE_RUNS=data/runs gunicorn -w 2 -b 127.0.0.1:8050 app.wsgi:server``.
+
+Each worker builds its own app (and decoder service); they share the array
+cache through its folder (``ZSPACE_CACHE_DIR``) or Redis (``ZSPACE_REDIS_URL``).
+"""
+
+from __future__ import annotations
+
+import os
+
+from app.factory import create_app
+
+application = create_app(os.environ.get("ZSPACE_RUNS", "data/runs"), cache_dir=os.environ.get("ZSPACE_CACHE_DIR"))
+server = application.server

@@ -1,0 +1,97 @@
+"""Tiny run directories for the dashboard tests: an AE-like run, a VAE-like run and a broken one.
+
+The decoders are real (tiny) Keras models built here, so these tests do not
+depend on the training code; z-points are synthetic filaments / Gaussians.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from zspace.rundir import write_status
+
+Z_DIM = 8
+IMAGE_SIZE = 32
+N_POINTS = 600
+
+
+def _decoder(seed: int):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((Z_DIM,))
+    x = keras.layers.Dense(8 * 8 * 8, activation="relu")(inputs)
+    x = keras.layers.Reshape((8, 8, 8))(x)
+    x = keras.layers.Conv2DTranspose(3, 3, strides=4, padding="same", activation="sigmoid")(x)
+    return keras.Model(inputs, x, name="decoder")
+
+
+def make_run(root: Path, name: str, model: str, z: np.ndarray, seed: int) -> Path:
+    """Write a complete run directory with a tiny decoder, z-points and metadata."""
+    run = root / name
+    run.mkdir(parents=True)
+    config = {
+        "schema_version": 1,
+        "model": model,
+        "z_dim": Z_DIM,
+        "image_size": IMAGE_SIZE,
+        "channels": 3,
+        "data": {"kind": "synthetic"},
+    }
+    (run / "config.json").write_text(json.dumps(config))
+    np.save(run / "zpoints.npy", z.astype(np.float32))
+    rng = np.random.default_rng(seed)
+    pd.DataFrame(
+        {
+            "row": np.arange(len(z)),
+            "id": [f"img{r:05d}" for r in range(len(z))],
+            "source": [f"synthetic/{r}" for r in range(len(z))],
+            "split": "train",
+            "smiling": rng.choice([-1, 1], len(z)),
+            "pose": rng.normal(size=len(z)).astype(np.float32),
+        }
+    ).to_parquet(run / "metadata.parquet")
+    _decoder(seed).save(run / "decoder.keras")
+    pd.DataFrame({"epoch": [1, 2], "loss": [0.7, 0.6], "val_loss": [0.72, 0.65]}).to_csv(
+        run / "history.csv", index=False
+    )
+    write_status(run, "complete")
+    return run
+
+
+@pytest.fixture(scope="session")
+def runs_dir(tmp_path_factory) -> Path:
+    """A runs folder: ``ae`` (filaments), ``vae`` (Gaussian) and ``broken`` (truncated z-points)."""
+    from analysis.synthetic import filament_cloud
+
+    root = tmp_path_factory.mktemp("runs")
+    filaments = filament_cloud(6, N_POINTS // 6, Z_DIM, noise=0.02, random_state=0)
+    make_run(root, "ae", "ae", np.asarray(filaments) * 2.0, seed=1)
+    make_run(root, "vae", "vae", np.random.default_rng(2).normal(size=(N_POINTS, Z_DIM)), seed=2)
+    broken = make_run(root, "broken", "ae", np.zeros((50, Z_DIM)), seed=3)
+    data = (broken / "zpoints.npy").read_bytes()
+    (broken / "zpoints.npy").write_bytes(data[: len(data) // 2])
+    return root
+
+
+@pytest.fixture(scope="session")
+def dash_app(runs_dir, tmp_path_factory):
+    """The dashboard for ``runs_dir`` with a small plane budget, so the raster path is reachable."""
+    from app.factory import create_app
+
+    return create_app(runs_dir, cache_dir=tmp_path_factory.mktemp("flask-cache"), plane_budget=400)
+
+
+@pytest.fixture(scope="session")
+def store(dash_app):
+    """The RunStore the callbacks of ``dash_app`` use."""
+    return dash_app.zspace_store
