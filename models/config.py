@@ -1,0 +1,107 @@
+"""The model configuration: defaults, validation, and which fields must match on ``--resume``.
+
+This module does not import Keras, so the command line can check arguments
+before paying for TensorFlow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zspace.errors import ZspaceError
+
+#: The seed's architecture (Part XII): 4 x Conv2D with these filters, kernel 3, stride 2.
+ARCHITECTURE_DEFAULTS: dict[str, Any] = {
+    "model": "vae",
+    "image_size": 96,
+    "channels": 3,
+    "z_dim": 256,
+    "filters": [32, 64, 128, 256],
+    "kernel_size": 3,
+    "extra_dense": None,
+    "batch_norm": False,
+    "beta": 1.0,
+    "recon_loss": "bce",
+}
+
+#: Fields that define the network and its loss; a resumed run must agree on all of them.
+ARCHITECTURE_FIELDS = tuple(ARCHITECTURE_DEFAULTS)
+
+#: Number of stride-2 convolutions, hence the image size must be a multiple of 2**4.
+DOWNSAMPLING = 16
+
+
+def make_config(**overrides: Any) -> dict[str, Any]:
+    """Return a validated architecture config: the defaults updated with ``overrides``.
+
+    ``None`` values in ``overrides`` mean "use the default" (except for
+    ``extra_dense``, where ``None`` is the default anyway).
+    """
+    config = dict(ARCHITECTURE_DEFAULTS)
+    for key, value in overrides.items():
+        if value is not None:
+            config[key] = value
+    return validate_config(config)
+
+
+def validate_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Check an architecture config and normalise its types.
+
+    Raises
+    ------
+    ZspaceError
+        With one line naming the bad field and what is allowed.
+    """
+    config = {**ARCHITECTURE_DEFAULTS, **config}
+    if config["model"] not in ("ae", "vae"):
+        raise ZspaceError(f"unknown model kind {config['model']!r}; use 'ae' or 'vae'")
+    size = _positive_int(config, "image_size")
+    if size % DOWNSAMPLING:
+        raise ZspaceError(
+            f"image size {size} is not a multiple of {DOWNSAMPLING} (the encoder halves it 4 times); try "
+            f"{max(DOWNSAMPLING, size // DOWNSAMPLING * DOWNSAMPLING)}"
+        )
+    _positive_int(config, "channels")
+    _positive_int(config, "z_dim")
+    _positive_int(config, "kernel_size")
+    filters = config["filters"]
+    if isinstance(filters, str):
+        filters = [part for part in filters.replace(",", " ").split()]
+    try:
+        filters = [int(f) for f in filters]
+    except (TypeError, ValueError):
+        raise ZspaceError(f"filters must be 4 positive integers, got {config['filters']!r}") from None
+    if len(filters) != 4 or min(filters) < 1:
+        raise ZspaceError(f"filters must be 4 positive integers, got {config['filters']!r}")
+    config["filters"] = filters
+    if config["extra_dense"] is not None:
+        _positive_int(config, "extra_dense")
+    config["batch_norm"] = bool(config["batch_norm"])
+    try:
+        config["beta"] = float(config["beta"])
+    except (TypeError, ValueError):
+        raise ZspaceError(f"beta must be a number, got {config['beta']!r}") from None
+    if not config["beta"] >= 0:
+        raise ZspaceError(f"beta must be >= 0, got {config['beta']}")
+    if config["recon_loss"] not in ("bce", "mse"):
+        raise ZspaceError(f"unknown reconstruction loss {config['recon_loss']!r}; use 'bce' or 'mse'")
+    return config
+
+
+def architecture_of(config: dict[str, Any]) -> dict[str, Any]:
+    """Return only the fields that define the network (what ``build_model`` reads)."""
+    full = validate_config({key: config[key] for key in ARCHITECTURE_FIELDS if key in config})
+    return {key: full[key] for key in ARCHITECTURE_FIELDS}
+
+
+def config_differences(old: dict[str, Any], new: dict[str, Any], fields: tuple[str, ...]) -> list[str]:
+    """List ``field: old -> new`` for every field in ``fields`` whose values differ."""
+    return [f"{key}: {old.get(key)!r} -> {new.get(key)!r}" for key in fields if old.get(key) != new.get(key)]
+
+
+def _positive_int(config: dict[str, Any], key: str) -> int:
+    value = config[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value or value < 1:
+        raise ZspaceError(f"{key} must be a positive integer, got {value!r}")
+    config[key] = int(value)
+    return config[key]

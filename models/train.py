@@ -1,0 +1,227 @@
+"""``zspace train`` / ``python -m models.train``: the training worker that writes a run directory.
+
+It holds the run's lock while writing, records config, status, per-epoch
+history, checkpoints and TensorBoard logs, saves the final ``.keras`` models,
+then encodes the whole source (``models.encode``) and marks the run complete.
+A SIGINT/SIGTERM or SIGKILL loses at most the current epoch; ``--resume``
+continues from ``checkpoints/latest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from models.config import ARCHITECTURE_FIELDS, config_differences, make_config
+from zspace import rundir
+from zspace.atomic import atomic_write_json, remove_stale_temporaries
+from zspace.errors import ZspaceError
+
+#: Training settings that are not part of the architecture, with their defaults.
+TRAINING_DEFAULTS: dict[str, Any] = {"epochs": 10, "batch_size": 64, "learning_rate": 1e-3, "seed": 0}
+
+#: Fields a ``--resume`` must agree on (epochs, batch size and learning rate may change).
+RESUME_FIELDS = (*ARCHITECTURE_FIELDS, "data")
+
+#: Everything a fresh ``--force`` train removes from an existing run directory.
+RUN_CONTENTS = (
+    rundir.CONFIG,
+    rundir.STATUS,
+    rundir.HISTORY,
+    rundir.MODEL,
+    rundir.ENCODER,
+    rundir.DECODER,
+    rundir.ZPOINTS,
+    rundir.ZLOGVAR,
+    rundir.METADATA,
+)
+RUN_FOLDERS = (rundir.CHECKPOINTS, rundir.TENSORBOARD, rundir.ANALYSIS)
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``zspace train``."""
+    parser.add_argument(
+        "--data", help="data source: synthetic[:N], celeba:PATH or folder:PATH (required unless --resume)"
+    )
+    parser.add_argument("--model", choices=("ae", "vae"), help="model kind (default vae)")
+    parser.add_argument("--image-size", type=int, help="image side in pixels, a multiple of 16 (default 64)")
+    parser.add_argument("--z-dim", type=int, help="latent dimension (default 256)")
+    parser.add_argument("--extra-dense", type=int, metavar="N", help="Dense(N) before z / mu, logvar (default off)")
+    parser.add_argument("--batch-norm", action="store_true", default=None, help="BatchNormalization after each conv")
+    parser.add_argument("--beta", type=float, help="weight of the KL term of the VAE loss (default 1.0)")
+    parser.add_argument(
+        "--recon-loss", choices=("bce", "mse"), help="reconstruction loss, summed over pixels (default bce)"
+    )
+    parser.add_argument("--epochs", type=int, help="total number of epochs (default 10)")
+    parser.add_argument("--batch-size", type=int, help="images per step (default 64)")
+    parser.add_argument("--lr", type=float, dest="learning_rate", help="Adam learning rate (default 1e-3)")
+    parser.add_argument("--seed", type=int, help="random seed for weights, shuffling and synthetic data (default 0)")
+    parser.add_argument("--out", required=True, help="run directory to write, e.g. data/runs/NAME")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its last finished epoch; omitted options are taken from its config, "
+        "and a differing architecture or data source is refused",
+    )
+    mode.add_argument(
+        "--force", action="store_true", help="replace an existing run in --out (its weights, z-points and analyses)"
+    )
+
+
+def resolve_config(args: argparse.Namespace, existing: dict[str, Any] | None) -> dict[str, Any]:
+    """Merge command-line options with the defaults (fresh run) or the existing config (``--resume``).
+
+    Raises
+    ------
+    ZspaceError
+        On invalid values, a missing ``--data``, or a resume whose architecture / data differ.
+    """
+    given = {key: getattr(args, key, None) for key in (*ARCHITECTURE_FIELDS, "data", *TRAINING_DEFAULTS)}
+    base = dict(existing) if existing else {"image_size": 64, "data": None, **TRAINING_DEFAULTS}
+    merged = {**base, **{key: value for key, value in given.items() if value is not None}}
+    if not merged.get("data"):
+        raise ZspaceError("--data is required (e.g. --data synthetic:2000, celeba:PATH or folder:PATH)")
+    config = {**merged, **make_config(**{key: merged.get(key) for key in ARCHITECTURE_FIELDS})}
+    for key in ("epochs", "batch_size"):
+        if not isinstance(config[key], int) or config[key] < 1:
+            raise ZspaceError(f"--{key.replace('_', '-')} must be a positive integer, got {config[key]!r}")
+    if not config["learning_rate"] > 0:
+        raise ZspaceError(f"--lr must be > 0, got {config['learning_rate']}")
+    if existing:
+        differences = config_differences(existing, config, RESUME_FIELDS)
+        if differences:
+            raise ZspaceError(
+                f"cannot --resume {args.out} with a different configuration ({'; '.join(differences)}); "
+                "use another --out or --force to start over"
+            )
+    return config
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that shape the weights, for the run's config."""
+    import platform
+
+    import keras
+    import numpy
+    import tensorflow
+
+    import zspace
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tensorflow.__version__,
+        "keras": keras.__version__,
+        "numpy": numpy.__version__,
+        "zspace": getattr(zspace, "__version__", "unknown"),
+        "keras_backend": keras.backend.backend(),
+    }
+
+
+def prepare_run_dir(out: Path, force: bool, resume: bool) -> None:
+    """Refuse to overwrite an existing run unless ``--force``; with it, remove the old run's files."""
+    remove_stale_temporaries(out)
+    remove_stale_temporaries(out / rundir.CHECKPOINTS)
+    if resume:
+        return
+    occupied = [name for name in (*RUN_CONTENTS, *RUN_FOLDERS) if (out / name).exists()]
+    if not occupied:
+        return
+    if not force:
+        state = rundir.read_status(out).get("state", "unknown") if (out / rundir.STATUS).exists() else "unknown"
+        raise ZspaceError(
+            f"{out} already holds a run (state {state}); use --resume to continue it or --force to replace it"
+        )
+    for name in RUN_CONTENTS:
+        (out / name).unlink(missing_ok=True)
+    for name in RUN_FOLDERS:
+        if (out / name).is_dir():
+            shutil.rmtree(out / name)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train as the command line asked; return the exit status."""
+    out = Path(args.out)
+    existing = None
+    if args.resume:
+        if not (out / rundir.CONFIG).exists():
+            raise ZspaceError(f"nothing to resume: {out} holds no run (no config.json); start it without --resume")
+        existing = rundir.read_config(out)
+    config = resolve_config(args, existing)
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from models.data import open_source
+
+    source = open_source(config["data"], image_size=config["image_size"], seed=config["seed"])
+    if len(source) < 1:
+        raise ZspaceError(f"the data source {config['data']} holds no usable images")
+    skipped = source.skip_summary()
+    if skipped:
+        print(skipped, flush=True)
+    with rundir.run_lock(out):
+        prepare_run_dir(out, force=args.force, resume=args.resume)
+        return train_run(out, config, source, resume=args.resume)
+
+
+def train_run(out: str | os.PathLike, config: dict[str, Any], source, resume: bool = False) -> int:
+    """Train, save and encode one run; the caller holds the lock. Returns 0, or 130 if interrupted."""
+    from models.encode import encode_run
+    from models.training_loop import fit_run
+
+    out = Path(out)
+    config = {
+        **config,
+        "schema_version": rundir.SCHEMA_VERSION,
+        "n_images": len(source),
+        "skipped": int(getattr(source, "skipped", 0)),
+        "versions": library_versions(),
+    }
+    config.setdefault("created", rundir.now_iso())
+    atomic_write_json(out / rundir.CONFIG, config)
+    _install_sigterm_as_interrupt()
+    try:
+        result = fit_run(out, config, source, resume=resume)
+        status = encode_run(out, source, batch_size=max(config["batch_size"], 256))
+    except KeyboardInterrupt:
+        status = rundir.read_status(out)
+        finished = status.get("epochs_finished", 0)
+        rundir.update_status(
+            out,
+            state="interrupted",
+            message=f"interrupted after {finished} finished epoch(s); continue with --resume",
+        )
+        print(f"interrupted: {finished} epoch(s) saved in {out}; continue with `zspace train --out {out} --resume`")
+        return 130
+    except Exception as exc:
+        message = str(exc) if isinstance(exc, ZspaceError) else f"{type(exc).__name__}: {exc}"
+        rundir.update_status(out, state="failed", message=message.splitlines()[0] if message else "failed")
+        raise
+    ips = result.get("images_per_sec")
+    throughput = f"{ips:,.0f} images/s" if ips else "no epoch trained in this process"
+    print(
+        f"trained {config['model'].upper()} to epoch {result['epochs_finished']}/{config['epochs']} "
+        f"({throughput}); encoded {status.get('n_points', 0):,} images; run complete: {out}"
+    )
+    return 0
+
+
+def _install_sigterm_as_interrupt() -> None:
+    # SIGTERM (e.g. `kill`, a container stop) ends the run as cleanly as Ctrl-C does.
+    import signal
+    import threading
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
+if __name__ == "__main__":
+    from zspace.cli import main
+
+    sys.exit(main(["train", *sys.argv[1:]]))

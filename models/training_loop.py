@@ -1,0 +1,149 @@
+"""The Keras ``fit`` loop of a run: progress in ``status.json``, a checkpoint and history row per epoch.
+
+Kept apart from the command line (``models.train``) so tests and the demo
+can train a source object in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from models import checkpoints
+from zspace import rundir
+
+#: Seconds between status.json rewrites during an epoch (the dashboard polls it).
+STATUS_INTERVAL = 1.0
+
+#: Test hook: seconds to sleep after every training step, so a test can SIGKILL mid-epoch reliably.
+SLOW_STEP_ENV = "ZSPACE_TRAIN_SLOW_STEP"
+
+
+class RunRecorder(keras.callbacks.Callback):
+    """Writes progress to ``status.json`` and, after each epoch, a checkpoint, ``history.csv`` and ``latest.json``."""
+
+    def __init__(self, run: Path, epochs: int, steps: int, batch_size: int, n_images: int, history: list[dict]):
+        super().__init__()
+        self.run, self.epochs, self.steps = run, epochs, steps
+        self.batch_size, self.n_images = batch_size, n_images
+        self.history_rows = history
+        self.slow_step = float(os.environ.get(SLOW_STEP_ENV, "0") or 0)
+        self.epoch_started = self.last_status = 0.0
+        self.trained_seconds: list[tuple[int, float]] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_started = time.perf_counter()
+        rundir.update_status(
+            self.run, state="training", epoch=epoch + 1, epochs=self.epochs, step=0, steps=self.steps,
+            message=f"epoch {epoch + 1}/{self.epochs}",
+        )  # fmt: skip
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.slow_step:
+            time.sleep(self.slow_step)
+        now = time.perf_counter()
+        if now - self.last_status >= STATUS_INTERVAL:
+            self.last_status = now
+            seen = min(self.n_images, (batch + 1) * self.batch_size)
+            rundir.update_status(
+                self.run, step=batch + 1, steps=self.steps,
+                images_per_sec=round(seen / max(now - self.epoch_started, 1e-9), 1),
+                loss=_number((logs or {}).get("loss")),
+            )  # fmt: skip
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self.epoch_started
+        ips = self.n_images / max(seconds, 1e-9)
+        self.trained_seconds.append((epoch + 1, seconds))
+        row = {"epoch": epoch + 1, **{k: _number(v) for k, v in (logs or {}).items()}}
+        row.update(seconds=round(seconds, 3), images_per_sec=round(ips, 1))
+        self.history_rows[:] = [r for r in self.history_rows if r["epoch"] < epoch + 1] + [row]
+        checkpoints.write_checkpoint(self.run, self.model, epoch + 1, self.history_rows)
+        rundir.update_status(
+            self.run, epoch=epoch + 1, epochs_finished=epoch + 1, step=self.steps, steps=self.steps,
+            images_per_sec=round(ips, 1), message=f"finished epoch {epoch + 1}/{self.epochs}",
+        )  # fmt: skip
+
+    def throughput(self) -> float | None:
+        """Images/s of this process's epochs, leaving out the first when there are more (graph tracing)."""
+        timed = self.trained_seconds[1:] if len(self.trained_seconds) > 1 else self.trained_seconds
+        if not timed:
+            return None
+        return len(timed) * self.n_images / max(sum(seconds for _, seconds in timed), 1e-9)
+
+
+def _number(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def new_model(config: dict[str, Any]):
+    """Build and compile a fresh model for ``config``."""
+    from models.architecture import build_model
+
+    keras.utils.set_random_seed(int(config["seed"]))
+    model = build_model(config, seed=int(config["seed"]))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=float(config["learning_rate"])))
+    return model
+
+
+def fit_run(run: str | os.PathLike, config: dict[str, Any], source, resume: bool = False) -> dict[str, Any]:
+    """Train (or continue) the run's model and save ``model.keras``, ``encoder.keras``, ``decoder.keras``.
+
+    Returns
+    -------
+    dict
+        ``epochs_finished`` and ``images_per_sec`` (``None`` if no epoch ran in this call).
+    """
+    from models.data import make_dataset
+    from models.io import load_model_file
+
+    run = Path(run)
+    latest = checkpoints.read_latest(run) if resume else None
+    if latest:
+        model = load_model_file(latest["path"], config, compile=True)
+        model.optimizer.learning_rate.assign(float(config["learning_rate"]))
+        initial_epoch = int(latest["epoch"])
+    else:
+        model = new_model(config)
+        initial_epoch = 0
+    history = checkpoints.read_history(run, up_to_epoch=initial_epoch)
+    epochs, batch_size = int(config["epochs"]), int(config["batch_size"])
+    steps = -(-len(source) // batch_size)
+    recorder = RunRecorder(run, epochs, steps, batch_size, len(source), history)
+    rundir.write_status(
+        run, "training", epoch=initial_epoch, epochs=epochs, epochs_finished=initial_epoch, step=0, steps=steps,
+        message="resuming" if latest else "starting",
+    )  # fmt: skip
+    if initial_epoch < epochs:
+        callbacks = [recorder]
+        if keras.backend.backend() == "tensorflow":
+            callbacks.append(
+                keras.callbacks.TensorBoard(str(run / rundir.TENSORBOARD), write_graph=False, update_freq="epoch")
+            )
+        dataset = make_dataset(source, batch_size, shuffle=True, seed=int(config["seed"]) + initial_epoch)
+        model.fit(
+            dataset,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            shuffle=False,  # the dataset shuffles itself; Keras would only warn
+            callbacks=callbacks,
+            verbose=1 if sys.stdout.isatty() else 2,
+        )
+    rundir.update_status(run, message="saving models")
+    checkpoints.save_model_atomically(model, run / rundir.MODEL)
+    checkpoints.save_model_atomically(model.encoder, run / rundir.ENCODER)
+    checkpoints.save_model_atomically(model.decoder, run / rundir.DECODER)
+    ips = recorder.throughput()
+    fields = {"train_images_per_sec": round(ips, 1)} if ips else {}
+    rundir.update_status(
+        run, epochs_finished=max(initial_epoch, len(recorder.trained_seconds) + initial_epoch), **fields
+    )
+    return {"epochs_finished": initial_epoch + len(recorder.trained_seconds), "images_per_sec": ips}
