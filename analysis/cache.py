@@ -1,0 +1,183 @@
+"""The analysis cache: results stored in a run's ``analysis/`` folder, keyed by their parameters.
+
+An entry is ``<run>/analysis/<name>-<key>.npz`` (the arrays, loaded with
+``allow_pickle=False``) plus ``<name>-<key>.json`` (name, params and z-points
+fingerprint, for people and for checking). The key hashes the name, the
+canonical JSON of the parameters and the fingerprint of ``zpoints.npy``, so a
+changed parameter is a new entry and a re-encoded run misses every old one.
+Both files are written atomically; an entry that cannot be read back, or whose
+sidecar does not match, is recomputed and overwritten, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zspace import rundir
+from zspace.atomic import atomic_path, atomic_write_json
+
+#: Rows sampled (evenly spaced) into the content part of the z-points fingerprint.
+FINGERPRINT_ROWS = 1024
+#: Bump when the stored layout of results changes, so old entries are not misread.
+CACHE_VERSION = 1
+
+
+def canonical_json(params: dict) -> str:
+    """Return ``params`` as canonical JSON (sorted keys, no spaces); raise ValueError if not JSON-able."""
+    try:
+        return json.dumps(params, sort_keys=True, separators=(",", ":"), allow_nan=False, default=_json_default)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"cache parameters must be plain JSON values: {exc}") from None
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+def zpoints_fingerprint(run_dir: str | os.PathLike) -> str:
+    """Identity of the run's ``zpoints.npy``: size, modification time and a hash of sampled rows.
+
+    Re-encoding replaces the file (new mtime, new values), which changes the
+    fingerprint. Hashing sampled rows instead of all bytes keeps a cache hit on
+    a 200 MB file in milliseconds.
+    """
+    path = Path(run_dir) / rundir.ZPOINTS
+    z = rundir.load_zpoints(run_dir, check_finite=False)
+    stat = path.stat()
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{z.shape}|{z.dtype}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    rows = np.unique(np.linspace(0, len(z) - 1, min(len(z), FINGERPRINT_ROWS)).astype(np.int64))
+    digest.update(np.ascontiguousarray(z[rows]).tobytes())
+    return digest.hexdigest()
+
+
+def entry_paths(run_dir: str | os.PathLike, name: str, params: dict) -> tuple[Path, Path, str]:
+    """Return (npz path, json path, key) of the entry for ``name`` and ``params`` in ``run_dir``."""
+    if not name or not all(c.isalnum() or c in "_." for c in name):
+        raise ValueError(f"cache entry name must be letters, digits, '_' or '.', got {name!r}")
+    fingerprint = zpoints_fingerprint(run_dir)
+    text = f"{CACHE_VERSION}|{name}|{canonical_json(params)}|{fingerprint}"
+    key = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+    folder = Path(run_dir) / rundir.ANALYSIS
+    return folder / f"{name}-{key}.npz", folder / f"{name}-{key}.json", key
+
+
+def _to_arrays(result: dict) -> dict[str, np.ndarray]:
+    if not isinstance(result, dict) or not result:
+        raise ValueError("a cached computation must return a non-empty dict of arrays and scalars")
+    arrays = {}
+    for key, value in result.items():
+        arr = np.asarray(value)
+        if arr.dtype.hasobject:
+            raise ValueError(f"cached value {key!r} holds Python objects; return numeric or string arrays")
+        arrays[str(key)] = arr
+    return arrays
+
+
+def _from_arrays(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    # 0-d arrays come back as Python scalars so a fresh and a cached result look the same.
+    return {key: (arr.item() if arr.ndim == 0 else arr) for key, arr in arrays.items()}
+
+
+def _read_entry(npz_path: Path, json_path: Path, key: str) -> dict[str, np.ndarray] | None:
+    try:
+        sidecar = json.loads(json_path.read_text(encoding="utf-8"))
+        if sidecar.get("key") != key:
+            return None
+        with np.load(npz_path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, AttributeError):
+        return None
+    return arrays if sorted(arrays) == sorted(sidecar.get("fields", [])) else None
+
+
+def lookup(run_dir: str | os.PathLike, name: str, params: dict) -> dict[str, Any] | None:
+    """Return the cached result for ``name`` and ``params``, or None when absent or unreadable."""
+    npz_path, json_path, key = entry_paths(run_dir, name, params)
+    arrays = _read_entry(npz_path, json_path, key)
+    return None if arrays is None else _from_arrays(arrays)
+
+
+def cached(
+    run_dir: str | os.PathLike, name: str, params: dict, compute: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """Return the result of ``compute()`` for ``params``, from the run's cache when present.
+
+    Parameters
+    ----------
+    run_dir : path-like
+        The run directory (its ``zpoints.npy`` is part of the key).
+    name : str
+        Analysis name, e.g. ``"pca"`` (letters, digits, ``_`` and ``.``).
+    params : dict
+        Every parameter that affects the result (plain JSON values).
+    compute : callable() -> dict
+        Computes the result: a dict of numpy arrays, numbers and strings.
+
+    Returns
+    -------
+    dict
+        Arrays as ``ndarray``, scalars as Python scalars — the same whether
+        computed now or read from the cache.
+    """
+    npz_path, json_path, key = entry_paths(run_dir, name, params)
+    arrays = _read_entry(npz_path, json_path, key)
+    if arrays is None:
+        arrays = _to_arrays(compute())
+        with atomic_path(npz_path) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, allow_pickle=False, **arrays)
+        # The sidecar is written last: an entry without a matching sidecar is treated as absent.
+        atomic_write_json(
+            json_path,
+            {
+                "name": name,
+                "key": key,
+                "params": json.loads(canonical_json(params)),
+                "fields": sorted(arrays),
+                "zpoints_fingerprint": zpoints_fingerprint(run_dir),
+                "cache_version": CACHE_VERSION,
+            },
+        )
+    return _from_arrays(arrays)
+
+
+def is_cached(run_dir: str | os.PathLike, name: str, params: dict) -> bool:
+    """True when a readable entry for ``name`` and ``params`` exists (without computing anything)."""
+    npz_path, json_path, key = entry_paths(run_dir, name, params)
+    return _read_entry(npz_path, json_path, key) is not None
+
+
+def entries(run_dir: str | os.PathLike, name: str) -> list[dict[str, Any]]:
+    """Sidecars (name, key, params, ...) of the current, readable entries of ``name`` in a run.
+
+    Entries computed for an older ``zpoints.npy`` are left out. Use it to list,
+    e.g., which t-SNE maps of a run are ready.
+    """
+    folder = Path(run_dir) / rundir.ANALYSIS
+    if not folder.is_dir():
+        return []
+    fingerprint = zpoints_fingerprint(run_dir)
+    found = []
+    for json_path in sorted(folder.glob(f"{name}-*.json")):
+        try:
+            sidecar = json.loads(json_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if (
+            isinstance(sidecar, dict)
+            and sidecar.get("name") == name
+            and sidecar.get("zpoints_fingerprint") == fingerprint
+            and json_path.with_suffix(".npz").exists()
+        ):
+            found.append(sidecar)
+    return found

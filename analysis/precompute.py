@@ -1,0 +1,145 @@
+"""``zspace analyze RUN``: precompute and cache the default analyses of a run.
+
+The default set is the seed study's: per-axis histograms and summary,
+radius histograms (bin widths 0.5 and 0.05), PCA, t-SNE on 20k raw z-points
+with the seed's parameters and on the leading 2, 4 and 10 principal
+components, and the filament / void measures. Each result lands in the run's
+``analysis/`` cache, so a second call only reads (and says "cached").
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from zspace import rundir
+from zspace.errors import ZspaceError
+
+#: The seed's t-SNE of raw z-points; the PCA-reduced maps use t-SNE defaults, as the seed did.
+SEED_TSNE = {"perplexity": 10, "early_exaggeration": 16, "n_iter": 1000}
+DEFAULT_TSNE = {"perplexity": 30, "early_exaggeration": 12, "n_iter": 750}
+TSNE_PCA_COMPONENTS = (2, 4, 10)
+QUICK = {"tsne_n": 2000, "structure_n": 1500, "probes": 1000}
+FULL = {"tsne_n": 20000, "structure_n": 5000, "probes": 2000}
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``zspace analyze``."""
+    parser.add_argument("run", help="run directory, or the name of a run under --runs-root")
+    parser.add_argument(
+        "--runs-root", default="data/runs", help="folder of runs for a bare run name (default data/runs)"
+    )
+    parser.add_argument("--quick", action="store_true", help=f"smaller samples (t-SNE on {QUICK['tsne_n']} points)")
+    parser.add_argument(
+        "--tsne-n", type=int, default=None, help="points per t-SNE map (default 20000; 2000 with --quick)"
+    )
+    parser.add_argument("--skip-tsne", action="store_true", help="skip the t-SNE maps (the slowest part)")
+    parser.add_argument("--structure-n", type=int, default=None, help="points for the filament / void measures")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of every subsample (default 0)")
+
+
+def find_run(run: str, runs_root: str) -> Path:
+    """Return the run folder for a path or a bare name under ``runs_root``."""
+    path = Path(run)
+    if path.is_dir():
+        return path
+    if "/" in run or "\\" in run:
+        raise ZspaceError(f"run folder {run} does not exist")
+    try:
+        return rundir.resolve_run(runs_root, run)
+    except ZspaceError:
+        raise ZspaceError(f"no run named {run!r} in {runs_root}; pass a run folder or set --runs-root") from None
+
+
+def plan(run: Path, quick: bool, tsne_n: int | None, skip_tsne: bool, structure_n: int | None, seed: int) -> list:
+    """The default analyses as (label, (cache name, params), job), in the order they run.
+
+    ``job`` is a zero-argument function, or for t-SNE the keyword arguments of
+    :func:`analysis.results.tsne` (so the caller can attach a progress bar).
+    """
+    from analysis import results
+
+    sizes = QUICK if quick else FULL
+    tsne_n = tsne_n or sizes["tsne_n"]
+    structure_n = structure_n or sizes["structure_n"]
+    steps = [
+        ("axis histograms (bin 0.25)", results.histograms_key(0.25), lambda: results.histograms(run, 0.25)),
+        ("axis summary", results.axis_summary_key(0.25), lambda: results.axis_summary(run, 0.25)),
+        ("radius histogram (bin 0.5)", results.radius_key(0.5), lambda: results.radius_profile(run, 0.5)),
+        ("radius histogram (bin 0.05)", results.radius_key(0.05), lambda: results.radius_profile(run, 0.05)),
+        ("PCA", results.pca_key(), lambda: results.pca(run)),
+    ]
+    structure = {"n_points": structure_n, "n_probes": sizes["probes"], "random_state": seed}
+    steps.append(
+        (
+            f"filaments and voids ({structure_n:,} points)",
+            results.structure_key(**structure),
+            lambda: results.structure_measures(run, **structure),
+        )
+    )
+    if skip_tsne:
+        return steps
+    maps = [(f"t-SNE raw z ({tsne_n:,} points)", {"n_points": tsne_n, "random_state": seed, **SEED_TSNE})]
+    for k in TSNE_PCA_COMPONENTS:
+        maps.append(
+            (
+                f"t-SNE after PCA-{k} ({tsne_n:,} points)",
+                {"n_points": tsne_n, "pca_components": k, "random_state": seed, **DEFAULT_TSNE},
+            )
+        )
+    for label, params in maps:
+        steps.append((label, results.tsne_key(**params), params))
+    return steps
+
+
+def _check_ready(run: Path) -> None:
+    state = rundir.read_status(run).get("state")
+    if state in ("training", "encoding", "created"):
+        raise ZspaceError(f"run {run.name} is not finished ({state}); wait for `zspace train`/`encode` to complete")
+    rundir.load_zpoints(run)  # validates config, shape, dtype and values with a one-line reason
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compute (or read from the cache) every default analysis of one run."""
+    from tqdm import tqdm
+
+    from analysis import cache, results
+    from analysis.tsne import TsneCancelled
+
+    folder = find_run(args.run, args.runs_root)
+    _check_ready(folder)
+    steps = plan(folder, args.quick, args.tsne_n, args.skip_tsne, args.structure_n, args.seed)
+    started = time.perf_counter()
+    hits = 0
+    for label, key, job in steps:
+        if cache.is_cached(folder, *key):
+            hits += 1
+            print(f"  {label}: cached", flush=True)
+            continue
+        t0 = time.perf_counter()
+        try:
+            if isinstance(job, dict):  # a t-SNE map: show its progress
+                with tqdm(total=100, desc=f"  {label}", unit="%", leave=False) as bar:
+
+                    def report(progress, message, bar=bar):
+                        bar.n = int(progress * 100)
+                        bar.set_postfix_str(message, refresh=True)
+                        return True
+
+                    outcome = results.tsne(folder, **job, callback=report)
+                detail = f"{outcome.backend}, {outcome.seconds:.1f} s"
+            else:
+                job()
+                detail = f"{time.perf_counter() - t0:.1f} s"
+        except ValueError as exc:
+            raise ZspaceError(f"{label} failed on run {folder.name}: {exc}") from None
+        except TsneCancelled as exc:
+            raise ZspaceError(str(exc)) from None
+        print(f"  {label}: computed ({detail})", flush=True)
+    total = time.perf_counter() - started
+    if hits == len(steps):
+        print(f"all {len(steps)} analyses of {folder.name} cached ({total:.1f} s)")
+    else:
+        print(f"{len(steps) - hits} analyses computed, {hits} cached, in {total:.1f} s -> {folder / rundir.ANALYSIS}")
+    return 0

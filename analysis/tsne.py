@@ -1,0 +1,246 @@
+"""t-SNE maps of z-points behind one function, with three backends and a measured default.
+
+Backends: openTSNE with its Barnes-Hut gradient (``opentsne-bh``), openTSNE
+with its FFT-interpolated gradient (``opentsne-fft``), and scikit-learn's
+Barnes-Hut ``TSNE`` (``sklearn``). ``backend="auto"`` picks by size from the
+timings in ``docs/BENCHMARKS.md``: Barnes-Hut below ``BH_MAX_POINTS`` points,
+FFT above (scikit-learn was never the fastest).
+
+``n_iter`` counts all iterations including the early-exaggeration phase
+(250 iterations), as scikit-learn's ``max_iter`` does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from analysis._checks import as_points, draw_ids, positive
+from analysis.pca import PCAResult, fit_pca
+
+BACKENDS = ("auto", "opentsne-bh", "opentsne-fft", "sklearn")
+#: Largest size for which Barnes-Hut beat FFT in our measurement (docs/BENCHMARKS.md).
+BH_MAX_POINTS = 15000
+#: Iterations of the early-exaggeration phase (openTSNE's and scikit-learn's default).
+EXAGGERATION_ITER = 250
+#: A progress callback: (fraction done 0..1, message) -> False to cancel.
+ProgressCallback = Callable[[float, str], "bool | None"]
+
+
+class TsneCancelled(Exception):
+    """Raised by :func:`run_tsne` when its callback asked to stop."""
+
+
+@dataclass
+class TsneResult:
+    """A t-SNE map.
+
+    Attributes
+    ----------
+    ids : ndarray of int64, shape (n,)
+        Row ids (into the full z array) of the mapped points, sorted.
+    embedding : ndarray of float32, shape (n, 2)
+    params : dict
+        Every parameter that shaped the map (JSON-serialisable).
+    backend : str
+        The backend actually used (never "auto").
+    seconds : float
+        Wall time of the fit.
+    """
+
+    ids: np.ndarray
+    embedding: np.ndarray
+    params: dict = field(default_factory=dict)
+    backend: str = ""
+    seconds: float = 0.0
+
+
+def choose_backend(n_points: int) -> str:
+    """Return the fastest backend measured for ``n_points`` points."""
+    return "opentsne-bh" if n_points <= BH_MAX_POINTS else "opentsne-fft"
+
+
+def _notify(callback, progress: float, message: str) -> None:
+    if callback is not None and callback(float(progress), message) is False:
+        raise TsneCancelled(f"t-SNE cancelled at {progress:.0%} ({message})")
+
+
+class _OpenTsneProgress:
+    """openTSNE callback that forwards progress and turns a False answer into a stop request."""
+
+    def __init__(self, callback, total_iter: int, phase_offset: int):
+        self.callback, self.total, self.offset = callback, total_iter, phase_offset
+        self.error: BaseException | None = None
+
+    def optimization_about_to_start(self):
+        """Called by openTSNE before each optimisation phase."""
+
+    def __call__(self, iteration, error, embedding):
+        done = self.offset + int(iteration)
+        try:
+            _notify(self.callback, 0.1 + 0.9 * done / self.total, f"iteration {done}/{self.total}, KL {error:.3f}")
+        except BaseException as exc:  # noqa: BLE001 - re-raised by run_tsne once openTSNE has unwound
+            self.error = exc
+            return True
+        return False
+
+
+def _fit_opentsne(
+    x, method, perplexity, early_exaggeration, n_iter, learning_rate, init, random_state, n_jobs, callback
+):
+    import openTSNE
+
+    ee_iter = min(EXAGGERATION_ITER, n_iter)
+    phases = []
+    for offset in (0, ee_iter):
+        phases.append(_OpenTsneProgress(callback, n_iter, offset))
+    affinities = openTSNE.affinity.PerplexityBasedNN(
+        x, perplexity=perplexity, n_jobs=n_jobs, random_state=random_state, verbose=False
+    )
+    _notify(callback, 0.08, "affinities computed")
+    if init == "pca":
+        start = openTSNE.initialization.pca(x, random_state=random_state)
+    else:
+        start = openTSNE.initialization.random(x, random_state=random_state)
+    embedding = openTSNE.TSNEEmbedding(
+        start, affinities, negative_gradient_method=method, n_jobs=n_jobs, random_state=random_state
+    )
+    lr = "auto" if learning_rate == "auto" else float(learning_rate)
+    steps = [(ee_iter, early_exaggeration, 0.8), (n_iter - ee_iter, None, 0.8)]  # openTSNE 1.0 defaults
+    for (iters, exaggeration, momentum), progress in zip(steps, phases, strict=True):
+        if iters <= 0:
+            continue
+        embedding = embedding.optimize(
+            n_iter=iters,
+            exaggeration=exaggeration,
+            momentum=momentum,
+            learning_rate=lr,
+            callbacks=[progress],
+            callbacks_every_iters=10,
+            n_jobs=n_jobs,
+        )
+        if progress.error is not None:
+            raise progress.error
+    return np.asarray(embedding)
+
+
+def _fit_sklearn(x, perplexity, early_exaggeration, n_iter, learning_rate, init, random_state, n_jobs, callback):
+    from sklearn.manifold import TSNE
+
+    # scikit-learn offers no iteration callback: progress is reported at start and end only.
+    _notify(callback, 0.05, "scikit-learn t-SNE running (no intermediate progress)")
+    model = TSNE(
+        perplexity=perplexity,
+        early_exaggeration=early_exaggeration,
+        max_iter=max(n_iter, 250),
+        learning_rate=learning_rate,
+        init=init,
+        random_state=random_state,
+        n_jobs=n_jobs,
+    )
+    return model.fit_transform(x)
+
+
+def run_tsne(
+    z,
+    n_points: int | None = 20000,
+    pca_components: int | None = None,
+    perplexity: float = 30,
+    early_exaggeration: float = 12,
+    n_iter: int = 750,
+    learning_rate="auto",
+    init: str = "pca",
+    backend: str = "auto",
+    random_state: int = 0,
+    callback: ProgressCallback | None = None,
+    pca: PCAResult | None = None,
+    n_jobs: int = -1,
+) -> TsneResult:
+    """Compute a 2-D t-SNE map of (a random subset of) z-points, raw or PCA-reduced.
+
+    Parameters
+    ----------
+    z : array_like, shape (N, z_dim)
+        All z-points; ``n_points`` of them are drawn with ``random_state``.
+    n_points : int or None
+        Points to map (None or >= N: all).
+    pca_components : int, optional
+        Map the scores of the leading k principal components (fitted on all of
+        ``z``, or ``pca`` if given) instead of raw z.
+    perplexity, early_exaggeration : float
+        t-SNE parameters (the seed used 10 and 16 on 20k points).
+    n_iter : int
+        Total iterations including 250 of early exaggeration (seed: 1000).
+    learning_rate : float or "auto"
+        "auto" = max(N / early_exaggeration / 4, 50) in both libraries.
+    init : {"pca", "random"}
+    backend : {"auto", "opentsne-bh", "opentsne-fft", "sklearn"}
+    random_state : int
+        Seeds the subset, the initialisation and the optimisation.
+    callback : callable(progress, message) -> bool, optional
+        Called with progress in [0, 1]; returning False (or raising) cancels,
+        and :class:`TsneCancelled` (or the callback's exception) is raised.
+    pca : PCAResult, optional
+        A fit to reuse for ``pca_components``.
+    n_jobs : int
+        Threads (-1: all cores).
+
+    Returns
+    -------
+    TsneResult
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown t-SNE backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if init not in ("pca", "random"):
+        raise ValueError(f'init must be "pca" or "random", got {init!r}')
+    z = as_points(z, dtype=None)
+    perplexity = positive(perplexity, "perplexity")
+    early_exaggeration = positive(early_exaggeration, "early_exaggeration")
+    if int(n_iter) < 1:
+        raise ValueError(f"n_iter must be >= 1, got {n_iter}")
+    if learning_rate != "auto":
+        positive(learning_rate, "learning_rate")
+    ids = draw_ids(len(z), n_points, random_state)
+    n = len(ids)
+    # Perplexity must leave room for 3 * perplexity neighbours; t-SNE of < 4 points is meaningless.
+    if n < 4:
+        raise ValueError(f"t-SNE needs at least 4 points, got {n}")
+    if 3 * perplexity >= n:
+        raise ValueError(f"perplexity {perplexity:g} is too large for {n} points; use at most {(n - 1) / 3:.0f}")
+    x = np.asarray(z[ids], dtype=np.float64)
+    if pca_components is not None:
+        k = int(pca_components)
+        if not 1 <= k <= z.shape[1]:
+            raise ValueError(f"pca_components must be between 1 and z_dim={z.shape[1]}, got {pca_components}")
+        pca = pca if pca is not None else fit_pca(z)
+        x = pca.transform(x, n_components=k)
+    chosen = choose_backend(n) if backend == "auto" else backend
+    params = {
+        "n_points": int(n),
+        "pca_components": None if pca_components is None else int(pca_components),
+        "perplexity": float(perplexity),
+        "early_exaggeration": float(early_exaggeration),
+        "n_iter": int(n_iter),
+        "learning_rate": learning_rate if learning_rate == "auto" else float(learning_rate),
+        "init": init,
+        "random_state": int(random_state),
+    }
+    _notify(callback, 0.0, f"t-SNE of {n:,} points with {chosen}")
+    started = time.perf_counter()
+    if chosen == "sklearn":
+        emb = _fit_sklearn(
+            x, perplexity, early_exaggeration, int(n_iter), learning_rate, init, random_state, n_jobs, callback
+        )
+    else:
+        method = "bh" if chosen == "opentsne-bh" else "fft"
+        emb = _fit_opentsne(
+            x, method, perplexity, early_exaggeration, int(n_iter), learning_rate, init, random_state, n_jobs, callback
+        )
+    seconds = time.perf_counter() - started
+    _notify(callback, 1.0, f"done in {seconds:.1f} s")
+    return TsneResult(
+        ids=ids, embedding=np.asarray(emb, dtype=np.float32), params=params, backend=chosen, seconds=seconds
+    )

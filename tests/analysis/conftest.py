@@ -1,0 +1,41 @@
+"""Fixtures for the analysis tests: fabricated run directories (no model needed)."""
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from zspace import rundir
+from zspace.atomic import atomic_save_npy, atomic_write_json
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def write_run(path, z, model="ae", state="complete"):
+    """Write a complete run directory around the z-points ``z`` (empty decoder: analyze does not need it)."""
+    path.mkdir(parents=True, exist_ok=True)
+    z = np.asarray(z, dtype=np.float32)
+    config = {"schema_version": 1, "model": model, "z_dim": int(z.shape[1]), "image_size": 32, "channels": 3}
+    atomic_write_json(path / rundir.CONFIG, config)
+    rundir.write_status(path, state)
+    atomic_save_npy(path / rundir.ZPOINTS, z)
+    pd.DataFrame({"row": np.arange(len(z)), "id": [f"img{i}" for i in range(len(z))]}).to_parquet(
+        path / rundir.METADATA
+    )
+    (path / rundir.DECODER).write_bytes(b"")
+    return path
+
+
+@pytest.fixture
+def small_run(tmp_path):
+    """A run with 300 z-points in 8 dimensions (axis 3 shifted, like the seed's off-centre axes)."""
+    z = np.random.default_rng(0).normal(size=(300, 8))
+    z[:, 3] = 5.0 + 4.0 * z[:, 3]
+    return write_run(tmp_path / "small", z)
+
+
+@pytest.fixture
+def make_run():
+    """The :func:`write_run` helper, for tests that need their own z-points."""
+    return write_run

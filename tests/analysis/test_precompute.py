@@ -1,0 +1,53 @@
+"""`zspace analyze`: computes the default set once, then reports cache hits."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from analysis import results, synthetic
+from zspace import cli
+
+
+def test_analyze_quick_then_cached(tmp_path, capsys, make_run):
+    z = synthetic.filament_cloud(20, 30, 16, noise=0.01, random_state=0)
+    run = make_run(tmp_path / "runs" / "fil", z)
+    argv = [
+        "analyze",
+        "fil",
+        "--runs-root",
+        str(tmp_path / "runs"),
+        "--quick",
+        "--tsne-n",
+        "200",
+        "--structure-n",
+        "300",
+    ]
+    assert cli.main(argv) == 0
+    first = capsys.readouterr().out
+    assert "t-SNE after PCA-10 (200 points): computed" in first and ": cached" not in first
+    assert cli.main(argv) == 0
+    second = capsys.readouterr().out
+    assert "all 10 analyses of fil cached" in second
+    maps = results.available_tsne(run)
+    assert sorted(str(m["pca_components"]) for m in maps) == ["10", "2", "4", "None"]
+    raw = results.tsne(run, n_points=200, perplexity=10, early_exaggeration=16, n_iter=1000)
+    assert raw.embedding.shape == (200, 2) and raw.backend == "opentsne-bh"
+    measures = results.structure_measures(run, n_points=300, n_probes=1000)
+    assert measures["void_normal"] > 0.9 and 0.5 < measures["lid_median"] < 2
+
+
+def test_analyze_refuses_unfinished_or_missing_runs(tmp_path, capsys, make_run):
+    make_run(tmp_path / "busy", np.zeros((10, 4)), state="encoding")
+    assert cli.main(["analyze", str(tmp_path / "busy")]) == 2
+    assert "not finished (encoding)" in capsys.readouterr().err
+    assert cli.main(["analyze", "nope", "--runs-root", str(tmp_path)]) == 2
+    assert "no run named 'nope'" in capsys.readouterr().err
+
+
+def test_analyze_help_runs_without_tensorflow():
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    code = "import sys; from zspace import cli; cli.build_parser('analyze'); import analysis.precompute, analysis.results; print('tensorflow' in sys.modules, 'dash' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "False False"
