@@ -12,19 +12,32 @@ from zspace.errors import ZspaceError
 SIDES = ("a", "b")
 
 
-def clicked_target(click) -> tuple[str, object]:
-    """Classify ``clickData``: ("point", row id) for a z-point, ("space", (x, y)) for empty space."""
+def clicked_target(click) -> tuple[str, tuple[float, float]]:
+    """Classify ``clickData``: ("point", (x, y)) for a z-point, ("space", (x, y)) for empty space.
+
+    Dash cannot pass a typed-array ``customdata`` back, so a point is recognised by
+    its scalar ``pointNumber`` (the click layer, a heatmap, reports a [row, col]
+    pair) and found again on the server by its exact coordinates.
+    """
     if not isinstance(click, dict) or not isinstance(click.get("points"), list) or not click["points"]:
         raise ZspaceError("no click to decode")
     point = click["points"][0]
     if not isinstance(point, dict):
         raise ZspaceError("malformed click")
-    row = point.get("customdata")
-    if isinstance(row, list):  # plotly sends customdata of some traces as a one-element list
-        row = row[0] if row else None
-    if isinstance(row, int | float) and not isinstance(row, bool):
-        return "point", int(row)
-    return "space", (finite(point.get("x"), "clicked x"), finite(point.get("y"), "clicked y"))
+    xy = (finite(point.get("x"), "clicked x"), finite(point.get("y"), "clicked y"))
+    number = point.get("pointNumber")
+    is_point = isinstance(number, int | float) and not isinstance(number, bool)
+    return ("point" if is_point else "space"), xy
+
+
+def point_at(coords: np.ndarray, ids: np.ndarray, x: float, y: float) -> int:
+    """Row id of the plane point at (x, y) (clicked points report their own float32 coordinates)."""
+    d2 = (coords[:, 0] - np.float32(x)) ** 2 + (coords[:, 1] - np.float32(y)) ** 2
+    best = int(np.argmin(d2))
+    scale = max(float(np.abs(coords).max()), 1.0)
+    if float(d2[best]) > (1e-5 * scale) ** 2:
+        raise ZspaceError("no z-point at the clicked position; the plane changed since the click — click again")
+    return int(ids[best])
 
 
 def _original_image(store, run, row: int):
@@ -69,9 +82,8 @@ def decode_click(store, run, click, kind, i, j, base_mode, selected) -> tuple[li
     z_all = store.z(run)
     what, where = clicked_target(click)
     if what == "point":
-        row = int(where)
-        if not 0 <= row < len(z_all):
-            raise ZspaceError(f"point {row} does not exist in {run}")
+        ids, coords = store.coords(run, kind, i, j)
+        row = point_at(coords, ids, *where)
         z = np.asarray(z_all[row], dtype=np.float32)
         decoded = store.decode(run, z)[0]
         tiles = [_figure(to_data_uri(decoded), "decoded (reconstruction)")]

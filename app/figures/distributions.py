@@ -41,7 +41,8 @@ def density_figure(series: list[dict]) -> go.Figure:
                         "width": 2.2 if bold else 0.8,
                         "color": SIDE_COLOURS[run["side"]] if bold else _FAINT[run["side"]],
                     },
-                    customdata=np.full(len(centres), int(axis), dtype=np.int32),
+                    # A plain list: Dash reads customdata back from the figure, and it cannot index a typed array.
+                    customdata=[int(axis)] * len(centres),
                     name=f"{run['name']} axis {axis}" + (" (flagged)" if bold else ""),
                     hovertemplate=f"{run['name']} axis {axis}<br>z %{{x:.2f}}<br>density %{{y:.3f}}<extra></extra>",
                     showlegend=False,

@@ -39,7 +39,7 @@ def plane_figure(
     y_label: str = "y",
     side: str = "a",
     clickable_space: bool = True,
-    height: int = 520,
+    height: int = 460,
 ) -> go.Figure:
     """Build the plane figure.
 

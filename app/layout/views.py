@@ -71,10 +71,10 @@ def planes_view() -> html.Div:
             html.Div(
                 [
                     html.Label("square: centre"),
-                    _number("square-x", 0.0, 0.05),
-                    _number("square-y", 0.0, 0.05),
+                    _number("square-x", 0.0, "any"),
+                    _number("square-y", 0.0, "any"),
                     html.Label("side"),
-                    _number("square-side", 0.5, 0.05, 0.001),
+                    _number("square-side", 0.5, "any", 0),
                     html.Button("go", id="square-go", n_clicks=0, className="button"),
                     html.Button("whole plane", id="reset-view", n_clicks=0, className="button secondary"),
                 ]
@@ -108,7 +108,7 @@ def density_view() -> html.Div:
             html.Div(
                 className="controls",
                 children=[
-                    html.Div([html.Label("bin width"), _number("density-bin", 0.25, 0.05, 0.01)]),
+                    html.Div([html.Label("bin width"), _number("density-bin", 0.25, "any", 0)]),
                     html.Div(id="axis-picked", className="note"),
                 ],
             ),
@@ -135,7 +135,7 @@ def radius_view() -> html.Div:
         children=[
             html.Div(
                 className="controls",
-                children=[html.Div([html.Label("bin width"), _number("radius-bin", 0.5, 0.1, 0.01)])],
+                children=[html.Div([html.Label("bin width"), _number("radius-bin", 0.5, "any", 0)])],
             ),
             dcc.Loading(dcc.Graph(id="radius-graph", config={"displaylogo": False})),
         ],
@@ -169,7 +169,7 @@ def sampling_view() -> html.Div:
                 ]
             ),
             html.Div([html.Label("K"), _number("sample-k", 12, 1, 1, MAX_SAMPLES)]),
-            html.Div([html.Label("noise scale"), _number("sample-scale", 0.5, 0.1, 0.0)]),
+            html.Div([html.Label("noise scale"), _number("sample-scale", 0.5, "any", 0)]),
             html.Div([html.Label("seed"), _number("sample-seed", 0, 1, 0, width="7em")]),
             html.Button("re-roll", id="reroll", n_clicks=0, className="button"),
         ],

@@ -1,0 +1,400 @@
+"""``zspace bench load``: the dashboard under gunicorn (2 workers, loopback) and 20 concurrent clients.
+
+Each client thread posts real Dash callback requests — click-to-decode, zoom
+(viewport re-query) and sampling — built from the server's own
+``/_dash-dependencies``, and checks every answer for the content a user would
+see (an image, a count line), so an error shown in the page counts as an
+error. A round is bounded by time *and* by request count and stops by itself.
+The server's resident memory (gunicorn master + workers) is sampled every
+0.5 s; a second identical round shows whether memory grows. Traffic only ever
+goes to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zspace import rundir
+from zspace.errors import ZspaceError
+
+KINDS = ("decode", "zoom", "sample")
+#: Most requests one client sends per second of a round: a hard bound besides the clock.
+MAX_REQUESTS_PER_CLIENT_SECOND = 50
+REQUEST_TIMEOUT_S = 30.0
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+# -- Dash callback requests -------------------------------------------------------------------
+def split_output(output: str) -> list[dict]:
+    """``"..a.x...b.y.."`` (or ``"a.x"``) -> ``[{"id": "a", "property": "x"}, ...]``."""
+    parts = output[2:-2].split("...") if output.startswith("..") else [output]
+    return [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True)) for part in parts]
+
+
+def callback_body(dependency: dict, values: dict[str, Any], changed: list[str]) -> dict:
+    """The JSON body the Dash renderer posts to ``/_dash-update-component`` for one callback.
+
+    Parameters
+    ----------
+    dependency : dict
+        One entry of ``/_dash-dependencies`` (or of ``app.callback_map`` with its ``output`` key).
+    values : dict
+        ``"id.property" -> value`` for inputs and states; missing ones are sent as None.
+    changed : list of str
+        The ``"id.property"`` that triggered the call.
+    """
+    outputs = split_output(dependency["output"])
+
+    def props(items):
+        return [
+            {"id": i["id"], "property": i["property"], "value": values.get(f"{i['id']}.{i['property']}")} for i in items
+        ]
+
+    return {
+        "output": dependency["output"],
+        "outputs": outputs if dependency["output"].startswith("..") else outputs[0],
+        "inputs": props(dependency["inputs"]),
+        "state": props(dependency.get("state", [])),
+        "changedPropIds": changed,
+    }
+
+
+def find_dependency(dependencies: list[dict], first_output: str) -> dict:
+    """The callback whose first output is ``first_output`` (e.g. ``"decode-panel-a.children"``)."""
+    for dependency in dependencies:
+        outputs = split_output(dependency["output"])
+        if f"{outputs[0]['id']}.{outputs[0]['property']}" == first_output:
+            return dependency
+    raise ZspaceError(f"the dashboard has no callback for {first_output}; the load benchmark needs updating")
+
+
+class RequestFactory:
+    """Builds valid decode / zoom / sample requests for the usable runs of a runs folder."""
+
+    def __init__(self, dependencies: list[dict], runs: dict[str, np.ndarray]):
+        self.decode = find_dependency(dependencies, "decode-panel-a.children")
+        self.zoom = find_dependency(dependencies, "plane-graph-a.figure")
+        self.sample = find_dependency(dependencies, "sample-grid-a.children")
+        self.runs = runs  # name -> z-points: clicks hit real points of the (axis 0, axis 1) plane
+
+    def build(self, kind: str, gen: random.Random) -> dict:
+        """One request body of ``kind`` for a random usable run."""
+        name = gen.choice(sorted(self.runs))
+        z = self.runs[name]
+        common = {"run-a.value": name, "run-b.value": None, "plane-kind.value": "axis", "plane-i.value": 0}
+        common["plane-j.value"] = 1
+        if kind == "decode":
+            if gen.random() < 0.5:
+                row = gen.randrange(len(z))
+                point = {"customdata": row, "x": float(z[row, 0]), "y": float(z[row, 1])}
+            else:  # empty space: decode the z at a clicked spot of the axis plane
+                point = {"x": gen.uniform(-2, 2), "y": gen.uniform(-2, 2)}
+            values = {**common, "plane-graph-a.clickData": {"points": [point]}, "base-mode.value": "mean"}
+            return callback_body(self.decode, values, ["plane-graph-a.clickData"])
+        if kind == "zoom":
+            cx, cy, half = gen.uniform(-1, 1), gen.uniform(-1, 1), gen.uniform(0.2, 2.0)
+            relayout = {
+                "xaxis.range[0]": cx - half,
+                "xaxis.range[1]": cx + half,
+                "yaxis.range[0]": cy - half,
+                "yaxis.range[1]": cy + half,
+            }
+            values = {**common, "colour-by.value": "radius", "plane-graph-a.relayoutData": relayout}
+            return callback_body(self.zoom, values, ["plane-graph-a.relayoutData"])
+        values = {
+            **common,
+            "tabs.value": "sampling",
+            "sampler.value": gen.choice(("normal", "axis_gaussian", "full_gaussian", "uniform_box", "data_noise")),
+            "sample-k.value": 16,
+            "sample-seed.value": gen.randrange(2**31),
+            "sample-scale.value": 0.5,
+        }
+        return callback_body(self.sample, values, ["sample-seed.value"])
+
+
+def answer_problem(kind: str, status: int, text: str) -> str | None:
+    """Why an answer is not what a user expects (None when it is fine)."""
+    if status != 200:
+        return f"HTTP {status}"
+    if '"className": "error"' in text.replace('"className":"error"', '"className": "error"'):
+        return "the page shows an error: " + text[:200]
+    if kind in ("decode", "sample") and "data:image/png;base64," not in text:
+        return "no image in the answer"
+    if kind == "zoom" and "points" not in text:
+        return "no count line in the answer"
+    return None
+
+
+def post(url: str, body: dict) -> tuple[int, str]:
+    """POST ``body`` as JSON to ``url`` (loopback only); return (status, text)."""
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:  # noqa: S310 - loopback URL
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace")
+
+
+# -- the server ------------------------------------------------------------------------------
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/_dash-dependencies", timeout=5) as response:  # noqa: S310 - loopback
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def gunicorn_server(runs_dir: Path, cache_dir: Path, workers: int = 2, start_timeout: float = 180.0):
+    """Run ``gunicorn -w WORKERS -b 127.0.0.1:PORT app.wsgi:server``; yield (base URL, master pid)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("ZSPACE_AUTH", "ZSPACE_REDIS_URL")}
+    env.update(ZSPACE_RUNS=str(runs_dir), ZSPACE_CACHE_DIR=str(cache_dir), TF_CPP_MIN_LOG_LEVEL="2")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "120"]
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen([*command, "app.wsgi:server"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + start_timeout
+            while not _answers(url):
+                if proc.poll() is not None:
+                    log.seek(0)
+                    tail = log.read().decode("utf-8", "replace")[-2000:]
+                    raise ZspaceError(f"gunicorn exited with status {proc.returncode} before serving: {tail}")
+                if time.monotonic() > deadline:
+                    raise ZspaceError(f"gunicorn did not answer within {start_timeout:.0f} s")
+                time.sleep(0.3)
+            yield url, proc.pid
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+class MemorySampler:
+    """Sample the summed RSS of a process and its children every ``interval`` seconds."""
+
+    def __init__(self, pid: int, interval: float = 0.5):
+        import psutil
+
+        self.process = psutil.Process(pid)
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def rss(self) -> int:
+        """Current RSS in bytes of the process tree (processes that vanish count as 0)."""
+        import psutil
+
+        total = 0
+        for proc in [self.process, *self.process.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                total += proc.memory_info().rss
+        return total
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.rss())
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self.peak = self.rss()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.rss())
+
+
+# -- rounds ----------------------------------------------------------------------------------
+def load_round(
+    url: str, factory: RequestFactory, clients: int, duration: float, seed: int = 0, max_per_client: int | None = None
+) -> dict:
+    """``clients`` threads post decode / zoom / sample requests for ``duration`` s; return the figures.
+
+    Each client stops at the deadline or after ``max_per_client`` requests, whichever comes first.
+    """
+    deadline = time.monotonic() + duration
+    if max_per_client is None:
+        max_per_client = max(1, int(duration * MAX_REQUESTS_PER_CLIENT_SECOND))
+    latencies: dict[str, list[float]] = {k: [] for k in KINDS}
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client(index: int):
+        gen = random.Random(seed * 1000 + index)
+        for count in range(max_per_client):
+            if time.monotonic() >= deadline:
+                break
+            kind = KINDS[(index + count) % len(KINDS)]
+            body = factory.build(kind, gen)
+            start = time.perf_counter()
+            try:
+                status, text = post(url + "/_dash-update-component", body)
+                problem = answer_problem(kind, status, text)
+            except OSError as exc:  # a timeout or a refused connection is an error, not a crash of the bench
+                problem = f"{type(exc).__name__}: {exc}"
+            elapsed = time.perf_counter() - start
+            with lock:
+                latencies[kind].append(elapsed)
+                if problem:
+                    errors.append(f"{kind}: {problem}")
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=duration + 2 * REQUEST_TIMEOUT_S)
+    wall = time.perf_counter() - started
+    served = sum(len(v) for v in latencies.values())
+    per_kind = {
+        k: {
+            "requests": len(v),
+            "p50_ms": round(1000 * float(np.percentile(v, 50)), 1) if v else None,
+            "p99_ms": round(1000 * float(np.percentile(v, 99)), 1) if v else None,
+        }
+        for k, v in latencies.items()
+    }
+    return {
+        "clients": clients,
+        "duration_s": round(wall, 1),
+        "requests": served,
+        "requests_per_s": round(served / wall, 1),
+        "errors": len(errors),
+        "first_errors": errors[:5],
+        "latency": per_kind,
+    }
+
+
+def usable_runs(runs_dir: Path) -> dict[str, np.ndarray]:
+    """name -> z-points (memory-mapped) of every usable run in ``runs_dir``."""
+    return {info.name: rundir.load_zpoints(info.path) for info in rundir.list_runs(runs_dir) if info.usable}
+
+
+def run_load(
+    runs_dir: str | os.PathLike, clients: int = 20, duration: float = 60.0, rounds: int = 2, warmup: int = 2
+) -> dict:
+    """Serve ``runs_dir`` with gunicorn (2 workers) and run ``rounds`` identical load rounds against it.
+
+    Parameters
+    ----------
+    runs_dir : path-like
+        Runs folder with at least one usable run.
+    clients : int
+        Concurrent client threads.
+    duration : float
+        Seconds per round.
+    rounds : int
+        Identical rounds (the second shows memory growth).
+    warmup : int
+        Requests of each kind per client-slot sent before measuring (each worker loads TensorFlow
+        and the decoders on its first decode).
+
+    Returns
+    -------
+    dict
+        Figures per round plus ``errors`` (total) and ``memory_growth_mb`` (peak of the last round
+        minus peak of the first).
+    """
+    runs_dir = Path(runs_dir)
+    runs = usable_runs(runs_dir)
+    if not runs:
+        raise ZspaceError(f"no usable run in {runs_dir}; the load benchmark needs at least one")
+    with (
+        tempfile.TemporaryDirectory(prefix="zspace-load-cache-") as cache,
+        gunicorn_server(runs_dir, Path(cache)) as (
+            url,
+            pid,
+        ),
+    ):
+        with urllib.request.urlopen(url + "/_dash-dependencies", timeout=30) as response:  # noqa: S310
+            factory = RequestFactory(json.loads(response.read()), runs)
+        # Concurrent, so that every worker loads TensorFlow and the decoders before the clock starts.
+        warm = load_round(url, factory, clients=4, duration=120.0, seed=99, max_per_client=warmup * len(KINDS))
+        if warm["errors"]:
+            raise ZspaceError(f"warm-up requests failed: {warm['first_errors'][0]}")
+        results = []
+        for index in range(rounds):
+            with MemorySampler(pid) as memory:
+                figures = load_round(url, factory, clients, duration, seed=index)
+            figures["peak_rss_mb"] = round(memory.peak / 2**20, 1)
+            figures["end_rss_mb"] = round(memory.rss() / 2**20, 1)
+            results.append(figures)
+    return {
+        "runs": sorted(runs),
+        "rounds": results,
+        "errors": sum(r["errors"] for r in results),
+        "memory_growth_mb": round(results[-1]["peak_rss_mb"] - results[0]["peak_rss_mb"], 1),
+    }
+
+
+def print_report(figures: dict) -> None:
+    """Print the figures of :func:`run_load` as a small table."""
+    print(f"runs: {', '.join(figures['runs'])}")
+    for index, result in enumerate(figures["rounds"], start=1):
+        print(
+            f"round {index}: {result['clients']} clients, {result['duration_s']} s, {result['requests']} requests "
+            f"({result['requests_per_s']}/s), errors {result['errors']}, "
+            f"server peak RSS {result['peak_rss_mb']} MB (end {result['end_rss_mb']} MB)"
+        )
+        for kind, lat in result["latency"].items():
+            print(f"  {kind:7s} {lat['requests']:6d} requests  p50 {lat['p50_ms']} ms  p99 {lat['p99_ms']} ms")
+        for error in result["first_errors"]:
+            print(f"  error: {error}")
+    print(f"memory growth (peak of last round - peak of first): {figures['memory_growth_mb']} MB")
+
+
+def main(args) -> int:
+    """Entry of ``zspace bench load``: data/runs if it has usable runs, else small demo runs in a temp folder."""
+    duration = 10.0 if getattr(args, "quick", False) else 60.0
+    runs_dir = Path(os.environ.get("ZSPACE_RUNS", "data/runs"))
+    with tempfile.TemporaryDirectory(prefix="zspace-load-runs-") as scratch:
+        if not (runs_dir.is_dir() and any(info.usable for info in rundir.list_runs(runs_dir))):
+            from app.bench_fixtures import make_demo_runs
+
+            print(f"no usable run in {runs_dir}: building small demo runs (z_dim 16, 64 px, 5,000 points)", flush=True)
+            runs_dir = make_demo_runs(Path(scratch) / "runs", n_points=5000, z_dim=16, image_size=64)
+        print(
+            f"serving {runs_dir} with gunicorn -w 2 on 127.0.0.1; 20 clients x {duration:.0f} s x 2 rounds", flush=True
+        )
+        figures = run_load(runs_dir, clients=20, duration=duration)
+    print_report(figures)
+    if getattr(args, "out", None):
+        from zspace.atomic import atomic_write_json
+
+        atomic_write_json(args.out, {"load": figures})
+    return 1 if figures["errors"] else 0

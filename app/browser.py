@@ -1,0 +1,62 @@
+"""Headless Chromium and a background server, for the screenshots script and the browser tests."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROMIUM = "/usr/bin/chromium"
+#: Without the networking flags Chromium keeps trying to reach Google's services and floods a closed network.
+CHROME_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    # Scattergl needs WebGL; headless Chromium only has SwiftShader, which it now wants an explicit opt-in for.
+    "--enable-unsafe-swiftshader",
+)
+
+
+def chromium_available() -> bool:
+    """True when both Chromium and its driver are installed where we look for them."""
+    return Path(CHROMEDRIVER).exists() and (Path(CHROMIUM).exists() or shutil.which("chromium") is not None)
+
+
+def chrome_driver(width: int = 1280, height: int = 800):
+    """Start headless Chromium with its console log captured (``driver.get_log("browser")``)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROME_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--window-size={width},{height}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+class BackgroundServer:
+    """Serve a Flask/Dash server on a free loopback port from a thread; ``stop()`` shuts it down."""
+
+    def __init__(self, flask_app):
+        import logging
+
+        from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns the test output
+
+        self._server = make_server("127.0.0.1", 0, flask_app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}/"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread."""
+        self._server.shutdown()
+        self._thread.join(timeout=10)

@@ -1,0 +1,167 @@
+"""The dashboard in headless Chromium: what a user sees and clicks (issue 4's acceptance).
+
+One server and one browser serve the whole module. Without Chromium these
+tests skip, except when ``ZSPACE_REQUIRE_BROWSER=1`` (CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from app.browser import BackgroundServer, chrome_driver, chromium_available
+
+pytestmark = pytest.mark.browser
+
+if not chromium_available():
+    if os.environ.get("ZSPACE_REQUIRE_BROWSER") == "1":
+        raise RuntimeError("ZSPACE_REQUIRE_BROWSER=1 but /usr/bin/chromium or /usr/bin/chromedriver is missing")
+    pytest.skip("Chromium / chromedriver not installed", allow_module_level=True)
+
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.actions.action_builder import ActionBuilder  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+TIMEOUT = 30
+
+
+@pytest.fixture(scope="module")
+def browser(runs_dir, tmp_path_factory):
+    from app.factory import create_app
+
+    server = BackgroundServer(create_app(runs_dir, cache_dir=tmp_path_factory.mktemp("browser-cache")).server)
+    driver = chrome_driver(1280, 800)
+    try:
+        driver.get(server.url)
+        wait_text(driver, "plane-count-a", r"showing \d+ of")
+        yield driver
+    finally:
+        driver.quit()
+        server.stop()
+
+
+def wait_text(driver, element_id: str, pattern: str) -> str:
+    """Wait until the element's text matches ``pattern``; return the text."""
+
+    def matched(d):
+        elements = d.find_elements(By.ID, element_id)
+        return elements and re.search(pattern, elements[0].text) and elements[0].text
+
+    return WebDriverWait(driver, TIMEOUT).until(matched)
+
+
+def plot_js(driver, graph_id: str, expression: str):
+    """Evaluate ``expression`` with ``gd`` bound to the plotly div of a dcc.Graph."""
+    script = f"const gd = document.querySelector('#{graph_id} .js-plotly-plot'); return {expression};"
+    return driver.execute_script(script)
+
+
+def points(driver, graph_id: str, first: int, count: int) -> list[list[float]]:
+    """[[x, y], ...] of shown z-points ``first .. first+count`` (plotly has decoded the typed arrays)."""
+    return plot_js(
+        driver,
+        graph_id,
+        "(() => { const t = gd._fullData.find(t => t.type === 'scattergl');"
+        f" return Array.from(t.x).slice({first}, {first + count}).map((x, k) => [x, t.y[{first} + k]]); }})()",
+    )
+
+
+def click_plot(driver, graph_id: str, x: float, y: float) -> None:
+    """Click the plot at data coordinates (x, y), like a user (a real mouse event at that pixel)."""
+    driver.execute_script(f"document.getElementById('{graph_id}').scrollIntoView({{block: 'center'}});")
+    left, top = plot_js(
+        driver,
+        graph_id,
+        "(() => { const r = gd.getBoundingClientRect(), L = gd._fullLayout;"
+        f" return [r.left + L._size.l + L.xaxis.l2p({x!r}), r.top + L._size.t + L.yaxis.l2p({y!r})]; }})()",
+    )
+    actions = ActionBuilder(driver)
+    actions.pointer_action.move_to_location(int(left), int(top)).click()
+    actions.perform()
+
+
+def set_input(driver, element_id: str, value) -> None:
+    box = driver.find_element(By.ID, element_id)
+    box.clear()
+    box.send_keys(str(value) + "\n")
+
+
+def test_page_loads_without_console_errors_and_lists_the_broken_run(browser):
+    severe = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert severe == []
+    runs = browser.find_element(By.ID, "run-list").get_attribute("textContent")
+    assert "broken" in runs and "truncated" in runs
+    assert "showing 600 of 600 points" in browser.find_element(By.ID, "plane-count-a").text
+    # The other runs still work: the compared VAE plane is drawn too.
+    assert "600 points" in wait_text(browser, "plane-count-b", "showing")
+
+
+def test_switching_plane_type_and_axes_updates_the_scatter(browser):
+    assert plot_js(browser, "plane-graph-a", "(gd._fullLayout.xaxis.title.text || '')").startswith("PC 1")
+    browser.find_element(By.CSS_SELECTOR, "#plane-kind input[value='axis']").click()
+    set_input(browser, "plane-i", 3)
+    WebDriverWait(browser, TIMEOUT).until(
+        lambda d: plot_js(d, "plane-graph-a", "(gd._fullLayout.xaxis.title.text || '')") == "z[3]"
+    )
+    first = points(browser, "plane-graph-a", 0, 3)
+    browser.find_element(By.CSS_SELECTOR, "#plane-kind input[value='pca']").click()
+    WebDriverWait(browser, TIMEOUT).until(
+        lambda d: plot_js(d, "plane-graph-a", "(gd._fullLayout.xaxis.title.text || '')").startswith("PC 4")
+    )
+    assert points(browser, "plane-graph-a", 0, 3) != first
+    set_input(browser, "plane-i", 0)
+    WebDriverWait(browser, TIMEOUT).until(
+        lambda d: plot_js(d, "plane-graph-a", "(gd._fullLayout.xaxis.title.text || '')").startswith("PC 1")
+    )
+
+
+def test_clicking_a_point_shows_its_decoded_image(browser):
+    x, y = points(browser, "plane-graph-a", 0, 1)[0]
+    click_plot(browser, "plane-graph-a", x, y)
+    text = wait_text(browser, "decode-panel-a", r"^point \d+|empty space")
+    assert "radius" in text and "nearest other point" in text
+    image = browser.find_element(By.CSS_SELECTOR, "#decode-panel-a img.face")
+    assert image.get_attribute("src").startswith("data:image/png;base64,")
+    assert image.size["width"] >= 128
+
+
+def test_clicking_empty_space_on_a_pca_plane_decodes_that_spot(browser):
+    # The plot's top-left corner is padding around the data: no point is near it.
+    x0, x1 = plot_js(browser, "plane-graph-a", "gd._fullLayout.xaxis.range")
+    y0, y1 = plot_js(browser, "plane-graph-a", "gd._fullLayout.yaxis.range")
+    click_plot(browser, "plane-graph-a", x0 + 0.01 * (x1 - x0), y1 - 0.01 * (y1 - y0))
+    text = wait_text(browser, "decode-panel-a", "empty space at")
+    assert "the mean" in text
+    assert browser.find_element(By.CSS_SELECTOR, "#decode-panel-a img.face").get_attribute("src").startswith("data:")
+
+
+def test_zooming_into_a_small_square_updates_the_count(browser):
+    x, y = points(browser, "plane-graph-a", 5, 1)[0]
+    set_input(browser, "square-x", round(x, 3))
+    set_input(browser, "square-y", round(y, 3))
+    set_input(browser, "square-side", 0.5)
+    browser.find_element(By.ID, "square-go").click()
+    text = wait_text(browser, "plane-count-a", r"showing (\d+) of 600 points \(\1 in view\)")
+    shown = int(re.search(r"showing (\d+)", text).group(1))
+    assert 1 <= shown < 600
+    # A drag-zoom by the user is re-queried by the server as well.
+    element = browser.find_element(By.CSS_SELECTOR, "#plane-graph-a .nsewdrag")
+    ActionChains(browser).move_to_element_with_offset(element, 40, 40).click_and_hold().move_by_offset(
+        60, 60
+    ).release().perform()
+    WebDriverWait(browser, TIMEOUT).until(lambda d: d.find_element(By.ID, "plane-count-a").text != text)
+    assert re.search(r"showing \d+ of 600 points", browser.find_element(By.ID, "plane-count-a").text)
+
+
+def test_sampling_view_shows_k_images_for_ae_and_for_vae(browser):
+    browser.find_element(By.XPATH, "//*[contains(@class, 'tab') and normalize-space()='Sampling']").click()
+    set_input(browser, "sample-k", 6)
+    for side in ("a", "b"):
+        WebDriverWait(browser, TIMEOUT).until(
+            lambda d, side=side: len(d.find_elements(By.CSS_SELECTOR, f"#sample-grid-{side} img.face")) == 6
+        )
+    assert "NN dist" in browser.find_element(By.ID, "sample-grid-a").text
+    assert browser.find_element(By.ID, "sample-title-b").text.startswith("vae")
