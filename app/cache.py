@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -39,13 +40,19 @@ class SafeSerializer(BaseSerializer):
         return _JSON + json.dumps(value).encode()
 
     def loads(self, bvalue: bytes):
-        if bvalue is None:
+        """Decode an entry; anything unreadable (or pickled) reads as a miss and is recomputed."""
+        if not bvalue:
             return None
-        if bvalue[:1] == _JSON:
-            return json.loads(bvalue[1:].decode())
-        with np.load(io.BytesIO(bvalue[1:]), allow_pickle=False) as npz:
-            value = {k: npz[k] for k in npz.files if k != _JSON_KEY}
-            value.update(json.loads(npz[_JSON_KEY].tobytes().decode()))
+        try:
+            if bvalue[:1] == _JSON:
+                return json.loads(bvalue[1:].decode())
+            if bvalue[:1] != _ARRAYS:
+                return None
+            with np.load(io.BytesIO(bvalue[1:]), allow_pickle=False) as npz:
+                value = {k: npz[k] for k in npz.files if k != _JSON_KEY}
+                value.update(json.loads(npz[_JSON_KEY].tobytes().decode()))
+        except (ValueError, OSError, KeyError, UnicodeDecodeError, zipfile.BadZipFile):
+            return None
         return value.get("__array__", value) if set(value) == {"__array__"} else value
 
     def dump(self, value, f, protocol=None) -> None:  # noqa: ARG002

@@ -1,0 +1,82 @@
+"""Figure builders as plain functions: what they draw and how much they send."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from app.callbacks.planes import count_text
+from app.figures.distributions import density_figure, radius_figure, spectrum_figure
+from app.figures.planes import padded_range, plane_figure
+
+
+def _points(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 2)).astype(np.float32), np.arange(n)
+
+
+def test_plane_figure_sends_typed_arrays_not_number_lists():
+    xy, ids = _points(20000)
+    fig = plane_figure(xy, ids, (-4, 4), (-4, 4), clickable_space=False)
+    payload = fig.to_json()
+    scatter = json.loads(payload)["data"][0]
+    assert scatter["type"] == "scattergl"
+    assert "bdata" in scatter["x"] and scatter["x"]["dtype"] == "f4"
+    # x, y (float32) and ids (int32) as base64: ~16 bytes per point, lists would be ~50.
+    assert len(payload) / len(xy) < 20
+
+
+def test_plane_figure_shows_a_colour_bar_when_coloured_and_keeps_the_requested_range():
+    xy, ids = _points(500)
+    fig = plane_figure(xy, ids, (-0.25, 0.25), (1, 2), colour=np.linspace(0, 1, 500), colour_label="radius |z|")
+    scatter = next(t for t in fig.data if t.type == "scattergl")
+    assert scatter.marker.showscale and scatter.marker.colorbar.title.text == "radius |z|"
+    assert tuple(fig.layout.xaxis.range) == (-0.25, 0.25) and tuple(fig.layout.yaxis.range) == (1, 2)
+    # The invisible click layer spans the view, so clicks on empty space report a position.
+    layer = fig.data[0]
+    assert layer.type == "heatmap" and layer.opacity == 0
+
+
+def test_plane_figure_draws_a_density_raster_instead_of_points_when_over_budget():
+    raster = {"x_edges": np.linspace(0, 1, 5), "y_edges": np.linspace(0, 1, 5), "counts": np.ones((4, 4), np.int64)}
+    fig = plane_figure(np.empty((0, 2), np.float32), np.empty(0), (0, 1), (0, 1), raster=raster, clickable_space=False)
+    assert [t.type for t in fig.data] == ["heatmap"]
+    assert fig.data[0].colorbar.title.text == "log(1+count)"
+
+
+def test_count_text_says_when_fewer_points_are_shown_than_exist():
+    assert count_text(120, 120, 5000, False, 1000) == "showing 120 of 5,000 points (120 in view)"
+    over = count_text(0, 3000, 5000, True, 1000)
+    assert "3,000 points in view" in over and "1,000-point budget" in over and "5,000 total" in over
+    assert "t-SNE maps 2,000" in count_text(2000, 2000, 5000, False, 10000, {"n_points": 2000})
+
+
+def test_padded_range_widens_and_handles_constant_values():
+    lo, hi = padded_range(np.array([0.0, 10.0]))
+    assert lo < 0 and hi > 10
+    lo, hi = padded_range(np.array([3.0, 3.0]))
+    assert lo < 3 < hi
+
+
+def test_density_figure_draws_every_axis_and_flags_in_bold():
+    edges = np.linspace(-3, 3, 13)
+    counts = np.random.default_rng(0).integers(0, 50, size=(4, 12))
+    fig = density_figure(
+        [{"name": "ae", "side": "a", "edges": edges, "counts": counts, "flagged": [False, True, False, False]}]
+    )
+    assert len(fig.data) == 4
+    bold = [t for t in fig.data if t.line.width > 1]
+    assert len(bold) == 1 and bold[0].customdata[0] == 1
+
+
+def test_radius_and_spectrum_figures_overlay_two_runs():
+    edges = np.linspace(0, 5, 11)
+    run = {"edges": edges, "counts": np.arange(10), "reference": np.arange(10) * 0.9}
+    fig = radius_figure([{**run, "name": "ae", "side": "a"}, {**run, "name": "vae", "side": "b"}])
+    assert [t.type for t in fig.data] == ["bar", "scatter", "bar", "scatter"]
+    assert "chi reference" in fig.data[1].name
+    ratio = np.array([0.5, 0.3, 0.2])
+    fig = spectrum_figure([{"name": "ae", "side": "a", "ratio": ratio}, {"name": "vae", "side": "b", "ratio": ratio}])
+    assert len(fig.data) == 4
+    np.testing.assert_allclose(fig.data[1].y, [0.5, 0.8, 1.0], rtol=1e-6)

@@ -1,0 +1,36 @@
+"""Serving: loopback by default, basic auth, the empty state and the gunicorn entry."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from app.factory import create_app
+from app.layout import EMPTY_STATE
+from app.serve import is_loopback
+
+
+def test_only_loopback_addresses_count_as_private():
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+
+
+def test_basic_auth_refuses_requests_without_the_password(runs_dir, tmp_path):
+    app = create_app(runs_dir, cache_dir=tmp_path, auth=("ann", "s3cret"))
+    client = app.server.test_client()
+    assert client.get("/").status_code == 401
+    assert client.get("/", auth=("ann", "wrong")).status_code == 401
+    assert client.get("/", auth=("ann", "s3cret")).status_code == 200
+
+
+def test_an_empty_runs_folder_says_how_to_make_runs(tmp_path):
+    app = create_app(tmp_path / "runs", cache_dir=tmp_path / "cache")
+    layout = app.layout()
+    assert EMPTY_STATE in str(layout)
+
+
+def test_serve_help_documents_auth_and_the_default_bind():
+    result = subprocess.run(
+        [sys.executable, "-m", "zspace", "serve", "--help"], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "127.0.0.1" in result.stdout and "ZSPACE_AUTH" in result.stdout
