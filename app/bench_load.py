@@ -134,7 +134,7 @@ def answer_problem(kind: str, status: int, text: str) -> str | None:
         return f"HTTP {status}"
     if '"className":"error"' in text or '"className": "error"' in text:
         return "the page shows an error: " + text[:200]
-    # Dash's JSON writes "/" as \\u002f, so look for the scheme and encoding, not "image/png".
+    # Dash's JSON writes "/" as \u002f, so look for the scheme and encoding, not "image/png".
     if kind in ("decode", "sample") and not ("data:image" in text and "base64," in text):
         return "no image in the answer"
     if kind == "zoom" and "points" not in text:
