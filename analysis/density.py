@@ -68,18 +68,27 @@ def axis_histograms(z, bin_width: float = 0.25, lo: float | None = None, hi: flo
     z = as_points(z, dtype=None)
     edges = common_edges(z, bin_width, lo, hi)
     bins, z_dim = len(edges) - 1, z.shape[1]
+    ranged = lo is not None or hi is not None
     counts = np.zeros(z_dim * bins, dtype=np.int64)
     offsets = np.arange(z_dim, dtype=np.int64) * bins
     for start in range(0, len(z), CHUNK):
-        block = np.asarray(z[start : start + CHUNK], dtype=np.float64)
-        inside = (block >= edges[0]) & (block <= edges[-1])
-        idx = np.clip(np.floor((block - edges[0]) / bin_width).astype(np.int64), 0, bins - 1)
-        # Floating-point division can land one bin off at an exact edge; fix it
-        # against the edges themselves so the result equals np.histogram's.
-        idx -= (block < edges[idx]) & (idx > 0)
-        idx += (block >= edges[np.minimum(idx + 1, bins)]) & (idx < bins - 1)
-        flat = (idx + offsets)[inside]
-        counts += np.bincount(flat, minlength=z_dim * bins)
+        block = np.asarray(z[start : start + CHUNK])
+        pos = block.astype(np.float64)  # a fresh array, reused in place below to spare memory passes
+        pos -= edges[0]
+        pos /= bin_width
+        idx = pos.astype(np.int64)
+        pos -= idx  # fractional position inside the bin
+        # Values within rounding of an edge may land one bin off; place those few
+        # exactly against the edges themselves, so the result equals np.histogram's.
+        rows, cols = np.nonzero((pos < 1e-6) | (pos > 1 - 1e-6))
+        exact = np.searchsorted(edges, block[rows, cols].astype(np.float64), side="right") - 1
+        idx[rows, cols] = np.clip(exact, 0, bins - 1)
+        idx += offsets
+        if ranged:
+            inside = (block >= edges[0]) & (block <= edges[-1])
+            counts += np.bincount(idx[inside], minlength=z_dim * bins)
+        else:
+            counts += np.bincount(idx.ravel(), minlength=z_dim * bins)
     return edges, counts.reshape(z_dim, bins)
 
 

@@ -1,0 +1,151 @@
+"""``zspace bench analysis``: each analysis figure beside its baseline, measured in the same run.
+
+Data: a synthetic filament cloud of 200k x 256 (``--quick``: 20k x 256), the
+shape of the seed's CelebA z-points. Every row gives wall seconds and process
+CPU seconds (all threads): on a shared machine the CPU figure is the steadier
+one. Results are recorded in ``docs/BENCHMARKS.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+
+import numpy as np
+
+from analysis import density, pca, planes, structure, synthetic, tsne
+
+
+def _timed(func, *args, **kwargs):
+    cpu0, wall0 = os.times(), time.perf_counter()
+    value = func(*args, **kwargs)
+    cpu1 = os.times()
+    return value, time.perf_counter() - wall0, (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+
+
+def _seconds(value: float) -> str:
+    return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.1f} s"
+
+
+class Table:
+    """Rows of (figure, ours, baseline) printed as they come."""
+
+    def __init__(self):
+        self.rows: list[dict] = []
+        print(f"{'figure':<44} {'ours':>32} {'baseline':>32} {'speed-up':>9}", flush=True)
+
+    def add(self, figure: str, ours: tuple, baseline: tuple | None = None, note: str = "") -> None:
+        """Record a row; ``ours`` and ``baseline`` are (label, wall_s, cpu_s)."""
+        row = {"figure": figure, "ours": list(ours), "baseline": list(baseline) if baseline else None, "note": note}
+        self.rows.append(row)
+        ratio = f"{baseline[1] / ours[1]:.1f}x" if baseline and ours[1] > 0 else ""
+        fmt = lambda t: f"{t[0]} {_seconds(t[1])} ({t[2]:.1f} cpu)" if t else ""  # noqa: E731
+        print(f"{figure:<44} {fmt(ours):>32} {fmt(baseline):>32} {ratio:>9} {note}", flush=True)
+
+
+def bench_histograms(table: Table, z: np.ndarray) -> None:
+    """Vectorised common-grid histograms vs a per-column np.histogram loop."""
+    (edges, _), wall, cpu = _timed(density.axis_histograms, z, 0.25)
+    _, wall_loop, cpu_loop = _timed(lambda: [np.histogram(z[:, a], bins=edges) for a in range(z.shape[1])])
+    table.add("axis histograms (bin 0.25)", ("vectorised", wall, cpu), ("per-column loop", wall_loop, cpu_loop))
+
+
+def bench_pca(table: Table, z: np.ndarray) -> None:
+    """Chosen solver (covariance eigh) vs scikit-learn randomized, all components."""
+    from sklearn.decomposition import PCA
+
+    _, wall, cpu = _timed(pca.fit_pca, z)
+    _, wall_r, cpu_r = _timed(lambda: PCA(svd_solver="randomized", random_state=0).fit(z))
+    table.add("PCA, all components", ("covariance_eigh", wall, cpu), ("sklearn randomized", wall_r, cpu_r))
+
+
+def bench_viewport(table: Table, z: np.ndarray) -> None:
+    """Viewport query (mask) and raster on 200k plane coordinates, vs a Python-level filter."""
+    coords = planes.plane_coords(z, "axis", 0, 1)
+    centre = np.median(coords, axis=0)
+    box = ((centre[0] - 0.25, centre[0] + 0.25), (centre[1] - 0.25, centre[1] + 0.25))
+    reps = 20
+    _, wall, cpu = _timed(lambda: [planes.viewport_query(coords, *box) for _ in range(reps)])
+    table.add("viewport query 0.5 x 0.5 (per query)", ("numpy mask", wall / reps, cpu / reps))
+    _, wall, cpu = _timed(lambda: [planes.viewport_query(coords, (-50, 50), (-50, 50), budget=1000) for _ in range(5)])
+    _, wall_h, cpu_h = _timed(lambda: [np.histogram2d(coords[:, 0], coords[:, 1], bins=256) for _ in range(5)])
+    table.add(
+        "viewport raster, all points (per query)",
+        ("bincount", wall / 5, cpu / 5),
+        ("histogram2d", wall_h / 5, cpu_h / 5),
+    )
+
+
+def bench_tsne(table: Table, z: np.ndarray, sizes: list[int], big: int | None) -> dict:
+    """openTSNE (size-chosen backend) vs scikit-learn, raw and after PCA-10; openTSNE alone at ``big``."""
+    fit = pca.fit_pca(z)
+    fft_times = {}
+    for n in sizes:
+        for k in (None, 10):
+            label = f"t-SNE {n // 1000}k {'raw' if k is None else 'PCA-10'}"
+            ours, wall, cpu = _timed(tsne.run_tsne, z, n_points=n, pca_components=k, pca=fit)
+            _, wall_s, cpu_s = _timed(tsne.run_tsne, z, n_points=n, pca_components=k, pca=fit, backend="sklearn")
+            table.add(label, (ours.backend, wall, cpu), ("sklearn", wall_s, cpu_s))
+            if k is None:
+                other = "opentsne-fft" if ours.backend == "opentsne-bh" else "opentsne-bh"
+                _, wall_o, cpu_o = _timed(tsne.run_tsne, z, n_points=n, pca=fit, backend=other)
+                table.add(
+                    f"t-SNE {n // 1000}k raw, other openTSNE gradient",
+                    (ours.backend, wall, cpu),
+                    (other, wall_o, cpu_o),
+                )
+                times = {ours.backend: wall, other: wall_o}
+                fft_times[n] = times["opentsne-fft"]
+    if big:
+        _, wall, cpu = _timed(tsne.run_tsne, z, n_points=big, backend="opentsne-fft")
+        table.add(f"t-SNE {big // 1000}k raw", ("opentsne-fft", wall, cpu))
+        fft_times[big] = wall
+    if len(fft_times) >= 2:
+        # FFT t-SNE is close to linear in N: extrapolate from the two largest sizes measured.
+        (n1, t1), (n2, t2) = sorted(fft_times.items())[-2:]
+        estimate = t2 + (t2 - t1) / (n2 - n1) * (165_000 - n2)
+        table.add("t-SNE 165k raw (linear estimate)", ("opentsne-fft", estimate, 0.0), note="estimate, no CPU figure")
+    return fft_times
+
+
+def bench_knn(table: Table, z: np.ndarray, n_queries: int) -> None:
+    """Exact scikit-learn brute force vs pynndescent (index build incl. numba compile, then query)."""
+    queries = structure.make_probes("normal", n_queries, z, random_state=1)
+    _, wall, cpu = _timed(structure.nn_distances, z, queries)
+    try:
+        import pynndescent
+    except ImportError:
+        table.add(
+            f"kNN {n_queries} probes -> {len(z) // 1000}k", ("sklearn exact", wall, cpu), note="pynndescent missing"
+        )
+        return
+    index, wall_b, cpu_b = _timed(lambda: pynndescent.NNDescent(z, n_neighbors=15, random_state=0))
+    _, wall_q, cpu_q = _timed(index.query, queries, k=1)
+    table.add(
+        f"kNN {n_queries} probes -> {len(z) // 1000}k",
+        ("sklearn exact", wall, cpu),
+        ("pynndescent", wall_b + wall_q, cpu_b + cpu_q),
+        note=f"(pynndescent build {wall_b:.1f}s + query {wall_q:.2f}s)",
+    )
+
+
+def main(args) -> int:
+    """Run the analysis benchmark; ``args.quick`` for smaller sizes, ``args.out`` for a JSON copy."""
+    quick = bool(getattr(args, "quick", False))
+    n_curves, per_curve = (40, 500) if quick else (400, 500)
+    z = synthetic.filament_cloud(n_curves, per_curve, 256, noise=0.01, random_state=0)
+    print(
+        f"data: filament cloud {z.shape[0]:,} x {z.shape[1]}, {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}"
+    )
+    table = Table()
+    bench_histograms(table, z)
+    bench_pca(table, z)
+    bench_viewport(table, z)
+    bench_knn(table, z, 200 if quick else 2000)
+    bench_tsne(table, z, [2000, 5000] if quick else [5000, 10000, 20000], None if quick else 50000)
+    if getattr(args, "out", None):
+        from zspace.atomic import atomic_write_json
+
+        atomic_write_json(args.out, {"suite": "analysis", "quick": quick, "n": int(z.shape[0]), "rows": table.rows})
+    return 0
