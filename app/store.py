@@ -115,13 +115,38 @@ class RunStore:
 
     # -- derived arrays ---------------------------------------------------------------------
     def pca(self, name):
-        """The run's PCA (analysis.pca.PCAResult), from the run's analysis cache."""
-        from analysis.cache import cached
-        from analysis.pca import PCAResult, fit_pca
+        """The run's PCA (analysis.pca.PCAResult): the same cache entry `zspace analyze` writes."""
+        from analysis import results
+        from analysis.pca import PCAResult
 
         path = self.path(name)
-        arrays = self.memo(name, "pca", lambda: cached(path, "pca", {}, lambda: fit_pca(self.z(name)).to_arrays()))
-        return PCAResult.from_arrays(arrays)
+        return PCAResult.from_arrays(self.memo(name, "pca", lambda: results.pca(path).to_arrays()))
+
+    def histograms(self, name, bin_width: float) -> dict:
+        """Per-axis histograms (``edges``, ``counts``) at ``bin_width``, shared with `zspace analyze`."""
+        from analysis import results
+
+        path = self.path(name)
+        return self.memo(name, f"hist:{bin_width}", lambda: dict(results.histograms(path, bin_width)))
+
+    def axis_summary(self, name, bin_width: float) -> list[dict]:
+        """The per-axis summary table as JSON records (axis, mode, mean, fwhm, std, skew, flagged, reason)."""
+        import json
+
+        from analysis import results
+
+        path = self.path(name)
+        text = self.memo(
+            name, f"summary:{bin_width}", lambda: results.axis_summary(path, bin_width).to_json(orient="records")
+        )
+        return json.loads(text)
+
+    def radius_profile(self, name, bin_width: float) -> dict:
+        """Radius histogram with its chi reference (``edges``, ``counts``, ``reference``)."""
+        from analysis import results
+
+        path = self.path(name)
+        return self.memo(name, f"radius:{bin_width}", lambda: dict(results.radius_profile(path, bin_width)))
 
     def check_axes(self, name, kind, i, j) -> tuple[int, int]:
         """Validate a plane kind and two axis indices against the run; return them as ints."""
@@ -154,24 +179,12 @@ class RunStore:
         xy = self.memo(name, f"coords:{kind}:{i}:{j}", compute)
         return np.arange(len(xy), dtype=np.int64), xy
 
-    def tsne_entries(self, name) -> list[dict]:
-        """Parameters of every t-SNE map cached for the run (newest first)."""
-        import json
-
-        folder = self.path(name) / rundir.ANALYSIS
-        entries = []
-        for sidecar in sorted(folder.glob("tsne-*.json"), key=lambda p: p.stat().st_mtime, reverse=True):
-            try:
-                entries.append(json.loads(sidecar.read_text(encoding="utf-8"))["params"])
-            except (OSError, ValueError, KeyError):
-                continue
-        return entries
-
     def tsne(self, name) -> dict | None:
-        """The newest cached t-SNE map of the run (ids, embedding, params), or None."""
+        """A cached t-SNE map of the run (ids, embedding, params), or None; never computes one in a request."""
+        from analysis import results
         from analysis.cache import lookup
 
-        for params in self.tsne_entries(name):
+        for params in results.available_tsne(self.path(name)):
             found = lookup(self.path(name), "tsne", params)
             if found is not None:
                 return {"ids": np.asarray(found["ids"]), "embedding": np.asarray(found["embedding"]), "params": params}
@@ -220,7 +233,10 @@ class RunStore:
         if found is None:
             n = int(self.z(name).shape[0])
             if n > MAX_INLINE_KNN:
-                raise ZspaceError(f"{by} of {n:,} points is not computed yet; run `zspace analyze {name}` first")
+                raise ZspaceError(
+                    f"colouring by {by} is computed in the page only for runs of up to {MAX_INLINE_KNN:,} points "
+                    f"({name} has {n:,}); colour by radius or a metadata column instead"
+                )
             if by == "lid":
                 found = cached(
                     path, entry, params, lambda: {"values": local_intrinsic_dimension(self.z(name), k=KNN_K)}

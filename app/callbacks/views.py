@@ -24,19 +24,12 @@ def _runs(run_a, run_b) -> list[tuple[str, str]]:
 
 def density_view(store, run_a, run_b, bin_width):
     """Density figure and axis-table rows for the shown run(s)."""
-    from analysis.density import axis_histograms, axis_summary
-
-    bin_width = finite(bin_width, "bin width", 0.01, 10.0)
+    # Rounded: every bin width is a cache entry in the run folder, so free-form floats must not multiply them.
+    bin_width = round(finite(bin_width, "bin width", 0.01, 10.0), 2)
     series, rows = [], []
     for side, run in _runs(run_a, run_b):
-        z = store.z(run)
-        hist = store.memo(
-            run,
-            f"hist:{bin_width}",
-            lambda z=z: dict(zip(("edges", "counts"), axis_histograms(z, bin_width), strict=True)),
-        )
-        summary = store.memo(run, "axis_summary", lambda z=z: {"json": axis_summary(z).to_json(orient="records")})
-        records = json.loads(summary["json"])
+        hist = store.histograms(run, bin_width)
+        records = store.axis_summary(run, bin_width)
         flagged = np.array([bool(r["flagged"]) for r in records])
         series.append({"name": run, "side": side, "edges": hist["edges"], "counts": hist["counts"], "flagged": flagged})
         for r in records:
@@ -61,15 +54,8 @@ def picked_axis(click, active_cell, rows, trigger) -> int | None:
 
 def radius_view(store, run_a, run_b, bin_width):
     """Radius histogram(s) with the chi reference."""
-    from analysis.radius import chi_reference, radius_histogram
-
-    bin_width = finite(bin_width, "bin width", 0.01, 100.0)
-    series = []
-    for side, run in _runs(run_a, run_b):
-        r = store.radii(run)
-        edges, counts = radius_histogram(r, bin_width)
-        ref = chi_reference(edges, int(store.z(run).shape[1]), len(r))
-        series.append({"name": run, "side": side, "edges": edges, "counts": counts, "reference": ref})
+    bin_width = round(finite(bin_width, "bin width", 0.01, 100.0), 2)
+    series = [{"name": run, "side": side, **store.radius_profile(run, bin_width)} for side, run in _runs(run_a, run_b)]
     return radius_figure(series)
 
 

@@ -45,7 +45,8 @@ def make_run(root: Path, name: str, model: str, z: np.ndarray, seed: int) -> Pat
         "z_dim": Z_DIM,
         "image_size": IMAGE_SIZE,
         "channels": 3,
-        "data": {"kind": "synthetic"},
+        "data": f"synthetic:{len(z)}",
+        "seed": 0,
     }
     (run / "config.json").write_text(json.dumps(config))
     np.save(run / "zpoints.npy", z.astype(np.float32))
@@ -54,7 +55,7 @@ def make_run(root: Path, name: str, model: str, z: np.ndarray, seed: int) -> Pat
         {
             "row": np.arange(len(z)),
             "id": [f"img{r:05d}" for r in range(len(z))],
-            "source": [f"synthetic/{r}" for r in range(len(z))],
+            "source": [f"synthetic:0:{r}" for r in range(len(z))],
             "split": "train",
             "smiling": rng.choice([-1, 1], len(z)),
             "pose": rng.normal(size=len(z)).astype(np.float32),

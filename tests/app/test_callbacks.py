@@ -89,8 +89,9 @@ def test_clicking_a_point_decodes_it_with_its_facts(store):
     panel, selected = decode_click(store, "ae", click, "pca", 0, 1, "mean", None)
     assert selected == {"run": "ae", "row": 42}
     assert panel[0].children == "point 42 · id img00042"
-    image = panel[1].children[0].children[0]
-    assert image.src.startswith("data:image/png;base64,")
+    original, decoded = panel[1].children
+    assert [original.children[1].children, decoded.children[1].children] == ["original", "decoded (reconstruction)"]
+    assert decoded.children[0].src.startswith("data:image/png;base64,")
     facts = {row.children[0].children: row.children[1].children for row in panel[2].children}
     assert float(facts["nearest other point"]) > 0 and facts["smiling"] in ("-1", "1")
 
