@@ -110,7 +110,8 @@ class LatentAutoencoder(keras.Model):
         self.decoder = build_decoder(self.architecture)
         self.sampling_seed = keras.random.SeedGenerator(seed)
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
-        self.kl_tracker = keras.metrics.Mean(name="kl_loss")
+        # Keras collects tracker attributes into ``metrics`` by itself; an AE has no KL to report.
+        self.kl_tracker = keras.metrics.Mean(name="kl_loss") if self.variational else None
 
     def encode(self, images, training: bool = False):
         """Return ``(mu, logvar)`` for a VAE, ``(z, None)`` for an AE."""
@@ -144,8 +145,10 @@ class LatentAutoencoder(keras.Model):
 
     @property
     def metrics(self):
+        # Listed explicitly so ``reset_state`` runs each epoch; de-duplicated against Keras' own collection.
+        collected = list(super().metrics)
         trackers = [self.reconstruction_tracker] + ([self.kl_tracker] if self.variational else [])
-        return [*super().metrics, *trackers]
+        return collected + [t for t in trackers if all(t is not m for m in collected)]
 
     def get_config(self):
         return {**super().get_config(), "architecture": self.architecture, "seed": self.seed}

@@ -110,3 +110,35 @@ def test_bad_input_is_one_line_and_nonzero(fake_data, tmp_path, capsys, argv, me
 def test_resume_without_a_run_is_refused(tmp_path, capsys):
     assert cli.main(["train", "--out", str(tmp_path / "none"), "--resume"]) == 2
     assert "nothing to resume" in capsys.readouterr().err
+
+
+def test_encode_rewrites_zpoints_with_the_runs_encoder(fake_data, trained, capsys):
+    out, _ = trained
+    before = np.load(out / rundir.ZPOINTS)
+    assert cli.main(["encode", str(out), "--batch-size", "7"]) == 0  # odd batch: the last one is partial
+    after = rundir.load_zpoints(out, mmap=False)
+    np.testing.assert_allclose(after, before, rtol=1e-5, atol=1e-5)
+    assert rundir.read_status(out)["state"] == "complete"
+    assert "encoded 200 images" in capsys.readouterr().out
+
+
+def test_encode_refuses_a_source_of_another_image_size(trained, capsys):
+    out, _ = trained
+    import fake_image_source
+
+    from models.encode import check_source_fits
+    from zspace.errors import ZspaceError
+
+    with pytest.raises(ZspaceError, match="gives 64x64 images but the run's model expects 32x32"):
+        check_source_fits(rundir.read_config(out), fake_image_source.FakeSource(4, 64))
+
+
+def test_train_on_the_built_in_synthetic_faces(tmp_path):
+    pytest.importorskip("models.data")
+    out = tmp_path / "synthetic"
+    argv = ["train", "--data", "synthetic:96", "--model", "ae", "--image-size", "32", "--z-dim", "8"]
+    assert cli.main([*argv, "--epochs", "1", "--out", str(out)]) == 0
+    info = rundir.inspect_run(out)
+    assert info.usable and info.n_points == 96
+    metadata = rundir.load_metadata(out)
+    assert list(metadata["row"]) == list(range(96)) and len(metadata.columns) > 4  # ground-truth factors kept
