@@ -285,9 +285,13 @@ def resolve_run(root: str | os.PathLike, name: str) -> Path:
     if not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
         raise ZspaceError(f"unknown run {name!r}")
     root = Path(root).resolve()
-    candidate = (root / name).resolve()
-    if candidate.parent != root or not candidate.is_dir():
-        raise ZspaceError(f"unknown run {name!r}")
+    try:
+        candidate = (root / name).resolve()
+        found = candidate.parent == root and candidate.is_dir()
+    except OSError:  # e.g. a name longer than the file system allows: still just an unknown run
+        found = False
+    if not found:
+        raise ZspaceError(f"unknown run {name[:80]!r}")
     return candidate
 
 
