@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from app.browser import BackgroundServer, chrome_driver, chromium_available
+from app.browser import BackgroundServer, chrome_driver, chromium_available, click_plot, plot_js, points
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,6 @@ if not chromium_available():
     pytest.skip("Chromium / chromedriver not installed", allow_module_level=True)
 
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
-from selenium.webdriver.common.actions.action_builder import ActionBuilder  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -51,36 +50,6 @@ def wait_text(driver, element_id: str, pattern: str) -> str:
         return elements and re.search(pattern, elements[0].text) and elements[0].text
 
     return WebDriverWait(driver, TIMEOUT).until(matched)
-
-
-def plot_js(driver, graph_id: str, expression: str):
-    """Evaluate ``expression`` with ``gd`` bound to the plotly div of a dcc.Graph."""
-    script = f"const gd = document.querySelector('#{graph_id} .js-plotly-plot'); return {expression};"
-    return driver.execute_script(script)
-
-
-def points(driver, graph_id: str, first: int, count: int) -> list[list[float]]:
-    """[[x, y], ...] of shown z-points ``first .. first+count`` (plotly has decoded the typed arrays)."""
-    return plot_js(
-        driver,
-        graph_id,
-        "(() => { const t = gd._fullData.find(t => t.type === 'scattergl');"
-        f" return Array.from(t.x).slice({first}, {first + count}).map((x, k) => [x, t.y[{first} + k]]); }})()",
-    )
-
-
-def click_plot(driver, graph_id: str, x: float, y: float) -> None:
-    """Click the plot at data coordinates (x, y), like a user (a real mouse event at that pixel)."""
-    driver.execute_script(f"document.getElementById('{graph_id}').scrollIntoView({{block: 'center'}});")
-    left, top = plot_js(
-        driver,
-        graph_id,
-        "(() => { const r = gd.getBoundingClientRect(), L = gd._fullLayout;"
-        f" return [r.left + L._size.l + L.xaxis.l2p({x!r}), r.top + L._size.t + L.yaxis.l2p({y!r})]; }})()",
-    )
-    actions = ActionBuilder(driver)
-    actions.pointer_action.move_to_location(int(left), int(top)).click()
-    actions.perform()
 
 
 def set_input(driver, element_id: str, value) -> None:

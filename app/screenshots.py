@@ -1,0 +1,99 @@
+"""Screenshots of the main views from headless Chromium, for the README (``make screenshots``).
+
+``python -m app.screenshots [--runs data/runs] [--out docs/screenshots]`` serves
+the dashboard on a free loopback port, opens every view, clicks a point so the
+decode panel is filled, and saves one PNG per view.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from zspace.errors import ZspaceError
+
+WIDTH, HEIGHT = 1280, 900
+#: view name -> tab value
+VIEWS = {
+    "planes": "planes",
+    "density": "density",
+    "radius": "radius",
+    "pca": "pca",
+    "sampling": "sampling",
+    "model": "model",
+}
+
+
+def _wait(driver, condition, timeout: float = 60) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(condition)
+
+
+def _settle(driver) -> None:
+    # Wait until no dcc.Loading spinner is visible, then give plotly a frame to draw.
+    _wait(driver, lambda d: not d.execute_script("return document.querySelector('[data-dash-is-loading=\"true\"]')"))
+    time.sleep(1.0)
+
+
+def take_screenshots(runs_dir: Path, out_dir: Path) -> list[Path]:
+    """Save one PNG per view of the dashboard for ``runs_dir`` into ``out_dir``; return their paths."""
+    from selenium.webdriver.common.by import By
+
+    from app.browser import BackgroundServer, chrome_driver, chromium_available, click_plot, points
+    from app.factory import create_app
+
+    if not chromium_available():
+        raise ZspaceError("screenshots need /usr/bin/chromium and /usr/bin/chromedriver")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    server = BackgroundServer(create_app(runs_dir).server)
+    driver = chrome_driver(WIDTH, HEIGHT)
+    saved = []
+    try:
+        driver.get(server.url)
+        _wait(
+            driver,
+            lambda d: "showing" in d.find_element(By.ID, "plane-count-a").text or d.find_elements(By.ID, "empty-state"),
+        )
+        if driver.find_elements(By.ID, "empty-state"):
+            raise ZspaceError(f"no usable runs in {runs_dir}; run `make demo` first")
+        first = points(driver, "plane-graph-a", 0, 1)
+        if first:
+            click_plot(driver, "plane-graph-a", *first[0])
+            _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#decode-panel-a img.face"))
+        for name, tab in VIEWS.items():
+            driver.find_element(
+                By.CSS_SELECTOR, f"#tabs [data-value='{tab}'], #tabs .tab:nth-child({list(VIEWS).index(name) + 1})"
+            ).click()
+            if name == "sampling":
+                _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#sample-grid-a img.face"))
+            _settle(driver)
+            driver.execute_script("window.scrollTo(0, 0);")
+            path = out_dir / f"{name}.png"
+            driver.save_screenshot(str(path))
+            saved.append(path)
+            print(f"saved {path}", flush=True)
+    finally:
+        driver.quit()
+        server.stop()
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line of ``python -m app.screenshots``."""
+    parser = argparse.ArgumentParser(prog="python -m app.screenshots", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", default="data/runs", help="runs folder to show (default data/runs)")
+    parser.add_argument("--out", default="docs/screenshots", help="where to write the PNGs (default docs/screenshots)")
+    args = parser.parse_args(argv)
+    try:
+        take_screenshots(Path(args.runs), Path(args.out))
+    except ZspaceError as exc:
+        print(f"screenshots: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
