@@ -1,0 +1,260 @@
+"""Server hardening seen from outside: the bind default and its warning, basic auth on every
+route, run names that try to leave the runs folder, and no pickle / unsafe Keras loading anywhere."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.bench_fixtures import write_run
+from app.bench_load import callback_body, split_output
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("zspace", "models", "analysis", "app")
+MARKER = "OUTSIDE-THE-RUNS-FOLDER-7f3a"
+
+
+# -- binding -----------------------------------------------------------------------------------
+def test_serve_binds_loopback_by_default_in_the_function_and_the_command_line(capsys):
+    from app.serve import serve
+    from zspace.cli import main
+
+    assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--help"])
+    assert exit_info.value.code == 0
+    assert "default 127.0.0.1" in capsys.readouterr().out
+
+
+@pytest.fixture()
+def served(monkeypatch):
+    """Stop ``Dash.run`` from serving; record the host it would have bound to."""
+    import dash
+
+    calls = []
+    monkeypatch.setattr(dash.Dash, "run", lambda self, **kw: calls.append(kw))
+    return calls
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "zspace.example.org"])
+def test_binding_beyond_loopback_without_auth_warns_loudly(host, runs_dir, served, monkeypatch, capsys):
+    from app.serve import serve
+
+    monkeypatch.delenv("ZSPACE_AUTH", raising=False)
+    serve(runs_dir, host=host, port=8050)
+    err = capsys.readouterr().err
+    assert served and served[0]["host"] == host
+    assert "WARNING" in err and "WITHOUT authentication" in err and "ZSPACE_AUTH" in err
+
+
+def test_binding_beyond_loopback_with_auth_still_says_it_is_reachable(runs_dir, served, monkeypatch, capsys):
+    from app.serve import serve
+
+    monkeypatch.setenv("ZSPACE_AUTH", "ann:s3cret")
+    serve(runs_dir, host="0.0.0.0", port=8050)
+    err = capsys.readouterr().err
+    assert "reachable from other machines" in err and "with basic auth" in err
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1"])
+def test_loopback_bind_is_quiet(host, runs_dir, served, monkeypatch, capsys):
+    from app.serve import serve
+
+    monkeypatch.delenv("ZSPACE_AUTH", raising=False)
+    serve(runs_dir, host=host, port=8050)
+    assert "WARNING" not in capsys.readouterr().err
+
+
+# -- basic auth ------------------------------------------------------------------------------
+def test_zspace_auth_protects_every_route_including_callbacks(runs_dir, tmp_path, monkeypatch):
+    from app.factory import create_app
+
+    monkeypatch.setenv("ZSPACE_AUTH", "ann:s3cret")
+    app = create_app(runs_dir, cache_dir=tmp_path)
+    client = app.server.test_client()
+    dependency = next(d for d in app._callback_list if d["output"] == "page.className")
+    body = callback_body(dependency, {"run-a.value": "bench-ae"}, ["run-a.value"])
+    routes = ["/", "/_dash-layout", "/_dash-dependencies", "/assets/style.css", "/_reload-hash", "/no-such-page"]
+    for route in routes:
+        refused = client.get(route)
+        assert refused.status_code == 401, route
+        assert refused.headers["WWW-Authenticate"].startswith("Basic")
+    assert client.post("/_dash-update-component", json=body).status_code == 401
+    assert client.post("/_dash-update-component", json=body, auth=("ann", "wrong")).status_code == 401
+    assert client.post("/_dash-update-component", json=body, auth=("bob", "s3cret")).status_code == 401
+    answer = client.post("/_dash-update-component", json=body, auth=("ann", "s3cret"))
+    assert answer.status_code == 200 and answer.get_json()["response"]["page"]["className"] == "page single"
+    assert client.get("/_dash-layout", auth=("ann", "s3cret")).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["ann", "ann:", ":s3cret"])
+def test_a_malformed_zspace_auth_is_refused_in_one_line(value, runs_dir, tmp_path, monkeypatch):
+    from app.factory import create_app
+    from zspace.errors import ZspaceError
+
+    monkeypatch.setenv("ZSPACE_AUTH", value)
+    with pytest.raises(ZspaceError, match="user:password"):
+        create_app(runs_dir, cache_dir=tmp_path)
+
+
+# -- run names from the browser ----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def outside_run(runs_dir) -> Path:
+    """A complete, valid run *next to* the runs folder, whose config carries a marker."""
+    outside = runs_dir.parent / "outside"
+    if not (outside / "secret").exists():
+        run = write_run(outside, "secret", "ae", np.ones((20, 8)), seed=5)
+        config = json.loads((run / "config.json").read_text())
+        config["data"] = {"kind": MARKER}
+        (run / "config.json").write_text(json.dumps(config))
+    return outside / "secret"
+
+
+def hostile_names(runs_dir: Path, outside_run: Path) -> list:
+    rel = f"../{outside_run.parent.name}/{outside_run.name}"
+    return [
+        rel,
+        "../../etc/passwd",
+        "/etc/passwd",
+        str(outside_run),
+        "%2e%2e%2f" + outside_run.parent.name + "%2f" + outside_run.name,
+        rel.replace("/", "\\"),
+        "..\\..\\etc\\passwd",
+        "bench-ae/../../outside/secret",
+        "bench-ae\x00",
+        "..",
+        ".",
+        "",
+        "bench-broken",
+        "x" * 100_000,
+        ["bench-ae"],
+        {"name": "bench-ae"},
+        12,
+    ]
+
+
+def run_callbacks(app) -> list[dict]:
+    """Every callback that takes the run picker as an input."""
+    return [d for d in app._callback_list if any(i["id"] == "run-a" for i in d["inputs"])]
+
+
+def values_for(name) -> dict:
+    return {
+        "run-a.value": name,
+        "run-b.value": name,
+        "plane-kind.value": "axis",
+        "plane-i.value": 0,
+        "plane-j.value": 1,
+        "colour-by.value": "radius",
+        "density-bin.value": 0.25,
+        "radius-bin.value": 0.5,
+        "pca-k.value": 4,
+        "tabs.value": "model",
+        "sampler.value": "normal",
+        "sample-k.value": 4,
+        "sample-seed.value": 1,
+        "sample-scale.value": 0.5,
+        "plane-graph-a.clickData": {"points": [{"customdata": 0, "x": 0.0, "y": 0.0}]},
+        "plane-graph-b.clickData": {"points": [{"customdata": 0, "x": 0.0, "y": 0.0}]},
+        "base-mode.value": "selected",
+        "selected-a.data": {"run": name, "row": 0},
+        "selected-b.data": {"run": name, "row": 0},
+    }
+
+
+def test_hostile_run_names_never_read_outside_the_runs_folder(dash_app, client, runs_dir, outside_run):
+    callbacks = run_callbacks(dash_app) + [
+        d for d in dash_app._callback_list if d["output"].startswith("..decode-panel-")
+    ]
+    assert len(callbacks) >= 10
+    for name in hostile_names(runs_dir, outside_run):
+        for tab in ("sampling", "model"):  # the tab only gates the sampling and model callbacks
+            values = values_for(name) | {"tabs.value": tab}
+            for dependency in callbacks:
+                changed = [f"{dependency['inputs'][0]['id']}.{dependency['inputs'][0]['property']}"]
+                answer = client.post("/_dash-update-component", json=callback_body(dependency, values, changed))
+                text = answer.get_data(as_text=True)
+                where = f"{dependency['output']} with run {str(name)[:60]!r}"
+                assert answer.status_code in (200, 204), where
+                assert MARKER not in text and "root:x:0:0" not in text, where
+                assert "Traceback" not in text and 'File "' not in text, where
+                assert "data:image" not in text, where  # nothing was decoded for a hostile name
+
+
+def test_the_store_refuses_the_same_names_before_touching_a_file(dash_app, runs_dir, outside_run):
+    from zspace.errors import ZspaceError
+
+    for name in hostile_names(runs_dir, outside_run):
+        with pytest.raises(ZspaceError):
+            dash_app.zspace_store.path(name)
+
+
+def test_a_good_run_still_answers_after_the_hostile_ones(dash_app, client):
+    dependency = next(d for d in dash_app._callback_list if split_output(d["output"])[0]["id"] == "model-panel-a")
+    body = callback_body(dependency, values_for("bench-vae"), ["tabs.value"])
+    answer = client.post("/_dash-update-component", json=body)
+    assert answer.status_code == 200 and "bench-vae (VAE, z_dim 8, 32 px)" in answer.get_data(as_text=True)
+
+
+# -- no pickle, safe Keras loading -------------------------------------------------------------
+def source_files() -> list[Path]:
+    return sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))
+
+
+def _name(node: ast.AST) -> str:
+    return ast.unparse(node) if isinstance(node, ast.AST) else ""
+
+
+def test_no_pickle_anywhere_in_the_source_tree():
+    problems = []
+    for path in source_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', '?')}"
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+                if any(n.split(".")[0] in ("pickle", "cPickle", "dill", "cloudpickle", "shelve") for n in names):
+                    problems.append(f"{where} imports a pickle module")
+            if isinstance(node, ast.Call):
+                func = _name(node.func)
+                if func.endswith(("read_pickle", "joblib.load", "pickle.load", "pickle.loads")):
+                    problems.append(f"{where} calls {func}")
+                for keyword in node.keywords:
+                    value = getattr(keyword.value, "value", None)
+                    if keyword.arg == "allow_pickle" and value is not False:
+                        problems.append(f"{where} passes allow_pickle={_name(keyword.value)}")
+                    if keyword.arg == "safe_mode" and value is not True:
+                        problems.append(f"{where} passes safe_mode={_name(keyword.value)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_keras_load_model_call_says_safe_mode_true():
+    calls = []
+    for path in source_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and _name(node.func).endswith("load_model"):
+                safe = [k for k in node.keywords if k.arg == "safe_mode"]
+                calls.append((f"{path.relative_to(ROOT)}:{node.lineno}", bool(safe) and safe[0].value.value is True))
+    assert calls, "no keras load_model call found: the decoder must be loaded somewhere"
+    assert all(ok for _, ok in calls), [where for where, ok in calls if not ok]
+
+
+def test_a_decoder_with_python_code_inside_is_refused_not_run(tmp_path):
+    import keras
+
+    from app.decoder import DecoderService
+    from zspace.errors import ZspaceError
+
+    run = write_run(tmp_path, "lambda-run", "ae", np.zeros((10, 8)), seed=4)
+    inputs = keras.Input((8,))
+    # A Lambda layer stores Python bytecode in the .keras file; safe_mode must refuse to deserialise it.
+    x = keras.layers.Lambda(lambda z: z * 1.0)(inputs)
+    x = keras.layers.Reshape((32, 32, 3))(keras.layers.Dense(32 * 32 * 3, activation="sigmoid")(x))
+    keras.Model(inputs, x).save(run / "decoder.keras")
+    with pytest.raises(ZspaceError, match="decoder.keras cannot be loaded"):
+        DecoderService().decode(run, "fp", np.zeros((1, 8), dtype=np.float32))
