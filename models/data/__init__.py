@@ -11,7 +11,6 @@ from models.data.pipeline import make_dataset
 from models.data.source import FileSource, ImageSource, SyntheticSource, load_original_image, open_source
 from models.data.spec import check_image_size, parse_spec
 
-
 __all__ = [
     "MAX_PIXELS",
     "FileSource",

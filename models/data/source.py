@@ -171,7 +171,7 @@ def open_source(spec: str, image_size: int, seed: int = 0, cache_dir: str | os.P
         or no usable image at all.
     """
     parsed = parse_spec(spec)
-    check_image_size(image_size)
+    image_size = check_image_size(image_size)
     if parsed.scheme == "synthetic":
         return SyntheticSource(spec, image_size, parsed.count, seed)
     root = Path(parsed.path).expanduser()
@@ -209,7 +209,7 @@ def load_original_image(data_spec: str, source_field: str, image_size: int) -> n
         If ``source_field`` does not belong to ``data_spec`` or tries to leave the dataset folder.
     """
     parsed = parse_spec(data_spec)
-    check_image_size(image_size)
+    image_size = check_image_size(image_size)
     if parsed.scheme == "synthetic":
         prefix, _, rest = source_field.partition(":")
         seed_text, _, index_text = rest.partition(":")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 from zspace.errors import ZspaceError
@@ -49,13 +50,13 @@ def parse_spec(spec: str) -> DataSpec:
 
 def check_image_size(image_size: int) -> int:
     """Return ``image_size`` if the models can use it (16..1024, a multiple of 16), else raise ZspaceError."""
-    if (
-        isinstance(image_size, bool)
-        or not isinstance(image_size, int)
-        or image_size % 16
-        or not 16 <= image_size <= 1024
-    ):
+    try:
+        # operator.index accepts numpy integers read from configs and refuses 64.5, "64" and True.
+        size = None if isinstance(image_size, bool) else operator.index(image_size)
+    except TypeError:
+        size = None
+    if size is None or size % 16 or not 16 <= size <= 1024:
         raise ZspaceError(
             f"image size must be a multiple of 16 between 16 and 1024 (four stride-2 layers), got {image_size!r}"
         )
-    return image_size
+    return size

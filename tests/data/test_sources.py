@@ -20,6 +20,8 @@ from zspace.errors import ZspaceError
         ("synthetic:0", 64, "whole number"),
         ("celeba:", 64, "needs a path"),
         ("synthetic:10", 60, "multiple of 16"),
+        ("synthetic:10", 64.0, "multiple of 16"),
+        ("synthetic:10", 0, "multiple of 16"),
         ("folder:/no/such/folder", 64, "does not exist"),
     ],
 )
@@ -30,7 +32,7 @@ def test_bad_specs_are_one_line_errors(spec, size, message):
 
 
 def test_synthetic_rows_match_their_images():
-    source = open_source("synthetic:50", 32, seed=2)
+    source = open_source("synthetic:50", np.int64(32), seed=2)  # sizes read from a config may be numpy integers
     assert len(source) == 50 and source.skipped == 0 and source.skip_summary() is None
     assert source.spec == "synthetic:50" and source.image_size == 32
     alone = source.load_image(17)  # before images(): rendered on its own
