@@ -112,7 +112,9 @@ def test_zooming_into_a_small_square_updates_the_count(browser):
     set_input(browser, "square-x", round(x, 3))
     set_input(browser, "square-y", round(y, 3))
     set_input(browser, "square-side", 0.5)
+    before = browser.find_element(By.ID, "plane-count-a").text
     browser.find_element(By.ID, "square-go").click()
+    WebDriverWait(browser, TIMEOUT).until(lambda d: d.find_element(By.ID, "plane-count-a").text != before)
     text = wait_text(browser, "plane-count-a", r"showing (\d+) of 600 points \(\1 in view\)")
     shown = int(re.search(r"showing (\d+)", text).group(1))
     assert 1 <= shown < 600
