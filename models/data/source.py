@@ -176,7 +176,7 @@ def open_source(spec: str, image_size: int, seed: int = 0, cache_dir: str | os.P
         return SyntheticSource(spec, image_size, parsed.count, seed)
     root = Path(parsed.path).expanduser()
     if not root.is_dir():
-        raise ZspaceError(f"{parsed.scheme} folder {root} does not exist or is not a folder")
+        raise ZspaceError(f"data folder {root} does not exist or is not a folder ({parsed.scheme}:PATH)")
     if parsed.scheme == "celeba":
         listing, crop = celeba.list_celeba(root), celeba.CROP_FRACTION
     else:
