@@ -108,13 +108,18 @@ def library_versions() -> dict[str, str]:
 
     import keras
     import numpy
-    import tensorflow
 
     import zspace
 
+    try:
+        import tensorflow
+
+        tf_version = tensorflow.__version__
+    except ImportError:  # another Keras backend (JAX) without TensorFlow
+        tf_version = "not installed"
     return {
         "python": platform.python_version(),
-        "tensorflow": tensorflow.__version__,
+        "tensorflow": tf_version,
         "keras": keras.__version__,
         "numpy": numpy.__version__,
         "zspace": getattr(zspace, "__version__", "unknown"),
