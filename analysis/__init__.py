@@ -27,7 +27,7 @@ Pure functions (arrays in, small numpy results out)::
         ViewportResult: count (exact), ids, xy, raster (None or dict(x_edges, y_edges, counts[x, y])), over_budget
     tsne.run_tsne(z, n_points=20000, pca_components=None, perplexity=30, early_exaggeration=12, n_iter=750,
                   learning_rate="auto", init="pca", backend="auto", random_state=0, callback=None, pca=None,
-                  n_jobs=-1) -> TsneResult(ids, embedding, params, backend, seconds)
+                  n_jobs=None) -> TsneResult(ids, embedding, params, backend, seconds)
         backend: "opentsne-bh" | "opentsne-fft" | "sklearn" | "auto" (tsne.choose_backend(n))
         callback(progress: float, message: str) -> False to cancel (raises tsne.TsneCancelled)
     structure.knn(data, queries=None, k=1, backend="sklearn") -> (distances (M, k), indices (M, k))

@@ -142,8 +142,8 @@ def main(args) -> int:
     bench_histograms(table, z)
     bench_pca(table, z)
     bench_viewport(table, z)
-    bench_knn(table, z, 200 if quick else 2000)
     bench_tsne(table, z, [2000, 5000] if quick else [5000, 10000, 20000], None if quick else 50000)
+    bench_knn(table, z, 200 if quick else 2000)
     if getattr(args, "out", None):
         from zspace.atomic import atomic_write_json
 

@@ -24,6 +24,8 @@ from analysis.pca import PCAResult, fit_pca
 BACKENDS = ("auto", "opentsne-bh", "opentsne-fft", "sklearn")
 #: Largest size for which Barnes-Hut beat FFT in our measurement (docs/BENCHMARKS.md).
 BH_MAX_POINTS = 15000
+#: Below this many points t-SNE runs on one thread by default (see run_tsne's n_jobs).
+SINGLE_THREAD_BELOW = 5000
 #: Iterations of the early-exaggeration phase (openTSNE's and scikit-learn's default).
 EXAGGERATION_ITER = 250
 #: A progress callback: (fraction done 0..1, message) -> False to cancel.
@@ -157,7 +159,7 @@ def run_tsne(
     random_state: int = 0,
     callback: ProgressCallback | None = None,
     pca: PCAResult | None = None,
-    n_jobs: int = -1,
+    n_jobs: int | None = None,
 ) -> TsneResult:
     """Compute a 2-D t-SNE map of (a random subset of) z-points, raw or PCA-reduced.
 
@@ -185,8 +187,10 @@ def run_tsne(
         and :class:`TsneCancelled` (or the callback's exception) is raised.
     pca : PCAResult, optional
         A fit to reuse for ``pca_components``.
-    n_jobs : int
-        Threads (-1: all cores).
+    n_jobs : int or None
+        Threads (-1: all cores). None: one thread below ``SINGLE_THREAD_BELOW``
+        points, where the per-iteration thread synchronisation costs more than
+        it saves (badly so on a busy machine), else all cores.
 
     Returns
     -------
@@ -218,6 +222,8 @@ def run_tsne(
         pca = pca if pca is not None else fit_pca(z)
         x = pca.transform(x, n_components=k)
     chosen = choose_backend(n) if backend == "auto" else backend
+    if n_jobs is None:
+        n_jobs = 1 if n < SINGLE_THREAD_BELOW else -1
     params = {
         "n_points": int(n),
         "pca_components": None if pca_components is None else int(pca_components),
