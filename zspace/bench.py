@@ -11,6 +11,7 @@ import importlib
 
 #: suite -> (module, what it measures)
 SUITES: dict[str, tuple[str, str]] = {
+    "data": ("models.data.bench", "synthetic face generation, parallel JPEG decode into the cache, tf.data serving"),
     "analysis": ("analysis.bench", "histograms, PCA solvers, t-SNE backends, kNN backends on 200k x 256"),
     "models": ("models.bench", "training throughput and tf.function decode vs model.predict"),
     "app": ("app.bench", "decode callback latency, figure build cost, viewport re-query"),
