@@ -142,3 +142,17 @@ def test_train_on_the_built_in_synthetic_faces(tmp_path):
     assert info.usable and info.n_points == 96
     metadata = rundir.load_metadata(out)
     assert list(metadata["row"]) == list(range(96)) and len(metadata.columns) > 4  # ground-truth factors kept
+
+
+def test_force_clears_the_old_runs_files_but_keeps_foreign_ones(tmp_path):
+    from models.train import prepare_run_dir
+
+    out = tmp_path / "old"
+    (out / rundir.CHECKPOINTS).mkdir(parents=True)
+    (out / rundir.ANALYSIS).mkdir()
+    for name in (rundir.CONFIG, rundir.ZPOINTS, "notes.txt"):
+        (out / name).write_text("x")
+    with pytest.raises(Exception, match="--force"):
+        prepare_run_dir(out, force=False, resume=False)
+    prepare_run_dir(out, force=True, resume=False)
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
