@@ -18,6 +18,7 @@ import numpy as np
 
 from models.data import cache, celeba, faces
 from models.data.decode import SkipImage
+from models.data.fake_celeba import make_fake_celeba
 from models.data.source import _decode_source, open_source
 
 
@@ -42,8 +43,6 @@ def bench_faces(count: int, size: int) -> dict:
 
 def bench_files(count: int, size: int, folder: Path) -> dict:
     """Decode a fake CelebA folder into the cache (threads vs one thread), reopen it, and run one tf.data epoch."""
-    from tests.fakes import make_fake_celeba
-
     root = make_fake_celeba(folder / "celeba", n=count)
     sources = celeba.list_celeba(root)["source"].tolist()
     decode = partial(_decode_source, root=root, size=size, crop=celeba.CROP_FRACTION)

@@ -1,8 +1,8 @@
-"""Fake datasets in the exact published layouts, for any test that needs real files.
+"""A fake CelebA folder in the exact published layout, for tests, benchmarks and demos without the real data.
 
 ``make_fake_celeba(path, n, corrupt=...)`` writes a small CelebA folder (178 x 218
 JPEGs of procedural faces, ``list_attr_celeba.txt`` with the 40 attributes,
-``list_eval_partition.txt``), e.g. ``from tests.fakes import make_fake_celeba``.
+``list_eval_partition.txt``). Tests import it as ``from tests.fakes import make_fake_celeba``.
 """
 
 from __future__ import annotations
