@@ -1,0 +1,246 @@
+"""Fuzzing Dash's callback endpoint: malformed bodies and hostile values for every callback.
+
+A hostile request may be refused (4xx / 5xx) or answered harmlessly (200 with a
+message in the page, 204 for "nothing to update"), but it must never hang,
+never send a traceback to the browser, and the server must answer a normal
+request correctly afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.bench_load import callback_body, split_output
+
+ENDPOINT = "/_dash-update-component"
+#: Seconds a single hostile request may take before it counts as a hang.
+TIME_LIMIT_S = 20.0
+
+VALID = {
+    "run-a.value": "bench-ae",
+    "run-b.value": "bench-vae",
+    "plane-kind.value": "axis",
+    "plane-i.value": 0,
+    "plane-j.value": 1,
+    "colour-by.value": "radius",
+    "plane-graph-a.relayoutData": {
+        "xaxis.range[0]": -1,
+        "xaxis.range[1]": 1,
+        "yaxis.range[0]": -1,
+        "yaxis.range[1]": 1,
+    },
+    "plane-graph-b.relayoutData": {
+        "xaxis.range[0]": -1,
+        "xaxis.range[1]": 1,
+        "yaxis.range[0]": -1,
+        "yaxis.range[1]": 1,
+    },
+    "square-go.n_clicks": 1,
+    "reset-view.n_clicks": None,
+    "square-x.value": 0.0,
+    "square-y.value": 0.0,
+    "square-side.value": 1.0,
+    "view-a.data": None,
+    "view-b.data": None,
+    "plane-graph-a.clickData": {"points": [{"customdata": 3, "x": 0.1, "y": 0.2}]},
+    "plane-graph-b.clickData": {"points": [{"x": 0.1, "y": 0.2}]},
+    "base-mode.value": "selected",
+    "selected-a.data": {"run": "bench-ae", "row": 1},
+    "selected-b.data": None,
+    "density-bin.value": 0.25,
+    "radius-bin.value": 0.5,
+    "pca-k.value": 4,
+    "density-graph.clickData": {"points": [{"customdata": 2}]},
+    "axis-table.active_cell": {"row": 0, "column": 0},
+    "axis-table.derived_viewport_data": [{"axis": 0}],
+    "reroll.n_clicks": 1,
+    "sample-seed.value": 7,
+    "tabs.value": "sampling",
+    "sampler.value": "normal",
+    "sample-k.value": 4,
+    "sample-scale.value": 0.5,
+}
+
+HUGE = [1e308, -1e308, 10**30, -(10**30), 2**63, math.nan, math.inf, -math.inf, 5e-324]
+ODD = [None, True, "", "x" * 100_000, "../../etc/passwd", [], {}, [[[]]], {"points": None}, -1, 0, 1.5]
+scalars = st.sampled_from(HUGE + ODD) | st.integers() | st.floats() | st.text(max_size=20)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+clicks = st.fixed_dictionaries(
+    {"points": st.lists(st.fixed_dictionaries({"customdata": scalars, "x": scalars, "y": scalars}), max_size=2)}
+)
+relayouts = st.fixed_dictionaries({k: scalars for k in ("xaxis.range[0]", "xaxis.range[1]", "yaxis.range[0]")}).map(
+    lambda d: {**d, "yaxis.range[1]": d["xaxis.range[0]"]}
+)
+#: Per property: hostile variants that still look like what the browser sends there.
+SHAPED = {
+    "clickData": clicks,
+    "relayoutData": relayouts
+    | st.fixed_dictionaries({"xaxis.range": st.lists(scalars), "yaxis.range": st.lists(scalars)}),
+    "data": st.fixed_dictionaries({"run": scalars | st.just("bench-ae"), "row": scalars}),
+    "active_cell": st.fixed_dictionaries({"row": scalars, "column": scalars}),
+    "derived_viewport_data": st.lists(st.fixed_dictionaries({"axis": scalars}), max_size=3),
+}
+
+
+def post_within(client, **kwargs):
+    """POST to the callback endpoint; fail if it takes longer than TIME_LIMIT_S."""
+    done = {}
+    thread = threading.Thread(target=lambda: done.setdefault("answer", client.post(ENDPOINT, **kwargs)), daemon=True)
+    thread.start()
+    thread.join(TIME_LIMIT_S)
+    assert not thread.is_alive(), f"request did not finish within {TIME_LIMIT_S} s"
+    return done["answer"]
+
+
+def assert_harmless(answer, what: str, allow_server_error: bool = True) -> None:
+    text = answer.get_data(as_text=True)
+    assert "Traceback" not in text and 'File "/' not in text, f"{what}: traceback sent to the client"
+    allowed = (200, 204) if not allow_server_error else (200, 204, *range(400, 600))
+    assert answer.status_code in allowed, f"{what}: HTTP {answer.status_code}: {text[:300]}"
+
+
+def assert_still_healthy(dash_app, client) -> None:
+    dependency = next(d for d in dash_app._callback_list if d["output"].startswith("..decode-panel-a."))
+    body = callback_body(dependency, VALID, ["plane-graph-a.clickData"])
+    answer = client.post(ENDPOINT, json=body)
+    assert answer.status_code == 200 and "data:image" in answer.get_data(as_text=True)
+
+
+def dependency_ids(dash_app) -> list[str]:
+    return [d["output"] for d in dash_app._callback_list]
+
+
+# -- malformed request bodies ----------------------------------------------------------------
+def malformed_bodies(dependency: dict) -> dict[str, dict]:
+    """name -> keyword arguments of ``client.post`` for one broken request."""
+    good = callback_body(dependency, VALID, [f"{dependency['inputs'][0]['id']}.{dependency['inputs'][0]['property']}"])
+    without = {k: {key: v for key, v in good.items() if key != k} for k in good}
+    deep = "[" * 10_000 + "]" * 10_000
+    deeper = '{"output": ' + '{"a": ' * 100_000 + "1" + "}" * 100_000 + "}"
+    return {
+        "not json": {"data": b"\x00\xff not json {", "content_type": "application/json"},
+        "empty body": {"data": b"", "content_type": "application/json"},
+        "text/plain": {"data": json.dumps(good), "content_type": "text/plain"},
+        "json array": {"json": [good]},
+        "json string": {"json": "output"},
+        "json null": {"data": b"null", "content_type": "application/json"},
+        "deep array 10k": {"data": deep, "content_type": "application/json"},
+        "deep object 100k": {"data": deeper, "content_type": "application/json"},
+        "unknown output": {"json": {**good, "output": "no-such-id.children"}},
+        "output not a string": {"json": {**good, "output": ["a", {"b": 1}]}},
+        "missing output": {"json": without["output"]},
+        "missing inputs": {"json": without["inputs"]},
+        "missing outputs": {"json": without["outputs"]},
+        "missing state": {"json": without["state"]},
+        "missing changedPropIds": {"json": without["changedPropIds"]},
+        "inputs not a list": {"json": {**good, "inputs": {"id": "run-a"}}},
+        "inputs of strings": {"json": {**good, "inputs": ["run-a.value"] * len(good["inputs"])}},
+        "too few inputs": {"json": {**good, "inputs": good["inputs"][:1]}},
+        "too many inputs": {"json": {**good, "inputs": good["inputs"] * 50}},
+        "inputs without value": {"json": {**good, "inputs": [{"id": i["id"]} for i in good["inputs"]]}},
+        "unknown input ids": {"json": {**good, "inputs": [{**i, "id": "../../x"} for i in good["inputs"]]}},
+        "changed unknown": {"json": {**good, "changedPropIds": ["nope.nope", None, 3]}},
+        "changed not a list": {"json": {**good, "changedPropIds": "run-a.value"}},
+        "outputs garbage": {"json": {**good, "outputs": [{"id": None}, 5]}},
+        "huge string input": {"json": {**good, "inputs": [{**i, "value": "A" * 5_000_000} for i in good["inputs"]]}},
+    }
+
+
+def test_malformed_requests_never_crash_hang_or_leak_a_traceback(dash_app, client):
+    dependencies = dash_app._callback_list
+    assert len(dependencies) >= 15
+    for dependency in dependencies:
+        bodies = malformed_bodies(dependency)
+        if dependency is not dependencies[0]:  # the endpoint-level cases need not run for every callback
+            bodies = {k: v for k, v in bodies.items() if k.startswith(("missing", "inputs", "too", "unknown input"))}
+        for name, kwargs in bodies.items():
+            assert_harmless(post_within(client, **kwargs), f"{dependency['output']}: {name}")
+    assert_still_healthy(dash_app, client)
+
+
+def test_nan_and_infinity_literals_in_the_json_are_survived(dash_app, client):
+    dependency = next(d for d in dash_app._callback_list if d["output"].startswith("..sample-grid-a."))
+    body = json.dumps(callback_body(dependency, VALID, ["sample-k.value"]))
+    for literal in ("NaN", "Infinity", "-Infinity", "1e999", "123456789012345678901234567890"):
+        hostile = body.replace(
+            '"sample-k", "property": "value", "value": 4', f'"sample-k", "property": "value", "value": {literal}'
+        )
+        assert hostile != body
+        answer = post_within(client, data=hostile, content_type="application/json")
+        assert_harmless(answer, f"sample-k = {literal}", allow_server_error=False)
+        if answer.status_code == 200:
+            assert "K must be" in answer.get_data(as_text=True)
+    assert_still_healthy(dash_app, client)
+
+
+# -- hostile values in well-formed requests --------------------------------------------------
+def value_strategy(prop: str):
+    """A valid value, a hostile value shaped like the property's usual JSON, or any JSON at all."""
+    key = prop.rsplit(".", 1)[1]
+    options = [st.just(VALID.get(prop)), json_values]
+    if key in SHAPED:
+        options.append(SHAPED[key])
+    return st.one_of(*options)
+
+
+@pytest.fixture(scope="module")
+def callbacks_by_output(dash_app) -> dict[str, dict]:
+    return {d["output"]: d for d in dash_app._callback_list}
+
+
+@pytest.mark.parametrize(
+    "first_output",
+    [
+        "plane-graph-a.figure",
+        "decode-panel-a.children",
+        "decode-panel-b.children",
+        "density-graph.figure",
+        "plane-kind.value",
+        "radius-graph.figure",
+        "pca-graph.figure",
+        "sample-seed.value",
+        "sample-grid-a.children",
+        "model-panel-a.children",
+        "colour-by.options",
+        "tsne-info.children",
+        "page.className",
+    ],
+)
+def test_hostile_values_get_a_message_or_no_update_never_an_error(first_output, callbacks_by_output, dash_app, client):
+    dependency = next(
+        d for o, d in callbacks_by_output.items() if "{id}.{property}".format(**split_output(o)[0]) == first_output
+    )
+    props = [f"{i['id']}.{i['property']}" for i in dependency["inputs"] + dependency.get("state", [])]
+    inputs = props[: len(dependency["inputs"])]
+
+    valid = {p: VALID.get(p) for p in props}
+    # Either every value may be hostile, or exactly one is and the rest are valid (reaching deeper code).
+    one_hostile = st.sampled_from(props).flatmap(lambda p: value_strategy(p).map(lambda v, p=p: {**valid, p: v}))
+    all_hostile = st.fixed_dictionaries({p: value_strategy(p) for p in props})
+
+    @settings(
+        max_examples=30,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(values=one_hostile | all_hostile, changed=st.sampled_from(inputs))
+    def check(values, changed):
+        answer = post_within(client, json=callback_body(dependency, values, [changed]))
+        assert_harmless(
+            answer, f"{first_output} with {json.dumps(values, default=str)[:400]}", allow_server_error=False
+        )
+
+    check()
+    assert_still_healthy(dash_app, client)
