@@ -135,3 +135,30 @@ def test_make_dataset_yields_float_batches_covering_every_row():
     np.testing.assert_allclose(in_order * 255.0, source.images(), atol=1e-3)
     repeated = make_dataset(source, 32, repeat=True).take(5)
     assert sum(1 for _ in repeated) == 5
+
+
+def test_damaged_cache_entry_is_rebuilt_not_trusted(fake_celeba, tmp_path, monkeypatch):
+    monkeypatch.setenv("ZSPACE_CACHE_DIR", str(tmp_path / "env-cache"))
+    first = open_source(f"celeba:{fake_celeba}", 32)  # no cache_dir: $ZSPACE_CACHE_DIR
+    (entry,) = (tmp_path / "env-cache").glob("*.npy")
+    expected = np.array(first.images())
+    del first
+    entry.write_bytes(entry.read_bytes()[:5000])  # as if the disk filled up under an older version
+    again = open_source(f"celeba:{fake_celeba}", 32)
+    np.testing.assert_array_equal(again.images(), expected)
+    assert again.skipped == 1
+
+
+def test_parallel_decode_keeps_row_order(fake_celeba, tmp_path):
+    from models.data import cache, celeba
+    from models.data.decode import SkipImage
+
+    sources = celeba.list_celeba(fake_celeba)["source"].tolist()
+
+    def decode(source):
+        return source_module.decode_file(fake_celeba / source, 16, celeba.CROP_FRACTION)
+
+    one = cache.build_entry(tmp_path / "one", "k", 16, sources, decode, SkipImage, workers=1, progress=False)
+    four = cache.build_entry(tmp_path / "four", "k", 16, sources, decode, SkipImage, workers=4, progress=False)
+    assert one[1] == four[1]
+    np.testing.assert_array_equal(one[0], four[0])
