@@ -18,7 +18,8 @@ from zspace.errors import RunNotReadyError
 from zspace.rundir import DECODER
 
 
-def _load_decoder(run_path: Path):
+def load_decoder(run_path: Path):
+    """Load a run's decoder with ``safe_mode=True`` (through ``models.io`` when it exists)."""
     # models.io checks the decoder against config.json; fall back to plain Keras
     # only while that module does not exist yet in a checkout.
     try:
@@ -47,7 +48,7 @@ class DecoderService:
             if key not in self._functions:
                 import tensorflow as tf
 
-                model = _load_decoder(Path(run_path))
+                model = load_decoder(Path(run_path))
                 spec = tf.TensorSpec([None, int(z_dim)], tf.float32)
                 self._functions[key] = tf.function(lambda z: model(z, training=False), input_signature=[spec])
             return self._functions[key]
@@ -67,7 +68,6 @@ class DecoderService:
         images = self._function(run_path, fingerprint, z.shape[1])(z).numpy()
         return np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
 
-    def predict_baseline(self, run_path: Path, z: np.ndarray) -> np.ndarray:
-        """Decode with ``model.predict`` (the slow path), for ``zspace bench app`` only."""
-        model = _load_decoder(Path(run_path))
+    def predict_baseline(self, model, z: np.ndarray) -> np.ndarray:
+        """Decode with ``model.predict`` (the slow path the service avoids), for ``zspace bench app`` only."""
         return model.predict(np.atleast_2d(np.asarray(z, dtype=np.float32)), verbose=0)

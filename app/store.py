@@ -11,6 +11,7 @@ workers share the work through the same cache folder (or Redis).
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -54,11 +55,33 @@ class RunStore:
         self.cache = cache
         self.plane_budget = int(plane_budget)
         self.decoder = DecoderService()
+        # Loaded metadata tables, per process (like the decoders): a click must not re-read a 200k-row parquet.
+        self._frames: dict[tuple[str, str], object] = {}
+        self._recent: dict[str, object] = {}
+        self._frames_lock = threading.Lock()
 
     # -- runs -------------------------------------------------------------------------------
     def fingerprint(self, path: Path) -> str:
         """A string that changes whenever the run's config, z-points or decoder change."""
         return "|".join(_stat_key(path / name) for name in (rundir.CONFIG, rundir.ZPOINTS, rundir.DECODER))
+
+    def _info(self, child: Path) -> dict:
+        key = f"runinfo:{child.name}:{self.fingerprint(child)}:{_stat_key(child / rundir.STATUS)}"
+        info = self.cache.get(key)
+        if info is None:
+            run = rundir.inspect_run(child)
+            info = {
+                "name": run.name,
+                "label": run.label(),
+                "usable": run.usable,
+                "reason": run.reason,
+                "state": run.state,
+                "model": str(run.config.get("model", "")),
+                "z_dim": run.z_dim,
+                "n_points": run.n_points,
+            }
+            self.cache.set(key, info)
+        return info
 
     def runs(self) -> list[dict]:
         """Every run of the folder as small JSON: name, label, usable, reason, model, z_dim, n_points."""
@@ -66,34 +89,18 @@ class RunStore:
         for child in sorted(self.runs_dir.iterdir()) if self.runs_dir.is_dir() else []:
             if child.name.startswith(".") or not child.is_dir():
                 continue
-            if not ((child / rundir.CONFIG).exists() or (child / rundir.STATUS).exists()):
-                continue
-            key = f"runinfo:{child.name}:{self.fingerprint(child)}:{_stat_key(child / rundir.STATUS)}"
-            info = self.cache.get(key)
-            if info is None:
-                run = rundir.inspect_run(child)
-                info = {
-                    "name": run.name,
-                    "label": run.label(),
-                    "usable": run.usable,
-                    "reason": run.reason,
-                    "state": run.state,
-                    "model": str(run.config.get("model", "")),
-                    "z_dim": run.z_dim,
-                    "n_points": run.n_points,
-                }
-                self.cache.set(key, info)
-            out.append(info)
+            if (child / rundir.CONFIG).exists() or (child / rundir.STATUS).exists():
+                out.append(self._info(child))
         return out
 
     def path(self, name) -> Path:
         """Resolve a run name from a browser to its folder; unusable or unknown runs raise ZspaceError."""
         path = rundir.resolve_run(self.runs_dir, name)
-        usable = {r["name"]: r for r in self.runs()}
-        if name not in usable:
+        if not ((path / rundir.CONFIG).exists() or (path / rundir.STATUS).exists()):
             raise ZspaceError(f"unknown run {name!r}")
-        if not usable[name]["usable"]:
-            raise ZspaceError(f"run {name} cannot be shown: {usable[name]['reason']}")
+        info = self._info(path)
+        if not info["usable"]:
+            raise ZspaceError(f"run {name} cannot be shown: {info['reason']}")
         return path
 
     def config(self, name) -> dict:
@@ -105,12 +112,23 @@ class RunStore:
         return rundir.load_zpoints(self.path(name), check_finite=False)
 
     def memo(self, name: str, what: str, compute):
-        """Return ``compute()`` memoised in the flask cache under ``what`` and the run's fingerprint."""
+        """Return ``compute()`` memoised under ``what`` and the run's fingerprint.
+
+        Two tiers: a small in-process dict (a click must not deserialise the same
+        arrays again) in front of the flask cache (shared by every worker).
+        """
         key = f"{what}:{name}:{self.fingerprint(self.path(name))}"
+        with self._frames_lock:
+            if key in self._recent:
+                return self._recent[key]
         value = self.cache.get(key)
         if value is None:
             value = compute()
             self.cache.set(key, value)
+        with self._frames_lock:
+            if len(self._recent) >= 32:
+                self._recent.pop(next(iter(self._recent)))
+            self._recent[key] = value
         return value
 
     # -- derived arrays ---------------------------------------------------------------------
@@ -196,15 +214,26 @@ class RunStore:
 
         return self.memo(name, "radii", lambda: radii(self.z(name)).astype(np.float32))
 
+    def metadata(self, name):
+        """The run's metadata table (pandas), loaded once per process and run version."""
+        path = self.path(name)
+        key = (str(path), self.fingerprint(path) + _stat_key(path / rundir.METADATA))
+        with self._frames_lock:
+            if key not in self._frames:
+                if len(self._frames) >= 8:  # a few runs at a time; drop the oldest
+                    self._frames.pop(next(iter(self._frames)))
+                self._frames[key] = rundir.load_metadata(path, int(self.z(name).shape[0]))
+            return self._frames[key]
+
     def metadata_columns(self, name) -> list[str]:
         """Metadata columns that can colour a plane (numeric or boolean, beyond the bookkeeping ones)."""
-        frame = rundir.load_metadata(self.path(name))
+        frame = self.metadata(name)
         skip = {"row", "id", "source", "split"}
         return [str(c) for c in frame.columns if c not in skip and (frame[c].dtype.kind in "biuf")]
 
     def metadata_row(self, name, row: int) -> dict:
         """One metadata row as JSON-able values."""
-        frame = rundir.load_metadata(self.path(name))
+        frame = self.metadata(name)
         return {str(k): (v.item() if hasattr(v, "item") else v) for k, v in frame.iloc[int(row)].items()}
 
     def colour(self, name, by) -> tuple[np.ndarray | None, str]:
@@ -217,9 +246,7 @@ class RunStore:
             return self._knn_colour(name, by)
         if by not in self.metadata_columns(name):
             raise ZspaceError(f"unknown colour {by!r}; choose none, radius, density, lid or a metadata column")
-        values = self.memo(
-            name, f"meta:{by}", lambda: rundir.load_metadata(self.path(name))[by].to_numpy(dtype=np.float32)
-        )
+        values = self.memo(name, f"meta:{by}", lambda: self.metadata(name)[by].to_numpy(dtype=np.float32))
         return values, str(by)
 
     def _knn_colour(self, name, by) -> tuple[np.ndarray, str]:
@@ -264,14 +291,13 @@ class RunStore:
         """Distance from each query to its nearest z-point (optionally not counting row ``exclude``)."""
         z = self.z(name)
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
-        sq_norms = self.memo(name, "sqnorm", lambda: np.square(self.radii(name)).astype(np.float32))
-        best = np.full(len(queries), np.inf)
-        q_norms = np.einsum("ij,ij->i", queries, queries)
-        # Chunked |a-b|^2 = |a|^2 + |b|^2 - 2ab: one float32 matmul per chunk, no N x d copy.
+        sq_norms = self.memo(name, "sqnorm", lambda: np.einsum("ij,ij->i", z, z, dtype=np.float32))
+        best = np.full(len(queries), np.inf, dtype=np.float32)
+        # |a-b|^2 = |b|^2 - 2ab + |a|^2: one contiguous (chunk x d) @ (d x K) product per chunk; |a|^2 is added last.
         for start in range(0, len(z), 65536):
-            block = np.asarray(z[start : start + 65536], dtype=np.float32)
-            d2 = q_norms[:, None] + sq_norms[start : start + len(block)][None, :] - 2.0 * queries @ block.T
+            block = z[start : start + 65536]
+            d2 = sq_norms[start : start + len(block), None] - 2.0 * (block @ queries.T)
             if exclude is not None and start <= exclude < start + len(block):
-                d2[:, exclude - start] = np.inf
-            best = np.minimum(best, d2.min(axis=1))
-        return np.sqrt(np.maximum(best, 0.0))
+                d2[exclude - start] = np.inf
+            best = np.minimum(best, d2.min(axis=0))
+        return np.sqrt(np.maximum(best + np.einsum("ij,ij->i", queries, queries), 0.0)).astype(np.float64)

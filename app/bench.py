@@ -1,0 +1,194 @@
+"""``zspace bench app``: decode-callback latency, plane-figure cost and viewport re-query time.
+
+Everything runs on a synthetic run written to a temporary folder: z-points of
+the real size (200k x 256, ``--quick``: 20k) and a decoder of the demo
+architecture (z_dim 256, 64 x 64) with untrained weights — decode time does not
+depend on the weights. Each figure is printed beside its baseline from the same
+process: ``model.predict`` for decoding, Python lists for the figure payload.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+Z_DIM = 256
+IMAGE_SIZE = 64
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "p50_ms": 1000 * statistics.median(ordered),
+        "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))],
+    }
+
+
+def make_bench_run(root: Path, n_points: int) -> Path:
+    """Write a complete run of ``n_points`` filament-like z-points and a demo-sized decoder."""
+    import pandas as pd
+
+    from models.architecture import build_decoder
+    from models.config import make_config
+    from zspace.rundir import write_status
+
+    run = root / "bench"
+    run.mkdir(parents=True)
+    config = make_config(model="ae", z_dim=Z_DIM, image_size=IMAGE_SIZE)
+    config.update({"schema_version": 1, "data": f"synthetic:{n_points}", "seed": 0})
+    (run / "config.json").write_text(json.dumps(config))
+    rng = np.random.default_rng(0)
+    # Points along random directions with noise: PCA planes with structure and voids.
+    t = rng.uniform(-2, 2, size=(n_points, 1)).astype(np.float32)
+    directions = rng.normal(size=(32, Z_DIM)).astype(np.float32) / np.sqrt(Z_DIM)
+    z = t * directions[rng.integers(0, 32, n_points)] * 4 + rng.normal(0, 0.3, (n_points, Z_DIM)).astype(np.float32)
+    np.save(run / "zpoints.npy", z.astype(np.float32))
+    pd.DataFrame(
+        {
+            "row": np.arange(n_points),
+            "id": np.arange(n_points).astype(str),
+            "source": [f"synthetic:0:{i}" for i in range(n_points)],
+            "split": "train",
+        }
+    ).to_parquet(run / "metadata.parquet")
+    build_decoder(config).save(run / "decoder.keras")
+    write_status(run, "complete")
+    return run
+
+
+def bench_decode(store, clicks: int) -> dict:
+    """Server time of the decode callback over ``clicks`` point clicks vs ``model.predict`` per z."""
+    from app.callbacks.decode import decode_click
+
+    ids, xy = store.coords("bench", "pca", 0, 1)
+    rng = np.random.default_rng(1)
+    rows = rng.integers(0, len(xy), clicks)
+
+    def click(row):
+        return {"points": [{"curveNumber": 1, "pointNumber": 0, "x": float(xy[row, 0]), "y": float(xy[row, 1])}]}
+
+    decode_click(store, "bench", click(rows[0]), "pca", 0, 1, "mean", None)  # load + trace once
+    callback = []
+    for row in rows:
+        started = time.perf_counter()
+        decode_click(store, "bench", click(row), "pca", 0, 1, "mean", None)
+        callback.append(time.perf_counter() - started)
+    z = store.z("bench")
+    from app.decoder import load_decoder
+
+    service = store.decoder
+    model = load_decoder(store.path("bench"))
+    decode_only, predict = [], []
+    service.predict_baseline(model, z[:1])  # warm-up
+    for row in rows[: min(clicks, 50)]:
+        started = time.perf_counter()
+        store.decode("bench", z[row])
+        decode_only.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        service.predict_baseline(model, z[row])
+        predict.append(time.perf_counter() - started)
+    return {
+        "clicks": clicks,
+        "callback": _percentiles(callback),
+        "tf_function_decode": _percentiles(decode_only),
+        "model_predict_decode": _percentiles(predict),
+    }
+
+
+def bench_figure(n_points: int) -> dict:
+    """Build time and JSON bytes/point of the plane figure with typed arrays vs Python lists."""
+    import plotly.graph_objects as go
+
+    from app.figures.planes import plane_figure
+
+    rng = np.random.default_rng(2)
+    xy = rng.normal(size=(n_points, 2)).astype(np.float32)
+    ids = np.arange(n_points)
+    out = {"points": n_points}
+    plane_figure(xy[:100], ids[:100], (-5, 5), (-5, 5)).to_json()  # warm-up: plotly's validators load lazily
+    started = time.perf_counter()
+    payload = plane_figure(xy, ids, (-5, 5), (-5, 5), clickable_space=False).to_json()
+    out["typed_seconds"], out["typed_bytes_per_point"] = time.perf_counter() - started, len(payload) / n_points
+    started = time.perf_counter()
+    fig = go.Figure(go.Scattergl(x=xy[:, 0].tolist(), y=xy[:, 1].tolist(), customdata=ids.tolist(), mode="markers"))
+    payload = fig.to_json()
+    out["lists_seconds"], out["lists_bytes_per_point"] = time.perf_counter() - started, len(payload) / n_points
+    return out
+
+
+def bench_viewport(store, repeats: int) -> dict:
+    """Server time of a zoom (relayout) callback on the whole run, and of the bare viewport query."""
+    from analysis.planes import viewport_query
+    from app.callbacks.planes import update_plane
+
+    ids, xy = store.coords("bench", "pca", 0, 1)
+    rng = np.random.default_rng(3)
+    callback, query, counts = [], [], []
+    for _ in range(repeats):
+        cx, cy = xy[rng.integers(0, len(xy))]
+        relayout = {
+            "xaxis.range[0]": float(cx) - 0.25,
+            "xaxis.range[1]": float(cx) + 0.25,
+            "yaxis.range[0]": float(cy) - 0.25,
+            "yaxis.range[1]": float(cy) + 0.25,
+        }
+        started = time.perf_counter()
+        _, text, _ = update_plane(store, "bench", "pca", 0, 1, "none", relayout, 0, 0, 1, None, "plane-graph-a")
+        callback.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        result = viewport_query(xy, (cx - 0.25, cx + 0.25), (cy - 0.25, cy + 0.25), budget=store.plane_budget)
+        query.append(time.perf_counter() - started)
+        counts.append(result.count)
+    return {
+        "points": len(xy),
+        "zoom_callback": _percentiles(callback),
+        "viewport_query": _percentiles(query),
+        "median_points_in_square": float(np.median(counts)),
+    }
+
+
+def main(args) -> int:
+    """Run the app benchmark and print its figures (``args.quick``, ``args.out``)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from app.factory import create_app
+
+    quick = bool(getattr(args, "quick", False))
+    n_points, clicks, fig_points = (20000, 50, 16500) if quick else (200000, 200, 165000)
+    with tempfile.TemporaryDirectory(prefix="zspace-bench-app-") as tmp:
+        root = Path(tmp)
+        print(
+            f"writing a synthetic run: {n_points:,} x {Z_DIM} z-points, decoder {IMAGE_SIZE}x{IMAGE_SIZE}", flush=True
+        )
+        make_bench_run(root / "runs", n_points)
+        app = create_app(root / "runs", cache_dir=root / "cache")
+        store = app.zspace_store
+        results = {
+            "decode": bench_decode(store, clicks),
+            "figure": bench_figure(fig_points),
+            "viewport": bench_viewport(store, 50),
+        }
+    d, f, v = results["decode"], results["figure"], results["viewport"]
+    print(
+        f"decode callback ({d['clicks']} clicks, {n_points:,} points): p50 {d['callback']['p50_ms']:.1f} ms, p99 {d['callback']['p99_ms']:.1f} ms (goal p50 < 50 ms)"
+    )
+    print(
+        f"  decoder alone, tf.function: p50 {d['tf_function_decode']['p50_ms']:.1f} ms; model.predict: p50 {d['model_predict_decode']['p50_ms']:.1f} ms"
+    )
+    print(
+        f"plane figure, {f['points']:,} points: typed arrays {f['typed_seconds'] * 1000:.0f} ms, {f['typed_bytes_per_point']:.1f} B/point; "
+        f"lists {f['lists_seconds'] * 1000:.0f} ms, {f['lists_bytes_per_point']:.1f} B/point"
+    )
+    print(
+        f"zoom into a 0.5 square of {v['points']:,} points (median {v['median_points_in_square']:.0f} inside): "
+        f"callback p50 {v['zoom_callback']['p50_ms']:.1f} ms, p99 {v['zoom_callback']['p99_ms']:.1f} ms (goal < 300 ms); "
+        f"viewport query alone p50 {v['viewport_query']['p50_ms']:.2f} ms"
+    )
+    if getattr(args, "out", None):
+        Path(args.out).write_text(json.dumps(results, indent=2))
+    return 0
