@@ -194,7 +194,8 @@ def gunicorn_server(runs_dir: Path, cache_dir: Path, workers: int = 2, start_tim
             yield url, proc.pid
         finally:
             if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
+                # Quick shutdown (SIGINT): by now no request is in flight, and a graceful one waits for TF teardown.
+                proc.send_signal(signal.SIGINT)
                 try:
                     proc.wait(timeout=30)
                 except subprocess.TimeoutExpired:
