@@ -126,7 +126,13 @@ class FileSource(ImageSource):
         decode = partial(_decode_source, root=root, size=image_size, crop=crop)
         entry = cache.load_entry(cache_dir, key, image_size)
         if entry is None:
-            entry = cache.build_entry(cache_dir, key, image_size, sources, decode, SkipImage)
+            try:
+                entry = cache.build_entry(cache_dir, key, image_size, sources, decode, SkipImage)
+            except OSError as exc:
+                raise ZspaceError(
+                    f"cannot write the decoded-image cache in {cache_dir} ({exc.strerror or exc}); "
+                    "free some disk space or set ZSPACE_CACHE_DIR to a writable folder"
+                ) from None
         self._images, manifest = entry
         kept = listing.set_index("source", drop=False).loc[manifest["kept"]]
         super().__init__(spec, image_size, kept, manifest["skipped"])
@@ -141,9 +147,8 @@ class FileSource(ImageSource):
         try:
             return decode_file(self.root / self.metadata["source"].iat[row], self.image_size, self.crop)
         except SkipImage:
-            return np.asarray(
-                self._images[row]
-            )  # the file changed or vanished since: the cached copy is what we trained on
+            # The file changed or vanished since it was cached: the cached copy is what the model saw.
+            return np.asarray(self._images[row])
 
 
 def open_source(spec: str, image_size: int, seed: int = 0, cache_dir: str | os.PathLike | None = None) -> ImageSource:

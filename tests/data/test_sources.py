@@ -162,3 +162,10 @@ def test_parallel_decode_keeps_row_order(fake_celeba, tmp_path):
     four = cache.build_entry(tmp_path / "four", "k", 16, sources, decode, SkipImage, workers=4, progress=False)
     assert one[1] == four[1]
     np.testing.assert_array_equal(one[0], four[0])
+
+
+def test_unwritable_cache_folder_is_a_clear_error(fake_celeba, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    with pytest.raises(ZspaceError, match="cannot write the decoded-image cache .*ZSPACE_CACHE_DIR"):
+        open_source(f"celeba:{fake_celeba}", 32, cache_dir=blocker / "cache")
