@@ -178,7 +178,9 @@ def open_source(spec: str, image_size: int, seed: int = 0, cache_dir: str | os.P
     parsed = parse_spec(spec)
     image_size = check_image_size(image_size)
     if parsed.scheme == "synthetic":
-        return SyntheticSource(spec, image_size, parsed.count, seed)
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+            raise ZspaceError(f"the seed must be a whole number >= 0, got {seed!r}")
+        return SyntheticSource(spec, image_size, parsed.count, int(seed))
     root = Path(parsed.path).expanduser()
     if not root.is_dir():
         raise ZspaceError(f"data folder {root} does not exist or is not a folder ({parsed.scheme}:PATH)")
@@ -218,7 +220,7 @@ def load_original_image(data_spec: str, source_field: str, image_size: int) -> n
     if parsed.scheme == "synthetic":
         prefix, _, rest = source_field.partition(":")
         seed_text, _, index_text = rest.partition(":")
-        if prefix != "synthetic" or not seed_text.lstrip("-").isdigit() or not index_text.isdigit():
+        if prefix != "synthetic" or not seed_text.isdigit() or not index_text.isdigit():
             raise ZspaceError(f"{source_field[:80]!r} is not a synthetic face id (synthetic:<seed>:<index>)")
         return faces.render_faces(int(seed_text), np.array([int(index_text)]), image_size)[0]
     relative = PurePosixPath(source_field)

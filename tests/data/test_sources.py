@@ -118,8 +118,11 @@ def test_load_original_image_guards_paths_and_reports_gone_files(fake_celeba, tm
     for hostile in ("../../etc/passwd", "/etc/passwd", "img_align_celeba/../../x.jpg", "a\\..\\b.jpg"):
         with pytest.raises(ZspaceError, match="inside the dataset folder"):
             load_original_image(spec, hostile, 64)
-    with pytest.raises(ZspaceError, match="not a synthetic face id"):
-        load_original_image("synthetic:10", "img_align_celeba/000001.jpg", 64)
+    for wrong in ("img_align_celeba/000001.jpg", "synthetic:-1:3", "synthetic:0:x"):
+        with pytest.raises(ZspaceError, match="not a synthetic face id"):
+            load_original_image("synthetic:10", wrong, 64)
+    with pytest.raises(ZspaceError, match="seed must be a whole number"):
+        open_source("synthetic:10", 32, seed=-1)
 
 
 def test_make_dataset_yields_float_batches_covering_every_row():
