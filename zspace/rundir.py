@@ -245,6 +245,8 @@ def inspect_run(run: str | os.PathLike, check_finite: bool = True) -> RunInfo:
         if info.state in ("training", "encoding", "created"):
             progress = info.status.get("message") or f"state {info.state}"
             raise RunNotReadyError(f"not finished yet ({progress})")
+        if info.state == "interrupted":
+            raise RunNotReadyError(f"training was interrupted; continue it with `zspace train --out {run} --resume`")
         if info.state == "failed":
             raise RunNotReadyError(str(info.status.get("message") or "training failed"))
         z = load_zpoints(run, check_finite=check_finite)

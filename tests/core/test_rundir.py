@@ -52,6 +52,7 @@ def test_complete_run_is_usable_and_labelled(tmp_path):
         (lambda p: atomic_write_json(p / rundir.CONFIG, {"schema_version": 99, "model": "ae"}), "newer zspace"),
         (lambda p: rundir.write_status(p, "training", message="epoch 2/5"), "not finished yet (epoch 2/5)"),
         (lambda p: rundir.write_status(p, "failed", message="out of memory"), "out of memory"),
+        (lambda p: rundir.write_status(p, "interrupted", epoch=2), "--resume"),
     ],
 )
 def test_broken_runs_are_reported_with_a_reason(tmp_path, damage, reason_part):
