@@ -10,6 +10,7 @@ import dash
 from app.auth import auth_from_env, require_basic_auth
 from app.cache import make_cache
 from app.callbacks import register_callbacks
+from app.callbacks.tsne import make_manager
 from app.layout import build_layout
 from app.store import RunStore
 
@@ -53,13 +54,14 @@ def create_app(
         suppress_callback_exceptions=False,
         update_title=None,
     )
-    cache = make_cache(app.server, cache_dir or default_cache_dir(runs_dir))
+    cache_dir = Path(cache_dir or default_cache_dir(runs_dir))
+    cache = make_cache(app.server, cache_dir)
     store = RunStore(runs_dir, cache, plane_budget=plane_budget)
     credentials = auth if auth is not None else auth_from_env()
     if credentials:
         require_basic_auth(app.server, *credentials)
     # A function, so each page load lists the runs afresh (new or repaired runs appear).
     app.layout = lambda: build_layout(store.runs())
-    register_callbacks(app, store)
+    register_callbacks(app, store, make_manager(cache_dir))
     app.zspace_store = store  # for tests and benchmarks: the same store the callbacks use
     return app

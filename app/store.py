@@ -27,6 +27,8 @@ MAX_SAMPLES = 64
 #: Above this many points, local density / intrinsic dimension must come from `zspace analyze`.
 MAX_INLINE_KNN = 20000
 KNN_K = 20
+#: Most points one request may put into a new t-SNE map (larger maps: `zspace analyze --tsne-n`).
+MAX_TSNE_POINTS = 20000
 
 
 def _stat_key(path: Path) -> str:
@@ -35,6 +37,13 @@ def _stat_key(path: Path) -> str:
     except FileNotFoundError:
         return "-"
     return f"{stat.st_size}.{stat.st_mtime_ns}"
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
 
 
 class RunStore:
@@ -198,15 +207,39 @@ class RunStore:
         return np.arange(len(xy), dtype=np.int64), xy
 
     def tsne(self, name) -> dict | None:
-        """A cached t-SNE map of the run (ids, embedding, params), or None; never computes one in a request."""
-        from analysis import results
-        from analysis.cache import lookup
+        """The newest cached t-SNE map of the run (ids, embedding, params), or None; never computes one here."""
+        from analysis.cache import entries, lookup
 
-        for params in results.available_tsne(self.path(name)):
-            found = lookup(self.path(name), "tsne", params)
-            if found is not None:
-                return {"ids": np.asarray(found["ids"]), "embedding": np.asarray(found["embedding"]), "params": params}
+        path = self.path(name)
+        found = entries(path, "tsne")
+        found.sort(
+            key=lambda e: _stat_key(path / rundir.ANALYSIS / f"tsne-{e.get('key')}.json").split(".")[-1], reverse=True
+        )
+        for entry in found:
+            result = lookup(path, "tsne", entry["params"])
+            if result is not None:
+                return {
+                    "ids": np.asarray(result["ids"]),
+                    "embedding": np.asarray(result["embedding"]),
+                    "params": entry["params"],
+                }
         return None
+
+    def compute_tsne(self, name, n_points: int, perplexity: float, pca_components: int | None, progress) -> dict:
+        """Compute (or read) a t-SNE map of at most MAX_TSNE_POINTS points; ``progress(fraction, message)``."""
+        from analysis import results
+
+        if not 100 <= int(n_points) <= MAX_TSNE_POINTS:
+            raise ZspaceError(f"t-SNE points must be between 100 and {MAX_TSNE_POINTS:,} per request")
+        path = self.path(name)
+        fit = results.tsne(
+            path,
+            n_points=int(n_points),
+            pca_components=pca_components,
+            perplexity=float(perplexity),
+            callback=lambda fraction, message: progress(fraction, message) or True,
+        )
+        return {"backend": fit.backend, "seconds": float(fit.seconds), "n_points": int(len(fit.ids))}
 
     def radii(self, name) -> np.ndarray:
         """Euclidean norm of every z-point."""

@@ -6,11 +6,15 @@ Each module exposes plain functions (called directly by the unit tests) and a
 
 from __future__ import annotations
 
-from app.callbacks import decode, planes, views
+from app.callbacks import decode, planes, tsne, views
 
 
-def register_callbacks(app, store) -> None:
-    """Register every callback of the dashboard on ``app``, reading runs through ``store``."""
+def register_callbacks(app, store, background_manager) -> None:
+    """Register every callback of the dashboard on ``app``, reading runs through ``store``.
+
+    ``background_manager`` runs the long callbacks (a new t-SNE) outside the request threads.
+    """
     planes.register(app, store)
+    tsne.register(app, store, background_manager)
     decode.register(app, store)
     views.register(app, store)

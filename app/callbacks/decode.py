@@ -76,7 +76,7 @@ def decode_click(store, run, click, kind, i, j, base_mode, selected) -> tuple[li
 
     Returns
     -------
-    (panel children, new ``selected``)
+    (panel children, new ``selected``, what to measure the nearest-data distance of)
     """
     i, j = store.check_axes(run, kind, i, j)
     z_all = store.z(run)
@@ -90,12 +90,12 @@ def decode_click(store, run, click, kind, i, j, base_mode, selected) -> tuple[li
         original = _original_image(store, run, row)
         if original is not None:
             tiles.insert(0, _figure(to_data_uri(original), "original"))
-        nn = float(store.nearest_distance(run, z, exclude=row)[0])
         meta = store.metadata_row(run, row)
         title = f"point {row}" + (f" · id {meta['id']}" if "id" in meta else "")
-        facts = {"radius |z|": f"{float(np.linalg.norm(z)):.3f}", "nearest other point": f"{nn:.3f}"}
+        facts = {"radius |z|": f"{float(np.linalg.norm(z)):.3f}"}
         facts.update({k: str(v) for k, v in meta.items() if k not in ("row",)})
         new_selected = {"run": run, "row": row}
+        target = {"run": run, "row": row}
     else:
         if kind == "tsne":
             raise ZspaceError("empty space on a t-SNE map has no z: click a point, or use a PCA or axis plane")
@@ -115,19 +115,37 @@ def decode_click(store, run, click, kind, i, j, base_mode, selected) -> tuple[li
             z = axis_plane_to_z(i, j, x, y, base)
         z = np.asarray(z, dtype=np.float32)
         decoded = store.decode(run, z)[0]
-        nn = float(store.nearest_distance(run, z)[0])
         held = f"point {base_row}" if use_point else "the mean"
         tiles = [_figure(to_data_uri(decoded), "decoded at the click")]
         title = f"empty space at ({x:.3f}, {y:.3f})"
-        facts = {
-            "other coordinates held at": held,
-            "radius |z|": f"{float(np.linalg.norm(z)):.3f}",
-            "nearest data point": f"{nn:.3f}",
-        }
+        facts = {"other coordinates held at": held, "radius |z|": f"{float(np.linalg.norm(z)):.3f}"}
         new_selected = selected
+        target = {"run": run, "z": [round(float(v), 6) for v in z]}
     rows = [html.Tr([html.Th(k), html.Td(v)]) for k, v in facts.items()]
     panel = [html.H4(title), html.Div(tiles, className="tiles"), html.Table(rows, className="facts")]
-    return panel, new_selected
+    return panel, new_selected, target
+
+
+def nearest_text(store, target) -> str:
+    """The nearest-data distance line for what was decoded (a scan of every z-point, so its own callback).
+
+    Parameters
+    ----------
+    target : dict
+        ``{"run", "row"}`` for a clicked point (its nearest *other* point) or
+        ``{"run", "z"}`` for a clicked spot (its nearest data point).
+    """
+    if not isinstance(target, dict):
+        return ""
+    run = target.get("run")
+    z_all = store.z(run)
+    if "row" in target:
+        row = int(finite(target["row"], "row", 0, len(z_all) - 1))
+        return f"nearest other point: {float(store.nearest_distance(run, z_all[row], exclude=row)[0]):.3f}"
+    z = np.asarray(target.get("z"), dtype=np.float64)
+    if z.shape != (z_all.shape[1],) or not np.isfinite(z).all():
+        raise ZspaceError(f"z must be {z_all.shape[1]} finite numbers")
+    return f"nearest data point: {float(store.nearest_distance(run, z)[0]):.3f}"
 
 
 def register(app, store) -> None:
@@ -137,6 +155,7 @@ def register(app, store) -> None:
         @app.callback(
             Output(f"decode-panel-{side}", "children"),
             Output(f"selected-{side}", "data"),
+            Output(f"decoded-{side}", "data"),
             Input(f"plane-graph-{side}", "clickData"),
             State("run-a", "value"),
             State("run-b", "value"),
@@ -152,4 +171,13 @@ def register(app, store) -> None:
             try:
                 return decode_click(store, run, click, kind, i, j, base_mode, selected)
             except USER_ERRORS as exc:
-                return error_box(exc), selected
+                return error_box(exc), selected, None
+
+        @app.callback(
+            Output(f"nearest-{side}", "children"), Input(f"decoded-{side}", "data"), prevent_initial_call=True
+        )
+        def _nearest(target):
+            try:
+                return nearest_text(store, target)
+            except USER_ERRORS as exc:
+                return str(exc)

@@ -150,12 +150,15 @@ def register(app, store) -> None:
             Input(f"plane-graph-{side}", "relayoutData"),
             Input("square-go", "n_clicks"),
             Input("reset-view", "n_clicks"),
+            Input("tsne-status", "children"),
             State("square-x", "value"),
             State("square-y", "value"),
             State("square-side", "value"),
             State(f"view-{side}", "data"),
         )
-        def _plane(run_a, run_b, kind, i, j, colour, relayout, _go, _reset, sx, sy, side_len, view, side=side):
+        def _plane(
+            run_a, run_b, kind, i, j, colour, relayout, _go, _reset, _tsne_done, sx, sy, side_len, view, side=side
+        ):
             trigger = ctx.triggered_id
             if (
                 str(trigger).startswith("plane-graph")
@@ -175,6 +178,11 @@ def register(app, store) -> None:
     def _colours(run_a):
         return colour_options(store, run_a)
 
-    @app.callback(Output("tsne-info", "children"), Input("run-a", "value"), Input("plane-kind", "value"))
-    def _tsne(run_a, kind):
+    @app.callback(
+        Output("tsne-info", "children"),
+        Input("run-a", "value"),
+        Input("plane-kind", "value"),
+        Input("tsne-status", "children"),
+    )
+    def _tsne(run_a, kind, _done):
         return tsne_info(store, run_a, kind)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import dash_table, dcc, html
 
-from app.store import MAX_SAMPLES
+from app.store import MAX_SAMPLES, MAX_TSNE_POINTS
 
 SIDES = ("a", "b")
 SAMPLERS = [
@@ -93,11 +93,34 @@ def planes_view() -> html.Div:
                     children="click a point or empty space to decode it",
                 )
             ),
+            dcc.Loading(html.Div(id=f"nearest-{s}", className="note nearest"), type="dot"),
             dcc.Store(id=f"view-{s}"),
+            dcc.Store(id=f"decoded-{s}"),
             dcc.Store(id=f"selected-{s}"),
         ]
 
-    return html.Div([controls, html.Div(id="tsne-info", className="note"), _side_columns(side)], className="view")
+    tsne = html.Details(
+        className="controls tsne-box",
+        children=[
+            html.Summary("compute a new t-SNE map (runs in the background)"),
+            html.Div(
+                [
+                    html.Label("points"),
+                    _number("tsne-n", 5000, 100, 100, MAX_TSNE_POINTS, width="7em"),
+                    html.Label("perplexity"),
+                    _number("tsne-perplexity", 30, "any", 2, 100),
+                    html.Label("PCA components first (0: raw z)"),
+                    _number("tsne-pca", 0, 1, 0),
+                    html.Button("compute", id="tsne-go", n_clicks=0, className="button"),
+                    html.Button("cancel", id="tsne-cancel", n_clicks=0, disabled=True, className="button secondary"),
+                    html.Progress(id="tsne-progress", value="0", max="100"),
+                    html.Span(id="tsne-progress-text", className="note"),
+                ]
+            ),
+            html.Div(id="tsne-status", className="note"),
+        ],
+    )
+    return html.Div([controls, tsne, html.Div(id="tsne-info", className="note"), _side_columns(side)], className="view")
 
 
 def density_view() -> html.Div:

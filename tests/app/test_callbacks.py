@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from app.cache import SafeSerializer
-from app.callbacks.decode import decode_click
+from app.callbacks.decode import decode_click, nearest_text
 from app.callbacks.planes import colour_options, relayout_range, update_plane
 from app.callbacks.views import density_view, model_panel, picked_axis, radius_view, sample_grid
 from app.store import MAX_SAMPLES
@@ -86,23 +86,29 @@ def test_colour_options_list_numeric_metadata_columns(store):
 def test_clicking_a_point_decodes_it_with_its_facts(store):
     ids, xy = store.coords("ae", "pca", 0, 1)
     click = {"points": [{"curveNumber": 1, "pointNumber": 0, "x": float(xy[42, 0]), "y": float(xy[42, 1])}]}
-    panel, selected = decode_click(store, "ae", click, "pca", 0, 1, "mean", None)
-    assert selected == {"run": "ae", "row": 42}
+    panel, selected, target = decode_click(store, "ae", click, "pca", 0, 1, "mean", None)
+    assert selected == target == {"run": "ae", "row": 42}
     assert panel[0].children == "point 42 · id img00042"
     original, decoded = panel[1].children
     assert [original.children[1].children, decoded.children[1].children] == ["original", "decoded (reconstruction)"]
     assert decoded.children[0].src.startswith("data:image/png;base64,")
     facts = {row.children[0].children: row.children[1].children for row in panel[2].children}
-    assert float(facts["nearest other point"]) > 0 and facts["smiling"] in ("-1", "1")
+    assert facts["smiling"] in ("-1", "1")
+    z = np.asarray(store.z("ae"))
+    expected = np.sort(np.linalg.norm(z - z[42], axis=1))[1]
+    assert nearest_text(store, target) == f"nearest other point: {expected:.3f}"
 
 
 def test_clicking_empty_space_decodes_the_inverse_projection(store):
     click = {"points": [{"curveNumber": 0, "pointNumber": [3, 4], "x": 0.1, "y": -0.2}]}
-    panel, _ = decode_click(store, "ae", click, "pca", 0, 1, "mean", None)
+    panel, _, target = decode_click(store, "ae", click, "pca", 0, 1, "mean", None)
     assert panel[0].children == "empty space at (0.100, -0.200)"
+    assert nearest_text(store, target).startswith("nearest data point: ")
+    with pytest.raises(ZspaceError):
+        nearest_text(store, {"run": "ae", "z": [float("nan")] * 8})
     facts = {row.children[0].children: row.children[1].children for row in panel[2].children}
     assert facts["other coordinates held at"] == "the mean"
-    panel, _ = decode_click(store, "ae", click, "axis", 2, 3, "selected", {"run": "ae", "row": 5})
+    panel, _, _ = decode_click(store, "ae", click, "axis", 2, 3, "selected", {"run": "ae", "row": 5})
     facts = {row.children[0].children: row.children[1].children for row in panel[2].children}
     assert facts["other coordinates held at"] == "point 5"
     with pytest.raises(ZspaceError, match="t-SNE"):
@@ -150,3 +156,18 @@ def test_the_cache_never_unpickles():
     assert serializer.loads(b"Z" + pickle.dumps(np.arange(3))) is None
     assert serializer.loads(pickle.dumps(np.arange(3))) is None
     assert serializer.loads(b"Zgarbage") is None
+
+
+def test_a_new_tsne_map_reports_progress_and_then_shows_on_the_tsne_plane(store):
+    from app.callbacks.planes import tsne_info
+    from app.callbacks.tsne import compute_tsne
+
+    reports = []
+    message = compute_tsne(store, "vae", 200, 10, 4, reports.append)
+    assert message.startswith("t-SNE of 200 points ready") and reports and reports[-1][0] == 100
+    fig, text, _ = update_plane(store, "vae", "tsne", 0, 1, "radius", None, 0, 0, 1, None, None)
+    assert text == "showing 200 of 600 points (200 in view) · t-SNE maps 200 of them"
+    assert "after PCA-4" in tsne_info(store, "vae", "tsne")
+    # Requests are bounded: no 10-million-point map from a browser.
+    with pytest.raises(ZspaceError, match="between 100 and"):
+        compute_tsne(store, "vae", 10**7, 10, 0, reports.append)
