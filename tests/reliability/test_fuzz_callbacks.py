@@ -65,6 +65,7 @@ VALID = {
     "sampler.value": "normal",
     "sample-k.value": 4,
     "sample-scale.value": 0.5,
+    "tsne-cancel.n_clicks": 1,
 }
 
 HUGE = [1e308, -1e308, 10**30, -(10**30), 2**63, math.nan, math.inf, -math.inf, 5e-324]
@@ -156,8 +157,13 @@ def malformed_bodies(dependency: dict) -> dict[str, dict]:
     }
 
 
+def is_background(dash_app, dependency: dict) -> bool:
+    """Background callbacks start a process per request: fuzzing them here would fork hundreds."""
+    return bool(dash_app.callback_map.get(dependency["output"], {}).get("background"))
+
+
 def test_malformed_requests_never_crash_hang_or_leak_a_traceback(dash_app, client):
-    dependencies = dash_app._callback_list
+    dependencies = [d for d in dash_app._callback_list if not is_background(dash_app, d)]
     assert len(dependencies) >= 15
     for dependency in dependencies:
         bodies = malformed_bodies(dependency)
@@ -195,31 +201,38 @@ def value_strategy(prop: str):
 
 @pytest.fixture(scope="module")
 def callbacks_by_output(dash_app) -> dict[str, dict]:
+    dash_app.server.test_client().get("/_dash-dependencies")  # lets Dash register its lazy callbacks
     return {d["output"]: d for d in dash_app._callback_list}
 
 
-@pytest.mark.parametrize(
-    "first_output",
-    [
-        "plane-graph-a.figure",
-        "decode-panel-a.children",
-        "decode-panel-b.children",
-        "density-graph.figure",
-        "plane-kind.value",
-        "radius-graph.figure",
-        "pca-graph.figure",
-        "sample-seed.value",
-        "sample-grid-a.children",
-        "model-panel-a.children",
-        "colour-by.options",
-        "tsne-info.children",
-        "page.className",
-    ],
-)
+def first_output_of(dependency: dict) -> str:
+    return "{id}.{property}".format(**split_output(dependency["output"])[0])
+
+
+def server_callbacks() -> list[str]:
+    """First output of every callback that runs on the server, from the dashboard as built now.
+
+    Collected from a real app (on an empty runs folder: callbacks do not depend on runs), so a
+    callback added later is fuzzed without anyone editing this file.
+    """
+    import tempfile
+
+    from app.factory import create_app
+
+    with tempfile.TemporaryDirectory() as scratch:
+        app = create_app(f"{scratch}/runs", cache_dir=f"{scratch}/cache", auth=("collect", "only"))
+        # Dash registers some callbacks (the cancel of a background job) when it serves its first request.
+        app.server.test_client().get("/_dash-dependencies", auth=("collect", "only"))
+        return sorted(first_output_of(d) for d in app._callback_list if not is_background(app, d))
+
+
+def pytest_generate_tests(metafunc):
+    if "first_output" in metafunc.fixturenames:
+        metafunc.parametrize("first_output", server_callbacks())
+
+
 def test_hostile_values_get_a_message_or_no_update_never_an_error(first_output, callbacks_by_output, dash_app, client):
-    dependency = next(
-        d for o, d in callbacks_by_output.items() if "{id}.{property}".format(**split_output(o)[0]) == first_output
-    )
+    dependency = next(d for d in callbacks_by_output.values() if first_output_of(d) == first_output)
     props = [f"{i['id']}.{i['property']}" for i in dependency["inputs"] + dependency.get("state", [])]
     inputs = props[: len(dependency["inputs"])]
 
@@ -244,3 +257,24 @@ def test_hostile_values_get_a_message_or_no_update_never_an_error(first_output, 
 
     check()
     assert_still_healthy(dash_app, client)
+
+
+def test_a_forged_cancel_cannot_kill_a_process_of_the_server_user(dash_app, client):
+    import subprocess
+    import sys
+
+    client.get("/_dash-dependencies")  # lets Dash register its lazy callbacks
+    dependency = next((d for d in dash_app._callback_list if first_output_of(d) == "tsne-cancel.id"), None)
+    if dependency is None:
+        pytest.skip("this build of the dashboard has no background t-SNE job")
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        body = callback_body(dependency, VALID, ["tsne-cancel.n_clicks"])
+        # The browser sends the job's pid, signed by the server; a raw pid must be ignored.
+        for forged in (str(victim.pid), f"{victim.pid}.forged", f"{victim.pid}:{victim.pid}"):
+            answer = post_within(client, json=body, query_string={"cancelJob": forged, "oldJob": forged})
+            assert_harmless(answer, f"cancelJob={forged}", allow_server_error=False)
+        assert victim.poll() is None, "a forged job id killed a process"
+    finally:
+        victim.kill()
+        victim.wait()

@@ -70,6 +70,40 @@ def test_loopback_bind_is_quiet(host, runs_dir, served, monkeypatch, capsys):
     assert "WARNING" not in capsys.readouterr().err
 
 
+# -- what is exposed -------------------------------------------------------------------------
+#: Every route the server answers (docs/SECURITY.md lists them); a new one must be added there too.
+EXPECTED_ROUTES = {
+    "/",
+    "/<path:path>",
+    "/_dash-layout",
+    "/_dash-dependencies",
+    "/_dash-update-component",
+    "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
+    "/_reload-hash",
+    "/_favicon.ico",
+    "/assets/<path:filename>",
+    "/static/<path:filename>",
+}
+
+
+def test_the_server_exposes_only_the_documented_routes(dash_app):
+    routes = {rule.rule for rule in dash_app.server.url_map.iter_rules()}
+    assert routes == EXPECTED_ROUTES, f"undocumented: {routes - EXPECTED_ROUTES}, gone: {EXPECTED_ROUTES - routes}"
+    assert not dash_app.server.debug and not dash_app.config.get("enable_mcp", False)
+
+
+def test_assets_and_static_routes_do_not_serve_files_outside_their_folder(client):
+    for url in (
+        "/assets/../pyproject.toml",
+        "/assets/..%2fpyproject.toml",
+        "/assets/%2e%2e/app/auth.py",
+        "/static/../x",
+    ):
+        answer = client.get(url)
+        assert answer.status_code in (400, 404), url
+        assert b"[project]" not in answer.data and b"hmac" not in answer.data
+
+
 # -- basic auth ------------------------------------------------------------------------------
 def test_zspace_auth_protects_every_route_including_callbacks(runs_dir, tmp_path, monkeypatch):
     from app.factory import create_app
