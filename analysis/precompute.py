@@ -120,7 +120,9 @@ def run(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         try:
             if isinstance(job, dict):  # a t-SNE map: show its progress
-                with tqdm(total=100, desc=f"  {label}", unit="%", leave=False) as bar:
+                with tqdm(
+                    total=100, desc=f"  {label}", unit="%", leave=False, disable=None
+                ) as bar:  # no bar off a terminal
 
                     def report(progress, message, bar=bar):
                         bar.n = int(progress * 100)
