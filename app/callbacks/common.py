@@ -9,7 +9,7 @@ from dash import html
 from zspace.errors import ZspaceError
 
 #: Errors from bad or stale browser input; they become a message in the page, never a traceback.
-USER_ERRORS = (ZspaceError, ValueError, TypeError, KeyError, IndexError)
+USER_ERRORS = (ZspaceError, ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
 
 
 def side_run(run_a, run_b, side: str):

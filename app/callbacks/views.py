@@ -42,13 +42,20 @@ def density_view(store, run_a, run_b, bin_width):
 
 def picked_axis(click, active_cell, rows, trigger) -> int | None:
     """The axis a click on a density curve or a table row selects (None when nothing usable was hit)."""
-    if trigger == "density-graph" and isinstance(click, dict) and click.get("points"):
-        value = click["points"][0].get("customdata")
-        return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if (
+        trigger == "density-graph"
+        and isinstance(click, dict)
+        and isinstance(click.get("points"), list)
+        and click["points"]
+    ):
+        point = click["points"][0]
+        value = point.get("customdata") if isinstance(point, dict) else None
+        return int(value) if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 100000 else None
     if trigger == "axis-table" and isinstance(active_cell, dict) and isinstance(rows, list):
         row = active_cell.get("row")
-        if isinstance(row, int) and 0 <= row < len(rows) and isinstance(rows[row].get("axis"), int):
-            return rows[row]["axis"]
+        if isinstance(row, int) and 0 <= row < len(rows) and isinstance(rows[row], dict):
+            axis = rows[row].get("axis")
+            return axis if isinstance(axis, int) and not isinstance(axis, bool) and axis >= 0 else None
     return None
 
 

@@ -123,6 +123,8 @@ def test_density_view_lists_axes_and_a_click_picks_one(store):
     assert picked_axis({"points": [{"customdata": 5}]}, None, None, "density-graph") == 5
     assert picked_axis(None, {"row": 1}, rows, "axis-table") == rows[1]["axis"]
     assert picked_axis(None, {"row": 999}, rows, "axis-table") is None
+    assert picked_axis(None, {"row": 0}, [7], "axis-table") is None
+    assert picked_axis({"points": ["x"]}, None, None, "density-graph") is None
 
 
 def test_radius_view_overlays_both_runs_with_the_chi_reference(store):
