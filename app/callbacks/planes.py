@@ -78,8 +78,14 @@ def update_plane(store, run, kind, i, j, colour, relayout, sx, sy, side_len, vie
             x_range, y_range = (cx - half, cx + half), (cy - half, cy + half)
         elif zoom is not None:
             x_range, y_range = zoom
-        elif trigger == "colour-by" and isinstance(view, dict) and view.get("key") == key:
-            x_range, y_range = view["x"], view["y"]
+        elif trigger in ("colour-by", "tsne-status") and isinstance(view, dict) and view.get("key") == key:
+            x_range, y_range = [finite(v, "view") for v in view["x"]], [finite(v, "view") for v in view["y"]]
+        # A zoom answer keeps the revision (the browser already shows that range); anything else moves the view.
+        same_plane = isinstance(view, dict) and view.get("key") == key
+        if zoom is not None and same_plane:
+            revision = str(view.get("rev"))
+        else:
+            revision = f"{key}|{x_range[0]:.6g}|{x_range[1]:.6g}|{y_range[0]:.6g}|{y_range[1]:.6g}"
         from analysis.planes import viewport_query
 
         result = viewport_query(xy, x_range, y_range, budget=store.plane_budget)
@@ -99,10 +105,11 @@ def update_plane(store, run, kind, i, j, colour, relayout, sx, sy, side_len, vie
             y_label=_axis_label(kind, j if kind != "tsne" else 1, ratio),
             side=side,
             clickable_space=kind != "tsne",
+            uirevision=revision,
         )
         tsne_params = store.tsne(run)["params"] if kind == "tsne" else None
         text = count_text(len(result.ids), result.count, total, result.over_budget, store.plane_budget, tsne_params)
-        return fig, text, {"key": key, "x": list(map(float, x_range)), "y": list(map(float, y_range))}
+        return fig, text, {"key": key, "x": list(map(float, x_range)), "y": list(map(float, y_range)), "rev": revision}
     except USER_ERRORS as exc:
         return message_figure(str(exc)), str(exc), None
 

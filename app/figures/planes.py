@@ -40,6 +40,7 @@ def plane_figure(
     side: str = "a",
     clickable_space: bool = True,
     height: int = 460,
+    uirevision: str = "plane",
 ) -> go.Figure:
     """Build the plane figure.
 
@@ -59,6 +60,9 @@ def plane_figure(
         Which run of a comparison (sets the point colour).
     clickable_space : bool
         Add the transparent click layer (PC and axis planes, where empty space maps to a z).
+    uirevision : str
+        Plotly keeps the user's zoom while this stays the same; change it when the
+        server moves the view itself (a new plane, the square control, a reset).
     """
     fig = go.Figure()
     if clickable_space:
@@ -102,8 +106,7 @@ def plane_figure(
         showlegend=False,
         hovermode="closest",
         dragmode="zoom",
-        # A constant uirevision keeps the user's zoom when the server re-sends the viewport's points.
-        uirevision="plane",
+        uirevision=uirevision,
     )
     fig.update_xaxes(title_text=x_label, range=list(map(float, x_range)))
     fig.update_yaxes(title_text=y_label, range=list(map(float, y_range)))

@@ -119,6 +119,9 @@ def test_zooming_into_a_small_square_updates_the_count(browser):
     text = wait_text(browser, "plane-count-a", r"showing (\d+) of 600 points \(\1 in view\)")
     shown = int(re.search(r"showing (\d+)", text).group(1))
     assert 1 <= shown < 600
+    # The plot itself moved to the square (not only the count).
+    x_range = plot_js(browser, "plane-graph-a", "gd._fullLayout.xaxis.range")
+    assert x_range == pytest.approx([round(x, 3) - 0.25, round(x, 3) + 0.25], abs=1e-3)
     # A drag-zoom by the user is re-queried by the server as well.
     element = browser.find_element(By.CSS_SELECTOR, "#plane-graph-a .nsewdrag")
     ActionChains(browser).move_to_element_with_offset(element, 40, 40).click_and_hold().move_by_offset(
