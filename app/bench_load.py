@@ -97,8 +97,7 @@ class RequestFactory:
         """One request body of ``kind`` for a random usable run."""
         name = gen.choice(sorted(self.runs))
         z = self.runs[name]
-        common = {"run-a.value": name, "run-b.value": None, "plane-kind.value": "axis", "plane-i.value": 0}
-        common["plane-j.value"] = 1
+        common = {"run-a.value": name, "plane-kind.value": "axis", "plane-i.value": 0, "plane-j.value": 1}
         if kind == "decode":
             if gen.random() < 0.5:
                 row = gen.randrange(len(z))
@@ -336,13 +335,8 @@ def run_load(
     runs = usable_runs(runs_dir)
     if not runs:
         raise ZspaceError(f"no usable run in {runs_dir}; the load benchmark needs at least one")
-    with (
-        tempfile.TemporaryDirectory(prefix="zspace-load-cache-") as cache,
-        gunicorn_server(runs_dir, Path(cache)) as (
-            url,
-            pid,
-        ),
-    ):
+    with tempfile.TemporaryDirectory(prefix="zspace-load-cache-") as cache, gunicorn_server(runs_dir, Path(cache)) as s:
+        url, pid = s
         with urllib.request.urlopen(url + "/_dash-dependencies", timeout=30) as response:  # noqa: S310
             factory = RequestFactory(json.loads(response.read()), runs)
         # Concurrent, so that every worker loads TensorFlow and the decoders before the clock starts.
