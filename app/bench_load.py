@@ -1,10 +1,8 @@
 """``zspace bench load``: the dashboard under gunicorn (2 workers, loopback) and 20 concurrent clients.
 
-Each client thread posts real Dash callback requests — click-to-decode, zoom
-(viewport re-query) and sampling — built from the server's own
-``/_dash-dependencies``, and checks every answer for the content a user would
-see (an image, a count line), so an error shown in the page counts as an
-error. A round is bounded by time *and* by request count and stops by itself.
+Each client thread posts real Dash callback requests (:mod:`app.bench_requests`)
+— click-to-decode and its nearest-distance follow-up, zoom (viewport re-query)
+and sampling — and checks every answer for what a user would see. A round is bounded by time *and* by request count and stops by itself.
 The server's resident memory (gunicorn master + workers) is sampled every
 0.5 s; a second identical round shows whether memory grows. Traffic only ever
 goes to 127.0.0.1.
@@ -26,131 +24,20 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from app.bench_requests import KINDS, REQUEST_TIMEOUT_S, RequestFactory, answer_problem, post
 from zspace import rundir
 from zspace.errors import ZspaceError
 
-KINDS = ("decode", "zoom", "sample")
+#: The browser follows every decode with the nearest-data-distance callback; it is timed as its own kind.
+REPORTED = ("decode", "nearest", "zoom", "sample")
+#: Largest growth of peak RSS from the first to the last round that still counts as "no growth".
+MAX_MEMORY_GROWTH = 0.10
 #: Most requests one client sends per second of a round: a hard bound besides the clock.
 MAX_REQUESTS_PER_CLIENT_SECOND = 50
-REQUEST_TIMEOUT_S = 30.0
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-# -- Dash callback requests -------------------------------------------------------------------
-def split_output(output: str) -> list[dict]:
-    """``"..a.x...b.y.."`` (or ``"a.x"``) -> ``[{"id": "a", "property": "x"}, ...]``."""
-    parts = output[2:-2].split("...") if output.startswith("..") else [output]
-    return [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True)) for part in parts]
-
-
-def callback_body(dependency: dict, values: dict[str, Any], changed: list[str]) -> dict:
-    """The JSON body the Dash renderer posts to ``/_dash-update-component`` for one callback.
-
-    Parameters
-    ----------
-    dependency : dict
-        One entry of ``/_dash-dependencies`` (or of ``app.callback_map`` with its ``output`` key).
-    values : dict
-        ``"id.property" -> value`` for inputs and states; missing ones are sent as None.
-    changed : list of str
-        The ``"id.property"`` that triggered the call.
-    """
-    outputs = split_output(dependency["output"])
-
-    def props(items):
-        return [
-            {"id": i["id"], "property": i["property"], "value": values.get(f"{i['id']}.{i['property']}")} for i in items
-        ]
-
-    return {
-        "output": dependency["output"],
-        "outputs": outputs if dependency["output"].startswith("..") else outputs[0],
-        "inputs": props(dependency["inputs"]),
-        "state": props(dependency.get("state", [])),
-        "changedPropIds": changed,
-    }
-
-
-def find_dependency(dependencies: list[dict], first_output: str) -> dict:
-    """The callback whose first output is ``first_output`` (e.g. ``"decode-panel-a.children"``)."""
-    for dependency in dependencies:
-        outputs = split_output(dependency["output"])
-        if f"{outputs[0]['id']}.{outputs[0]['property']}" == first_output:
-            return dependency
-    raise ZspaceError(f"the dashboard has no callback for {first_output}; the load benchmark needs updating")
-
-
-class RequestFactory:
-    """Builds valid decode / zoom / sample requests for the usable runs of a runs folder."""
-
-    def __init__(self, dependencies: list[dict], runs: dict[str, np.ndarray]):
-        self.decode = find_dependency(dependencies, "decode-panel-a.children")
-        self.zoom = find_dependency(dependencies, "plane-graph-a.figure")
-        self.sample = find_dependency(dependencies, "sample-grid-a.children")
-        self.runs = runs  # name -> z-points: clicks hit real points of the (axis 0, axis 1) plane
-
-    def build(self, kind: str, gen: random.Random) -> dict:
-        """One request body of ``kind`` for a random usable run."""
-        name = gen.choice(sorted(self.runs))
-        z = self.runs[name]
-        common = {"run-a.value": name, "plane-kind.value": "axis", "plane-i.value": 0, "plane-j.value": 1}
-        if kind == "decode":
-            if gen.random() < 0.5:
-                row = gen.randrange(len(z))
-                point = {"customdata": row, "x": float(z[row, 0]), "y": float(z[row, 1])}
-            else:  # empty space: decode the z at a clicked spot of the axis plane
-                point = {"x": gen.uniform(-2, 2), "y": gen.uniform(-2, 2)}
-            values = {**common, "plane-graph-a.clickData": {"points": [point]}, "base-mode.value": "mean"}
-            return callback_body(self.decode, values, ["plane-graph-a.clickData"])
-        if kind == "zoom":
-            cx, cy, half = gen.uniform(-1, 1), gen.uniform(-1, 1), gen.uniform(0.2, 2.0)
-            relayout = {
-                "xaxis.range[0]": cx - half,
-                "xaxis.range[1]": cx + half,
-                "yaxis.range[0]": cy - half,
-                "yaxis.range[1]": cy + half,
-            }
-            values = {**common, "colour-by.value": "radius", "plane-graph-a.relayoutData": relayout}
-            return callback_body(self.zoom, values, ["plane-graph-a.relayoutData"])
-        values = {
-            **common,
-            "tabs.value": "sampling",
-            "sampler.value": gen.choice(("normal", "axis_gaussian", "full_gaussian", "uniform_box", "data_noise")),
-            "sample-k.value": 16,
-            "sample-seed.value": gen.randrange(2**31),
-            "sample-scale.value": 0.5,
-        }
-        return callback_body(self.sample, values, ["sample-seed.value"])
-
-
-def answer_problem(kind: str, status: int, text: str) -> str | None:
-    """Why an answer is not what a user expects (None when it is fine)."""
-    if status != 200:
-        return f"HTTP {status}"
-    if '"className":"error"' in text or '"className": "error"' in text:
-        return "the page shows an error: " + text[:200]
-    # Dash's JSON writes "/" as \u002f, so look for the scheme and encoding, not "image/png".
-    if kind in ("decode", "sample") and not ("data:image" in text and "base64," in text):
-        return "no image in the answer"
-    if kind == "zoom" and "points" not in text:
-        return "no count line in the answer"
-    return None
-
-
-def post(url: str, body: dict) -> tuple[int, str]:
-    """POST ``body`` as JSON to ``url`` (loopback only); return (status, text)."""
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:  # noqa: S310 - loopback URL
-            return response.status, response.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode("utf-8", "replace")
 
 
 # -- the server ------------------------------------------------------------------------------
@@ -251,9 +138,23 @@ def load_round(
     deadline = time.monotonic() + duration
     if max_per_client is None:
         max_per_client = max(1, int(duration * MAX_REQUESTS_PER_CLIENT_SECOND))
-    latencies: dict[str, list[float]] = {k: [] for k in KINDS}
+    latencies: dict[str, list[float]] = {k: [] for k in REPORTED}
     errors: list[str] = []
     lock = threading.Lock()
+
+    def timed(kind: str, body: dict) -> str | None:
+        start = time.perf_counter()
+        text = None
+        try:
+            status, text = post(url + "/_dash-update-component", body)
+            problem = answer_problem(kind, status, text)
+        except OSError as exc:  # a timeout or a refused connection is an error, not a crash of the bench
+            problem = f"{type(exc).__name__}: {exc}"
+        with lock:
+            latencies[kind].append(time.perf_counter() - start)
+            if problem:
+                errors.append(f"{kind}: {problem}")
+        return None if problem else text
 
     def client(index: int):
         gen = random.Random(seed * 1000 + index)
@@ -261,18 +162,9 @@ def load_round(
             if time.monotonic() >= deadline:
                 break
             kind = KINDS[(index + count) % len(KINDS)]
-            body = factory.build(kind, gen)
-            start = time.perf_counter()
-            try:
-                status, text = post(url + "/_dash-update-component", body)
-                problem = answer_problem(kind, status, text)
-            except OSError as exc:  # a timeout or a refused connection is an error, not a crash of the bench
-                problem = f"{type(exc).__name__}: {exc}"
-            elapsed = time.perf_counter() - start
-            with lock:
-                latencies[kind].append(elapsed)
-                if problem:
-                    errors.append(f"{kind}: {problem}")
+            answer = timed(kind, factory.build(kind, gen))
+            if kind == "decode" and answer is not None and (follow := factory.follow_up(answer)) is not None:
+                timed("nearest", follow)
 
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     started = time.perf_counter()
@@ -350,11 +242,13 @@ def run_load(
             figures["peak_rss_mb"] = round(memory.peak / 2**20, 1)
             figures["end_rss_mb"] = round(memory.rss() / 2**20, 1)
             results.append(figures)
+    growth = results[-1]["peak_rss_mb"] - results[0]["peak_rss_mb"]
     return {
         "runs": sorted(runs),
         "rounds": results,
         "errors": sum(r["errors"] for r in results),
-        "memory_growth_mb": round(results[-1]["peak_rss_mb"] - results[0]["peak_rss_mb"], 1),
+        "memory_growth_mb": round(growth, 1),
+        "memory_grew": growth > MAX_MEMORY_GROWTH * results[0]["peak_rss_mb"],
     }
 
 
@@ -371,11 +265,18 @@ def print_report(figures: dict) -> None:
             print(f"  {kind:7s} {lat['requests']:6d} requests  p50 {lat['p50_ms']} ms  p99 {lat['p99_ms']} ms")
         for error in result["first_errors"]:
             print(f"  error: {error}")
-    print(f"memory growth (peak of last round - peak of first): {figures['memory_growth_mb']} MB")
+    verdict = "MORE than" if figures["memory_grew"] else "within"
+    print(
+        f"memory growth (peak of last round - peak of first): {figures['memory_growth_mb']} MB, "
+        f"{verdict} the {MAX_MEMORY_GROWTH:.0%} bound"
+    )
 
 
 def main(args) -> int:
-    """Entry of ``zspace bench load``: data/runs if it has usable runs, else small demo runs in a temp folder."""
+    """Entry of ``zspace bench load``: data/runs if it has usable runs, else small demo runs in a temp folder.
+
+    Exit status 1 if any request failed or peak memory grew by more than MAX_MEMORY_GROWTH.
+    """
     duration = 10.0 if getattr(args, "quick", False) else 60.0
     runs_dir = Path(os.environ.get("ZSPACE_RUNS", "data/runs"))
     with tempfile.TemporaryDirectory(prefix="zspace-load-runs-") as scratch:
@@ -393,4 +294,4 @@ def main(args) -> int:
         from zspace.atomic import atomic_write_json
 
         atomic_write_json(args.out, {"load": figures})
-    return 1 if figures["errors"] else 0
+    return 1 if figures["errors"] or figures["memory_grew"] else 0

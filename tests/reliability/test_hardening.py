@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from app.bench_fixtures import write_run
-from app.bench_load import callback_body, split_output
+from app.bench_requests import callback_body, split_output
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("zspace", "models", "analysis", "app")

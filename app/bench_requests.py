@@ -1,0 +1,145 @@
+"""Real Dash callback requests for the load benchmark and the reliability tests.
+
+The bodies are what the Dash renderer posts to ``/_dash-update-component``,
+built from the server's own ``/_dash-dependencies`` (so they follow the app's
+component ids), and every answer is checked for what a user would see (an
+image, a count line), so an error shown in the page counts as an error.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import urllib.error
+import urllib.request
+from typing import Any
+
+import numpy as np
+
+from zspace.errors import ZspaceError
+
+#: Request kinds a load client cycles through.
+KINDS = ("decode", "zoom", "sample")
+REQUEST_TIMEOUT_S = 30.0
+
+
+def split_output(output: str) -> list[dict]:
+    """``"..a.x...b.y.."`` (or ``"a.x"``) -> ``[{"id": "a", "property": "x"}, ...]``."""
+    parts = output[2:-2].split("...") if output.startswith("..") else [output]
+    return [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True)) for part in parts]
+
+
+def callback_body(dependency: dict, values: dict[str, Any], changed: list[str]) -> dict:
+    """The JSON body the Dash renderer posts to ``/_dash-update-component`` for one callback.
+
+    Parameters
+    ----------
+    dependency : dict
+        One entry of ``/_dash-dependencies`` (or of ``app.callback_map`` with its ``output`` key).
+    values : dict
+        ``"id.property" -> value`` for inputs and states; missing ones are sent as None.
+    changed : list of str
+        The ``"id.property"`` that triggered the call.
+    """
+    outputs = split_output(dependency["output"])
+
+    def props(items):
+        return [
+            {"id": i["id"], "property": i["property"], "value": values.get(f"{i['id']}.{i['property']}")} for i in items
+        ]
+
+    return {
+        "output": dependency["output"],
+        "outputs": outputs if dependency["output"].startswith("..") else outputs[0],
+        "inputs": props(dependency["inputs"]),
+        "state": props(dependency.get("state", [])),
+        "changedPropIds": changed,
+    }
+
+
+def find_dependency(dependencies: list[dict], first_output: str) -> dict:
+    """The callback whose first output is ``first_output`` (e.g. ``"decode-panel-a.children"``)."""
+    for dependency in dependencies:
+        outputs = split_output(dependency["output"])
+        if f"{outputs[0]['id']}.{outputs[0]['property']}" == first_output:
+            return dependency
+    raise ZspaceError(f"the dashboard has no callback for {first_output}; the load benchmark needs updating")
+
+
+class RequestFactory:
+    """Builds valid decode / zoom / sample requests for the usable runs of a runs folder."""
+
+    def __init__(self, dependencies: list[dict], runs: dict[str, np.ndarray]):
+        self.decode = find_dependency(dependencies, "decode-panel-a.children")
+        self.zoom = find_dependency(dependencies, "plane-graph-a.figure")
+        self.sample = find_dependency(dependencies, "sample-grid-a.children")
+        self.nearest = next((d for d in dependencies if d["output"] == "nearest-a.children"), None)
+        self.runs = runs  # name -> z-points: clicks hit real points of the (axis 0, axis 1) plane
+
+    def build(self, kind: str, gen: random.Random) -> dict:
+        """One request body of ``kind`` for a random usable run."""
+        name = gen.choice(sorted(self.runs))
+        z = self.runs[name]
+        common = {"run-a.value": name, "plane-kind.value": "axis", "plane-i.value": 0, "plane-j.value": 1}
+        if kind == "decode":
+            if gen.random() < 0.5:
+                row = gen.randrange(len(z))
+                point = {"customdata": row, "x": float(z[row, 0]), "y": float(z[row, 1])}
+            else:  # empty space: decode the z at a clicked spot of the axis plane
+                point = {"x": gen.uniform(-2, 2), "y": gen.uniform(-2, 2)}
+            values = {**common, "plane-graph-a.clickData": {"points": [point]}, "base-mode.value": "mean"}
+            return callback_body(self.decode, values, ["plane-graph-a.clickData"])
+        if kind == "zoom":
+            cx, cy, half = gen.uniform(-1, 1), gen.uniform(-1, 1), gen.uniform(0.2, 2.0)
+            relayout = {
+                "xaxis.range[0]": cx - half,
+                "xaxis.range[1]": cx + half,
+                "yaxis.range[0]": cy - half,
+                "yaxis.range[1]": cy + half,
+            }
+            values = {**common, "colour-by.value": "radius", "plane-graph-a.relayoutData": relayout}
+            return callback_body(self.zoom, values, ["plane-graph-a.relayoutData"])
+        values = {
+            **common,
+            "tabs.value": "sampling",
+            "sampler.value": gen.choice(("normal", "axis_gaussian", "full_gaussian", "uniform_box", "data_noise")),
+            "sample-k.value": 16,
+            "sample-seed.value": gen.randrange(2**31),
+            "sample-scale.value": 0.5,
+        }
+        return callback_body(self.sample, values, ["sample-seed.value"])
+
+    def follow_up(self, decode_answer: str) -> dict | None:
+        """The nearest-distance request the browser sends after a decode answer (None if this app has none)."""
+        if self.nearest is None:
+            return None
+        target = json.loads(decode_answer)["response"].get("decoded-a", {}).get("data")
+        return callback_body(self.nearest, {"decoded-a.data": target}, ["decoded-a.data"])
+
+
+def answer_problem(kind: str, status: int, text: str) -> str | None:
+    """Why an answer is not what a user expects (None when it is fine)."""
+    if status != 200:
+        return f"HTTP {status}"
+    if '"className":"error"' in text or '"className": "error"' in text:
+        return "the page shows an error: " + text[:200]
+    # Dash's JSON writes "/" as \u002f, so look for the scheme and encoding, not "image/png".
+    if kind in ("decode", "sample") and not ("data:image" in text and "base64," in text):
+        return "no image in the answer"
+    if kind == "zoom" and "points" not in text:
+        return "no count line in the answer"
+    if kind == "nearest" and "nearest" not in text:
+        return "no nearest-data distance in the answer"
+    return None
+
+
+def post(url: str, body: dict) -> tuple[int, str]:
+    """POST ``body`` as JSON to ``url`` (loopback only); return (status, text)."""
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:  # noqa: S310 - loopback URL
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace")
