@@ -71,10 +71,15 @@ def take_screenshots(runs_dir: Path, out_dir: Path) -> list[Path]:
                 _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#sample-grid-a img.face"))
             _settle(driver)
             driver.execute_script("window.scrollTo(0, 0);")
-            path = out_dir / f"{name}.png"
-            driver.save_screenshot(str(path))
-            saved.append(path)
-            print(f"saved {path}", flush=True)
+            shots = [(name, None)] + ([("decode", "decode-panel-a")] if name == "planes" else [])
+            for shot, element_id in shots:
+                if element_id:  # the click-to-decode panel sits under the plot: scroll it into view
+                    driver.execute_script(f"document.getElementById('{element_id}').scrollIntoView({{block: 'end'}});")
+                    time.sleep(0.5)
+                path = out_dir / f"{shot}.png"
+                driver.save_screenshot(str(path))
+                saved.append(path)
+                print(f"saved {path}", flush=True)
     finally:
         driver.quit()
         server.stop()

@@ -54,6 +54,11 @@ def _original_image(store, run, row: int):
         return None
 
 
+def _short(value) -> str:
+    # Metadata floats (synthetic factors) print with 4 significant digits; everything else as is.
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 def _figure(src: str, caption: str) -> html.Figure:
     return html.Figure([html.Img(src=src, className="face"), html.Figcaption(caption)], className="tile")
 
@@ -93,7 +98,7 @@ def decode_click(store, run, click, kind, i, j, base_mode, selected) -> tuple[li
         meta = store.metadata_row(run, row)
         title = f"point {row}" + (f" · id {meta['id']}" if "id" in meta else "")
         facts = {"radius |z|": f"{float(np.linalg.norm(z)):.3f}"}
-        facts.update({k: str(v) for k, v in meta.items() if k not in ("row",)})
+        facts.update({k: _short(v) for k, v in meta.items() if k not in ("row",)})
         new_selected = {"run": run, "row": row}
         target = {"run": run, "row": row}
     else:
@@ -122,7 +127,11 @@ def decode_click(store, run, click, kind, i, j, base_mode, selected) -> tuple[li
         new_selected = selected
         target = {"run": run, "z": [round(float(v), 6) for v in z]}
     rows = [html.Tr([html.Th(k), html.Td(v)]) for k, v in facts.items()]
-    panel = [html.H4(title), html.Div(tiles, className="tiles"), html.Table(rows, className="facts")]
+    # Images and facts side by side, so a long attribute list does not push the images off screen.
+    panel = [
+        html.H4(title),
+        html.Div([html.Div(tiles, className="tiles"), html.Table(rows, className="facts")], className="decode-body"),
+    ]
     return panel, new_selected, target
 
 

@@ -89,10 +89,11 @@ def test_clicking_a_point_decodes_it_with_its_facts(store):
     panel, selected, target = decode_click(store, "ae", click, "pca", 0, 1, "mean", None)
     assert selected == target == {"run": "ae", "row": 42}
     assert panel[0].children == "point 42 · id img00042"
-    original, decoded = panel[1].children
+    tiles, table = panel[1].children
+    original, decoded = tiles.children
     assert [original.children[1].children, decoded.children[1].children] == ["original", "decoded (reconstruction)"]
     assert decoded.children[0].src.startswith("data:image/png;base64,")
-    facts = {row.children[0].children: row.children[1].children for row in panel[2].children}
+    facts = {row.children[0].children: row.children[1].children for row in table.children}
     assert facts["smiling"] in ("-1", "1")
     z = np.asarray(store.z("ae"))
     expected = np.sort(np.linalg.norm(z - z[42], axis=1))[1]
@@ -106,10 +107,10 @@ def test_clicking_empty_space_decodes_the_inverse_projection(store):
     assert nearest_text(store, target).startswith("nearest data point: ")
     with pytest.raises(ZspaceError):
         nearest_text(store, {"run": "ae", "z": [float("nan")] * 8})
-    facts = {row.children[0].children: row.children[1].children for row in panel[2].children}
+    facts = {row.children[0].children: row.children[1].children for row in panel[1].children[1].children}
     assert facts["other coordinates held at"] == "the mean"
     panel, _, _ = decode_click(store, "ae", click, "axis", 2, 3, "selected", {"run": "ae", "row": 5})
-    facts = {row.children[0].children: row.children[1].children for row in panel[2].children}
+    facts = {row.children[0].children: row.children[1].children for row in panel[1].children[1].children}
     assert facts["other coordinates held at"] == "point 5"
     with pytest.raises(ZspaceError, match="t-SNE"):
         decode_click(store, "ae", click, "tsne", 0, 1, "mean", None)
