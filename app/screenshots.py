@@ -15,14 +15,25 @@ from pathlib import Path
 from zspace.errors import ZspaceError
 
 WIDTH, HEIGHT = 1280, 900
-#: view name -> tab value
+_SINGLE = "document.querySelector('.page.single') !== null"
+_PLOTTED = "((document.querySelector('#{0} .js-plotly-plot') || {{}}).data || []).length > 0"
+#: view name (in tab order) -> JavaScript that is true once the view has drawn everything, both runs when compared
 VIEWS = {
-    "planes": "planes",
-    "density": "density",
-    "radius": "radius",
-    "pca": "pca",
-    "sampling": "sampling",
-    "model": "model",
+    "planes": (
+        "document.getElementById('plane-count-a').textContent.length > 0 && document.querySelector('#colour-by')"
+        f".textContent.length > 0 && ({_SINGLE} || document.getElementById('plane-count-b').textContent.length > 0)"
+    ),
+    "density": "document.querySelectorAll('#axis-table td').length > 0",
+    "radius": _PLOTTED.format("radius-graph"),
+    "pca": _PLOTTED.format("pca-graph"),
+    "sampling": (
+        "document.querySelectorAll('#sample-grid-a img').length > 0 && "
+        f"({_SINGLE} || document.querySelectorAll('#sample-grid-b img').length > 0)"
+    ),
+    "model": (
+        f"document.querySelector('#model-panel-a h3') !== null && ({_SINGLE} || "
+        "document.querySelector('#model-panel-b h3') !== null)"
+    ),
 }
 
 
@@ -32,10 +43,10 @@ def _wait(driver, condition, timeout: float = 60) -> None:
     WebDriverWait(driver, timeout).until(condition)
 
 
-def _settle(driver) -> None:
-    # Wait until no dcc.Loading spinner is visible, then give plotly a frame to draw.
-    _wait(driver, lambda d: not d.execute_script("return document.querySelector('[data-dash-is-loading=\"true\"]')"))
-    time.sleep(1.0)
+def _settle(driver, ready_js: str) -> None:
+    # Wait until the view's own content is there, then give plotly a moment to draw it.
+    _wait(driver, lambda d: d.execute_script(f"return {ready_js};"))
+    time.sleep(1.5)
 
 
 def take_screenshots(runs_dir: Path, out_dir: Path) -> list[Path]:
@@ -59,17 +70,14 @@ def take_screenshots(runs_dir: Path, out_dir: Path) -> list[Path]:
         )
         if driver.find_elements(By.ID, "empty-state"):
             raise ZspaceError(f"no usable runs in {runs_dir}; run `make demo` first")
+        _settle(driver, VIEWS["planes"])
         first = points(driver, "plane-graph-a", 0, 1)
         if first:
             click_plot(driver, "plane-graph-a", *first[0])
             _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#decode-panel-a img.face"))
-        for name, tab in VIEWS.items():
-            driver.find_element(
-                By.CSS_SELECTOR, f"#tabs [data-value='{tab}'], #tabs .tab:nth-child({list(VIEWS).index(name) + 1})"
-            ).click()
-            if name == "sampling":
-                _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#sample-grid-a img.face"))
-            _settle(driver)
+        for position, (name, ready_js) in enumerate(VIEWS.items(), start=1):
+            driver.find_element(By.CSS_SELECTOR, f"#tabs .tab:nth-child({position})").click()
+            _settle(driver, ready_js)
             driver.execute_script("window.scrollTo(0, 0);")
             shots = [(name, None)] + ([("decode", "decode-panel-a")] if name == "planes" else [])
             for shot, element_id in shots:

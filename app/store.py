@@ -22,6 +22,13 @@ from zspace.errors import ZspaceError
 
 PLANE_KINDS = ("pca", "axis", "tsne")
 BASE_COLOURS = ("none", "radius", "density", "lid")
+#: How the base colourings are named in the colour picker.
+BASE_COLOUR_LABELS = {
+    "none": "nothing",
+    "radius": "radius",
+    "density": "local density",
+    "lid": "local intrinsic dimension",
+}
 #: Most images one request may decode (sampling grid size).
 MAX_SAMPLES = 64
 #: Above this many points, local density / intrinsic dimension must come from `zspace analyze`.

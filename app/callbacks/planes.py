@@ -9,10 +9,9 @@ from dash import Input, Output, State, ctx, no_update
 from app.callbacks.common import USER_ERRORS, finite, side_run
 from app.figures.planes import padded_range, plane_figure
 from app.figures.style import message_figure
-from app.store import BASE_COLOURS
+from app.store import BASE_COLOUR_LABELS, BASE_COLOURS
 
 SIDES = ("a", "b")
-_BASE_LABELS = {"none": "nothing", "radius": "radius", "density": "local density", "lid": "local intrinsic dimension"}
 
 
 def _axis_label(kind: str, index: int, ratio=None) -> str:
@@ -116,7 +115,7 @@ def update_plane(store, run, kind, i, j, colour, relayout, sx, sy, side_len, vie
 
 def colour_options(store, run) -> list[dict]:
     """Colour choices for a run: the base ones and every numeric metadata column."""
-    options = [{"label": _BASE_LABELS[c], "value": c} for c in BASE_COLOURS]
+    options = [{"label": BASE_COLOUR_LABELS[c], "value": c} for c in BASE_COLOURS]
     if run:
         # A run that cannot be read still gets the base colours; its planes say what is wrong.
         with contextlib.suppress(*USER_ERRORS):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import dash_table, dcc, html
 
-from app.store import MAX_SAMPLES, MAX_TSNE_POINTS
+from app.store import BASE_COLOUR_LABELS, BASE_COLOURS, MAX_SAMPLES, MAX_TSNE_POINTS
 
 SIDES = ("a", "b")
 SAMPLERS = [
@@ -51,7 +51,15 @@ def planes_view() -> html.Div:
             html.Div(
                 [
                     html.Label("colour"),
-                    dcc.Dropdown(id="colour-by", value="none", clearable=False, style={"width": "14em"}),
+                    dcc.Dropdown(
+                        id="colour-by",
+                        # The base colourings are there from the start, so "none" is a valid value before the
+                        # run's metadata columns arrive.
+                        options=[{"label": BASE_COLOUR_LABELS[c], "value": c} for c in BASE_COLOURS],
+                        value="none",
+                        clearable=False,
+                        style={"width": "14em"},
+                    ),
                 ]
             ),
             html.Div(
