@@ -3,7 +3,7 @@
 Backends: openTSNE with its Barnes-Hut gradient (``opentsne-bh``), openTSNE
 with its FFT-interpolated gradient (``opentsne-fft``), and scikit-learn's
 Barnes-Hut ``TSNE`` (``sklearn``). ``backend="auto"`` picks by size from the
-timings in ``docs/BENCHMARKS.md``: Barnes-Hut below ``BH_MAX_POINTS`` points,
+timings in ``docs/BENCHMARKS.md``: Barnes-Hut up to ``BH_MAX_POINTS`` points,
 FFT above (scikit-learn was never the fastest).
 
 ``n_iter`` counts all iterations including the early-exaggeration phase
@@ -22,8 +22,8 @@ from analysis._checks import as_points, draw_ids, positive
 from analysis.pca import PCAResult, fit_pca
 
 BACKENDS = ("auto", "opentsne-bh", "opentsne-fft", "sklearn")
-#: Largest size for which Barnes-Hut beat FFT in our measurement (docs/BENCHMARKS.md).
-BH_MAX_POINTS = 15000
+#: Largest size for which Barnes-Hut was at least as fast as FFT in our measurements (docs/BENCHMARKS.md).
+BH_MAX_POINTS = 20000
 #: Below this many points t-SNE runs on one thread by default (see run_tsne's n_jobs).
 SINGLE_THREAD_BELOW = 5000
 #: Iterations of the early-exaggeration phase (openTSNE's and scikit-learn's default).
