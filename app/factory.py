@@ -15,6 +15,8 @@ from app.layout import build_layout
 from app.store import RunStore
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+#: Largest request body the server accepts (HTTP 413 beyond).
+MAX_REQUEST_BYTES = 2 * 2**20
 
 
 def default_cache_dir(runs_dir: str | os.PathLike) -> Path:
@@ -54,6 +56,8 @@ def create_app(
         suppress_callback_exceptions=False,
         update_title=None,
     )
+    # Callback bodies are a few kB; refuse anything far larger before Flask reads it into memory.
+    app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     cache_dir = Path(cache_dir or default_cache_dir(runs_dir))
     cache = make_cache(app.server, cache_dir)
     store = RunStore(runs_dir, cache, plane_budget=plane_budget)

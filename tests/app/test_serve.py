@@ -34,3 +34,11 @@ def test_serve_help_documents_auth_and_the_default_bind():
         [sys.executable, "-m", "zspace", "serve", "--help"], capture_output=True, text=True, timeout=60, check=True
     )
     assert "127.0.0.1" in result.stdout and "ZSPACE_AUTH" in result.stdout
+
+
+def test_an_oversized_callback_body_is_refused(runs_dir, tmp_path):
+    app = create_app(runs_dir, cache_dir=tmp_path)
+    body = b'{"output": "page.className", "inputs": [{"id": "run-a", "property": "value", "value": "'
+    body += b"x" * (3 * 2**20) + b'"}]}'
+    answer = app.server.test_client().post("/_dash-update-component", data=body, content_type="application/json")
+    assert answer.status_code == 413
