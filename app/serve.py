@@ -42,6 +42,9 @@ def serve(runs_dir="data/runs", host: str = "127.0.0.1", port: int = 8050, debug
 
     if not 0 < int(port) < 65536:
         raise ZspaceError(f"port must be between 1 and 65535, got {port}")
+    if debug and not is_loopback(host):
+        # Werkzeug's debugger runs Python typed into the browser: never offer it to the network.
+        raise ZspaceError("--debug only with a loopback --host (127.0.0.1); the debugger executes code")
     auth = auth_from_env()
     if not is_loopback(host):
         who = "with basic auth" if auth else "WITHOUT authentication: anyone who can reach it can use it"

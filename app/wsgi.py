@@ -7,8 +7,18 @@ cache through its folder (``ZSPACE_CACHE_DIR``) or Redis (``ZSPACE_REDIS_URL``).
 from __future__ import annotations
 
 import os
+import sys
 
+from app.auth import auth_from_env
 from app.factory import create_app
+
+if auth_from_env() is None:
+    # gunicorn may be bound to any address; say once, in its log, that nothing guards the server.
+    print(
+        "zspace: no ZSPACE_AUTH set: anyone who can reach this server can use it; bind gunicorn to 127.0.0.1",
+        file=sys.stderr,
+        flush=True,
+    )
 
 application = create_app(os.environ.get("ZSPACE_RUNS", "data/runs"), cache_dir=os.environ.get("ZSPACE_CACHE_DIR"))
 server = application.server

@@ -42,3 +42,13 @@ def test_an_oversized_callback_body_is_refused(runs_dir, tmp_path):
     body += b"x" * (3 * 2**20) + b'"}]}'
     answer = app.server.test_client().post("/_dash-update-component", data=body, content_type="application/json")
     assert answer.status_code == 413
+
+
+def test_debug_mode_is_refused_beyond_loopback(runs_dir):
+    import pytest
+
+    from app.serve import serve
+    from zspace.errors import ZspaceError
+
+    with pytest.raises(ZspaceError, match="debug"):
+        serve(runs_dir, host="0.0.0.0", port=8050, debug=True)
