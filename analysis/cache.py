@@ -134,6 +134,14 @@ def cached(
     arrays = _read_entry(npz_path, json_path, key)
     if arrays is None:
         arrays = _to_arrays(compute())
+        _store_entry(run_dir, name, params, key, arrays, npz_path, json_path)
+    return _from_arrays(arrays)
+
+
+def _store_entry(run_dir, name, params, key, arrays, npz_path, json_path) -> None:
+    # A read-only run folder (recommended for shared servers) must not turn a
+    # computed result into an error: the result is returned uncached instead.
+    try:
         with atomic_path(npz_path) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, allow_pickle=False, **arrays)
         # The sidecar is written last: an entry without a matching sidecar is treated as absent.
@@ -148,7 +156,8 @@ def cached(
                 "cache_version": CACHE_VERSION,
             },
         )
-    return _from_arrays(arrays)
+    except OSError:
+        return
 
 
 def is_cached(run_dir: str | os.PathLike, name: str, params: dict) -> bool:

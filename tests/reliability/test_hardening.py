@@ -104,12 +104,6 @@ def test_assets_and_static_routes_do_not_serve_files_outside_their_folder(client
         assert b"[project]" not in answer.data and b"hmac" not in answer.data
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: app/serve.py serve() accepts debug=True with a non-loopback host, which turns on Werkzeug's "
-    "interactive debugger (code execution behind a PIN) for the network; fix: at the top of serve(), "
-    "`if debug and not is_loopback(host): raise ZspaceError('--debug only with a loopback --host')`",
-)
 def test_debug_mode_is_refused_beyond_loopback(runs_dir, served, monkeypatch):
     from app.serve import serve
     from zspace.errors import ZspaceError
@@ -119,12 +113,6 @@ def test_debug_mode_is_refused_beyond_loopback(runs_dir, served, monkeypatch):
         serve(runs_dir, host="0.0.0.0", port=8050, debug=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: app/wsgi.py (the gunicorn entry) says nothing when ZSPACE_AUTH is unset, and gunicorn may be "
-    "bound anywhere; fix: in app/wsgi.py, when auth_from_env() is None, print one line to stderr: "
-    "'zspace: no ZSPACE_AUTH set: anyone who can reach this server can use it; bind gunicorn to 127.0.0.1'",
-)
 def test_the_gunicorn_entry_says_when_it_runs_without_authentication(tmp_path):
     import os
     import subprocess
@@ -330,11 +318,6 @@ def test_a_decoder_with_python_code_inside_is_refused_not_run(tmp_path):
 
 
 # -- request size ----------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: app/factory.py create_app sets no MAX_CONTENT_LENGTH, so Flask parses a body of any size "
-    "into memory; fix: app.server.config['MAX_CONTENT_LENGTH'] = 2 * 2**20 (callback bodies are a few kB)",
-)
 def test_an_oversized_request_body_is_refused_before_it_is_parsed(client):
     body = b'{"output": "page.className", "inputs": [{"id": "run-a", "property": "value", "value": "'
     body += b"x" * (32 * 2**20) + b'"}]}'
@@ -355,12 +338,6 @@ def test_a_symlinked_run_pointing_outside_the_folder_is_refused(tmp_path, outsid
         store.path("linked")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: analysis/cache.py cached() lets the OSError of writing the run's analysis/ folder escape, so a "
-    "PCA view of a read-only run is HTTP 500; fix: catch OSError around the two writes in cached() and return "
-    "the computed result uncached",
-)
 def test_views_of_a_run_on_a_read_only_file_system_still_answer(tmp_path, monkeypatch):
     import analysis.cache
     from app.factory import create_app
