@@ -256,7 +256,8 @@ def inspect_run(run: str | os.PathLike, check_finite: bool = True) -> RunInfo:
             raise RunNotReadyError("decoder.keras is missing; retrain or copy the weights back")
         info.usable = True
     except ZspaceError as exc:
-        info.reason = str(exc)
+        # Reasons reach browsers: name the run, never the server's absolute paths.
+        info.reason = str(exc).replace(str(run.resolve()), run.name).replace(str(run), run.name)
         if info.state in ("complete", "unknown"):
             info.state = "broken"
     return info
@@ -268,13 +269,18 @@ def list_runs(root: str | os.PathLike, check_finite: bool = True) -> list[RunInf
     if not root.is_dir():
         return []
     runs = []
+    real_root = root.resolve()
     for child in sorted(root.iterdir()):
-        if (
-            child.is_dir()
-            and not child.name.startswith(".")
-            and ((child / CONFIG).exists() or (child / STATUS).exists())
-        ):
-            runs.append(inspect_run(child, check_finite=check_finite))
+        if not child.is_dir() or child.name.startswith("."):
+            continue
+        if not ((child / CONFIG).exists() or (child / STATUS).exists()):
+            continue
+        if child.resolve().parent != real_root:
+            # resolve_run refuses such a run, so list it as unusable rather than offer it.
+            reason = "links outside the runs folder; copy the run in instead of linking it"
+            runs.append(RunInfo(name=child.name, path=child, state="refused", usable=False, reason=reason))
+            continue
+        runs.append(inspect_run(child, check_finite=check_finite))
     return runs
 
 

@@ -145,3 +145,18 @@ def test_status_updates_keep_progress_fields(tmp_path):
     rundir.update_status(tmp_path, epoch=2)
     status = rundir.read_status(tmp_path)
     assert (status["state"], status["epoch"], status["epochs"]) == ("training", 2, 3)
+
+
+def test_a_run_linked_from_outside_is_listed_as_refused(tmp_path):
+    make_run(tmp_path / "elsewhere" / "outside")
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "linked").symlink_to(tmp_path / "elsewhere" / "outside", target_is_directory=True)
+    (info,) = rundir.list_runs(tmp_path / "runs")
+    assert not info.usable and "outside the runs folder" in info.reason
+
+
+def test_reasons_do_not_reveal_absolute_server_paths(tmp_path):
+    run = make_run(tmp_path / "run")
+    (run / rundir.CONFIG).unlink()
+    info = rundir.inspect_run(run)
+    assert "config is missing" in info.reason and str(tmp_path) not in info.reason
