@@ -1,0 +1,109 @@
+"""``zspace demo``: the built-in study, end to end, on the project's own synthetic faces.
+
+It trains a demo AE and a demo VAE with the seed's architecture (z_dim 256)
+on procedurally generated faces, runs the default analyses and serves the
+dashboard. Every step reuses what an earlier call finished, so a second
+``make demo`` goes straight to serving; an interrupted training resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from zspace import rundir
+from zspace.errors import ZspaceError
+
+#: Sized so that a cold start (generation + two trainings + analyses) stays
+#: within a few minutes on 2 CPU cores while decoded faces are still faces.
+#: See docs/BENCHMARKS.md ("models") for the throughput these numbers rest on.
+DEMO_IMAGES = 4000
+DEMO_IMAGE_SIZE = 64
+DEMO_EPOCHS = 8
+#: Small batches: on 2 cores they cost little throughput and give twice the updates
+#: per epoch, which visibly sharpens the decoded faces of such a short training.
+DEMO_BATCH_SIZE = 32
+DEMO_Z_DIM = 256
+DEMO_RUNS = (("demo-ae", "ae"), ("demo-vae", "vae"))
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``zspace demo``."""
+    parser.add_argument("--runs", default="data/runs", help="folder that holds the run directories (default data/runs)")
+    parser.add_argument(
+        "--images", type=int, default=DEMO_IMAGES, help=f"synthetic faces to train on (default {DEMO_IMAGES})"
+    )
+    parser.add_argument("--image-size", type=int, default=DEMO_IMAGE_SIZE, help="image side (default 64)")
+    parser.add_argument(
+        "--epochs", type=int, default=DEMO_EPOCHS, help=f"training epochs per model (default {DEMO_EPOCHS})"
+    )
+    parser.add_argument("--retrain", action="store_true", help="train the demo runs again even if they are complete")
+    parser.add_argument("--no-serve", action="store_true", help="prepare the runs and analyses, then stop")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1, this machine only)"
+    )
+    parser.add_argument("--port", type=int, default=8050, help="port to serve on (default 8050)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Prepare the demo runs (train, encode, analyse) as needed, then serve them."""
+    from zspace.cli import main as zspace_main
+
+    runs_dir = Path(args.runs)
+    started = time.perf_counter()
+    for name, kind in DEMO_RUNS:
+        run_path = runs_dir / name
+        plan = _training_plan(run_path, args)
+        if plan is None:
+            print(f"demo: {name} is complete — reusing it", flush=True)
+        else:
+            print(
+                f"demo: training {name} ({kind.upper()}, z_dim {DEMO_Z_DIM}, {args.images} faces, "
+                f"{args.image_size}x{args.image_size}, {args.epochs} epochs){' — resuming' if '--resume' in plan else ''}",
+                flush=True,
+            )
+            argv = [
+                "train",
+                "--data",
+                f"synthetic:{args.images}",
+                "--model",
+                kind,
+                "--image-size",
+                str(args.image_size),
+                "--z-dim",
+                str(DEMO_Z_DIM),
+                "--epochs",
+                str(args.epochs),
+                "--seed",
+                "0",
+                "--out",
+                str(run_path),
+                *plan,
+            ]
+            if zspace_main(argv) != 0:
+                raise ZspaceError(f"training {name} failed; see the message above (the run folder is {run_path})")
+        if zspace_main(["analyze", str(run_path), "--quick"]) != 0:
+            raise ZspaceError(f"analysing {name} failed; see the message above")
+    print(f"demo: runs ready in {time.perf_counter() - started:.0f} s", flush=True)
+    if args.no_serve:
+        return 0
+    from app.serve import serve
+
+    serve(runs_dir, host=args.host, port=args.port)
+    return 0
+
+
+def _training_plan(run_path: Path, args: argparse.Namespace) -> list[str] | None:
+    """Return extra ``train`` arguments, or None when the run can be reused as it is."""
+    info = rundir.inspect_run(run_path) if run_path.exists() else None
+    if info is None or args.retrain:
+        return ["--force"] if run_path.exists() else []
+    same_model = info.config.get("image_size") == args.image_size and info.config.get("z_dim") == DEMO_Z_DIM
+    trained_epochs = int(info.config.get("epochs") or 0)
+    if same_model and info.usable and trained_epochs >= args.epochs:
+        return None
+    if same_model and (run_path / rundir.CHECKPOINTS / "latest.json").exists():
+        # An interrupted demo, or one asked for more epochs: continue from the last finished epoch.
+        return ["--resume"]
+    return ["--force"]
