@@ -81,7 +81,9 @@ def plan(run: Path, quick: bool, tsne_n: int | None, skip_tsne: bool, structure_
     if skip_tsne:
         return steps
     maps = [(f"t-SNE raw z ({tsne_n:,} points)", {"n_points": tsne_n, "random_state": seed, **SEED_TSNE})]
-    for k in TSNE_PCA_COMPONENTS:
+    z_dim = int(rundir.read_config(run)["z_dim"])
+    # A PCA reduction to k >= z_dim components reduces nothing; small test models skip it.
+    for k in (k for k in TSNE_PCA_COMPONENTS if k < z_dim):
         maps.append(
             (
                 f"t-SNE after PCA-{k} ({tsne_n:,} points)",
