@@ -14,25 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from zspace.errors import RunNotReadyError
-from zspace.rundir import DECODER
-
 
 def load_decoder(run_path: Path):
-    """Load a run's decoder with ``safe_mode=True`` (through ``models.io`` when it exists)."""
-    # models.io checks the decoder against config.json; fall back to plain Keras
-    # only while that module does not exist yet in a checkout.
-    try:
-        from models.io import load_decoder
-    except ImportError:
-        import keras
+    """Load a run's decoder with ``safe_mode=True``, checked against its config (``models.io``)."""
+    from models.io import load_decoder as load_checked_decoder
 
-        path = run_path / DECODER
-        try:
-            return keras.saving.load_model(path, safe_mode=True, compile=False)
-        except Exception as exc:  # Keras raises many types for a damaged file
-            raise RunNotReadyError(f"decoder.keras cannot be loaded ({type(exc).__name__}); retrain the run") from None
-    return load_decoder(run_path)
+    return load_checked_decoder(run_path)
 
 
 class DecoderService:

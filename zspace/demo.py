@@ -75,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
                 str(DEMO_Z_DIM),
                 "--epochs",
                 str(args.epochs),
+                "--batch-size",
+                str(DEMO_BATCH_SIZE),
                 "--seed",
                 "0",
                 "--out",

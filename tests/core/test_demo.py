@@ -25,6 +25,7 @@ def test_demo_trains_both_models_then_reuses_them(tmp_path):
     assert all(info.usable for info in runs.values())
     assert (runs["demo-ae"].config["model"], runs["demo-vae"].config["model"]) == ("ae", "vae")
     assert runs["demo-vae"].z_dim == 256 and runs["demo-vae"].n_points == 160
+    assert runs["demo-vae"].config["batch_size"] == 32
     assert any((tmp_path / "runs" / "demo-ae" / rundir.ANALYSIS).glob("pca-*.npz"))
 
     second = run_demo(tmp_path / "runs", "--epochs", "1")
