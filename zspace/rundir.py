@@ -209,6 +209,49 @@ def _all_finite(z: np.ndarray, chunk: int = 65536) -> bool:
     return all(np.isfinite(z[start : start + chunk]).all() for start in range(0, len(z), chunk))
 
 
+def check_decoder_file(path: Path, config: dict[str, Any]) -> None:
+    """Check that ``decoder.keras`` fits the run's config, reading only its JSON (no TensorFlow).
+
+    A ``.keras`` file is a zip holding ``config.json``; the decoder's input
+    width must be z_dim and its Reshape must match image_size / 16, so weights
+    copied in from another run are caught when runs are listed, not on a click.
+
+    Raises
+    ------
+    RunNotReadyError
+        If the file is missing, not a Keras archive, or built for another z_dim or image size.
+    """
+    import zipfile
+
+    if not path.exists():
+        raise RunNotReadyError("decoder.keras is missing; retrain or copy the weights back")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            layers = json.loads(archive.read("config.json"))["config"]["layers"]
+    except (zipfile.BadZipFile, KeyError, TypeError, ValueError, OSError):
+        raise RunNotReadyError("decoder.keras is damaged (not a Keras archive); retrain the run") from None
+    side = None  # the image side, followed through Reshape and the upsampling layers after it
+    for layer in layers:
+        settings = layer.get("config", {}) if isinstance(layer, dict) else {}
+        kind = layer.get("class_name") if isinstance(layer, dict) else None
+        if kind == "InputLayer" and isinstance(settings.get("batch_shape"), list):
+            width = settings["batch_shape"][-1]
+            if width != int(config["z_dim"]):
+                raise RunNotReadyError(f"decoder.keras takes z_dim {width} but the config says {config['z_dim']}")
+        elif kind == "Reshape" and isinstance(settings.get("target_shape"), list):
+            side = int(settings["target_shape"][0])
+        elif side is not None and kind == "Conv2DTranspose" and settings.get("padding") == "same":
+            side *= int(_first(settings.get("strides", 1)))
+        elif side is not None and kind == "UpSampling2D":
+            side *= int(_first(settings.get("size", 2)))
+    if side is not None and side != int(config["image_size"]):
+        raise RunNotReadyError(f"decoder.keras makes {side}x{side} images but the config says {config['image_size']}")
+
+
+def _first(value):
+    return value[0] if isinstance(value, list | tuple) else value
+
+
 @dataclass
 class RunInfo:
     """What a reader needs to know about one run directory before opening it."""
@@ -252,8 +295,7 @@ def inspect_run(run: str | os.PathLike, check_finite: bool = True) -> RunInfo:
         z = load_zpoints(run, check_finite=check_finite)
         info.n_points, info.z_dim = int(z.shape[0]), int(z.shape[1])
         load_metadata(run, info.n_points)
-        if not (run / DECODER).exists():
-            raise RunNotReadyError("decoder.keras is missing; retrain or copy the weights back")
+        check_decoder_file(run / DECODER, info.config)
         info.usable = True
     except ZspaceError as exc:
         # Reasons reach browsers: name the run, never the server's absolute paths.

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -26,8 +27,20 @@ def make_run(path, n=20, z_dim=4, state="complete", **config_overrides):
     z = np.random.default_rng(0).normal(size=(n, z_dim)).astype(np.float32)
     atomic_save_npy(path / rundir.ZPOINTS, z)
     pd.DataFrame({"row": np.arange(n), "id": [f"img{i}" for i in range(n)]}).to_parquet(path / rundir.METADATA)
-    (path / rundir.DECODER).write_bytes(b"weights")
+    write_decoder_archive(path / rundir.DECODER, z_dim=z_dim, image_size=32)
     return path
+
+
+def write_decoder_archive(path, z_dim, image_size):
+    """A stand-in ``.keras`` archive: the JSON a real decoder holds, without weights."""
+    layers = [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, z_dim]}},
+        {"class_name": "Dense", "config": {"units": 1024}},
+        {"class_name": "Reshape", "config": {"target_shape": [image_size // 16, image_size // 16, 256]}},
+        *[{"class_name": "Conv2DTranspose", "config": {"strides": [2, 2], "padding": "same"}}] * 4,
+    ]
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", json.dumps({"config": {"layers": layers}}))
 
 
 def test_complete_run_is_usable_and_labelled(tmp_path):
@@ -46,6 +59,9 @@ def test_complete_run_is_usable_and_labelled(tmp_path):
         (lambda p: atomic_save_npy(p / rundir.ZPOINTS, np.full((20, 4), np.nan, np.float32)), "NaN"),
         (lambda p: (p / rundir.ZPOINTS).unlink(), "missing"),
         (lambda p: (p / rundir.DECODER).unlink(), "decoder.keras is missing"),
+        (lambda p: (p / rundir.DECODER).write_bytes(b"weights"), "decoder.keras is damaged"),
+        (lambda p: write_decoder_archive(p / rundir.DECODER, z_dim=16, image_size=32), "takes z_dim 16"),
+        (lambda p: write_decoder_archive(p / rundir.DECODER, z_dim=4, image_size=64), "makes 64x64 images"),
         (lambda p: pd.DataFrame({"row": [0]}).to_parquet(p / rundir.METADATA), "1 rows but there are 20"),
         (lambda p: (p / rundir.METADATA).write_bytes(b"not parquet"), "unreadable"),
         (lambda p: (p / rundir.CONFIG).write_text("{broken"), "not valid JSON"),
