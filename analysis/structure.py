@@ -53,7 +53,10 @@ def knn(data, queries=None, k: int = 1, backend: str = "sklearn", random_state=0
         raise ValueError(f"k={k} neighbours requested but only {available} other point(s) exist")
     kk = k + 1 if self_query else k
     if backend == "pynndescent":
-        import pynndescent
+        try:
+            import pynndescent
+        except ImportError:
+            raise ValueError('backend "pynndescent" needs the optional package: pip install -e ".[knn]"') from None
 
         index = pynndescent.NNDescent(data, n_neighbors=max(kk, 15), random_state=random_state)
         idx, dist = index.query(q, k=kk) if not self_query else index.neighbor_graph
