@@ -82,7 +82,10 @@ def test_broken_runs_are_reported_with_a_reason(tmp_path, damage, reason_part):
 
 def test_pickled_object_arrays_are_refused(tmp_path):
     run = make_run(tmp_path / "run")
-    np.save(run / rundir.ZPOINTS, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    # An object-dtype header, as a pickled array has; the refusal must come before any unpickling.
+    with open(run / rundir.ZPOINTS, "wb") as handle:
+        np.lib.format.write_array_header_1_0(handle, {"descr": "|O", "fortran_order": False, "shape": (1,)})
+        handle.write(b"\x80\x04pickled-bytes")
     with pytest.raises(RunNotReadyError, match="pickled"):
         rundir.load_zpoints(run)
 
