@@ -33,7 +33,7 @@ bench: install
 	$(BIN)/zspace bench all
 
 screenshots: install
-	$(BIN)/python -m app.screenshots
+	$(BIN)/python -m tools.screenshots
 
 clean-demo:
 	rm -rf data/runs/demo-ae data/runs/demo-vae data/cache

@@ -1,6 +1,6 @@
 """zspace latent analysis: pure functions of z-point arrays, plus a per-run cache.
 
-Never imports TensorFlow or Dash. Reads runs only through ``zspace.rundir``
+Never imports TensorFlow or Dash. Reads runs only through ``rundir``
 and writes only through :mod:`analysis.cache` (atomic, ``allow_pickle=False``).
 Every random choice takes a ``random_state``; no global RNG is used. Bad input
 raises ``ValueError`` with one clear line.

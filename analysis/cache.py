@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from zspace import rundir
-from zspace.atomic import atomic_path, atomic_write_json
+import rundir
+from rundir.atomic import atomic_path, atomic_write_json
 
 #: Rows sampled (evenly spaced) into the content part of the z-points fingerprint.
 FINGERPRINT_ROWS = 1024

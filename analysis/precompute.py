@@ -13,8 +13,8 @@ import argparse
 import time
 from pathlib import Path
 
-from zspace import rundir
-from zspace.errors import ZspaceError
+import rundir
+from rundir.errors import ZspaceError
 
 #: The seed's t-SNE of raw z-points; the PCA-reduced maps use t-SNE defaults, as the seed did.
 SEED_TSNE = {"perplexity": 10, "early_exaggeration": 16, "n_iter": 1000}

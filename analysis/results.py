@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
+import rundir
 from analysis import density, radius, structure
 from analysis.cache import cached, entries
 from analysis.pca import PCAResult, fit_pca
 from analysis.tsne import TsneResult, run_tsne
-from zspace import rundir
 
 #: Column order of the stored axis summary.
 SUMMARY_COLUMNS = ("axis", "mode", "mean", "fwhm", "std", "skew", "flagged", "reason")

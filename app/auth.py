@@ -7,7 +7,7 @@ import os
 
 from flask import Response, request
 
-from zspace.errors import ZspaceError
+from rundir.errors import ZspaceError
 
 
 def auth_from_env() -> tuple[str, str] | None:

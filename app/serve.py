@@ -7,7 +7,7 @@ import ipaddress
 import os
 import sys
 
-from zspace.errors import ZspaceError
+from rundir.errors import ZspaceError
 
 LOOPBACK_NAMES = ("localhost",)
 

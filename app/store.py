@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+import rundir
 from app.decoder import DecoderService
-from zspace import rundir
-from zspace.errors import ZspaceError
+from rundir.errors import ZspaceError
 
 PLANE_KINDS = ("pca", "axis", "tsne")
 BASE_COLOURS = ("none", "radius", "density", "lid")

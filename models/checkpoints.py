@@ -14,9 +14,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from zspace import rundir
-from zspace.atomic import atomic_path, atomic_write_json, atomic_write_text
-from zspace.errors import RunNotReadyError
+import rundir
+from rundir.atomic import atomic_path, atomic_write_json, atomic_write_text
+from rundir.errors import RunNotReadyError
 
 LATEST = "latest.json"
 

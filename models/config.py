@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zspace.errors import ZspaceError
+from rundir.errors import ZspaceError
 
 #: The seed's architecture (Part XII): 4 x Conv2D with these filters, kernel 3, stride 2.
 ARCHITECTURE_DEFAULTS: dict[str, Any] = {

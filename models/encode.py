@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from zspace import rundir
-from zspace.atomic import atomic_save_npy, atomic_write_parquet
-from zspace.errors import ZspaceError
+import rundir
+from rundir.atomic import atomic_save_npy, atomic_write_parquet
+from rundir.errors import ZspaceError
 
 #: Images per encoder call: large enough to keep the CPU busy, small enough for little memory.
 DEFAULT_BATCH = 256

@@ -3,7 +3,7 @@
 The dashboard's decoder service calls :func:`load_decoder` and wraps the
 result in a ``tf.function``; ``encode`` calls :func:`load_encoder`; ``train
 --resume`` calls :func:`load_checkpoint`. Every problem a user can fix is a
-one-line :class:`~zspace.errors.RunNotReadyError`.
+one-line :class:`~rundir.errors.RunNotReadyError`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from zspace import rundir
-from zspace.errors import RunNotReadyError
+import rundir
+from rundir.errors import RunNotReadyError
 
 
 def _load(path: Path, what: str, compile: bool = False):

@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import rundir
 from models.config import ARCHITECTURE_FIELDS, config_differences, make_config
-from zspace import rundir
-from zspace.atomic import atomic_write_json, remove_stale_temporaries
-from zspace.errors import ZspaceError
+from rundir.atomic import atomic_write_json, remove_stale_temporaries
+from rundir.errors import ZspaceError, run_reporting_errors
 
 #: Training settings that are not part of the architecture, with their defaults.
 TRAINING_DEFAULTS: dict[str, Any] = {"epochs": 10, "batch_size": 64, "learning_rate": 1e-3, "seed": 0}
@@ -226,7 +226,13 @@ def _install_sigterm_as_interrupt() -> None:
         signal.signal(signal.SIGTERM, interrupt)
 
 
-if __name__ == "__main__":
-    from zspace.cli import main
+def main(argv: list[str] | None = None) -> int:
+    """``python -m models.train``: the same job and options as ``zspace train``."""
+    parser = argparse.ArgumentParser(prog="python -m models.train", description=__doc__.splitlines()[0])
+    configure_parser(parser)
+    args = parser.parse_args(argv)
+    return run_reporting_errors("train", lambda: run(args))
 
-    sys.exit(main(["train", *sys.argv[1:]]))
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -14,8 +14,8 @@ from typing import Any
 
 import keras
 
+import rundir
 from models import checkpoints
-from zspace import rundir
 
 #: Seconds between status.json rewrites during an epoch (the dashboard polls it).
 STATUS_INTERVAL = 1.0

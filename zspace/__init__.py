@@ -1,8 +1,8 @@
 """zspace: look into the latent space of autoencoders trained on face images.
 
-The package ``zspace`` holds what every part shares: the run-directory
-contract (:mod:`zspace.rundir`), user-facing errors (:mod:`zspace.errors`) and
-the single ``zspace`` command line (:mod:`zspace.cli`).
+The package ``zspace`` is the top floor: the single ``zspace`` command line
+(:mod:`zspace.cli`) and the built-in demo (:mod:`zspace.demo`). The run-directory
+contract they all share is the ground-floor package :mod:`rundir`.
 """
 
 __version__ = "0.1.0"

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
-import traceback
 
-from zspace.errors import ZspaceError
+from rundir.errors import run_reporting_errors
 
 #: sub-command -> (module, one-line help). The module owns the arguments.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -24,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("models.summary", "print the parameter counts of a model configuration"),
     "analyze": ("analysis.precompute", "precompute and cache the default analyses of a run"),
     "serve": ("app.serve", "serve the dashboard for a folder of runs"),
-    "bench": ("zspace.bench", "run a benchmark and print figures against a baseline"),
+    "bench": ("tools.bench.dispatch", "run a benchmark and print figures against a baseline"),
 }
 
 
@@ -52,23 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     module = importlib.import_module(COMMANDS[args.command][0])
-    try:
-        return int(module.run(args) or 0)
-    except ZspaceError as exc:
-        print(f"zspace {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"zspace {args.command}: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # a bug, not bad input: one line unless asked for more
-        if os.environ.get("ZSPACE_DEBUG"):
-            traceback.print_exc()
-        else:
-            print(
-                f"zspace {args.command}: internal error: {type(exc).__name__}: {exc} (set ZSPACE_DEBUG=1 for details)",
-                file=sys.stderr,
-            )
-        return 1
+    return run_reporting_errors(args.command, lambda: module.run(args))
 
 
 if __name__ == "__main__":

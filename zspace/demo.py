@@ -12,8 +12,8 @@ import argparse
 import time
 from pathlib import Path
 
-from zspace import rundir
-from zspace.errors import ZspaceError
+import rundir
+from rundir.errors import ZspaceError
 
 #: Sized so that a cold start (generation + two trainings + analyses) stays
 #: within a few minutes on 2 CPU cores while decoded faces are still faces.

@@ -6,7 +6,7 @@ import math
 
 from dash import html
 
-from zspace.errors import ZspaceError
+from rundir.errors import ZspaceError
 
 #: Errors from bad or stale browser input; they become a message in the page, never a traceback.
 USER_ERRORS = (ZspaceError, ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)

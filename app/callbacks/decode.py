@@ -7,7 +7,7 @@ from dash import Input, Output, State, html
 
 from app.callbacks.common import USER_ERRORS, error_box, finite, side_run
 from app.images import to_data_uri
-from zspace.errors import ZspaceError
+from rundir.errors import ZspaceError
 
 SIDES = ("a", "b")
 

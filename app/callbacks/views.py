@@ -7,12 +7,12 @@ import json
 import numpy as np
 from dash import Input, Output, State, ctx, dash_table, dcc, html, no_update
 
+import rundir
 from app.callbacks.common import USER_ERRORS, error_box, finite, side_run, whole
 from app.figures.distributions import density_figure, history_figure, radius_figure, spectrum_figure
 from app.figures.style import message_figure
 from app.images import to_data_uri
 from app.store import MAX_SAMPLES
-from zspace import rundir
 
 SIDES = ("a", "b")
 SAMPLER_KINDS = ("normal", "axis_gaussian", "full_gaussian", "uniform_box", "data_noise")

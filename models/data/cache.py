@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zspace.atomic import atomic_path, atomic_write_json
+from rundir.atomic import atomic_path, atomic_write_json
 
 CACHE_VERSION = 1
 DEFAULT_CACHE_DIR = "data/cache"

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from zspace.errors import ZspaceError
+from rundir.errors import ZspaceError
 
 IMAGE_DIR = "img_align_celeba"
 ATTRIBUTES = "list_attr_celeba.txt"

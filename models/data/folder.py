@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from models.data.decode import IMAGE_EXTENSIONS
-from zspace.errors import ZspaceError
+from rundir.errors import ZspaceError
 
 #: Label of images that sit directly in the root folder, not in a sub-folder.
 ROOT_LABEL = "(root)"

@@ -15,7 +15,7 @@ from models.data import cache, celeba, faces
 from models.data.decode import SkipImage, decode_file
 from models.data.folder import list_folder, split_of
 from models.data.spec import check_image_size, parse_spec
-from zspace.errors import ZspaceError
+from rundir.errors import ZspaceError
 
 #: Example file names shown per skip reason in :meth:`ImageSource.skip_summary`.
 _EXAMPLES_PER_REASON = 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass
 
-from zspace.errors import ZspaceError
+from rundir.errors import ZspaceError
 
 SCHEMES = ("synthetic", "celeba", "folder")
 DEFAULT_SYNTHETIC_COUNT = 20_000

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zspace import rundir
-from zspace.atomic import atomic_save_npy, atomic_write_json
+import rundir
+from rundir.atomic import atomic_save_npy, atomic_write_json
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

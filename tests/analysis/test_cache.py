@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
+import rundir
 from analysis import cache, results
-from zspace import rundir
-from zspace.atomic import atomic_save_npy
+from rundir.atomic import atomic_save_npy
 
 
 class Counter:

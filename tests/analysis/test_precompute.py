@@ -6,7 +6,8 @@ import sys
 
 import numpy as np
 
-from analysis import results, synthetic
+from analysis import results
+from tools import synthetic
 from zspace import cli
 
 

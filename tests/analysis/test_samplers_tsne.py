@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from analysis import samplers, synthetic, tsne
+from analysis import samplers, tsne
+from tools import synthetic
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from analysis import structure, synthetic
+from analysis import structure
+from tools import synthetic
 
 
 @pytest.fixture(scope="module")

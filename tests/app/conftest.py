@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zspace.rundir import write_status
+from rundir import write_status
 
 Z_DIM = 8
 IMAGE_SIZE = 32
@@ -72,7 +72,7 @@ def make_run(root: Path, name: str, model: str, z: np.ndarray, seed: int) -> Pat
 @pytest.fixture(scope="session")
 def runs_dir(tmp_path_factory) -> Path:
     """A runs folder: ``ae`` (filaments), ``vae`` (Gaussian) and ``broken`` (truncated z-points)."""
-    from analysis.synthetic import filament_cloud
+    from tools.synthetic import filament_cloud
 
     root = tmp_path_factory.mktemp("runs")
     filaments = filament_cloud(6, N_POINTS // 6, Z_DIM, noise=0.02, random_state=0)

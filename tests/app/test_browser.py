@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from app.browser import BackgroundServer, chrome_driver, chromium_available, click_plot, plot_js, points
+from tools.browser import BackgroundServer, chrome_driver, chromium_available, click_plot, plot_js, points
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ from app.callbacks.decode import decode_click, nearest_text
 from app.callbacks.planes import colour_options, relayout_range, update_plane
 from app.callbacks.views import density_view, model_panel, picked_axis, radius_view, sample_grid
 from app.store import MAX_SAMPLES
-from zspace.errors import ZspaceError
+from rundir.errors import ZspaceError
 
 
 def test_runs_are_listed_with_the_broken_one_and_its_reason(store):

@@ -48,7 +48,7 @@ def test_debug_mode_is_refused_beyond_loopback(runs_dir):
     import pytest
 
     from app.serve import serve
-    from zspace.errors import ZspaceError
+    from rundir.errors import ZspaceError
 
     with pytest.raises(ZspaceError, match="debug"):
         serve(runs_dir, host="0.0.0.0", port=8050, debug=True)

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from zspace import rundir
+import rundir
 
 pytestmark = pytest.mark.slow
 

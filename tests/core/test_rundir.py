@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zspace import rundir
-from zspace.atomic import atomic_path, atomic_save_npy, atomic_write_json, remove_stale_temporaries
-from zspace.errors import RunLockedError, RunNotReadyError, ZspaceError
+import rundir
+from rundir.atomic import atomic_path, atomic_save_npy, atomic_write_json, remove_stale_temporaries
+from rundir.errors import RunLockedError, RunNotReadyError, ZspaceError
 
 
 def make_run(path, n=20, z_dim=4, state="complete", **config_overrides):
@@ -122,7 +122,7 @@ def test_killed_writer_never_leaves_a_partial_file_under_the_final_name(tmp_path
     script = textwrap.dedent(
         f"""
         import os, signal, numpy as np
-        from zspace.atomic import atomic_path
+        from rundir.atomic import atomic_path
         with atomic_path({str(tmp_path / "z.npy")!r}) as tmp:
             with open(tmp, "wb") as handle:
                 handle.write(b"partial")
@@ -143,7 +143,7 @@ def test_second_writer_is_refused_and_a_dead_holder_does_not_block(tmp_path):
         [
             sys.executable,
             "-c",
-            f"from zspace.rundir import run_lock\nimport time\nwith run_lock({str(run)!r}):\n print('held', flush=True); time.sleep(60)",
+            f"from rundir import run_lock\nimport time\nwith run_lock({str(run)!r}):\n print('held', flush=True); time.sleep(60)",
         ],
         stdout=subprocess.PIPE,
         text=True,

@@ -11,7 +11,7 @@ from PIL import Image
 
 from models.data import MAX_PIXELS, open_source
 from tests.fakes import make_fake_celeba
-from zspace.errors import ZspaceError
+from rundir.errors import ZspaceError
 
 
 def png_header_only(width: int, height: int) -> bytes:

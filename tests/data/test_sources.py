@@ -8,7 +8,7 @@ from models.data import load_original_image, make_dataset, open_source
 from models.data import source as source_module
 from tests.data.conftest import CORRUPT_INDEX
 from tests.fakes import CELEBA_ATTRIBUTES, celeba_name
-from zspace.errors import ZspaceError
+from rundir.errors import ZspaceError
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import types
 import numpy as np
 import pandas as pd
 
-from zspace.errors import ZspaceError
+from rundir.errors import ZspaceError
 
 
 class FakeSource:

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
+import rundir
 from models.architecture import build_model
 from models.io import load_decoder, load_encoder, load_model
-from zspace import rundir
-from zspace.atomic import atomic_write_json
-from zspace.errors import RunNotReadyError
+from rundir.atomic import atomic_write_json
+from rundir.errors import RunNotReadyError
 
 CONFIG = {"schema_version": 1, "model": "vae", "image_size": 32, "channels": 3, "z_dim": 8, "filters": [4, 8, 8, 16]}
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from zspace import cli, rundir
+import rundir
+from zspace import cli
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,8 @@ import csv
 import numpy as np
 import pytest
 
-from zspace import cli, rundir
+import rundir
+from zspace import cli
 
 pytestmark = pytest.mark.slow
 
@@ -127,7 +128,7 @@ def test_encode_refuses_a_source_of_another_image_size(trained, capsys):
     import fake_image_source
 
     from models.encode import check_source_fits
-    from zspace.errors import ZspaceError
+    from rundir.errors import ZspaceError
 
     with pytest.raises(ZspaceError, match="gives 64x64 images but the run's model expects 32x32"):
         check_source_fits(rundir.read_config(out), fake_image_source.FakeSource(4, 64))

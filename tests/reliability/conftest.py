@@ -1,6 +1,6 @@
 """Fixtures for the reliability tests: a runs folder with two small real runs and a broken one.
 
-The runs come from :mod:`app.bench_fixtures`, the same code ``zspace bench load``
+The runs come from :mod:`tools.fixtures`, the same code ``zspace bench load``
 uses, so the load test and the benchmark exercise identical data.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from app.bench_fixtures import make_demo_runs
+from tools.fixtures import make_demo_runs
 
 
 @pytest.fixture(scope="session")

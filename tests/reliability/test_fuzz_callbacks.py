@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.bench_requests import callback_body, split_output
+from tools.bench.requests import callback_body, split_output
 
 ENDPOINT = "/_dash-update-component"
 #: Seconds a single hostile request may take before it counts as a hang.

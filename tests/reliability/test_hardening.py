@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.bench_fixtures import write_run
-from app.bench_requests import callback_body, split_output
+from tools.bench.requests import callback_body, split_output
+from tools.fixtures import write_run
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("zspace", "models", "analysis", "app")
@@ -106,7 +106,7 @@ def test_assets_and_static_routes_do_not_serve_files_outside_their_folder(client
 
 def test_debug_mode_is_refused_beyond_loopback(runs_dir, served, monkeypatch):
     from app.serve import serve
-    from zspace.errors import ZspaceError
+    from rundir.errors import ZspaceError
 
     monkeypatch.setenv("ZSPACE_AUTH", "ann:s3cret")
     with pytest.raises(ZspaceError, match="debug"):
@@ -152,7 +152,7 @@ def test_zspace_auth_protects_every_route_including_callbacks(runs_dir, tmp_path
 @pytest.mark.parametrize("value", ["ann", "ann:", ":s3cret"])
 def test_a_malformed_zspace_auth_is_refused_in_one_line(value, runs_dir, tmp_path, monkeypatch):
     from app.factory import create_app
-    from zspace.errors import ZspaceError
+    from rundir.errors import ZspaceError
 
     monkeypatch.setenv("ZSPACE_AUTH", value)
     with pytest.raises(ZspaceError, match="user:password"):
@@ -244,7 +244,7 @@ def test_hostile_run_names_never_read_outside_the_runs_folder(dash_app, client, 
 
 
 def test_the_store_refuses_the_same_names_before_touching_a_file(dash_app, runs_dir, outside_run):
-    from zspace.errors import ZspaceError
+    from rundir.errors import ZspaceError
 
     for name in hostile_names(runs_dir, outside_run):
         with pytest.raises(ZspaceError):
@@ -305,7 +305,7 @@ def test_a_decoder_with_python_code_inside_is_refused_not_run(tmp_path):
     import keras
 
     from app.decoder import DecoderService
-    from zspace.errors import ZspaceError
+    from rundir.errors import ZspaceError
 
     run = write_run(tmp_path, "lambda-run", "ae", np.zeros((10, 8)), seed=4)
     inputs = keras.Input((8,))
@@ -328,7 +328,7 @@ def test_an_oversized_request_body_is_refused_before_it_is_parsed(client):
 # -- a read-only runs folder (docs/SECURITY.md recommends one for shared servers) --------------
 def test_a_symlinked_run_pointing_outside_the_folder_is_refused(tmp_path, outside_run):
     from app.factory import create_app
-    from zspace.errors import ZspaceError
+    from rundir.errors import ZspaceError
 
     runs = tmp_path / "runs"
     runs.mkdir()

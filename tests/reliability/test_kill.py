@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import rundir
 from analysis.cache import entries
-from zspace import cli, rundir
+from zspace import cli
 
 pytestmark = pytest.mark.slow
 

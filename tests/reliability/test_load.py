@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.bench_load import run_load
+from tools.bench.load import run_load
 
 
 @pytest.mark.slow

@@ -63,7 +63,7 @@ def decode_latency(image_size: int = 96, z_dim: int = 256, repeats: int = 20) ->
 
 def training_throughput(quick: bool) -> list[dict]:
     """Images/s of a few training steps, AE and VAE, z_dim 256, at 64x64 and 96x96."""
-    from models.throughput import measure_training_throughput
+    from tools.throughput import measure_training_throughput
 
     steps, batch = (3, 32) if quick else (15, 64)
     rows = []
@@ -91,7 +91,7 @@ def main(args: argparse.Namespace) -> int:
               flush=True)  # fmt: skip
     out = getattr(args, "out", None)
     if out:
-        from zspace.atomic import atomic_write_json
+        from rundir.atomic import atomic_write_json
 
         atomic_write_json(out, {"suite": "models", "quick": quick, "results": results})
     return 0

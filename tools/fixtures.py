@@ -4,7 +4,7 @@
 VAE-like run (Gaussian z-points) and one broken run (truncated z-points) in a
 few seconds: the decoders are tiny, untrained Keras models, which is all the
 server needs to exercise its real decode path. Every file is written through
-:mod:`zspace.atomic`, as the training worker writes them.
+:mod:`rundir.atomic`, as the training worker writes them.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from zspace import rundir
-from zspace.atomic import atomic_path, atomic_save_npy, atomic_write_json, atomic_write_parquet, atomic_write_text
+import rundir
+from rundir.atomic import atomic_path, atomic_save_npy, atomic_write_json, atomic_write_parquet, atomic_write_text
 
 #: Names of the runs :func:`make_demo_runs` writes, and whether the dashboard can show each.
 DEMO_RUNS = {"bench-ae": True, "bench-vae": True, "bench-broken": False}
@@ -99,7 +99,7 @@ def make_demo_runs(root: str | os.PathLike, n_points: int = 600, z_dim: int = 8,
     points, ``bench-broken`` a truncated ``zpoints.npy`` (listed with its
     reason, never served).
     """
-    from analysis.synthetic import filament_cloud
+    from tools.synthetic import filament_cloud
 
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)

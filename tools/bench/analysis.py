@@ -14,7 +14,8 @@ import time
 
 import numpy as np
 
-from analysis import density, pca, planes, structure, synthetic, tsne
+from analysis import density, pca, planes, structure, tsne
+from tools import synthetic
 
 
 def _timed(func, *args, **kwargs):
@@ -149,7 +150,7 @@ def main(args) -> int:
     bench_tsne(table, z, [2000, 5000] if quick else [5000, 10000, 20000], None if quick else 50000)
     bench_knn(table, z, 200 if quick else 2000)
     if getattr(args, "out", None):
-        from zspace.atomic import atomic_write_json
+        from rundir.atomic import atomic_write_json
 
         atomic_write_json(args.out, {"suite": "analysis", "quick": quick, "n": int(z.shape[0]), "rows": table.rows})
     return 0

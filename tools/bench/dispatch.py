@@ -11,11 +11,11 @@ import importlib
 
 #: suite -> (module, what it measures)
 SUITES: dict[str, tuple[str, str]] = {
-    "data": ("models.data.bench", "synthetic face generation, parallel JPEG decode into the cache, tf.data serving"),
-    "analysis": ("analysis.bench", "histograms, PCA solvers, t-SNE backends, kNN backends on 200k x 256"),
-    "models": ("models.bench", "training throughput and tf.function decode vs model.predict"),
-    "app": ("app.bench", "decode callback latency, figure build cost, viewport re-query"),
-    "load": ("app.bench_load", "gunicorn with 2 workers under 20 concurrent clients on loopback"),
+    "data": ("tools.bench.data", "synthetic face generation, parallel JPEG decode into the cache, tf.data serving"),
+    "analysis": ("tools.bench.analysis", "histograms, PCA solvers, t-SNE backends, kNN backends on 200k x 256"),
+    "models": ("tools.bench.models", "training throughput and tf.function decode vs model.predict"),
+    "app": ("tools.bench.app", "decode callback latency, figure build cost, viewport re-query"),
+    "load": ("tools.bench.load", "gunicorn with 2 workers under 20 concurrent clients on loopback"),
 }
 
 

@@ -1,6 +1,6 @@
 """Screenshots of the main views from headless Chromium, for the README (``make screenshots``).
 
-``python -m app.screenshots [--runs data/runs] [--out docs/screenshots]`` serves
+``python -m tools.screenshots [--runs data/runs] [--out docs/screenshots]`` serves
 the dashboard on a free loopback port, opens every view, clicks a point so the
 decode panel is filled, and saves one PNG per view.
 """
@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from zspace.errors import ZspaceError
+from rundir.errors import ZspaceError
 
 WIDTH, HEIGHT = 1280, 900
 _SINGLE = "document.querySelector('.page.single') !== null"
@@ -53,8 +53,8 @@ def take_screenshots(runs_dir: Path, out_dir: Path) -> list[Path]:
     """Save one PNG per view of the dashboard for ``runs_dir`` into ``out_dir``; return their paths."""
     from selenium.webdriver.common.by import By
 
-    from app.browser import BackgroundServer, chrome_driver, chromium_available, click_plot, points
     from app.factory import create_app
+    from tools.browser import BackgroundServer, chrome_driver, chromium_available, click_plot, points
 
     if not chromium_available():
         raise ZspaceError("screenshots need /usr/bin/chromium and /usr/bin/chromedriver")
@@ -95,8 +95,8 @@ def take_screenshots(runs_dir: Path, out_dir: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line of ``python -m app.screenshots``."""
-    parser = argparse.ArgumentParser(prog="python -m app.screenshots", description=__doc__.splitlines()[0])
+    """Command line of ``python -m tools.screenshots``."""
+    parser = argparse.ArgumentParser(prog="python -m tools.screenshots", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", default="data/runs", help="runs folder to show (default data/runs)")
     parser.add_argument("--out", default="docs/screenshots", help="where to write the PNGs (default docs/screenshots)")
     args = parser.parse_args(argv)

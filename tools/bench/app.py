@@ -36,7 +36,7 @@ def make_bench_run(root: Path, n_points: int) -> Path:
 
     from models.architecture import build_decoder
     from models.config import make_config
-    from zspace.rundir import write_status
+    from rundir import write_status
 
     run = root / "bench"
     run.mkdir(parents=True)

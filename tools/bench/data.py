@@ -18,8 +18,8 @@ import numpy as np
 
 from models.data import cache, celeba, faces
 from models.data.decode import SkipImage
-from models.data.fake_celeba import make_fake_celeba
 from models.data.source import _decode_source, open_source
+from tools.fake_celeba import make_fake_celeba
 
 
 def _timed(function) -> tuple[float, float]:
@@ -84,7 +84,7 @@ def main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="zspace-bench-data-") as folder:
         results["files"] = bench_files(300 if quick else 3000, 64, Path(folder))
     if getattr(args, "out", None):
-        from zspace.atomic import atomic_write_json
+        from rundir.atomic import atomic_write_json
 
         atomic_write_json(args.out, {"data": results})
     return 0

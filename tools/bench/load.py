@@ -1,6 +1,6 @@
 """``zspace bench load``: the dashboard under gunicorn (2 workers, loopback) and 20 concurrent clients.
 
-Each client thread posts real Dash callback requests (:mod:`app.bench_requests`)
+Each client thread posts real Dash callback requests (:mod:`tools.bench.requests`)
 — click-to-decode and its nearest-distance follow-up, zoom (viewport re-query)
 and sampling — and checks every answer for what a user would see. A round is bounded by time *and* by request count and stops by itself.
 The server's resident memory (gunicorn master + workers) is sampled every
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from app.bench_requests import KINDS, REQUEST_TIMEOUT_S, RequestFactory, answer_problem, post
-from zspace import rundir
-from zspace.errors import ZspaceError
+import rundir
+from rundir.errors import ZspaceError
+from tools.bench.requests import KINDS, REQUEST_TIMEOUT_S, RequestFactory, answer_problem, post
 
 #: The browser follows every decode with the nearest-data-distance callback; it is timed as its own kind.
 REPORTED = ("decode", "nearest", "zoom", "sample")
@@ -281,7 +281,7 @@ def main(args) -> int:
     runs_dir = Path(os.environ.get("ZSPACE_RUNS", "data/runs"))
     with tempfile.TemporaryDirectory(prefix="zspace-load-runs-") as scratch:
         if not (runs_dir.is_dir() and any(info.usable for info in rundir.list_runs(runs_dir))):
-            from app.bench_fixtures import make_demo_runs
+            from tools.fixtures import make_demo_runs
 
             print(f"no usable run in {runs_dir}: building small demo runs (z_dim 16, 64 px, 5,000 points)", flush=True)
             runs_dir = make_demo_runs(Path(scratch) / "runs", n_points=5000, z_dim=16, image_size=64)
@@ -291,7 +291,7 @@ def main(args) -> int:
         figures = run_load(runs_dir, clients=20, duration=duration)
     print_report(figures)
     if getattr(args, "out", None):
-        from zspace.atomic import atomic_write_json
+        from rundir.atomic import atomic_write_json
 
         atomic_write_json(args.out, {"load": figures})
     return 1 if figures["errors"] or figures["memory_grew"] else 0

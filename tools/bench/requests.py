@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from zspace.errors import ZspaceError
+from rundir.errors import ZspaceError
 
 #: Request kinds a load client cycles through.
 KINDS = ("decode", "zoom", "sample")

@@ -3,7 +3,7 @@
 This is how the README's "expected time on a GPU" was measured: the model
 code is backend-agnostic, so the same measurement runs on TensorFlow here and
 on JAX on a GPU machine that has no TensorFlow
-(``KERAS_BACKEND=jax python -m models.throughput --image-size 96``).
+(``KERAS_BACKEND=jax python -m tools.throughput --image-size 96``).
 Random pixels stand in for faces: throughput does not depend on content.
 """
 

@@ -1,0 +1,80 @@
+"""The run directory: the one contract between training, analysis and the app (the ground floor).
+
+A run directory (``data/runs/<name>/``) is written only by the training /
+encoding worker and read by everyone else. This package knows its file names
+(:mod:`rundir.layout`), reads and checks them (:mod:`rundir.files`), lists and
+resolves runs (:mod:`rundir.listing`), locks a run while it is written
+(:mod:`rundir.lock`), writes atomically (:mod:`rundir.atomic`) and defines the
+user-facing errors (:mod:`rundir.errors`). It imports nothing else of zspace
+and never imports TensorFlow.
+"""
+
+from rundir.files import (
+    load_metadata,
+    load_zpoints,
+    npy_header,
+    read_config,
+    read_json,
+    read_status,
+    update_status,
+    write_status,
+)
+from rundir.layout import (
+    ANALYSIS,
+    BUSY_STATES,
+    CHECKPOINTS,
+    CONFIG,
+    DECODER,
+    ENCODER,
+    HISTORY,
+    LOCK,
+    METADATA,
+    MODEL,
+    MODEL_KINDS,
+    READ_FILES,
+    SCHEMA_VERSION,
+    STATES,
+    STATUS,
+    TENSORBOARD,
+    ZLOGVAR,
+    ZPOINTS,
+    now_iso,
+)
+from rundir.listing import RunInfo, check_decoder_file, inspect_run, list_runs, resolve_run
+from rundir.lock import run_lock
+
+__all__ = [
+    "ANALYSIS",
+    "BUSY_STATES",
+    "CHECKPOINTS",
+    "CONFIG",
+    "DECODER",
+    "ENCODER",
+    "HISTORY",
+    "LOCK",
+    "METADATA",
+    "MODEL",
+    "MODEL_KINDS",
+    "READ_FILES",
+    "SCHEMA_VERSION",
+    "STATES",
+    "STATUS",
+    "TENSORBOARD",
+    "ZLOGVAR",
+    "ZPOINTS",
+    "now_iso",
+    "RunInfo",
+    "check_decoder_file",
+    "inspect_run",
+    "list_runs",
+    "load_metadata",
+    "load_zpoints",
+    "npy_header",
+    "read_config",
+    "read_json",
+    "read_status",
+    "resolve_run",
+    "run_lock",
+    "update_status",
+    "write_status",
+]

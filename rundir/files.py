@@ -1,0 +1,192 @@
+"""Read and check a run directory's files; write its status.
+
+Every problem is raised as a one-line :class:`~rundir.errors.RunNotReadyError`
+that names the file, never a server path (these lines reach browsers).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rundir.atomic import atomic_write_json
+from rundir.errors import RunNotReadyError
+from rundir.layout import CONFIG, METADATA, MODEL_KINDS, SCHEMA_VERSION, STATES, STATUS, ZPOINTS, now_iso
+
+#: Bounds of the config fields every reader relies on: (low, high) whole numbers.
+CONFIG_LIMITS = {"z_dim": (1, 65536), "image_size": (1, 4096), "channels": (1, 4)}
+
+
+def read_json(path: str | os.PathLike, what: str) -> dict[str, Any]:
+    """Read a JSON object, raising a one-line :class:`RunNotReadyError` if it is unusable."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RunNotReadyError(f"{what} is missing ({path.name})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunNotReadyError(f"{what} cannot be read ({path.name}: {type(exc).__name__})") from None
+    try:
+        value = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        raise RunNotReadyError(f"{what} is not valid JSON ({path.name}: {reason})") from None
+    if not isinstance(value, dict):
+        raise RunNotReadyError(f"{what} must hold a JSON object ({path.name})")
+    return value
+
+
+def read_config(run: str | os.PathLike) -> dict[str, Any]:
+    """Read and check ``config.json`` of a run.
+
+    Raises
+    ------
+    RunNotReadyError
+        If the config is missing, unreadable, of an unknown schema version,
+        or lacks (or mistypes) the fields every reader relies on.
+    """
+    config = read_json(Path(run) / CONFIG, "run config")
+    version = config.get("schema_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise RunNotReadyError("run config has no valid schema_version")
+    if version > SCHEMA_VERSION:
+        raise RunNotReadyError(
+            f"run was written by a newer zspace (schema {version} > {SCHEMA_VERSION}); upgrade zspace to read it"
+        )
+    if config.get("model") not in MODEL_KINDS:
+        raise RunNotReadyError(
+            f"run config names unknown model kind {str(config.get('model'))[:40]!r}; expected ae or vae"
+        )
+    for key, (low, high) in CONFIG_LIMITS.items():
+        value = config.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            shown = "missing" if key not in config else f"{str(value)[:40]!r}"
+            raise RunNotReadyError(f"run config: {key} must be a whole number from {low} to {high}, got {shown}")
+    return config
+
+
+def write_status(run: str | os.PathLike, state: str, **fields: Any) -> dict[str, Any]:
+    """Atomically replace ``status.json`` with ``state`` plus progress ``fields``."""
+    if state not in STATES:
+        raise ValueError(f"unknown run state {state!r}")
+    status = {"state": state, "updated": now_iso(), **fields}
+    atomic_write_json(Path(run) / STATUS, status)
+    return status
+
+
+def update_status(run: str | os.PathLike, **fields: Any) -> dict[str, Any]:
+    """Merge ``fields`` into the current status (keeping its state) and write it."""
+    try:
+        current = read_json(Path(run) / STATUS, "run status")
+    except RunNotReadyError:
+        current = {"state": "created"}
+    state = fields.pop("state", current.get("state", "created"))
+    merged = {k: v for k, v in current.items() if k not in ("state", "updated")}
+    merged.update(fields)
+    return write_status(run, state, **merged)
+
+
+def read_status(run: str | os.PathLike) -> dict[str, Any]:
+    """Read ``status.json``; a missing file reads as state ``created``."""
+    path = Path(run) / STATUS
+    if not path.exists():
+        return {"state": "created"}
+    return read_json(path, "run status")
+
+
+def npy_header(path: str | os.PathLike) -> tuple[tuple[int, ...], np.dtype]:
+    """Return shape and dtype of a ``.npy`` file after checking it is complete.
+
+    Raises
+    ------
+    RunNotReadyError
+        If the file is missing, not ``.npy``, holds objects, or is shorter than
+        its header says (a truncated write, or a header claiming an impossible shape).
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            if version == (1, 0):
+                shape, _fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+            else:
+                shape, _fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+            offset = handle.tell()
+    except FileNotFoundError:
+        raise RunNotReadyError(f"{path.name} is missing") from None
+    except (ValueError, OSError, SyntaxError, TypeError) as exc:
+        raise RunNotReadyError(f"{path.name} is not a valid .npy file ({type(exc).__name__})") from None
+    if dtype.hasobject:
+        raise RunNotReadyError(f"{path.name} holds Python objects; zspace never loads pickled data")
+    if any(not isinstance(side, int) or side < 0 for side in shape):
+        raise RunNotReadyError(f"{path.name} has an impossible shape {shape}")
+    # Python integers: a header claiming (2**60, 256) must not overflow into a small, "complete" size.
+    expected = offset + math.prod(shape) * dtype.itemsize
+    actual = path.stat().st_size
+    if actual < expected:
+        raise RunNotReadyError(f"{path.name} is truncated ({actual:,} bytes, its header needs {expected:,}); re-encode")
+    return tuple(shape), dtype
+
+
+def load_zpoints(run: str | os.PathLike, mmap: bool = True, check_finite: bool = True) -> np.ndarray:
+    """Load the run's z-points (N x z_dim float32), memory-mapped by default.
+
+    Raises
+    ------
+    RunNotReadyError
+        On a missing, truncated, wrongly typed or shaped file, a z_dim that
+        differs from the config, or NaN / inf values.
+    """
+    run = Path(run)
+    config = read_config(run)
+    shape, dtype = npy_header(run / ZPOINTS)
+    if len(shape) != 2:
+        raise RunNotReadyError(f"zpoints.npy must be 2-D (N x z_dim), found shape {shape}")
+    if dtype != np.float32:
+        raise RunNotReadyError(f"zpoints.npy must be float32, found {dtype}; re-run `zspace encode`")
+    if shape[1] != config["z_dim"]:
+        raise RunNotReadyError(f"zpoints.npy has z_dim {shape[1]} but the config says {config['z_dim']}")
+    if shape[0] < 1:
+        raise RunNotReadyError("zpoints.npy holds no points; re-run `zspace encode`")
+    z = np.load(run / ZPOINTS, mmap_mode="r" if mmap else None, allow_pickle=False)
+    if check_finite and not _all_finite(z):
+        raise RunNotReadyError("zpoints.npy contains NaN or inf values; the model diverged — retrain or re-encode")
+    return z
+
+
+def load_metadata(run: str | os.PathLike, n_points: int | None = None):
+    """Load ``metadata.parquet`` as a pandas DataFrame, checking its row count.
+
+    Parameters
+    ----------
+    run : path-like
+        The run directory.
+    n_points : int, optional
+        Expected number of rows (the number of z-points).
+    """
+    import pandas as pd
+
+    path = Path(run) / METADATA
+    if not path.exists():
+        raise RunNotReadyError("metadata.parquet is missing; re-run `zspace encode`")
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many types for a damaged file
+        raise RunNotReadyError(
+            f"metadata.parquet is unreadable ({type(exc).__name__}); re-run `zspace encode`"
+        ) from None
+    if n_points is not None and len(frame) != n_points:
+        raise RunNotReadyError(
+            f"metadata has {len(frame)} rows but there are {n_points} z-points; re-run `zspace encode`"
+        )
+    return frame
+
+
+def _all_finite(z: np.ndarray, chunk: int = 65536) -> bool:
+    # Chunked so a memory-mapped 200k x 256 array is not copied whole.
+    return all(np.isfinite(z[start : start + chunk]).all() for start in range(0, len(z), chunk))

@@ -1,0 +1,40 @@
+"""The names of a run directory's files and the states a run goes through (one definition each).
+
+See ``docs/ARCHITECTURE.md`` for what each file holds and who writes it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+#: Version of the layout below; a run with a newer one is refused, not guessed at.
+SCHEMA_VERSION = 1
+
+CONFIG = "config.json"
+STATUS = "status.json"
+HISTORY = "history.csv"
+MODEL = "model.keras"
+ENCODER = "encoder.keras"
+DECODER = "decoder.keras"
+CHECKPOINTS = "checkpoints"
+TENSORBOARD = "tensorboard"
+ZPOINTS = "zpoints.npy"
+ZLOGVAR = "zlogvar.npy"
+METADATA = "metadata.parquet"
+ANALYSIS = "analysis"
+LOCK = ".lock"
+
+#: Every file a reader of a finished run opens; a change to any of them changes what the app shows.
+READ_FILES = (CONFIG, STATUS, ZPOINTS, METADATA, DECODER, HISTORY)
+
+STATES = ("created", "training", "encoding", "complete", "failed", "interrupted")
+#: States in which a writer is still at work: readers wait.
+BUSY_STATES = ("created", "training", "encoding")
+
+#: The model kinds a run can hold.
+MODEL_KINDS = ("ae", "vae")
+
+
+def now_iso() -> str:
+    """Return the current UTC time as an ISO-8601 string."""
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")

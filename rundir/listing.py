@@ -1,0 +1,184 @@
+"""Which runs a folder holds, whether each can be used (and if not, why), and safe name lookup.
+
+Listing never raises for a broken run: the reason is one line in
+``RunInfo.reason`` that names the run and never a server path, so one broken
+run never breaks the page for the others.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rundir.errors import RunNotReadyError, ZspaceError
+from rundir.files import load_metadata, load_zpoints, read_config, read_status
+from rundir.layout import BUSY_STATES, CONFIG, DECODER, STATUS
+
+log = logging.getLogger(__name__)
+
+#: Why a run linked in from elsewhere is not offered (its files are never read).
+LINKED_REASON = "links outside the runs folder; copy the run in instead of linking it"
+
+
+def check_decoder_file(path: Path, config: dict[str, Any]) -> None:
+    """Check that ``decoder.keras`` fits the run's config, reading only its JSON (no TensorFlow).
+
+    A ``.keras`` file is a zip holding ``config.json``; the decoder's input
+    width must be z_dim and its Reshape must match image_size / 16, so weights
+    copied in from another run are caught when runs are listed, not on a click.
+
+    Raises
+    ------
+    RunNotReadyError
+        If the file is missing, not a Keras archive, or built for another z_dim or image size.
+    """
+    if not path.exists():
+        raise RunNotReadyError("decoder.keras is missing; retrain or copy the weights back")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            layers = json.loads(archive.read("config.json"))["config"]["layers"]
+    except (zipfile.BadZipFile, KeyError, TypeError, ValueError, OSError, RecursionError):
+        raise RunNotReadyError("decoder.keras is damaged (not a Keras archive); retrain the run") from None
+    side = None  # the image side, followed through Reshape and the upsampling layers after it
+    for layer in layers if isinstance(layers, list) else []:
+        settings = layer.get("config", {}) if isinstance(layer, dict) else {}
+        settings = settings if isinstance(settings, dict) else {}
+        kind = layer.get("class_name") if isinstance(layer, dict) else None
+        try:
+            if kind == "InputLayer" and isinstance(settings.get("batch_shape"), list):
+                width = settings["batch_shape"][-1]
+                if width != config["z_dim"]:
+                    raise RunNotReadyError(f"decoder.keras takes z_dim {width} but the config says {config['z_dim']}")
+            elif kind == "Reshape" and isinstance(settings.get("target_shape"), list):
+                side = int(settings["target_shape"][0])
+            elif side is not None and kind == "Conv2DTranspose" and settings.get("padding") == "same":
+                side *= int(_first(settings.get("strides", 1)))
+            elif side is not None and kind == "UpSampling2D":
+                side *= int(_first(settings.get("size", 2)))
+        except (TypeError, ValueError, IndexError):
+            raise RunNotReadyError("decoder.keras has a malformed layer list; retrain the run") from None
+    if side is not None and side != config["image_size"]:
+        raise RunNotReadyError(f"decoder.keras makes {side}x{side} images but the config says {config['image_size']}")
+
+
+def _first(value):
+    return value[0] if isinstance(value, list | tuple) else value
+
+
+@dataclass
+class RunInfo:
+    """What a reader needs to know about one run directory before opening it."""
+
+    name: str
+    path: Path
+    state: str
+    usable: bool
+    reason: str = ""
+    config: dict[str, Any] = field(default_factory=dict)
+    status: dict[str, Any] = field(default_factory=dict)
+    n_points: int = 0
+    z_dim: int = 0
+
+    def label(self) -> str:
+        """A one-line description for pickers and listings."""
+        if not self.usable:
+            return f"{self.name} — {self.state}: {self.reason}"
+        model = str(self.config.get("model", "?")).upper()
+        return f"{self.name} ({model}, z_dim {self.z_dim}, {self.n_points:,} points)"
+
+
+def inspect_run(run: str | os.PathLike, check_finite: bool = True) -> RunInfo:
+    """Check a run directory and say whether the dashboard and analyses can use it.
+
+    Never raises for a broken run: the reason is returned in ``RunInfo.reason``.
+    """
+    run = Path(run)
+    info = RunInfo(name=run.name, path=run, state="unknown", usable=False)
+    try:
+        info.status = read_status(run)
+        info.state = str(info.status.get("state", "unknown"))[:40]
+        info.config = read_config(run)
+        if info.state in BUSY_STATES:
+            progress = info.status.get("message") or f"state {info.state}"
+            raise RunNotReadyError(f"not finished yet ({str(progress)[:200]})")
+        if info.state == "interrupted":
+            raise RunNotReadyError(f"training was interrupted; continue it with `zspace train --out {run} --resume`")
+        if info.state == "failed":
+            raise RunNotReadyError(str(info.status.get("message") or "training failed")[:300])
+        z = load_zpoints(run, check_finite=check_finite)
+        info.n_points, info.z_dim = int(z.shape[0]), int(z.shape[1])
+        load_metadata(run, info.n_points)
+        check_decoder_file(run / DECODER, info.config)
+        info.usable = True
+    except (ZspaceError, OSError) as exc:
+        reason = str(exc) if isinstance(exc, ZspaceError) else f"cannot be read ({type(exc).__name__})"
+        info.reason = scrub_paths(reason, run)
+        if info.state in ("complete", "unknown"):
+            info.state = "broken"
+    return info
+
+
+def scrub_paths(text: str, run: Path) -> str:
+    """``text`` with the run's server paths replaced by its name (reasons reach browsers)."""
+    for path in sorted({str(run.resolve()), str(run.absolute()), str(run)}, key=len, reverse=True):
+        text = text.replace(path, run.name)
+    return text
+
+
+def _looks_like_run(child: Path) -> bool:
+    return (child / CONFIG).exists() or (child / STATUS).exists()
+
+
+def list_runs(root: str | os.PathLike, check_finite: bool = True) -> list[RunInfo]:
+    """Inspect every sub-folder of ``root`` that looks like a run, sorted by name.
+
+    A sub-folder that is a link to somewhere outside ``root`` is listed as
+    refused without opening anything inside it.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    runs = []
+    real_root = root.resolve()
+    for child in sorted(root.iterdir()):
+        if child.name.startswith("."):
+            continue
+        if child.is_symlink() and child.resolve().parent != real_root:
+            # resolve_run refuses such a run, so list it as unusable rather than offer it.
+            if child.resolve().is_dir():
+                runs.append(RunInfo(name=child.name, path=child, state="refused", usable=False, reason=LINKED_REASON))
+            continue
+        if not child.is_dir() or not _looks_like_run(child):
+            continue
+        try:
+            runs.append(inspect_run(child, check_finite=check_finite))
+        except Exception:  # a bug in inspecting one run must not hide every other run
+            log.exception("inspecting run %s failed", child.name)
+            runs.append(
+                RunInfo(name=child.name, path=child, state="broken", usable=False, reason="cannot be inspected")
+            )
+    return runs
+
+
+def resolve_run(root: str | os.PathLike, name: str) -> Path:
+    """Map a run name coming from a user or a browser to its folder, safely.
+
+    Only the plain names of existing sub-folders of ``root`` are accepted, so
+    ``../../etc``, absolute paths, links out of ``root`` and encoded variants cannot escape it.
+    """
+    if not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
+        raise ZspaceError(f"unknown run {str(name)[:80]!r}")
+    root = Path(root).resolve()
+    try:
+        candidate = (root / name).resolve()
+        found = candidate.parent == root and candidate.is_dir()
+    except OSError:  # e.g. a name longer than the file system allows: still just an unknown run
+        found = False
+    if not found:
+        raise ZspaceError(f"unknown run {name[:80]!r}")
+    return candidate

@@ -1,0 +1,1 @@
+"""Benchmark suites of ``zspace bench``; each prints its figures beside a baseline from the same run."""
