@@ -61,15 +61,22 @@ def zpoints_fingerprint(run_dir: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def entry_paths(run_dir: str | os.PathLike, name: str, params: dict) -> tuple[Path, Path, str]:
-    """Return (npz path, json path, key) of the entry for ``name`` and ``params`` in ``run_dir``."""
+def entry_folder(run_dir: str | os.PathLike, folder: str | os.PathLike | None = None) -> Path:
+    """Where a run's entries live: ``folder`` if given (e.g. a size-capped cache outside the run), else ``<run>/analysis``."""
+    return Path(folder) if folder is not None else Path(run_dir) / rundir.ANALYSIS
+
+
+def entry_paths(
+    run_dir: str | os.PathLike, name: str, params: dict, folder: str | os.PathLike | None = None
+) -> tuple[Path, Path, str]:
+    """Return (npz path, json path, key) of the entry for ``name`` and ``params`` of ``run_dir``."""
     if not name or not all(c.isalnum() or c in "_." for c in name):
         raise ValueError(f"cache entry name must be letters, digits, '_' or '.', got {name!r}")
     fingerprint = zpoints_fingerprint(run_dir)
     text = f"{CACHE_VERSION}|{name}|{canonical_json(params)}|{fingerprint}"
     key = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
-    folder = Path(run_dir) / rundir.ANALYSIS
-    return folder / f"{name}-{key}.npz", folder / f"{name}-{key}.json", key
+    where = entry_folder(run_dir, folder)
+    return where / f"{name}-{key}.npz", where / f"{name}-{key}.json", key
 
 
 def _to_arrays(result: dict) -> dict[str, np.ndarray]:
@@ -101,15 +108,21 @@ def _read_entry(npz_path: Path, json_path: Path, key: str) -> dict[str, np.ndarr
     return arrays if sorted(arrays) == sorted(sidecar.get("fields", [])) else None
 
 
-def lookup(run_dir: str | os.PathLike, name: str, params: dict) -> dict[str, Any] | None:
+def lookup(
+    run_dir: str | os.PathLike, name: str, params: dict, folder: str | os.PathLike | None = None
+) -> dict[str, Any] | None:
     """Return the cached result for ``name`` and ``params``, or None when absent or unreadable."""
-    npz_path, json_path, key = entry_paths(run_dir, name, params)
+    npz_path, json_path, key = entry_paths(run_dir, name, params, folder)
     arrays = _read_entry(npz_path, json_path, key)
     return None if arrays is None else _from_arrays(arrays)
 
 
 def cached(
-    run_dir: str | os.PathLike, name: str, params: dict, compute: Callable[[], dict[str, Any]]
+    run_dir: str | os.PathLike,
+    name: str,
+    params: dict,
+    compute: Callable[[], dict[str, Any]],
+    folder: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """Return the result of ``compute()`` for ``params``, from the run's cache when present.
 
@@ -123,6 +136,8 @@ def cached(
         Every parameter that affects the result (plain JSON values).
     compute : callable() -> dict
         Computes the result: a dict of numpy arrays, numbers and strings.
+    folder : path-like, optional
+        Store the entry here instead of ``<run>/analysis`` (see :func:`entry_folder`).
 
     Returns
     -------
@@ -130,7 +145,7 @@ def cached(
         Arrays as ``ndarray``, scalars as Python scalars — the same whether
         computed now or read from the cache.
     """
-    npz_path, json_path, key = entry_paths(run_dir, name, params)
+    npz_path, json_path, key = entry_paths(run_dir, name, params, folder)
     arrays = _read_entry(npz_path, json_path, key)
     if arrays is None:
         arrays = _to_arrays(compute())
@@ -160,24 +175,24 @@ def _store_entry(run_dir, name, params, key, arrays, npz_path, json_path) -> Non
         return
 
 
-def is_cached(run_dir: str | os.PathLike, name: str, params: dict) -> bool:
+def is_cached(run_dir: str | os.PathLike, name: str, params: dict, folder: str | os.PathLike | None = None) -> bool:
     """True when a readable entry for ``name`` and ``params`` exists (without computing anything)."""
-    npz_path, json_path, key = entry_paths(run_dir, name, params)
+    npz_path, json_path, key = entry_paths(run_dir, name, params, folder)
     return _read_entry(npz_path, json_path, key) is not None
 
 
-def entries(run_dir: str | os.PathLike, name: str) -> list[dict[str, Any]]:
+def entries(run_dir: str | os.PathLike, name: str, folder: str | os.PathLike | None = None) -> list[dict[str, Any]]:
     """Sidecars (name, key, params, ...) of the current, readable entries of ``name`` in a run.
 
     Entries computed for an older ``zpoints.npy`` are left out. Use it to list,
     e.g., which t-SNE maps of a run are ready.
     """
-    folder = Path(run_dir) / rundir.ANALYSIS
-    if not folder.is_dir():
+    where = entry_folder(run_dir, folder)
+    if not where.is_dir():
         return []
     fingerprint = zpoints_fingerprint(run_dir)
     found = []
-    for json_path in sorted(folder.glob(f"{name}-*.json")):
+    for json_path in sorted(where.glob(f"{name}-*.json")):
         try:
             sidecar = json.loads(json_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):

@@ -53,10 +53,10 @@ def find_run(run: str, runs_root: str) -> Path:
 
 
 def plan(run: Path, quick: bool, tsne_n: int | None, skip_tsne: bool, structure_n: int | None, seed: int) -> list:
-    """The default analyses as (label, (cache name, params), job), in the order they run.
+    """The default analyses as (label, declaration, parameters), in the order they run.
 
-    ``job`` is a zero-argument function, or for t-SNE the keyword arguments of
-    :func:`analysis.results.tsne` (so the caller can attach a progress bar).
+    Each declaration is one of :mod:`analysis.results`; ``declaration(run, **parameters)``
+    computes (or reads) it.
     """
     from analysis import results
 
@@ -64,34 +64,27 @@ def plan(run: Path, quick: bool, tsne_n: int | None, skip_tsne: bool, structure_
     tsne_n = tsne_n or sizes["tsne_n"]
     structure_n = structure_n or sizes["structure_n"]
     steps = [
-        ("axis histograms (bin 0.25)", results.histograms_key(0.25), lambda: results.histograms(run, 0.25)),
-        ("axis summary", results.axis_summary_key(0.25), lambda: results.axis_summary(run, 0.25)),
-        ("radius histogram (bin 0.5)", results.radius_key(0.5), lambda: results.radius_profile(run, 0.5)),
-        ("radius histogram (bin 0.05)", results.radius_key(0.05), lambda: results.radius_profile(run, 0.05)),
-        ("PCA", results.pca_key(), lambda: results.pca(run)),
-    ]
-    structure = {"n_points": structure_n, "n_probes": sizes["probes"], "random_state": seed}
-    steps.append(
+        ("axis histograms (bin 0.25)", results.histograms, {"bin_width": 0.25}),
+        ("axis summary", results.axis_summary, {"bin_width": 0.25}),
+        ("radius histogram (bin 0.5)", results.radius_profile, {"bin_width": 0.5}),
+        ("radius histogram (bin 0.05)", results.radius_profile, {"bin_width": 0.05}),
+        ("PCA", results.pca, {}),
         (
             f"filaments and voids ({structure_n:,} points)",
-            results.structure_key(**structure),
-            lambda: results.structure_measures(run, **structure),
-        )
-    )
+            results.structure_measures,
+            {"n_points": structure_n, "n_probes": sizes["probes"], "random_state": seed},
+        ),
+    ]
     if skip_tsne:
         return steps
-    maps = [(f"t-SNE raw z ({tsne_n:,} points)", {"n_points": tsne_n, "random_state": seed, **SEED_TSNE})]
+    steps.append(
+        (f"t-SNE raw z ({tsne_n:,} points)", results.tsne, {"n_points": tsne_n, "random_state": seed, **SEED_TSNE})
+    )
     z_dim = int(rundir.read_config(run)["z_dim"])
     # A PCA reduction to k >= z_dim components reduces nothing; small test models skip it.
     for k in (k for k in TSNE_PCA_COMPONENTS if k < z_dim):
-        maps.append(
-            (
-                f"t-SNE after PCA-{k} ({tsne_n:,} points)",
-                {"n_points": tsne_n, "pca_components": k, "random_state": seed, **DEFAULT_TSNE},
-            )
-        )
-    for label, params in maps:
-        steps.append((label, results.tsne_key(**params), params))
+        params = {"n_points": tsne_n, "pca_components": k, "random_state": seed, **DEFAULT_TSNE}
+        steps.append((f"t-SNE after PCA-{k} ({tsne_n:,} points)", results.tsne, params))
     return steps
 
 
@@ -106,7 +99,6 @@ def run(args: argparse.Namespace) -> int:
     """Compute (or read from the cache) every default analysis of one run."""
     from tqdm import tqdm
 
-    from analysis import cache, results
     from analysis.tsne import TsneCancelled
 
     folder = find_run(args.run, args.runs_root)
@@ -114,32 +106,28 @@ def run(args: argparse.Namespace) -> int:
     steps = plan(folder, args.quick, args.tsne_n, args.skip_tsne, args.structure_n, args.seed)
     started = time.perf_counter()
     hits = 0
-    for label, key, job in steps:
-        if cache.is_cached(folder, *key):
+    for label, declaration, params in steps:
+        if declaration.is_cached(folder, **params):
             hits += 1
             print(f"  {label}: cached", flush=True)
             continue
         t0 = time.perf_counter()
-        try:
-            if isinstance(job, dict):  # a t-SNE map: show its progress
-                with tqdm(
-                    total=100, desc=f"  {label}", unit="%", leave=False, disable=None
-                ) as bar:  # no bar off a terminal
+        # No bar off a terminal (disable=None); long steps (t-SNE) report their progress into it.
+        with tqdm(total=100, desc=f"  {label}", unit="%", leave=False, disable=None) as bar:
 
-                    def report(progress, message, bar=bar):
-                        bar.n = int(progress * 100)
-                        bar.set_postfix_str(message, refresh=True)
-                        return True
+            def report(progress, message, bar=bar):
+                bar.n = int(progress * 100)
+                bar.set_postfix_str(message, refresh=True)
+                return True
 
-                    outcome = results.tsne(folder, **job, callback=report)
-                detail = f"{outcome.backend}, {outcome.seconds:.1f} s"
-            else:
-                job()
-                detail = f"{time.perf_counter() - t0:.1f} s"
-        except ValueError as exc:
-            raise ZspaceError(f"{label} failed on run {folder.name}: {exc}") from None
-        except TsneCancelled as exc:
-            raise ZspaceError(str(exc)) from None
+            try:
+                outcome = declaration(folder, callback=report, **params)
+            except ValueError as exc:
+                raise ZspaceError(f"{label} failed on run {folder.name}: {exc}") from None
+            except TsneCancelled as exc:
+                raise ZspaceError(str(exc)) from None
+        backend = getattr(outcome, "backend", None)
+        detail = f"{backend}, {outcome.seconds:.1f} s" if backend else f"{time.perf_counter() - t0:.1f} s"
         print(f"  {label}: computed ({detail})", flush=True)
     total = time.perf_counter() - started
     if hits == len(steps):

@@ -1,210 +1,256 @@
-"""The analyses of one run, each computed once and then read from the run's cache.
+"""The cached analyses of one run, each declared once: its parameters with their defaults, its key, its computation.
 
 This is what ``zspace analyze`` precomputes and what the dashboard calls: the
-same function with the same parameters hits the same cache entry in every
-process. Each function takes the run directory and plain parameters and
-returns small numpy-typed results.
+same declaration with the same parameters hits the same cache entry in every
+process. A declaration is called like a function, ``results.pca(run)`` or
+``results.histograms(run, bin_width=0.5)``, and also says whether an entry is
+ready (``results.pca.is_cached(run)``) and which parameter sets are cached
+(``results.tsne.available(run)``).
+
+Adding an analysis: a pure function of arrays in its own module, then one
+``Declaration`` here (a parameter dataclass, a compute and, if the result is
+not a plain dict, a loader).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 import rundir
 from analysis import density, radius, structure
-from analysis.cache import cached, entries
+from analysis._checks import draw_ids, positive
+from analysis.cache import cached, entries, is_cached, lookup
 from analysis.pca import PCAResult, fit_pca
-from analysis.tsne import TsneResult, run_tsne
+from analysis.tsne import TsneParams, TsneResult, run_tsne
+
+Params = TypeVar("Params")
+Result = TypeVar("Result")
 
 #: Column order of the stored axis summary.
 SUMMARY_COLUMNS = ("axis", "mode", "mean", "fwhm", "std", "skew", "flagged", "reason")
 
 
-def histograms_key(bin_width: float = 0.25) -> tuple[str, dict]:
-    """Cache (name, params) of :func:`histograms`; with :func:`analysis.cache.is_cached` it tells whether it is ready."""
-    return "histograms", {"bin_width": float(bin_width)}
+@dataclass(frozen=True)
+class Declaration(Generic[Params, Result]):
+    """One cached analysis of a run.
+
+    Attributes
+    ----------
+    name : str
+        Cache entry name.
+    params : type
+        A frozen dataclass: its fields are the parameters, their defaults the defaults;
+        its ``__post_init__`` normalises and checks them.
+    compute : callable(run, params, callback) -> dict
+        Computes the stored arrays from the run's z-points.
+    load : callable(dict, params) -> result
+        Turns the stored arrays into what callers get (default: the dict itself).
+    """
+
+    name: str
+    params: type
+    compute: Callable[[os.PathLike, Any, Any], dict]
+    load: Callable[[dict, Any], Any] = None
+
+    def __post_init__(self):
+        if self.load is None:
+            object.__setattr__(self, "load", _as_stored)
+
+    def settings(self, *args, **given) -> Params:
+        """The full, normalised parameter set for ``given`` (in field order or by name; unknown names raise ValueError)."""
+        try:
+            return self.params(*args, **given)
+        except TypeError as exc:
+            raise ValueError(f"{self.name}: {exc}") from None
+
+    def key(self, *args, **given) -> tuple[str, dict]:
+        """Cache (name, params) for ``given``: what :func:`analysis.cache.is_cached` takes."""
+        return self.name, asdict(self.settings(*args, **given))
+
+    def __call__(self, run, *args, callback=None, folder=None, **given) -> Result:
+        """The result for ``run`` and ``given`` parameters, computed once and then read from the cache."""
+        params = self.settings(*args, **given)
+        stored = cached(run, self.name, asdict(params), lambda: self.compute(run, params, callback), folder)
+        return self.load(stored, params)
+
+    def lookup(self, run, *args, folder=None, **given) -> Result | None:
+        """The cached result, or None when it has not been computed (never computes)."""
+        params = self.settings(*args, **given)
+        stored = lookup(run, self.name, asdict(params), folder)
+        return None if stored is None else self.load(stored, params)
+
+    def is_cached(self, run, *args, folder=None, **given) -> bool:
+        """True when a readable entry exists for these parameters."""
+        return is_cached(run, *self.key(*args, **given), folder)
+
+    def available(self, run, *, folder=None) -> list[dict[str, Any]]:
+        """Parameter sets of this analysis cached for the run's current z-points."""
+        return [entry["params"] for entry in entries(run, self.name, folder)]
 
 
-def axis_summary_key(bin_width: float = 0.25) -> tuple[str, dict]:
-    """Cache (name, params) of :func:`axis_summary`."""
-    return "axis_summary", {"bin_width": float(bin_width)}
-
-
-def radius_key(bin_width: float = 0.5) -> tuple[str, dict]:
-    """Cache (name, params) of :func:`radius_profile`."""
-    return "radius", {"bin_width": float(bin_width)}
-
-
-def pca_key() -> tuple[str, dict]:
-    """Cache (name, params) of :func:`pca`."""
-    return "pca", {"solver": "auto"}
+def _as_stored(stored: dict, _params) -> dict:
+    return stored
 
 
 def zpoints(run: str | os.PathLike) -> np.ndarray:
-    """The run's z-points, memory-mapped and validated (see :func:`zspace.rundir.load_zpoints`)."""
+    """The run's z-points, memory-mapped and validated (see :func:`rundir.load_zpoints`)."""
     return rundir.load_zpoints(run)
 
 
-def histograms(run, bin_width: float = 0.25) -> dict[str, Any]:
-    """Per-axis histograms on a common grid: ``edges`` (bins + 1,), ``counts`` (z_dim, bins)."""
+# -- parameter sets ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BinParams:
+    """Histogram bin width (the seed used 0.25 per axis, 0.5 and 0.05 for the radius)."""
 
-    def compute():
-        edges, counts = density.axis_histograms(zpoints(run), bin_width)
-        return {"edges": edges, "counts": counts}
+    bin_width: float = 0.25
 
-    return cached(run, *histograms_key(bin_width), compute)
+    def __post_init__(self):
+        object.__setattr__(self, "bin_width", positive(self.bin_width, "bin_width"))
 
 
-def axis_summary(run, bin_width: float = 0.25):
-    """Per-axis summary table (see :func:`analysis.density.axis_summary`) as a pandas DataFrame."""
+@dataclass(frozen=True)
+class RadiusParams(BinParams):
+    """Radius histogram bin width."""
+
+    bin_width: float = 0.5
+
+
+@dataclass(frozen=True)
+class PcaParams:
+    """PCA solver (see :data:`analysis.pca.SOLVERS`)."""
+
+    solver: str = "auto"
+
+
+@dataclass(frozen=True)
+class NeighbourParams:
+    """Neighbourhood size of the per-point k-NN measures."""
+
+    k: int = 20
+
+    def __post_init__(self):
+        if isinstance(self.k, bool) or int(self.k) != self.k or self.k < 2:
+            raise ValueError(f"k must be a whole number >= 2, got {self.k!r}")
+        object.__setattr__(self, "k", int(self.k))
+
+
+@dataclass(frozen=True)
+class StructureParams:
+    """Filament and void measures: points used, neighbours, probes per kind, threshold quantile, seed."""
+
+    n_points: int = 5000
+    k: int = 20
+    n_probes: int = 2000
+    quantile: float = 0.99
+    random_state: int = 0
+
+    def __post_init__(self):
+        for name in ("n_points", "k", "n_probes", "random_state"):
+            object.__setattr__(self, name, int(getattr(self, name)))
+        object.__setattr__(self, "quantile", float(self.quantile))
+
+
+# -- computations ------------------------------------------------------------------------------
+def _histograms(run, p: BinParams, _callback) -> dict:
+    edges, counts = density.axis_histograms(zpoints(run), p.bin_width)
+    return {"edges": edges, "counts": counts}
+
+
+def _axis_summary(run, p: BinParams, _callback) -> dict:
+    frame = density.axis_summary(zpoints(run), p.bin_width)
+    return {col: frame[col].to_numpy(dtype=str if col == "reason" else None) for col in SUMMARY_COLUMNS}
+
+
+def _summary_frame(stored: dict, _params):
     import pandas as pd
 
-    def compute():
-        frame = density.axis_summary(zpoints(run), bin_width)
-        return {col: frame[col].to_numpy(dtype=str if col == "reason" else None) for col in SUMMARY_COLUMNS}
-
-    stored = cached(run, *axis_summary_key(bin_width), compute)
     return pd.DataFrame({col: np.atleast_1d(stored[col]) for col in SUMMARY_COLUMNS})
 
 
-def radius_profile(run, bin_width: float = 0.5) -> dict[str, Any]:
-    """Radius histogram with its N(0, I) reference and summary numbers.
-
-    Returns
-    -------
-    dict
-        ``edges``, ``counts``, ``reference`` (expected counts for N(0, I) in
-        z_dim dimensions), ``z_dim``, and the keys of :func:`analysis.radius.radius_stats`.
-    """
-
-    def compute():
-        z = zpoints(run)
-        r = radius.radii(z)
-        edges, counts = radius.radius_histogram(r, bin_width)
-        out = {"edges": edges, "counts": counts, "reference": radius.chi_reference(edges, z.shape[1], len(r))}
-        out["z_dim"] = int(z.shape[1])
-        out.update(radius.radius_stats(r))
-        return out
-
-    return cached(run, *radius_key(bin_width), compute)
+def _radius(run, p: RadiusParams, _callback) -> dict:
+    z = zpoints(run)
+    r = radius.radii(z)
+    edges, counts = radius.radius_histogram(r, p.bin_width)
+    out = {"edges": edges, "counts": counts, "reference": radius.chi_reference(edges, z.shape[1], len(r))}
+    out["z_dim"] = int(z.shape[1])
+    out.update(radius.radius_stats(r))
+    return out
 
 
-def pca(run) -> PCAResult:
-    """PCA of all z-points of the run (all components kept)."""
-    return PCAResult.from_arrays(cached(run, *pca_key(), lambda: fit_pca(zpoints(run)).to_arrays()))
+def _pca(run, p: PcaParams, _callback) -> dict:
+    return fit_pca(zpoints(run), solver=p.solver).to_arrays()
 
 
-def tsne(
-    run,
-    n_points: int = 20000,
-    pca_components: int | None = None,
-    perplexity: float = 30,
-    early_exaggeration: float = 12,
-    n_iter: int = 750,
-    learning_rate="auto",
-    init: str = "pca",
-    backend: str = "auto",
-    random_state: int = 0,
-    callback=None,
-) -> TsneResult:
-    """A t-SNE map of the run (see :func:`analysis.tsne.run_tsne`), computed once per parameter set."""
-    name, params = tsne_key(
-        n_points, pca_components, perplexity, early_exaggeration, n_iter, learning_rate, init, backend, random_state
-    )
+def _tsne(run, p: TsneParams, callback) -> dict:
+    reduce_first = pca(run) if p.pca_components is not None else None
+    fit = run_tsne(zpoints(run), p, callback=callback, pca=reduce_first)
+    return {"ids": fit.ids, "embedding": fit.embedding, "backend": fit.backend, "seconds": fit.seconds}
 
-    def compute():
-        z = zpoints(run)
-        fit = pca(run) if pca_components is not None else None
-        result = run_tsne(z, **params, callback=callback, pca=fit)
-        return {"ids": result.ids, "embedding": result.embedding, "backend": result.backend, "seconds": result.seconds}
 
-    stored = cached(run, name, params, compute)
+def _tsne_result(stored: dict, p: TsneParams) -> TsneResult:
     return TsneResult(
-        ids=stored["ids"],
-        embedding=stored["embedding"],
-        params=params,
+        ids=np.asarray(stored["ids"]),
+        embedding=np.asarray(stored["embedding"]),
+        params=asdict(p),
         backend=stored["backend"],
         seconds=stored["seconds"],
     )
 
 
-def tsne_key(
-    n_points: int = 20000,
-    pca_components: int | None = None,
-    perplexity: float = 30,
-    early_exaggeration: float = 12,
-    n_iter: int = 750,
-    learning_rate="auto",
-    init: str = "pca",
-    backend: str = "auto",
-    random_state: int = 0,
-) -> tuple[str, dict]:
-    """Cache (name, params) of :func:`tsne` with these arguments."""
-    return "tsne", {
-        "n_points": int(n_points),
-        "pca_components": None if pca_components is None else int(pca_components),
-        "perplexity": float(perplexity),
-        "early_exaggeration": float(early_exaggeration),
-        "n_iter": int(n_iter),
-        "learning_rate": learning_rate if learning_rate == "auto" else float(learning_rate),
-        "init": init,
-        "backend": backend,
-        "random_state": int(random_state),
-    }
+def _local_density(run, p: NeighbourParams, _callback) -> dict:
+    # Local density ~ 1 / (distance to the k-th neighbour)^z_dim is too steep to show; its log is.
+    distances = structure.nn_distances(zpoints(run), k=p.k)[:, -1]
+    return {"values": (-np.log(np.maximum(distances, 1e-12))).astype(np.float32)}
 
 
-def available_tsne(run) -> list[dict[str, Any]]:
-    """Parameter sets of the t-SNE maps already cached for the run's current z-points."""
-    return [entry["params"] for entry in entries(run, "tsne")]
+def _local_dimension(run, p: NeighbourParams, _callback) -> dict:
+    return {"values": structure.local_intrinsic_dimension(zpoints(run), k=p.k).astype(np.float32)}
 
 
-def structure_measures(
-    run, n_points: int = 5000, k: int = 20, n_probes: int = 2000, quantile: float = 0.99, random_state: int = 0
-) -> dict[str, Any]:
-    """Filament and void measures on ``n_points`` z-points drawn with ``random_state``.
-
-    Returns
-    -------
-    dict
-        ``ids`` (rows used), ``lid`` (local intrinsic dimension, TwoNN, per
-        point), ``lid_median``, ``data_nn`` (NN distance of each used point to
-        the nearest other used point), ``threshold`` (its ``quantile``), and
-        for each probe kind in :data:`analysis.structure.PROBE_KINDS`:
-        ``probe_nn_<kind>`` (probe → nearest data distances) and ``void_<kind>``
-        (share of probes beyond the threshold).
-    """
-    from analysis._checks import draw_ids
-
-    def compute():
-        z = zpoints(run)
-        ids = draw_ids(len(z), n_points, random_state)
-        data = np.asarray(z[ids], dtype=np.float32)
-        lid = structure.local_intrinsic_dimension(data, k=k)
-        data_nn = structure.nn_distances(data)
-        threshold = float(np.quantile(data_nn, quantile))
-        out = {"ids": ids, "lid": lid, "lid_median": float(np.nanmedian(lid)), "data_nn": data_nn}
-        out["threshold"] = threshold
-        for offset, kind in enumerate(structure.PROBE_KINDS):
-            probes = structure.make_probes(kind, n_probes, z, random_state=int(random_state) + 1 + offset)
-            probe_nn = structure.nn_distances(data, probes)
-            out[f"probe_nn_{kind}"] = probe_nn
-            out[f"void_{kind}"] = float(np.mean(probe_nn > threshold))
-        return out
-
-    return cached(run, *structure_key(n_points, k, n_probes, quantile, random_state), compute)
+def _structure(run, p: StructureParams, _callback) -> dict:
+    z = zpoints(run)
+    ids = draw_ids(len(z), p.n_points, p.random_state)
+    data = np.asarray(z[ids], dtype=np.float32)
+    lid = structure.local_intrinsic_dimension(data, k=p.k)
+    data_nn = structure.nn_distances(data)
+    threshold = float(np.quantile(data_nn, p.quantile))
+    out = {"ids": ids, "lid": lid, "lid_median": float(np.nanmedian(lid)), "data_nn": data_nn}
+    out["threshold"] = threshold
+    for offset, kind in enumerate(structure.PROBE_KINDS):
+        probes = structure.make_probes(kind, p.n_probes, z, random_state=p.random_state + 1 + offset)
+        probe_nn = structure.nn_distances(data, probes)
+        out[f"probe_nn_{kind}"] = probe_nn
+        out[f"void_{kind}"] = float(np.mean(probe_nn > threshold))
+    return out
 
 
-def structure_key(
-    n_points: int = 5000, k: int = 20, n_probes: int = 2000, quantile: float = 0.99, random_state: int = 0
-) -> tuple[str, dict]:
-    """Cache (name, params) of :func:`structure_measures` with these arguments."""
-    return "structure", {
-        "n_points": int(n_points),
-        "k": int(k),
-        "n_probes": int(n_probes),
-        "quantile": float(quantile),
-        "random_state": int(random_state),
-    }
+# -- the declarations --------------------------------------------------------------------------
+#: Per-axis histograms on a common grid: ``edges`` (bins + 1,), ``counts`` (z_dim, bins).
+histograms = Declaration("histograms", BinParams, _histograms)
+#: Per-axis summary table (see :func:`analysis.density.axis_summary`) as a pandas DataFrame.
+axis_summary = Declaration("axis_summary", BinParams, _axis_summary, _summary_frame)
+#: Radius histogram: ``edges``, ``counts``, ``reference`` (N(0, I) counts), ``z_dim`` and
+#: the keys of :func:`analysis.radius.radius_stats`.
+radius_profile = Declaration("radius", RadiusParams, _radius)
+#: PCA of all z-points (all components kept), as :class:`analysis.pca.PCAResult`.
+pca = Declaration("pca", PcaParams, _pca, lambda stored, _p: PCAResult.from_arrays(stored))
+#: A t-SNE map (see :class:`analysis.tsne.TsneParams`), as :class:`analysis.tsne.TsneResult`.
+tsne = Declaration("tsne", TsneParams, _tsne, _tsne_result)
+#: ``values``: log local density, -log(distance to the k-th nearest neighbour), per point.
+local_density = Declaration("local_density", NeighbourParams, _local_density)
+#: ``values``: local intrinsic dimension (TwoNN over k neighbours) per point.
+local_dimension = Declaration("local_dimension", NeighbourParams, _local_dimension)
+#: Filament and void measures on a subsample: ``ids``, ``lid``, ``lid_median``, ``data_nn``,
+#: ``threshold`` and per probe kind ``probe_nn_<kind>`` and ``void_<kind>``.
+structure_measures = Declaration("structure", StructureParams, _structure)
+
+#: Every declaration, by cache name.
+DECLARATIONS = {
+    d.name: d
+    for d in (histograms, axis_summary, radius_profile, pca, tsne, local_density, local_dimension, structure_measures)
+}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -146,32 +146,16 @@ def _fit_sklearn(x, perplexity, early_exaggeration, n_iter, learning_rate, init,
     return model.fit_transform(x)
 
 
-def run_tsne(
-    z,
-    n_points: int | None = 20000,
-    pca_components: int | None = None,
-    perplexity: float = 30,
-    early_exaggeration: float = 12,
-    n_iter: int = 750,
-    learning_rate="auto",
-    init: str = "pca",
-    backend: str = "auto",
-    random_state: int = 0,
-    callback: ProgressCallback | None = None,
-    pca: PCAResult | None = None,
-    n_jobs: int | None = None,
-) -> TsneResult:
-    """Compute a 2-D t-SNE map of (a random subset of) z-points, raw or PCA-reduced.
+@dataclass(frozen=True)
+class TsneParams:
+    """Every parameter that shapes a t-SNE map, with its default (the one list of them).
 
-    Parameters
+    Attributes
     ----------
-    z : array_like, shape (N, z_dim)
-        All z-points; ``n_points`` of them are drawn with ``random_state``.
     n_points : int or None
-        Points to map (None or >= N: all).
+        Points to map, drawn with ``random_state`` (None: all).
     pca_components : int, optional
-        Map the scores of the leading k principal components (fitted on all of
-        ``z``, or ``pca`` if given) instead of raw z.
+        Map the scores of the leading k principal components instead of raw z.
     perplexity, early_exaggeration : float
         t-SNE parameters (the seed used 10 and 16 on 20k points).
     n_iter : int
@@ -182,11 +166,67 @@ def run_tsne(
     backend : {"auto", "opentsne-bh", "opentsne-fft", "sklearn"}
     random_state : int
         Seeds the subset, the initialisation and the optimisation.
+    """
+
+    n_points: int | None = 20000
+    pca_components: int | None = None
+    perplexity: float = 30.0
+    early_exaggeration: float = 12.0
+    n_iter: int = 750
+    learning_rate: float | str = "auto"
+    init: str = "pca"
+    backend: str = "auto"
+    random_state: int = 0
+
+    def __post_init__(self):
+        # Normalised types, so equal settings give equal cache keys ("10" and 10.0 are one map).
+        def whole(value, name):
+            if isinstance(value, bool) or int(value) != value:
+                raise ValueError(f"{name} must be a whole number, got {value!r}")
+            return int(value)
+
+        if self.backend not in BACKENDS:
+            raise ValueError(f"unknown t-SNE backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
+        if self.init not in ("pca", "random"):
+            raise ValueError(f'init must be "pca" or "random", got {self.init!r}')
+        fields = {
+            "n_points": None if self.n_points is None else whole(self.n_points, "n_points"),
+            "pca_components": None if self.pca_components is None else whole(self.pca_components, "pca_components"),
+            "perplexity": positive(self.perplexity, "perplexity"),
+            "early_exaggeration": positive(self.early_exaggeration, "early_exaggeration"),
+            "n_iter": whole(self.n_iter, "n_iter"),
+            "learning_rate": "auto" if self.learning_rate == "auto" else positive(self.learning_rate, "learning_rate"),
+            "random_state": whole(self.random_state, "random_state"),
+        }
+        if fields["n_iter"] < 1:
+            raise ValueError(f"n_iter must be >= 1, got {self.n_iter}")
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+
+def run_tsne(
+    z,
+    params: TsneParams | None = None,
+    *,
+    callback: ProgressCallback | None = None,
+    pca: PCAResult | None = None,
+    n_jobs: int | None = None,
+    **overrides,
+) -> TsneResult:
+    """Compute a 2-D t-SNE map of (a random subset of) z-points, raw or PCA-reduced.
+
+    Parameters
+    ----------
+    z : array_like, shape (N, z_dim)
+        All z-points; ``n_points`` of them are drawn with ``random_state``.
+    params : TsneParams, optional
+        The map's parameters; keyword ``overrides`` (any field of
+        :class:`TsneParams`) replace single ones.
     callback : callable(progress, message) -> bool, optional
         Called with progress in [0, 1]; returning False (or raising) cancels,
         and :class:`TsneCancelled` (or the callback's exception) is raised.
     pca : PCAResult, optional
-        A fit to reuse for ``pca_components``.
+        A fit to reuse for ``pca_components`` (else fitted on all of ``z``).
     n_jobs : int or None
         Threads (-1: all cores). None: one thread below ``SINGLE_THREAD_BELOW``
         points, where the per-iteration thread synchronisation costs more than
@@ -195,58 +235,46 @@ def run_tsne(
     Returns
     -------
     TsneResult
+        Its ``params`` are the settings used, with ``n_points`` the number actually mapped.
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown t-SNE backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if init not in ("pca", "random"):
-        raise ValueError(f'init must be "pca" or "random", got {init!r}')
+    params = replace(params or TsneParams(), **overrides)
     z = as_points(z, dtype=None)
-    perplexity = positive(perplexity, "perplexity")
-    early_exaggeration = positive(early_exaggeration, "early_exaggeration")
-    if int(n_iter) < 1:
-        raise ValueError(f"n_iter must be >= 1, got {n_iter}")
-    if learning_rate != "auto":
-        positive(learning_rate, "learning_rate")
-    ids = draw_ids(len(z), n_points, random_state)
+    ids = draw_ids(len(z), params.n_points, params.random_state)
     n = len(ids)
     # Perplexity must leave room for 3 * perplexity neighbours; t-SNE of < 4 points is meaningless.
     if n < 4:
         raise ValueError(f"t-SNE needs at least 4 points, got {n}")
-    if 3 * perplexity >= n:
-        raise ValueError(f"perplexity {perplexity:g} is too large for {n} points; use at most {(n - 1) / 3:.0f}")
+    if 3 * params.perplexity >= n:
+        raise ValueError(f"perplexity {params.perplexity:g} is too large for {n} points; use at most {(n - 1) / 3:.0f}")
     x = np.asarray(z[ids], dtype=np.float64)
-    if pca_components is not None:
-        k = int(pca_components)
+    if params.pca_components is not None:
+        k = params.pca_components
         if not 1 <= k <= z.shape[1]:
-            raise ValueError(f"pca_components must be between 1 and z_dim={z.shape[1]}, got {pca_components}")
+            raise ValueError(f"pca_components must be between 1 and z_dim={z.shape[1]}, got {k}")
         pca = pca if pca is not None else fit_pca(z)
         x = pca.transform(x, n_components=k)
-    chosen = choose_backend(n) if backend == "auto" else backend
+    chosen = choose_backend(n) if params.backend == "auto" else params.backend
     if n_jobs is None:
         n_jobs = 1 if n < SINGLE_THREAD_BELOW else -1
-    params = {
-        "n_points": int(n),
-        "pca_components": None if pca_components is None else int(pca_components),
-        "perplexity": float(perplexity),
-        "early_exaggeration": float(early_exaggeration),
-        "n_iter": int(n_iter),
-        "learning_rate": learning_rate if learning_rate == "auto" else float(learning_rate),
-        "init": init,
-        "random_state": int(random_state),
-    }
     _notify(callback, 0.0, f"t-SNE of {n:,} points with {chosen}")
     started = time.perf_counter()
+    settings = (
+        params.perplexity,
+        params.early_exaggeration,
+        params.n_iter,
+        params.learning_rate,
+        params.init,
+        params.random_state,
+        n_jobs,
+        callback,
+    )
     if chosen == "sklearn":
-        emb = _fit_sklearn(
-            x, perplexity, early_exaggeration, int(n_iter), learning_rate, init, random_state, n_jobs, callback
-        )
+        emb = _fit_sklearn(x, *settings)
     else:
-        method = "bh" if chosen == "opentsne-bh" else "fft"
-        emb = _fit_opentsne(
-            x, method, perplexity, early_exaggeration, int(n_iter), learning_rate, init, random_state, n_jobs, callback
-        )
+        emb = _fit_opentsne(x, "bh" if chosen == "opentsne-bh" else "fft", *settings)
     seconds = time.perf_counter() - started
     _notify(callback, 1.0, f"done in {seconds:.1f} s")
+    used = {**asdict(params), "n_points": int(n), "backend": chosen}
     return TsneResult(
-        ids=ids, embedding=np.asarray(emb, dtype=np.float32), params=params, backend=chosen, seconds=seconds
+        ids=ids, embedding=np.asarray(emb, dtype=np.float32), params=used, backend=chosen, seconds=seconds
     )

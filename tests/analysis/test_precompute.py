@@ -31,7 +31,7 @@ def test_analyze_quick_then_cached(tmp_path, capsys, make_run):
     assert cli.main(argv) == 0
     second = capsys.readouterr().out
     assert "all 10 analyses of fil cached" in second
-    maps = results.available_tsne(run)
+    maps = results.tsne.available(run)
     assert sorted(str(m["pca_components"]) for m in maps) == ["10", "2", "4", "None"]
     raw = results.tsne(run, n_points=200, perplexity=10, early_exaggeration=16, n_iter=1000)
     assert raw.embedding.shape == (200, 2) and raw.backend == "opentsne-bh"
