@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import zipfile
 
 import numpy as np
 import pandas as pd
@@ -15,32 +14,7 @@ import pytest
 import rundir
 from rundir.atomic import atomic_path, atomic_save_npy, atomic_write_json, remove_stale_temporaries
 from rundir.errors import RunLockedError, RunNotReadyError, ZspaceError
-
-
-def make_run(path, n=20, z_dim=4, state="complete", **config_overrides):
-    """Write a minimal complete run directory (no real decoder weights)."""
-    path.mkdir(parents=True, exist_ok=True)
-    config = {"schema_version": 1, "model": "ae", "z_dim": z_dim, "image_size": 32, "channels": 3}
-    config.update(config_overrides)
-    atomic_write_json(path / rundir.CONFIG, config)
-    rundir.write_status(path, state)
-    z = np.random.default_rng(0).normal(size=(n, z_dim)).astype(np.float32)
-    atomic_save_npy(path / rundir.ZPOINTS, z)
-    pd.DataFrame({"row": np.arange(n), "id": [f"img{i}" for i in range(n)]}).to_parquet(path / rundir.METADATA)
-    write_decoder_archive(path / rundir.DECODER, z_dim=z_dim, image_size=32)
-    return path
-
-
-def write_decoder_archive(path, z_dim, image_size):
-    """A stand-in ``.keras`` archive: the JSON a real decoder holds, without weights."""
-    layers = [
-        {"class_name": "InputLayer", "config": {"batch_shape": [None, z_dim]}},
-        {"class_name": "Dense", "config": {"units": 1024}},
-        {"class_name": "Reshape", "config": {"target_shape": [image_size // 16, image_size // 16, 256]}},
-        *[{"class_name": "Conv2DTranspose", "config": {"strides": [2, 2], "padding": "same"}}] * 4,
-    ]
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("config.json", json.dumps({"config": {"layers": layers}}))
+from tests.core.runs import make_run, write_decoder_archive
 
 
 def test_complete_run_is_usable_and_labelled(tmp_path):
