@@ -301,20 +301,45 @@ def test_every_keras_load_model_call_says_safe_mode_true():
     assert all(ok for _, ok in calls), [where for where, ok in calls if not ok]
 
 
-def test_a_decoder_with_python_code_inside_is_refused_not_run(tmp_path):
+def save_decoder(run: Path, with_lambda: bool) -> None:
+    """Save a small decoder for 8-d z and 32x32x3 images into ``run``, optionally with a Lambda layer."""
     import keras
 
+    inputs = keras.Input((8,))
+    # A Lambda layer stores Python bytecode in the .keras file; safe_mode must refuse to deserialise it.
+    x = keras.layers.Lambda(lambda z: z * 1.0)(inputs) if with_lambda else inputs
+    x = keras.layers.Reshape((32, 32, 3))(keras.layers.Dense(32 * 32 * 3, activation="sigmoid")(x))
+    keras.Model(inputs, x).save(run / "decoder.keras")
+
+
+#: What Keras says when safe_mode refuses a Lambda layer (the refusal, not any other load failure).
+SAFE_MODE_REFUSAL = (
+    "decoder.keras cannot be loaded (ValueError: Requested the deserialization of a `Lambda` layer whose "
+    "`function` is a Python lambda. This carries a potential risk of arbitrary code execution"
+)
+
+
+def test_a_decoder_with_python_code_inside_is_refused_not_run(tmp_path):
     from app.decoder import DecoderService
     from rundir.errors import ZspaceError
 
     run = write_run(tmp_path, "lambda-run", "ae", np.zeros((10, 8)), seed=4)
-    inputs = keras.Input((8,))
-    # A Lambda layer stores Python bytecode in the .keras file; safe_mode must refuse to deserialise it.
-    x = keras.layers.Lambda(lambda z: z * 1.0)(inputs)
-    x = keras.layers.Reshape((32, 32, 3))(keras.layers.Dense(32 * 32 * 3, activation="sigmoid")(x))
-    keras.Model(inputs, x).save(run / "decoder.keras")
-    with pytest.raises(ZspaceError, match="decoder.keras cannot be loaded"):
+    save_decoder(run, with_lambda=True)
+    with pytest.raises(ZspaceError) as refused:
         DecoderService().decode(run, "fp", np.zeros((1, 8), dtype=np.float32))
+    assert SAFE_MODE_REFUSAL in str(refused.value)
+    assert "\n" not in str(refused.value)
+
+
+def test_the_same_decoder_without_python_code_loads_and_decodes(tmp_path):
+    from app.decoder import DecoderService
+
+    # The refusal above must come from the Lambda, not from a service that refuses every decoder.
+    run = write_run(tmp_path, "plain-run", "ae", np.zeros((10, 8)), seed=4)
+    save_decoder(run, with_lambda=False)
+    images = DecoderService().decode(run, "fp", np.zeros((2, 8), dtype=np.float32))
+    assert images.shape == (2, 32, 32, 3) and images.dtype == np.uint8
+    assert images.max() > 0  # sigmoid of a zero-input Dense: mid-grey, not an empty array
 
 
 # -- request size ----------------------------------------------------------------------------
