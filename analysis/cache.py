@@ -11,6 +11,7 @@ sidecar does not match, is recomputed and overwritten, never trusted.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -105,7 +106,12 @@ def _read_entry(npz_path: Path, json_path: Path, key: str) -> dict[str, np.ndarr
             arrays = {name: npz[name] for name in npz.files}
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, AttributeError):
         return None
-    return arrays if sorted(arrays) == sorted(sidecar.get("fields", [])) else None
+    if sorted(arrays) != sorted(sidecar.get("fields", [])):
+        return None
+    # Marks the entry as recently used, for prune(); a read-only folder simply keeps its times.
+    with contextlib.suppress(OSError):
+        os.utime(json_path)
+    return arrays
 
 
 def lookup(
@@ -205,3 +211,34 @@ def entries(run_dir: str | os.PathLike, name: str, folder: str | os.PathLike | N
         ):
             found.append(sidecar)
     return found
+
+
+def prune(root: str | os.PathLike, max_bytes: int) -> int:
+    """Delete the least recently used entries under ``root`` until its entries take at most ``max_bytes``.
+
+    For cache folders outside the runs (request-driven results of the dashboard);
+    an entry's sidecar time is refreshed whenever it is read. Returns how many
+    entries were removed.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return 0
+    found = []
+    for json_path in root.rglob("*.json"):
+        npz_path = json_path.with_suffix(".npz")
+        try:
+            size = json_path.stat().st_size + (npz_path.stat().st_size if npz_path.exists() else 0)
+            found.append((json_path.stat().st_mtime_ns, size, json_path, npz_path))
+        except OSError:
+            continue
+    total = sum(size for _, size, _, _ in found)
+    removed = 0
+    for _, size, json_path, npz_path in sorted(found):
+        if total <= max_bytes:
+            break
+        for path in (json_path, npz_path):  # the sidecar first: an entry without one is treated as absent
+            with contextlib.suppress(OSError):
+                path.unlink()
+        total -= size
+        removed += 1
+    return removed

@@ -74,15 +74,25 @@ class Declaration(Generic[Params, Result]):
 
     def __call__(self, run, *args, callback=None, folder=None, **given) -> Result:
         """The result for ``run`` and ``given`` parameters, computed once and then read from the cache."""
+        return self.loaded(self.stored(run, *args, callback=callback, folder=folder, **given), *args, **given)
+
+    def stored(self, run, *args, callback=None, folder=None, **given) -> dict:
+        """The stored arrays (a plain dict, what caches can hold), computed once per parameter set."""
         params = self.settings(*args, **given)
-        stored = cached(run, self.name, asdict(params), lambda: self.compute(run, params, callback), folder)
-        return self.load(stored, params)
+        return cached(run, self.name, asdict(params), lambda: self.compute(run, params, callback), folder)
+
+    def lookup_stored(self, run, *args, folder=None, **given) -> dict | None:
+        """The stored arrays when already cached, else None (never computes)."""
+        return lookup(run, *self.key(*args, **given), folder)
 
     def lookup(self, run, *args, folder=None, **given) -> Result | None:
         """The cached result, or None when it has not been computed (never computes)."""
-        params = self.settings(*args, **given)
-        stored = lookup(run, self.name, asdict(params), folder)
-        return None if stored is None else self.load(stored, params)
+        stored = self.lookup_stored(run, *args, folder=folder, **given)
+        return None if stored is None else self.loaded(stored, *args, **given)
+
+    def loaded(self, stored: dict, *args, **given) -> Result:
+        """What callers get from ``stored`` arrays (a PCAResult, a DataFrame, or the dict itself)."""
+        return self.load(stored, self.settings(*args, **given))
 
     def is_cached(self, run, *args, folder=None, **given) -> bool:
         """True when a readable entry exists for these parameters."""

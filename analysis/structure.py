@@ -18,6 +18,8 @@ from analysis.samplers import sample
 
 KNN_BACKENDS = ("sklearn", "pynndescent")
 PROBE_KINDS = ("normal", "axis_gaussian", "full_gaussian", "uniform_box")
+#: Rows per chunk of the streamed nearest-distance scan (64k x 256 float32 = 64 MB).
+NEAREST_CHUNK = 65536
 
 
 def knn(data, queries=None, k: int = 1, backend: str = "sklearn", random_state=0) -> tuple[np.ndarray, np.ndarray]:
@@ -199,3 +201,45 @@ def void_fraction(data, probes, quantile: float = 0.99, backend: str = "sklearn"
     threshold = void_threshold(data, quantile, backend=backend)
     probe_nn = nn_distances(data, probes, backend=backend)
     return float(np.mean(probe_nn > threshold))
+
+
+def nearest_data_distance(data, queries, exclude: int | None = None, sq_norms=None) -> np.ndarray:
+    """Exact distance from each query to its nearest data point, streamed over a (memory-mapped) ``data``.
+
+    For a few queries against many points (a click, a sample grid) one chunked
+    matrix product beats building a neighbour index: nothing is kept between calls
+    and ``data`` is never copied whole.
+
+    Parameters
+    ----------
+    data : array_like, shape (N, d)
+    queries : array_like, shape (M, d) or (d,)
+    exclude : int, optional
+        A data row not to count (a clicked point's own row).
+    sq_norms : ndarray, shape (N,), optional
+        ``|data_i|^2`` if the caller keeps them (saves one pass).
+
+    Returns
+    -------
+    ndarray of float64, shape (M,)
+    """
+    # No finiteness scan of ``data`` here: it would read a memory-mapped array whole on every click;
+    # run directories are checked finite when they are listed.
+    data = np.asarray(data)
+    if data.ndim != 2 or len(data) < 1:
+        raise ValueError(f"data must be a non-empty N x d array, got shape {data.shape}")
+    q = as_points(np.atleast_2d(np.asarray(queries, dtype=np.float32)), name="queries", dtype=np.float32)
+    if q.shape[1] != data.shape[1]:
+        raise ValueError(f"queries have {q.shape[1]} dimensions but data has {data.shape[1]}")
+    if exclude is not None and not 0 <= int(exclude) < len(data):
+        raise ValueError(f"exclude={exclude} is not a row of the data (0..{len(data) - 1})")
+    best = np.full(len(q), np.inf, dtype=np.float32)
+    # |a-b|^2 = |b|^2 - 2ab + |a|^2: one contiguous (chunk x d) @ (d x M) product per chunk; |a|^2 is added last.
+    for start in range(0, len(data), NEAREST_CHUNK):
+        block = np.asarray(data[start : start + NEAREST_CHUNK], dtype=np.float32)
+        norms = np.einsum("ij,ij->i", block, block) if sq_norms is None else sq_norms[start : start + len(block)]
+        d2 = norms[:, None] - 2.0 * (block @ q.T)
+        if exclude is not None and start <= int(exclude) < start + len(block):
+            d2[int(exclude) - start] = np.inf
+        best = np.minimum(best, d2.min(axis=0))
+    return np.sqrt(np.maximum(best + np.einsum("ij,ij->i", q, q), 0.0)).astype(np.float64)

@@ -1,18 +1,28 @@
 """The per-process decoder service: z-vectors in, uint8 images out.
 
-Each run's decoder is loaded once per process (``safe_mode=True``) and wrapped
-in a ``tf.function`` with a fixed input signature; calling that costs ~1.5 ms
-per z where ``model.predict`` costs ~41 ms (its per-call setup dominates). The
-service is shared by all users of a process and holds nothing user-specific.
-TensorFlow is imported here, lazily, and nowhere else in ``app/``.
+Each run's decoder is loaded once per process (``safe_mode=True``, through
+:mod:`models.io`) and wrapped in a ``tf.function`` with a fixed input signature;
+calling that costs ~1.5 ms per z where ``model.predict`` costs ~41 ms. At most
+:data:`DECODERS_KEPT` decoders stay loaded (least recently used dropped), so a
+server that shows many runs does not grow without bound. :meth:`DecoderService.warm`
+loads TensorFlow and the listed runs' decoders in a background thread when the
+server starts, so the first click does not wait for them. The service holds
+nothing user-specific. TensorFlow is imported here, lazily, and nowhere else in ``app/``.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: Decoders (with their traced functions) kept loaded per process.
+DECODERS_KEPT = 4
 
 
 def load_decoder(run_path: Path):
@@ -25,20 +35,38 @@ def load_decoder(run_path: Path):
 class DecoderService:
     """Decode z-vectors with each run's decoder, loaded and traced once per process."""
 
-    def __init__(self):
-        self._functions: dict[tuple[str, str], object] = {}
+    def __init__(self, kept: int = DECODERS_KEPT):
+        self.kept = int(kept)
+        self._functions: OrderedDict[tuple[str, str], object] = OrderedDict()
         self._lock = threading.Lock()
+        self._warming = threading.Event()
 
-    def _function(self, run_path: Path, fingerprint: str, z_dim: int):
+    @property
+    def loaded(self) -> int:
+        """How many decoders are loaded in this process."""
+        return len(self._functions)
+
+    @property
+    def warming(self) -> bool:
+        """True while :meth:`warm` is still loading TensorFlow and decoders."""
+        return self._warming.is_set()
+
+    def _function(self, run_path: Path, fingerprint: str):
         key = (str(run_path), fingerprint)
         with self._lock:
-            if key not in self._functions:
-                import tensorflow as tf
+            if key in self._functions:
+                self._functions.move_to_end(key)
+                return self._functions[key]
+            model = load_decoder(Path(run_path))
+            import tensorflow as tf
 
-                model = load_decoder(Path(run_path))
-                spec = tf.TensorSpec([None, int(z_dim)], tf.float32)
-                self._functions[key] = tf.function(lambda z: model(z, training=False), input_signature=[spec])
-            return self._functions[key]
+            spec = tf.TensorSpec([None, int(model.inputs[0].shape[-1])], tf.float32)
+            function = tf.function(lambda z: model(z, training=False), input_signature=[spec])
+            function(tf.zeros([1, spec.shape[1]]))  # trace now, not on the first click
+            self._functions[key] = function
+            while len(self._functions) > self.kept:
+                self._functions.popitem(last=False)
+            return function
 
     def decode(self, run_path: Path, fingerprint: str, z: np.ndarray) -> np.ndarray:
         """Decode ``z`` (B x z_dim, or one z_dim vector) to uint8 images (B x S x S x C).
@@ -52,9 +80,26 @@ class DecoderService:
         z : ndarray
         """
         z = np.atleast_2d(np.asarray(z, dtype=np.float32))
-        images = self._function(run_path, fingerprint, z.shape[1])(z).numpy()
+        images = self._function(run_path, fingerprint)(z).numpy()
         return np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
 
-    def predict_baseline(self, model, z: np.ndarray) -> np.ndarray:
-        """Decode with ``model.predict`` (the slow path the service avoids), for ``zspace bench app`` only."""
-        return model.predict(np.atleast_2d(np.asarray(z, dtype=np.float32)), verbose=0)
+    def warm(self, runs: list[tuple[Path, str]]) -> threading.Thread:
+        """Load TensorFlow and the decoders of ``runs`` ((path, fingerprint) pairs) in a background thread.
+
+        Runs beyond :data:`DECODERS_KEPT` are not loaded (they would evict each other).
+        """
+
+        def work():
+            try:
+                for run_path, fingerprint in runs[: self.kept]:
+                    try:
+                        self._function(run_path, fingerprint)
+                    except Exception:  # a broken decoder is reported on its first click, not here
+                        log.warning("could not pre-load the decoder of %s", Path(run_path).name, exc_info=True)
+            finally:
+                self._warming.clear()
+
+        self._warming.set()
+        thread = threading.Thread(target=work, name="zspace-decoder-warm-up", daemon=True)
+        thread.start()
+        return thread

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import dash
 
+import rundir
+from app import page
 from app.auth import auth_from_env, require_basic_auth
 from app.cache import make_cache
-from app.callbacks import register_callbacks
-from app.callbacks.tsne import make_manager
-from app.layout import build_layout
+from app.jobs import make_manager
 from app.store import RunStore
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -29,6 +29,7 @@ def create_app(
     cache_dir: str | os.PathLike | None = None,
     plane_budget: int = 250_000,
     auth: tuple[str, str] | None = None,
+    warm: bool = True,
 ) -> dash.Dash:
     """Build the dashboard for the runs in ``runs_dir``.
 
@@ -42,6 +43,8 @@ def create_app(
         Most points a plane draws before it shows a density raster (and says so).
     auth : (user, password), optional
         Basic-auth credentials; default from ``ZSPACE_AUTH``.
+    warm : bool
+        Load TensorFlow and the listed runs' decoders in a background thread now.
 
     Returns
     -------
@@ -49,23 +52,28 @@ def create_app(
         Its Flask server is ``app.server`` (what gunicorn serves).
     """
     runs_dir = Path(runs_dir)
+    cache_dir = Path(cache_dir or default_cache_dir(runs_dir))
     app = dash.Dash(
         __name__,
         title="zspace",
         assets_folder=str(ASSETS),
         suppress_callback_exceptions=False,
         update_title=None,
+        background_callback_manager=make_manager(cache_dir),
     )
     # Callback bodies are a few kB; refuse anything far larger before Flask reads it into memory.
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
-    cache_dir = Path(cache_dir or default_cache_dir(runs_dir))
     cache = make_cache(app.server, cache_dir)
-    store = RunStore(runs_dir, cache, plane_budget=plane_budget)
+    store = RunStore(runs_dir, cache, cache_dir, plane_budget=plane_budget)
     credentials = auth if auth is not None else auth_from_env()
     if credentials:
         require_basic_auth(app.server, *credentials)
     # A function, so each page load lists the runs afresh (new or repaired runs appear).
-    app.layout = lambda: build_layout(store.runs())
-    register_callbacks(app, store, make_manager(cache_dir))
+    app.layout = lambda: page.build_layout(store.runs())
+    page.register(app, store)
+    if warm:
+        # TensorFlow and the listed runs' decoders load in the background, so the first click does not wait.
+        usable = [store.path(run["name"]) for run in store.runs() if run["usable"]]
+        store.decoder.warm([(path, rundir.files_key(path)) for path in usable])
     app.zspace_store = store  # for tests and benchmarks: the same store the callbacks use
     return app

@@ -40,7 +40,7 @@ from rundir.layout import (
     ZPOINTS,
     now_iso,
 )
-from rundir.listing import RunInfo, check_decoder_file, inspect_run, list_runs, resolve_run
+from rundir.listing import RunInfo, check_decoder_file, files_key, inspect_run, list_runs, resolve_run
 from rundir.lock import run_lock
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "now_iso",
     "RunInfo",
     "check_decoder_file",
+    "files_key",
     "inspect_run",
     "list_runs",
     "load_metadata",

@@ -17,7 +17,7 @@ from typing import Any
 
 from rundir.errors import RunNotReadyError, ZspaceError
 from rundir.files import load_metadata, load_zpoints, read_config, read_status
-from rundir.layout import BUSY_STATES, CONFIG, DECODER, STATUS
+from rundir.layout import BUSY_STATES, CONFIG, DECODER, READ_FILES, STATUS
 
 log = logging.getLogger(__name__)
 
@@ -130,16 +130,45 @@ def scrub_paths(text: str, run: Path) -> str:
     return text
 
 
+def files_key(run: str | os.PathLike) -> str:
+    """A string that changes whenever any file a reader of the run opens changes (size and mtime of each).
+
+    Covers every file in :data:`rundir.layout.READ_FILES`, so deleting or replacing,
+    say, ``metadata.parquet`` after a run was listed makes the next listing look again.
+    """
+    parts = []
+    for name in READ_FILES:
+        try:
+            stat = (Path(run) / name).stat()
+            parts.append(f"{stat.st_size}.{stat.st_mtime_ns}")
+        except OSError:
+            parts.append("-")
+    return "|".join(parts)
+
+
 def _looks_like_run(child: Path) -> bool:
     return (child / CONFIG).exists() or (child / STATUS).exists()
 
 
-def list_runs(root: str | os.PathLike, check_finite: bool = True) -> list[RunInfo]:
+def list_runs(root: str | os.PathLike, check_finite: bool = True, inspect=None) -> list[RunInfo]:
     """Inspect every sub-folder of ``root`` that looks like a run, sorted by name.
 
     A sub-folder that is a link to somewhere outside ``root`` is listed as
     refused without opening anything inside it.
+
+    Parameters
+    ----------
+    root : path-like
+    check_finite : bool
+        Scan the z-points for NaN / inf (what :func:`inspect_run` does by default).
+    inspect : callable(path) -> RunInfo, optional
+        Replaces :func:`inspect_run`, e.g. a memoised version keyed by :func:`files_key`.
     """
+    if inspect is None:
+
+        def inspect(child):
+            return inspect_run(child, check_finite=check_finite)
+
     root = Path(root)
     if not root.is_dir():
         return []
@@ -156,7 +185,7 @@ def list_runs(root: str | os.PathLike, check_finite: bool = True) -> list[RunInf
         if not child.is_dir() or not _looks_like_run(child):
             continue
         try:
-            runs.append(inspect_run(child, check_finite=check_finite))
+            runs.append(inspect(child))
         except Exception:  # a bug in inspecting one run must not hide every other run
             log.exception("inspecting run %s failed", child.name)
             runs.append(

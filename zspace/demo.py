@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import rundir
-from rundir.errors import ZspaceError
+from rundir.errors import ZspaceError, run_reporting_errors
 
 #: Sized so that a cold start (generation + two trainings + analyses) stays
 #: within a few minutes on 2 CPU cores while decoded faces are still faces.
@@ -48,8 +48,6 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Prepare the demo runs (train, encode, analyse) as needed, then serve them."""
-    from zspace.cli import main as zspace_main
-
     runs_dir = Path(args.runs)
     started = time.perf_counter()
     for name, kind in DEMO_RUNS:
@@ -83,9 +81,9 @@ def run(args: argparse.Namespace) -> int:
                 str(run_path),
                 *plan,
             ]
-            if zspace_main(argv) != 0:
+            if _command("train", argv[1:]) != 0:
                 raise ZspaceError(f"training {name} failed; see the message above (the run folder is {run_path})")
-        if zspace_main(["analyze", str(run_path), "--quick"]) != 0:
+        if _command("analyze", [str(run_path), "--quick"]) != 0:
             raise ZspaceError(f"analysing {name} failed; see the message above")
     print(f"demo: runs ready in {time.perf_counter() - started:.0f} s", flush=True)
     if args.no_serve:
@@ -94,6 +92,18 @@ def run(args: argparse.Namespace) -> int:
 
     serve(runs_dir, host=args.host, port=args.port)
     return 0
+
+
+def _command(name: str, argv: list[str]) -> int:
+    """Run one step of the demo as its command would (same options, same one-line errors)."""
+    if name == "train":
+        from models import train as module
+    else:
+        from analysis import precompute as module
+    parser = argparse.ArgumentParser(prog=f"zspace {name}")
+    module.configure_parser(parser)
+    args = parser.parse_args(argv)
+    return run_reporting_errors(name, lambda: module.run(args))
 
 
 def _training_plan(run_path: Path, args: argparse.Namespace) -> list[str] | None:

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from app.callbacks.planes import count_text
+from app.views.planes import count_text
 from app.figures.distributions import density_figure, radius_figure, spectrum_figure
 from app.figures.planes import padded_range, plane_figure
 
@@ -46,10 +46,10 @@ def test_plane_figure_draws_a_density_raster_instead_of_points_when_over_budget(
 
 
 def test_count_text_says_when_fewer_points_are_shown_than_exist():
-    assert count_text(120, 120, 5000, False, 1000) == "showing 120 of 5,000 points (120 in view)"
-    over = count_text(0, 3000, 5000, True, 1000)
+    assert count_text(120, 120, 5000, False, 1000, None) == "showing 120 of 5,000 points (120 in view)"
+    over = count_text(0, 3000, 5000, True, 1000, None)
     assert "3,000 points in view" in over and "1,000-point budget" in over and "5,000 total" in over
-    assert "t-SNE maps 2,000" in count_text(2000, 2000, 5000, False, 10000, {"n_points": 2000})
+    assert count_text(2000, 2000, 5000, False, 10000, 2000).endswith("· the map holds 2,000 of them")
 
 
 def test_padded_range_widens_and_handles_constant_values():

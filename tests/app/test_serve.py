@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from app.factory import create_app
-from app.layout import EMPTY_STATE
+from app.page import EMPTY_STATE
 from app.serve import is_loopback
 
 

@@ -1,0 +1,81 @@
+"""The page shell: title bar with the run pickers, the run list, and one tab per group of views."""
+
+from __future__ import annotations
+
+from dash import Input, Output, dcc, html
+
+from app.views import VIEWS, tabs
+from app.views.parts import PAGE, RUN, TABS, side_run
+
+EMPTY_STATE = "no runs found: run `zspace train …` or `make demo`"
+RUN_LIST = "run-list"
+
+
+def run_list(runs: list[dict]) -> html.Ul:
+    """Every run of the folder with its state; unusable ones say why."""
+    items = []
+    for run in runs:
+        cls = "run-item ok" if run["usable"] else "run-item broken"
+        items.append(html.Li(run["label"], className=cls, title=run["label"]))
+    return html.Ul(items, id=RUN_LIST, className="run-list")
+
+
+def header(runs: list[dict]) -> html.Div:
+    """Title bar with the run picker and the compare picker."""
+    usable = [r for r in runs if r["usable"]]
+    options = [{"label": r["label"], "value": r["name"], "disabled": not r["usable"]} for r in runs]
+    first = usable[0]["name"] if usable else None
+    # Compare mode defaults to the first run of the other model kind (typically AE vs VAE).
+    other = next((r["name"] for r in usable if r["model"] != usable[0]["model"]), None) if usable else None
+    return html.Div(
+        className="header",
+        children=[
+            html.Div([html.H1("zspace"), html.Span("latent space of autoencoders", className="subtitle")]),
+            html.Div(
+                className="pickers",
+                children=[
+                    html.Label("run", htmlFor=RUN["a"]),
+                    dcc.Dropdown(id=RUN["a"], options=options, value=first, clearable=False, className="picker"),
+                    html.Label("compare with", htmlFor=RUN["b"]),
+                    dcc.Dropdown(id=RUN["b"], options=options, value=other, placeholder="(none)", className="picker"),
+                ],
+            ),
+        ],
+    )
+
+
+def build_layout(runs: list[dict]) -> html.Div:
+    """The whole page for the given run listing (called on every page load, so new runs appear)."""
+    usable = any(r["usable"] for r in runs)
+    empty = html.Div(EMPTY_STATE, id="empty-state", className="empty-state") if not usable else None
+    tab_children = [
+        dcc.Tab(
+            label=tab,
+            value=tab,
+            className="tab",
+            children=[view.layout() for view in VIEWS if tab == view.TAB],
+        )
+        for tab in tabs()
+    ]
+    return html.Div(
+        id=PAGE,
+        className="page single",
+        children=[
+            header(runs),
+            html.Details([html.Summary(f"{len(runs)} run(s) in the folder"), run_list(runs)], className="runs-box"),
+            empty,
+            dcc.Tabs(id=TABS, value=tabs()[0], className="tabs", children=tab_children),
+        ],
+    )
+
+
+def register(app, store) -> None:
+    """Wire the page shell, then every view."""
+
+    @app.callback(Output(PAGE, "className"), Input(RUN["a"], "value"), Input(RUN["b"], "value"))
+    def _compare(run_a, run_b):
+        # CSS hides every second-run column unless a different run is compared.
+        return "page compare" if side_run(run_a, run_b, "b") else "page single"
+
+    for view in VIEWS:
+        view.register(app, store)

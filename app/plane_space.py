@@ -1,0 +1,163 @@
+"""Planes through a run's z-space: which planes exist, where each point sits on one, and back to z.
+
+Every view that draws or reads a plane (the Planes view, click-to-decode, paths,
+neighbours, export) goes through here, so a plane kind is defined once. The
+arithmetic is :mod:`analysis.planes` / :mod:`analysis.pca`; this module only
+validates browser input and memoises through the run store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.validate import choice, whole
+from rundir.errors import ZspaceError
+
+#: Plane kinds: a pair of principal components, a pair of original axes, or a cached 2-D map (t-SNE, UMAP).
+PLANE_KINDS = ("pca", "axis", "map")
+PLANE_LABELS = {"pca": "PCA pair", "axis": "axis pair", "map": "t-SNE / UMAP map"}
+
+
+@dataclass(frozen=True)
+class Plane:
+    """A validated plane: its kind, two axis indices (pca / axis) or a map key (map)."""
+
+    kind: str
+    i: int = 0
+    j: int = 1
+    map_key: str | None = None
+
+    @property
+    def linear(self) -> bool:
+        """True when every spot of the plane maps back to one z (PCA and axis planes)."""
+        return self.kind in ("pca", "axis")
+
+    def key(self) -> str:
+        """A short string that names the plane (for view state and cache keys)."""
+        return f"{self.kind}:{self.map_key}" if self.kind == "map" else f"{self.kind}:{self.i}:{self.j}"
+
+
+def plane(store, run, kind, i=0, j=1, map_key=None) -> Plane:
+    """Validate a plane chosen in the browser against the run."""
+    kind = choice(kind, "plane kind", PLANE_KINDS)
+    if kind == "map":
+        if not map_key:
+            raise ZspaceError(f"no t-SNE or UMAP map is computed for {run}: compute one below or run `zspace analyze`")
+        choice(map_key, "map", [m["key"] for m in maps(store, run)])
+        return Plane("map", map_key=str(map_key))
+    z_dim = int(store.config(run)["z_dim"])
+    return Plane(kind, whole(i, "x axis", 0, z_dim - 1), whole(j, "y axis", 0, z_dim - 1))
+
+
+def _map_key(kind: str, params: dict) -> str:
+    text = json.dumps({"kind": kind, **params}, sort_keys=True)
+    return f"{kind}-{hashlib.blake2b(text.encode(), digest_size=6).hexdigest()}"
+
+
+def _map_label(kind: str, params: dict, total: int) -> str:
+    reduced = f"after PCA-{params['pca_components']}" if params.get("pca_components") else "raw z"
+    name = {"tsne": "t-SNE", "umap": "UMAP"}.get(kind, kind)
+    mapped = min(int(params.get("n_points") or total), total)  # a map asked for more points holds them all
+    details = [f"{mapped:,} points"]
+    if "perplexity" in params:
+        details.append(f"perplexity {params['perplexity']:g}")
+    if "n_neighbors" in params:
+        details.append(f"{params['n_neighbors']} neighbours")
+    return f"{name} {reduced} · " + " · ".join(details)
+
+
+def maps(store, run) -> list[dict]:
+    """Every cached 2-D map of the run (from ``zspace analyze`` or computed in the page): key, kind, params, label."""
+    from analysis import results
+
+    path = store.path(run)
+    total = store.n_points(run)
+    found, seen = [], set()
+    for folder in (None, store.request_folder(run)):
+        for params in results.tsne.available(path, folder=folder):
+            key = _map_key("tsne", params)
+            if key not in seen:
+                seen.add(key)
+                found.append({"key": key, "kind": "tsne", "params": params, "label": _map_label("tsne", params, total)})
+    # The seed compared raw z first, then PCA-2 / 4 / 10.
+    found.sort(key=lambda m: (m["kind"], m["params"].get("pca_components") or 0, m["params"].get("n_points") or 0))
+    return found
+
+
+def map_entry(store, run, map_key: str) -> dict:
+    """The listed map with this key (ZspaceError when it is not one of the run's maps)."""
+    for entry in maps(store, run):
+        if entry["key"] == map_key:
+            return entry
+    raise ZspaceError(f"map must be one of {', '.join(m['key'] for m in maps(store, run)) or 'none computed'}")
+
+
+def pca(store, run):
+    """The run's PCA (analysis.pca.PCAResult), the same cache entry `zspace analyze` writes."""
+    from analysis import results
+
+    return store.result(run, results.pca)
+
+
+def coords(store, run, where: Plane) -> tuple[np.ndarray, np.ndarray]:
+    """(row ids, xy float32 N x 2) of the run's points on a plane (a map holds its mapped subset)."""
+    if where.kind == "map":
+        from analysis import results
+
+        entry = map_entry(store, run, where.map_key)
+        stored = store.result(run, results.tsne, **entry["params"])
+        return np.asarray(stored.ids), np.asarray(stored.embedding, dtype=np.float32)
+
+    def compute():
+        from analysis.planes import plane_coords
+
+        fit = pca(store, run) if where.kind == "pca" else None
+        return plane_coords(store.z(run), where.kind, where.i, where.j, pca=fit)
+
+    xy = store.memo(run, f"coords:{where.key()}", compute)
+    return np.arange(len(xy), dtype=np.int64), xy
+
+
+def to_z(store, run, where: Plane, x: float, y: float, base_row: int | None = None) -> np.ndarray:
+    """The z at plane point (x, y): other coordinates at the mean, or at data row ``base_row``."""
+    if not where.linear:
+        raise ZspaceError("empty space on a t-SNE or UMAP map has no z: click a point, or use a PCA or axis plane")
+    z_all = store.z(run)
+    fit = pca(store, run)
+    if where.kind == "pca":
+        from analysis.pca import plane_to_z
+
+        base = fit.transform(np.asarray(z_all[base_row : base_row + 1]))[0] if base_row is not None else None
+        return np.asarray(plane_to_z(fit, where.i, where.j, x, y, base_scores=base), dtype=np.float32)
+    from analysis.planes import axis_plane_to_z
+
+    base = np.asarray(z_all[base_row]) if base_row is not None else fit.mean_
+    return np.asarray(axis_plane_to_z(where.i, where.j, x, y, base), dtype=np.float32)
+
+
+def project(store, run, where: Plane, z: np.ndarray) -> np.ndarray:
+    """Plane coordinates (K x 2) of arbitrary z-vectors on a PCA or axis plane."""
+    z = np.atleast_2d(np.asarray(z, dtype=np.float64))
+    if where.kind == "axis":
+        return z[:, [where.i, where.j]].astype(np.float32)
+    if where.kind == "pca":
+        scores = pca(store, run).transform(z)
+        return scores[:, [where.i, where.j]].astype(np.float32)
+    raise ZspaceError("only PCA and axis planes place arbitrary z exactly; a map places data points only")
+
+
+def axis_label(store, run, where: Plane, which: int) -> str:
+    """The x (``which`` 0) or y (1) axis title of a plane."""
+    if where.kind == "map":
+        kind = map_entry(store, run, where.map_key)["kind"]
+        return f"{ {'tsne': 't-SNE', 'umap': 'UMAP'}.get(kind, kind) } {which + 1}"
+    index = where.i if which == 0 else where.j
+    if where.kind == "axis":
+        return f"z[{index}]"
+    ratio = pca(store, run).explained_variance_ratio_
+    share = f" ({100 * float(ratio[index]):.1f}% var.)" if index < len(ratio) else ""
+    return f"PC {index + 1}{share}"

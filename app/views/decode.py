@@ -1,0 +1,208 @@
+"""Click to decode: a clicked point shows its original and its reconstruction; clicked empty space the z at that spot."""
+
+from __future__ import annotations
+
+import numpy as np
+from dash import Input, Output, State, dcc, html, no_update
+
+from app import plane_space
+from app.images import to_data_uri
+from app.validate import finite, whole
+from app.views import maps, planes
+from app.views.parts import RUN, SIDES, error_box, guarded, ids, side_columns, side_run
+from rundir.errors import ZspaceError
+
+TAB = "Planes"
+MESSAGES = (r"no z-point at the clicked position.+", r"z must be \d+ finite numbers")
+
+make = ids("decode")
+PANEL = {s: make("panel", s) for s in SIDES}
+NEAREST = {s: make("nearest", s) for s in SIDES}
+#: ``{"run", "row"}`` of the last clicked data point (the base of "hold other coordinates at the selected point").
+SELECTED = {s: make("selected", s) for s in SIDES}
+#: What was decoded last: ``{"run", "row"}`` or ``{"run", "z"}``; its nearest-data distance is a second callback.
+DECODED = {s: make("decoded", s) for s in SIDES}
+DECODER_STATUS, DECODER_POLL = make("decoder-status"), make("decoder-poll")
+
+READY_TEXT = "click a point or empty space on a plane to decode it"
+LOADING_TEXT = "loading the decoder (TensorFlow starts once per server) — a click now waits for it"
+
+
+def layout() -> html.Div:
+    """The decoder's state, then one decode panel per run."""
+
+    def side(s):
+        return [
+            dcc.Loading(html.Div(id=PANEL[s], className="decode-panel", children=READY_TEXT)),
+            dcc.Loading(html.Div(id=NEAREST[s], className="note nearest"), type="dot"),
+            dcc.Store(id=SELECTED[s]),
+            dcc.Store(id=DECODED[s]),
+        ]
+
+    return html.Div(
+        [
+            html.Div(id=DECODER_STATUS, className="note decoder-status"),
+            dcc.Interval(id=DECODER_POLL, interval=1000, n_intervals=0),
+            side_columns(side),
+        ],
+        className="view decode",
+    )
+
+
+def clicked_target(click) -> tuple[str, tuple[float, float]]:
+    """Classify ``clickData``: ("point", (x, y)) for a z-point, ("space", (x, y)) for empty space.
+
+    Dash cannot pass a typed-array ``customdata`` back, so a point is recognised by
+    its scalar ``pointNumber`` (the click layer, a heatmap, reports a [row, col]
+    pair) and found again on the server by its exact coordinates.
+    """
+    if not isinstance(click, dict) or not isinstance(click.get("points"), list) or not click["points"]:
+        raise ZspaceError("no click to decode")
+    point = click["points"][0]
+    if not isinstance(point, dict):
+        raise ZspaceError("malformed click")
+    bound = planes.MAX_COORDINATE
+    xy = (finite(point.get("x"), "clicked x", -bound, bound), finite(point.get("y"), "clicked y", -bound, bound))
+    number = point.get("pointNumber")
+    is_point = isinstance(number, int | float) and not isinstance(number, bool)
+    return ("point" if is_point else "space"), xy
+
+
+def point_at(coords: np.ndarray, ids_: np.ndarray, x: float, y: float) -> int:
+    """Row id of the plane point at (x, y) (clicked points report their own float32 coordinates)."""
+    d2 = (coords[:, 0] - np.float32(x)) ** 2 + (coords[:, 1] - np.float32(y)) ** 2
+    best = int(np.argmin(d2))
+    scale = max(float(np.abs(coords).max()), 1.0)
+    if float(d2[best]) > (1e-5 * scale) ** 2:
+        raise ZspaceError("no z-point at the clicked position; the plane changed since the click — click again")
+    return int(ids_[best])
+
+
+def original_image(store, run, row: int):
+    """The original image of a data row, or None when its source is gone (the run still decodes)."""
+    from models.data import load_original_image
+
+    config = store.config(run)
+    meta = store.metadata_row(run, row)
+    try:
+        return load_original_image(config.get("data"), meta.get("source"), int(config["image_size"]))
+    except (ZspaceError, OSError, ValueError):
+        return None
+
+
+def _short(value) -> str:
+    # Metadata floats (synthetic factors) print with 4 significant digits; everything else as is.
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _tile(src: str, caption: str) -> html.Figure:
+    return html.Figure([html.Img(src=src, className="face"), html.Figcaption(caption)], className="tile")
+
+
+def decode_click(store, run, click, where: plane_space.Plane, base_mode, selected) -> tuple[list, dict | None, dict]:
+    """Decode what a click on the plane hit.
+
+    Returns
+    -------
+    (panel children, new ``selected``, what to measure the nearest-data distance of)
+    """
+    z_all = store.z(run)
+    what, (x, y) = clicked_target(click)
+    if what == "point":
+        ids_, coords = plane_space.coords(store, run, where)
+        row = point_at(coords, ids_, x, y)
+        z = np.asarray(z_all[row], dtype=np.float32)
+        tiles = [_tile(to_data_uri(store.decode(run, z)[0]), "decoded (reconstruction)")]
+        original = original_image(store, run, row)
+        if original is not None:
+            tiles.insert(0, _tile(to_data_uri(original), "original"))
+        meta = store.metadata_row(run, row)
+        title = f"point {row}" + (f" · id {meta['id']}" if "id" in meta else "")
+        facts = {"radius |z|": f"{float(np.linalg.norm(z)):.3f}"}
+        facts.update({k: _short(v) for k, v in meta.items() if k != "row"})
+        new_selected = target = {"run": run, "row": row}
+    else:
+        base_row = selected.get("row") if isinstance(selected, dict) and selected.get("run") == run else None
+        use_point = base_mode == "selected" and isinstance(base_row, int) and 0 <= base_row < len(z_all)
+        z = plane_space.to_z(store, run, where, x, y, base_row if use_point else None)
+        tiles = [_tile(to_data_uri(store.decode(run, z)[0]), "decoded at the click")]
+        title = f"empty space at ({x:.3f}, {y:.3f})"
+        held = f"point {base_row}" if use_point else "the mean"
+        facts = {"other coordinates held at": held, "radius |z|": f"{float(np.linalg.norm(z)):.3f}"}
+        new_selected = selected
+        target = {"run": run, "z": [round(float(v), 6) for v in z]}
+    rows = [html.Tr([html.Th(k), html.Td(v)]) for k, v in facts.items()]
+    # Images and facts side by side, so a long attribute list does not push the images off screen.
+    panel = [
+        html.H4(title),
+        html.Div([html.Div(tiles, className="tiles"), html.Table(rows, className="facts")], className="decode-body"),
+    ]
+    return panel, new_selected, target
+
+
+def nearest_text(store, target) -> str:
+    """The nearest-data distance line for what was decoded (a scan of every z-point, so its own callback).
+
+    Parameters
+    ----------
+    target : dict
+        ``{"run", "row"}`` for a clicked point (its nearest *other* point) or
+        ``{"run", "z"}`` for a clicked spot (its nearest data point).
+    """
+    if not isinstance(target, dict):
+        return ""
+    run = target.get("run")
+    z_all = store.z(run)
+    if "row" in target:
+        row = whole(target["row"], "row", 0, len(z_all) - 1)
+        return f"nearest other point: {float(store.nearest_distance(run, z_all[row], exclude=row)[0]):.3f}"
+    z = target.get("z")
+    if not isinstance(z, list) or len(z) != z_all.shape[1]:
+        raise ZspaceError(f"z must be {z_all.shape[1]} finite numbers")
+    z = np.array([finite(v, "z", -planes.MAX_COORDINATE, planes.MAX_COORDINATE) for v in z])
+    return f"nearest data point: {float(store.nearest_distance(run, z)[0]):.3f}"
+
+
+def decoder_status(store) -> tuple[str, bool]:
+    """What the decoder is doing, and whether polling can stop."""
+    return (LOADING_TEXT, False) if store.decoder.warming else (READY_TEXT, True)
+
+
+def register(app, store) -> None:
+    """Wire click-to-decode for both sides, and the decoder's loading line."""
+
+    @app.callback(
+        Output(DECODER_STATUS, "children"), Output(DECODER_POLL, "disabled"), Input(DECODER_POLL, "n_intervals")
+    )
+    def _status(_n):
+        return decoder_status(store)
+
+    for side in SIDES:
+
+        @app.callback(
+            Output(PANEL[side], "children"),
+            Output(SELECTED[side], "data"),
+            Output(DECODED[side], "data"),
+            Input(planes.GRAPH[side], "clickData"),
+            State(RUN["a"], "value"),
+            State(RUN["b"], "value"),
+            State(planes.KIND, "value"),
+            State(planes.AXIS_I, "value"),
+            State(planes.AXIS_J, "value"),
+            State(maps.PICKED[side], "value"),
+            State(planes.BASE_MODE, "value"),
+            State(SELECTED[side], "data"),
+            prevent_initial_call=True,
+        )
+        @guarded(lambda exc: (error_box(exc), no_update, None))
+        def _decode(click, run_a, run_b, kind, i, j, map_key, base_mode, selected, side=side):
+            run = side_run(run_a, run_b, side)
+            if not run:
+                raise ZspaceError("no run selected")
+            where = plane_space.plane(store, run, kind, i, j, map_key)
+            return decode_click(store, run, click, where, base_mode, selected)
+
+        @app.callback(Output(NEAREST[side], "children"), Input(DECODED[side], "data"), prevent_initial_call=True)
+        @guarded(str)
+        def _nearest(target):
+            return nearest_text(store, target)

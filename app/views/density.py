@@ -1,0 +1,128 @@
+"""The Density view: the number density along every axis, overlaid, with the axes that stand out flagged."""
+
+from __future__ import annotations
+
+import numpy as np
+from dash import Input, Output, State, ctx, dash_table, dcc, html, no_update
+
+from app.figures.distributions import density_figure
+from app.figures.style import message_figure
+from app.validate import choice
+from app.views import planes
+from app.views.parts import RUN, guarded, ids, labelled, shown_runs
+
+TAB = "Density"
+MESSAGES = ()
+
+make = ids("density")
+BIN, GRAPH, TABLE, PICKED = make("bin"), make("graph"), make("table"), make("picked")
+
+#: Bin widths a page may ask for (each is a cache entry; the seed used 0.25).
+BIN_WIDTHS = (0.05, 0.1, 0.25, 0.5, 1.0)
+
+
+def layout() -> html.Div:
+    """Bin width, the overlaid density curves and the sortable per-axis table."""
+    return html.Div(
+        className="view",
+        children=[
+            html.Div(
+                className="controls",
+                children=[
+                    labelled(
+                        "bin width",
+                        dcc.Dropdown(
+                            id=BIN,
+                            options=[{"label": f"{w:g}", "value": w} for w in BIN_WIDTHS],
+                            value=0.25,
+                            clearable=False,
+                            style={"width": "6em"},
+                        ),
+                    ),
+                    html.Div(id=PICKED, className="note"),
+                ],
+            ),
+            dcc.Loading(dcc.Graph(id=GRAPH, config={"displaylogo": False})),
+            html.P("click a curve or a row to show that axis on the Planes tab", className="note"),
+            dash_table.DataTable(
+                id=TABLE,
+                sort_action="native",
+                page_size=12,
+                style_table={"overflowX": "auto"},
+                style_cell={"fontFamily": "inherit", "fontSize": 12, "padding": "4px 8px"},
+                style_data_conditional=[
+                    {"if": {"filter_query": "{flagged} = yes"}, "fontWeight": "bold", "color": "#b42318"}
+                ],
+            ),
+        ],
+    )
+
+
+def density_view(store, run_a, run_b, bin_width):
+    """Density figure and axis-table rows for the shown run(s)."""
+    from analysis import results
+
+    bin_width = choice(bin_width, "bin width", BIN_WIDTHS)
+    series, rows = [], []
+    for side, run in shown_runs(run_a, run_b):
+        hist = store.result(run, results.histograms, bin_width)
+        table = store.result(run, results.axis_summary, bin_width)
+        records = table.to_dict(orient="records")
+        flagged = np.array([bool(r["flagged"]) for r in records])
+        series.append({"name": run, "side": side, "edges": hist["edges"], "counts": hist["counts"], "flagged": flagged})
+        for r in records:
+            row = {k: (round(float(v), 4) if isinstance(v, float | np.floating) else v) for k, v in r.items()}
+            row = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+            row["flagged"] = "yes" if r["flagged"] else ""
+            rows.append({"run": run, **row})
+    rows.sort(key=lambda r: (r["flagged"] != "yes", r["run"], r["axis"]))
+    return density_figure(series), rows
+
+
+def picked_axis(click, active_cell, rows, trigger) -> int | None:
+    """The axis a click on a density curve or a table row selects (None when nothing usable was hit)."""
+    if trigger == GRAPH and isinstance(click, dict) and isinstance(click.get("points"), list) and click["points"]:
+        point = click["points"][0]
+        value = point.get("customdata") if isinstance(point, dict) else None
+        return int(value) if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 100000 else None
+    if trigger == TABLE and isinstance(active_cell, dict) and isinstance(rows, list):
+        row = active_cell.get("row")
+        if isinstance(row, int) and 0 <= row < len(rows) and isinstance(rows[row], dict):
+            axis = rows[row].get("axis")
+            return axis if isinstance(axis, int) and not isinstance(axis, bool) and axis >= 0 else None
+    return None
+
+
+def register(app, store) -> None:
+    """Wire the density curves, the axis table and the axis picking."""
+
+    @app.callback(
+        Output(GRAPH, "figure"),
+        Output(TABLE, "data"),
+        Output(TABLE, "columns"),
+        Input(RUN["a"], "value"),
+        Input(RUN["b"], "value"),
+        Input(BIN, "value"),
+    )
+    @guarded(lambda exc: (message_figure(str(exc)), [], []))
+    def _density(run_a, run_b, bin_width):
+        if not run_a:
+            return message_figure("no run selected"), [], []
+        figure, rows = density_view(store, run_a, run_b, bin_width)
+        columns = [{"name": c, "id": c} for c in (rows[0].keys() if rows else [])]
+        return figure, rows, columns
+
+    @app.callback(
+        Output(planes.KIND, "value"),
+        Output(planes.AXIS_I, "value"),
+        Output(PICKED, "children"),
+        Input(GRAPH, "clickData"),
+        Input(TABLE, "active_cell"),
+        State(TABLE, "derived_viewport_data"),
+        prevent_initial_call=True,
+    )
+    def _pick_axis(click, active_cell, rows):
+        axis = picked_axis(click, active_cell, rows, ctx.triggered_id)
+        if axis is None:
+            return no_update, no_update, no_update
+        return "axis", axis, f"axis {axis} is now the x axis of the Planes tab (axis pair)"

@@ -1,0 +1,90 @@
+"""What every view shares: the run pickers' ids, component ids per view, the two side columns, the error guard.
+
+A view is one module under ``app/views/`` with ``TAB`` (the tab it lives in),
+``layout()``, its callbacks as plain functions and ``register(app, store)``.
+Component ids are built with :func:`ids`, so each is namespaced by its view and
+defined once; another view that needs one imports the constant.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+
+from dash import dcc, html
+
+from rundir.errors import ZspaceError
+
+log = logging.getLogger(__name__)
+
+#: The first run ("a") and the compared run ("b"); every per-run component exists once per side.
+SIDES = ("a", "b")
+#: The run pickers in the page header.
+RUN = {side: f"run-{side}" for side in SIDES}
+#: The page's tabs and its outer element (whose class says whether a second run is compared).
+TABS = "tabs"
+PAGE = "page"
+
+
+def ids(view: str) -> Callable[..., str]:
+    """An id maker for ``view``: ``ids("planes")("graph", "a") == "planes-graph-a"``."""
+
+    def make(*parts: str) -> str:
+        return "-".join((view, *parts))
+
+    return make
+
+
+def side_run(run_a, run_b, side: str):
+    """The run shown on ``side`` ("a" or "b"); None when nothing is compared or it is the same run."""
+    if side == "a":
+        return run_a or None
+    return run_b if run_b and run_b != run_a else None
+
+
+def shown_runs(run_a, run_b) -> list[tuple[str, str]]:
+    """(side, run) for each side that shows a run."""
+    return [(side, run) for side in SIDES if (run := side_run(run_a, run_b, side))]
+
+
+def side_columns(make: Callable[[str], list]) -> html.Div:
+    """Two columns, one per run; CSS hides the second (``side-b``) when nothing is compared."""
+    return html.Div(className="sides", children=[html.Div(make(side), className=f"side side-{side}") for side in SIDES])
+
+
+def number(id_: str, value, step=None, min_=None, max_=None, width: str = "5em") -> dcc.Input:
+    """A numeric input that reports on Enter / blur (not every keystroke)."""
+    return dcc.Input(
+        id=id_, type="number", value=value, step=step, min=min_, max=max_, debounce=True, style={"width": width}
+    )
+
+
+def labelled(label: str, *children) -> html.Div:
+    """A control with its label in front."""
+    return html.Div([html.Label(label), *children])
+
+
+def error_box(exc: Exception) -> html.Div:
+    """A one-line message for an input the user can fix, shown where the result would be."""
+    return html.Div(str(exc), className="error")
+
+
+def guarded(on_refusal: Callable[[ZspaceError], object]):
+    """Decorate a callback body so bad input (a :class:`ZspaceError`) becomes ``on_refusal(exc)``.
+
+    Only the project's own validation errors are turned into messages; anything
+    else is a bug and propagates (Dash answers 500 with a generic page and it is logged).
+    """
+
+    def decorate(body):
+        @functools.wraps(body)
+        def wrapper(*args, **kwargs):
+            try:
+                return body(*args, **kwargs)
+            except ZspaceError as exc:
+                return on_refusal(exc)
+
+        return wrapper
+
+    return decorate

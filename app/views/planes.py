@@ -1,0 +1,272 @@
+"""The Planes view: every z-point on a PCA pair, an axis pair or a 2-D map, re-queried on every zoom."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+from dash import Input, Output, State, ctx, dcc, html, no_update
+
+from app import plane_space
+from app.figures.planes import padded_range, plane_figure
+from app.figures.style import message_figure
+from app.validate import choice, finite
+from app.views import maps
+from app.views.parts import RUN, SIDES, guarded, ids, labelled, number, side_columns, side_run
+from rundir.errors import ZspaceError
+
+TAB = "Planes"
+MESSAGES = (
+    r"colouring by \S+ is computed only for runs of up to .+",
+    r"no t-SNE or UMAP map is computed for .+",
+    r"empty space on a t-SNE or UMAP map has no z.+",
+)
+
+make = ids("planes")
+KIND, AXIS_I, AXIS_J, COLOUR, BASE_MODE = make("kind"), make("i"), make("j"), make("colour"), make("base-mode")
+SQUARE_X, SQUARE_Y, SQUARE_SIDE, SQUARE_GO, RESET = (
+    make("square-x"),
+    make("square-y"),
+    make("square-side"),
+    make("square-go"),
+    make("reset"),
+)
+COUNT = {s: make("count", s) for s in SIDES}
+GRAPH = {s: make("graph", s) for s in SIDES}
+#: Small JSON per side: the plane's key, the visible x / y ranges and the figure's ui revision.
+VIEW = {s: make("view", s) for s in SIDES}
+
+BASE_COLOURS = {"none": "nothing", "radius": "radius", "density": "local density", "lid": "local intrinsic dimension"}
+#: Above this many points, colouring by local density / intrinsic dimension needs `zspace analyze`.
+MAX_INLINE_KNN = 20000
+#: Neighbours of the local density / intrinsic dimension colourings.
+KNN_K = 20
+#: Most a square or zoom may reach from the origin (beyond any encoder's output, below float overflow).
+MAX_COORDINATE = 1e6
+
+
+def layout() -> html.Div:
+    """Plane controls, then one count line and one plane per run."""
+    controls = html.Div(
+        className="controls",
+        children=[
+            labelled(
+                "plane",
+                dcc.RadioItems(
+                    id=KIND,
+                    options=[{"label": plane_space.PLANE_LABELS[k], "value": k} for k in plane_space.PLANE_KINDS],
+                    value="pca",
+                    inline=True,
+                ),
+            ),
+            html.Div([html.Label("x"), number(AXIS_I, 0, 1, 0), html.Label("y"), number(AXIS_J, 1, 1, 0)]),
+            labelled(
+                "colour",
+                dcc.Dropdown(
+                    id=COLOUR,
+                    # The base colourings are there from the start, so "none" is valid before the metadata arrives.
+                    options=[{"label": label, "value": value} for value, label in BASE_COLOURS.items()],
+                    value="none",
+                    clearable=False,
+                    style={"width": "14em"},
+                ),
+            ),
+            labelled(
+                "empty-space clicks hold other coordinates at",
+                dcc.RadioItems(
+                    id=BASE_MODE,
+                    options=[
+                        {"label": "the mean", "value": "mean"},
+                        {"label": "last selected point", "value": "selected"},
+                    ],
+                    value="mean",
+                    inline=True,
+                ),
+            ),
+            html.Div(
+                [
+                    html.Label("square: centre"),
+                    number(SQUARE_X, 0.0, "any"),
+                    number(SQUARE_Y, 0.0, "any"),
+                    html.Label("side"),
+                    number(SQUARE_SIDE, 0.5, "any", 0),
+                    html.Button("go", id=SQUARE_GO, n_clicks=0, className="button"),
+                    html.Button("whole plane", id=RESET, n_clicks=0, className="button secondary"),
+                ]
+            ),
+        ],
+    )
+
+    def side(s):
+        return [
+            html.Div(id=COUNT[s], className="count"),
+            dcc.Loading(dcc.Graph(id=GRAPH[s], config={"displaylogo": False}, className="plane-graph")),
+            dcc.Store(id=VIEW[s]),
+        ]
+
+    return html.Div([controls, side_columns(side)], className="view")
+
+
+def relayout_range(relayout) -> tuple[list[float], list[float]] | None:
+    """The (x, y) ranges a zoom or pan reported in ``relayoutData``; None if it reported none."""
+    if not isinstance(relayout, dict):
+        return None
+    if "xaxis.range[0]" in relayout and "yaxis.range[0]" in relayout:
+        x = [relayout.get("xaxis.range[0]"), relayout.get("xaxis.range[1]")]
+        y = [relayout.get("yaxis.range[0]"), relayout.get("yaxis.range[1]")]
+    elif isinstance(relayout.get("xaxis.range"), list) and isinstance(relayout.get("yaxis.range"), list):
+        x, y = relayout["xaxis.range"], relayout["yaxis.range"]
+    else:
+        return None
+    if len(x) != 2 or len(y) != 2:
+        return None
+    try:
+        bound = (-MAX_COORDINATE, MAX_COORDINATE)
+        return sorted(finite(v, "zoom range", *bound) for v in x), sorted(finite(v, "zoom range", *bound) for v in y)
+    except ZspaceError:  # an unusable zoom report is ignored like an autosize event
+        return None
+
+
+def count_text(shown: int, inside: int, total: int, over_budget: bool, budget: int, mapped: int | None) -> str:
+    """The always-visible shown / total line; it says so whenever fewer points are drawn than exist."""
+    if over_budget:
+        text = (
+            f"{inside:,} points in view, more than the {budget:,}-point budget: showing their density — "
+            f"zoom in to see single points · {total:,} total"
+        )
+    else:
+        text = f"showing {shown:,} of {total:,} points ({inside:,} in view)"
+    if mapped is not None:
+        text += f" · the map holds {mapped:,} of them"
+    return text
+
+
+def colour_values(store, run, by) -> tuple[np.ndarray | None, str]:
+    """Per-point colour values for ``by`` (a base colouring or a metadata column) and its label."""
+    from analysis import results
+
+    if by in (None, "none"):
+        return None, ""
+    if by == "radius":
+        from analysis.radius import radii
+
+        return store.memo(run, "radii", lambda: radii(store.z(run)).astype(np.float32)), "radius |z|"
+    if by in ("density", "lid"):
+        n = store.n_points(run)
+        declaration = results.local_dimension if by == "lid" else results.local_density
+        if n > MAX_INLINE_KNN and not declaration.is_cached(store.path(run), k=KNN_K):
+            raise ZspaceError(
+                f"colouring by {BASE_COLOURS[by]} is computed only for runs of up to {MAX_INLINE_KNN:,} points "
+                f"({run} has {n:,}); colour by radius or a metadata column instead"
+            )
+        values = store.result(run, declaration, k=KNN_K)["values"]
+        return np.asarray(values, dtype=np.float32), "local intrinsic dim." if by == "lid" else "log density (-log d_k)"
+    choice(by, "colour", [*BASE_COLOURS, *store.metadata_columns(run)])
+    return store.column(run, by), str(by)
+
+
+def update_plane(store, run, kind, i, j, map_key, colour, relayout, square, view, trigger, side="a"):
+    """Build the plane figure, the count line and the view JSON for one run and viewport.
+
+    Parameters
+    ----------
+    square : (x, y, side) of the "square" control, used when ``trigger`` is its button.
+    view : dict or None
+        The side's previous view JSON (plane key and ranges), kept across colour changes.
+    """
+    where = plane_space.plane(store, run, kind, i, j, map_key)
+    ids_, xy = plane_space.coords(store, run, where)
+    total = store.n_points(run)
+    key = f"{run}|{where.key()}"
+    x_range, y_range = padded_range(xy[:, 0]), padded_range(xy[:, 1])
+    zoom = relayout_range(relayout) if trigger == GRAPH[side] else None
+    same_plane = isinstance(view, dict) and view.get("key") == key
+    if trigger == SQUARE_GO:
+        half = finite(square[2], "square side", 1e-6, MAX_COORDINATE) / 2
+        cx = finite(square[0], "square centre x", -MAX_COORDINATE, MAX_COORDINATE)
+        cy = finite(square[1], "square centre y", -MAX_COORDINATE, MAX_COORDINATE)
+        x_range, y_range = (cx - half, cx + half), (cy - half, cy + half)
+    elif zoom is not None:
+        x_range, y_range = zoom
+    elif trigger != RESET and same_plane and isinstance(view.get("x"), list) and isinstance(view.get("y"), list):
+        # A colour change (or a new map listing) keeps the user's view of the same plane.
+        x_range = [finite(v, "view", -MAX_COORDINATE, MAX_COORDINATE) for v in view["x"][:2]]
+        y_range = [finite(v, "view", -MAX_COORDINATE, MAX_COORDINATE) for v in view["y"][:2]]
+    # A zoom answer keeps the revision (the browser already shows that range); anything else moves the view.
+    if zoom is not None and same_plane:
+        revision = str(view.get("rev"))
+    else:
+        revision = f"{key}|{x_range[0]:.6g}|{x_range[1]:.6g}|{y_range[0]:.6g}|{y_range[1]:.6g}"
+    from analysis.planes import viewport_query
+
+    result = viewport_query(xy, x_range, y_range, budget=store.plane_budget)
+    values, label = colour_values(store, run, colour)
+    shown_ids = ids_[result.ids]
+    figure = plane_figure(
+        result.xy,
+        shown_ids,
+        x_range,
+        y_range,
+        colour=None if values is None else values[shown_ids],
+        colour_label=label,
+        raster=result.raster,
+        x_label=plane_space.axis_label(store, run, where, 0),
+        y_label=plane_space.axis_label(store, run, where, 1),
+        side=side,
+        clickable_space=where.linear,
+        uirevision=revision,
+    )
+    mapped = len(ids_) if where.kind == "map" else None
+    text = count_text(len(result.ids), result.count, total, result.over_budget, store.plane_budget, mapped)
+    return figure, text, {"key": key, "x": list(map(float, x_range)), "y": list(map(float, y_range)), "rev": revision}
+
+
+def colour_options(store, run) -> list[dict]:
+    """Colour choices for a run: the base ones and every numeric metadata column."""
+    options = [{"label": label, "value": value} for value, label in BASE_COLOURS.items()]
+    if run:
+        # An unusable run still gets the base colours; its planes say why.
+        with contextlib.suppress(ZspaceError):
+            options += [{"label": f"metadata: {c}", "value": c} for c in store.metadata_columns(run)]
+    return options
+
+
+def register(app, store) -> None:
+    """Wire the Planes view."""
+    for side in SIDES:
+
+        @app.callback(
+            Output(GRAPH[side], "figure"),
+            Output(COUNT[side], "children"),
+            Output(VIEW[side], "data"),
+            Input(RUN["a"], "value"),
+            Input(RUN["b"], "value"),
+            Input(KIND, "value"),
+            Input(AXIS_I, "value"),
+            Input(AXIS_J, "value"),
+            Input(maps.PICKED[side], "value"),
+            Input(COLOUR, "value"),
+            Input(GRAPH[side], "relayoutData"),
+            Input(SQUARE_GO, "n_clicks"),
+            Input(RESET, "n_clicks"),
+            State(SQUARE_X, "value"),
+            State(SQUARE_Y, "value"),
+            State(SQUARE_SIDE, "value"),
+            State(VIEW[side], "data"),
+        )
+        @guarded(lambda exc: (message_figure(str(exc)), str(exc), None))
+        def _plane(run_a, run_b, kind, i, j, map_key, colour, relayout, _go, _reset, sx, sy, length, view, side=side):
+            trigger = ctx.triggered_id
+            if trigger == GRAPH[side] and relayout_range(relayout) is None:
+                if not (isinstance(relayout, dict) and any("autorange" in str(k) for k in relayout)):
+                    return no_update, no_update, no_update  # e.g. the initial autosize event
+                trigger = RESET  # a double-click ("autoscale") shows the whole plane again
+            run = side_run(run_a, run_b, side)
+            if not run:
+                return message_figure("no run selected" if side == "a" else ""), "", None
+            square = (sx, sy, length)
+            return update_plane(store, run, kind, i, j, map_key, colour, relayout, square, view, trigger, side)
+
+    @app.callback(Output(COLOUR, "options"), Input(RUN["a"], "value"))
+    def _colours(run_a):
+        return colour_options(store, run_a)

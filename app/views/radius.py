@@ -1,0 +1,58 @@
+"""The Radius view: number density against the L2 radius, with the chi reference of N(0, I)."""
+
+from __future__ import annotations
+
+from dash import Input, Output, dcc, html
+
+from app.figures.distributions import radius_figure
+from app.figures.style import message_figure
+from app.validate import choice
+from app.views.parts import RUN, guarded, ids, labelled, shown_runs
+
+TAB = "Radius"
+MESSAGES = ()
+
+make = ids("radius")
+BIN, GRAPH = make("bin"), make("graph")
+
+#: Bin widths a page may ask for (the seed used 0.5 and 0.05).
+BIN_WIDTHS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
+
+
+def layout() -> html.Div:
+    """Bin width and the radius histogram."""
+    picker = dcc.Dropdown(
+        id=BIN,
+        options=[{"label": f"{w:g}", "value": w} for w in BIN_WIDTHS],
+        value=0.5,
+        clearable=False,
+        style={"width": "6em"},
+    )
+    return html.Div(
+        className="view",
+        children=[
+            html.Div(className="controls", children=[labelled("bin width", picker)]),
+            dcc.Loading(dcc.Graph(id=GRAPH, config={"displaylogo": False})),
+        ],
+    )
+
+
+def radius_view(store, run_a, run_b, bin_width):
+    """Radius histogram(s) with the chi reference."""
+    from analysis import results
+
+    bin_width = choice(bin_width, "bin width", BIN_WIDTHS)
+    series = [
+        {"name": run, "side": side, **store.result(run, results.radius_profile, bin_width)}
+        for side, run in shown_runs(run_a, run_b)
+    ]
+    return radius_figure(series)
+
+
+def register(app, store) -> None:
+    """Wire the radius histogram."""
+
+    @app.callback(Output(GRAPH, "figure"), Input(RUN["a"], "value"), Input(RUN["b"], "value"), Input(BIN, "value"))
+    @guarded(lambda exc: message_figure(str(exc)))
+    def _radius(run_a, run_b, bin_width):
+        return radius_view(store, run_a, run_b, bin_width) if run_a else message_figure("no run selected")

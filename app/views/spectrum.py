@@ -1,0 +1,49 @@
+"""The PCA spectrum view: explained variance ratio per component and its cumulative sum."""
+
+from __future__ import annotations
+
+from dash import Input, Output, dcc, html
+
+from app import plane_space
+from app.figures.distributions import spectrum_figure
+from app.figures.style import message_figure
+from app.validate import whole
+from app.views.parts import RUN, guarded, ids, labelled, number, shown_runs
+
+TAB = "PCA spectrum"
+MESSAGES = ()
+
+make = ids("spectrum")
+COMPONENTS, GRAPH = make("k"), make("graph")
+
+
+def layout() -> html.Div:
+    """How many components to show, and the spectrum."""
+    return html.Div(
+        className="view",
+        children=[
+            html.Div(className="controls", children=[labelled("components shown", number(COMPONENTS, 50, 1, 1))]),
+            dcc.Loading(dcc.Graph(id=GRAPH, config={"displaylogo": False})),
+        ],
+    )
+
+
+def spectrum_view(store, run_a, run_b, k):
+    """PCA spectrum of the shown run(s), first ``k`` components."""
+    k = whole(k, "components shown", 1, 65536)
+    series = [
+        {"name": run, "side": side, "ratio": plane_space.pca(store, run).explained_variance_ratio_[:k]}
+        for side, run in shown_runs(run_a, run_b)
+    ]
+    return spectrum_figure(series)
+
+
+def register(app, store) -> None:
+    """Wire the spectrum."""
+
+    @app.callback(
+        Output(GRAPH, "figure"), Input(RUN["a"], "value"), Input(RUN["b"], "value"), Input(COMPONENTS, "value")
+    )
+    @guarded(lambda exc: message_figure(str(exc)))
+    def _spectrum(run_a, run_b, k):
+        return spectrum_view(store, run_a, run_b, k) if run_a else message_figure("no run selected")

@@ -1,0 +1,65 @@
+"""The view registry: every view is one module with a tab, a layout, its callbacks and ids of its own."""
+
+from __future__ import annotations
+
+import dash
+import pytest
+
+from app import page
+from app.views import VIEWS, tabs
+from app.views.parts import PAGE, RUN, TABS
+
+
+def component_ids(component) -> list[str]:
+    """Every ``id`` in a Dash component tree (depth first)."""
+    found = []
+    stack = [component]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list | tuple):
+            stack.extend(node)
+            continue
+        if not hasattr(node, "to_plotly_json"):
+            continue
+        node_id = getattr(node, "id", None)
+        if node_id is not None:
+            found.append(node_id)
+        stack.append(getattr(node, "children", None))
+    return found
+
+
+@pytest.mark.parametrize("view", VIEWS, ids=[v.__name__.rsplit(".", 1)[-1] for v in VIEWS])
+def test_each_view_has_a_tab_a_layout_messages_and_registers_its_callbacks(view, store):
+    assert isinstance(view.TAB, str) and view.TAB in tabs()
+    assert isinstance(view.MESSAGES, tuple)
+    own = component_ids(view.layout())
+    assert own, "a view shows something"
+    assert len(own) == len(set(own)), "ids repeat inside one view"
+    prefix = view.__name__.rsplit(".", 1)[-1]
+    assert all(i.startswith(prefix + "-") for i in own), f"ids of {prefix} are namespaced by the view"
+    app = dash.Dash(__name__)
+    view.register(app, store)
+    assert app.callback_map, f"{prefix} registers its callbacks"
+    outputs = " ".join(app.callback_map)
+    assert any(i in outputs for i in own), f"{prefix}'s callbacks write into its own components"
+
+
+def test_no_two_views_define_the_same_component_id():
+    seen: dict[str, str] = {}
+    for view in VIEWS:
+        for component_id in component_ids(view.layout()):
+            assert component_id not in seen, f"{component_id} is defined by {seen[component_id]} and {view.__name__}"
+            seen[component_id] = view.__name__
+    shell = set(component_ids(page.build_layout([])))
+    assert {PAGE, TABS, *RUN.values()} <= shell
+    assert not shell - set(seen) - {PAGE, TABS, *RUN.values(), page.RUN_LIST, "empty-state"}, "the shell adds only its own"
+
+
+def test_the_page_builds_one_tab_per_group_of_views_in_registry_order():
+    layout = page.build_layout([])
+    tab_bar = next(c for c in layout.children if getattr(c, "id", None) == TABS)
+    assert [t.label for t in tab_bar.children] == tabs()
+    assert tabs()[0] == "Planes" and "Sampling" in tabs() and "Model" in tabs()
+    planes_tab = tab_bar.children[0]
+    planes_views = [v for v in VIEWS if v.TAB == "Planes"]
+    assert len(planes_tab.children) == len(planes_views)
