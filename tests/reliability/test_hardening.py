@@ -350,7 +350,7 @@ def test_an_oversized_request_body_is_refused_before_it_is_parsed(client):
     assert answer.status_code == 413
 
 
-# -- a read-only runs folder (docs/SECURITY.md recommends one for shared servers) --------------
+# -- runs linked in from elsewhere (a read-only runs folder: test_read_only_runs.py) -----------
 def test_a_symlinked_run_pointing_outside_the_folder_is_refused(tmp_path, outside_run):
     from app.factory import create_app
     from rundir.errors import ZspaceError
@@ -361,23 +361,3 @@ def test_a_symlinked_run_pointing_outside_the_folder_is_refused(tmp_path, outsid
     store = create_app(runs, cache_dir=tmp_path / "cache").zspace_store
     with pytest.raises(ZspaceError, match="unknown run"):
         store.path("linked")
-
-
-def test_views_of_a_run_on_a_read_only_file_system_still_answer(tmp_path, monkeypatch):
-    import analysis.cache
-    from app.factory import create_app
-
-    runs = tmp_path / "runs"
-    write_run(runs, "readonly", "ae", np.random.default_rng(0).normal(size=(50, 8)), seed=6)
-
-    def read_only(*args, **kwargs):
-        raise PermissionError(30, "Read-only file system")
-
-    # As root the tests cannot make a folder read-only; refuse the cache writes the way EROFS would.
-    monkeypatch.setattr(analysis.cache, "atomic_path", read_only)
-    monkeypatch.setattr(analysis.cache, "atomic_write_json", read_only)
-    app = create_app(runs, cache_dir=tmp_path / "cache")
-    dependency = next(d for d in app._callback_list if d["output"] == "pca-graph.figure")
-    body = callback_body(dependency, {"run-a.value": "readonly", "pca-k.value": 4}, ["run-a.value"])
-    answer = app.server.test_client().post("/_dash-update-component", json=body)
-    assert answer.status_code == 200
