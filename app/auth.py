@@ -19,6 +19,10 @@ def auth_from_env() -> tuple[str, str] | None:
     user, sep, password = value.partition(":")
     if not sep or not user or not password:
         raise ZspaceError("ZSPACE_AUTH must look like user:password")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # bytes the locale could not decode: no browser could ever send them
+        raise ZspaceError("ZSPACE_AUTH must be UTF-8 text (it holds bytes that are not)") from None
     return user, password
 
 

@@ -97,3 +97,13 @@ def test_user_and_password_are_checked_together_whichever_part_is_wrong(make_cli
         work[label] = list(compared)
     assert work["wrong user"], "hmac.compare_digest was not used"
     assert work["wrong user"] == work["wrong password"] == work["both wrong"], work
+
+
+def test_zspace_auth_that_is_not_utf8_is_refused_in_one_line(tmp_path, monkeypatch):
+    from app.factory import create_app
+    from rundir.errors import ZspaceError
+
+    # What Python makes of latin-1 bytes in the environment of a UTF-8 system: an undecodable "\udce4".
+    monkeypatch.setenv("ZSPACE_AUTH", "team:p\udce4sswort")
+    with pytest.raises(ZspaceError, match="^ZSPACE_AUTH must be UTF-8 text"):
+        create_app(tmp_path / "runs", cache_dir=tmp_path / "cache")
