@@ -8,7 +8,7 @@ from pathlib import Path
 import dash
 
 import rundir
-from app import page
+from app import page, request_guard
 from app.auth import auth_from_env, require_basic_auth
 from app.cache import make_cache
 from app.jobs import make_manager
@@ -71,6 +71,7 @@ def create_app(
     # A function, so each page load lists the runs afresh (new or repaired runs appear).
     app.layout = lambda: page.build_layout(store.runs())
     page.register(app, store)
+    request_guard.install(app)
     if warm:
         # TensorFlow and the listed runs' decoders load in the background, so the first click does not wait.
         usable = [store.path(run["name"]) for run in store.runs() if run["usable"]]

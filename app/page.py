@@ -44,6 +44,16 @@ def header(runs: list[dict]) -> html.Div:
     )
 
 
+def view_name(view) -> str:
+    """A view's short name: its module's (``planes``, ``decode``, ...)."""
+    return view.__name__.rsplit(".", 1)[-1]
+
+
+def section(view) -> html.Section:
+    """A view's layout in a section of its own (``view-<name>``), so a page can be read view by view."""
+    return html.Section(view.layout(), id=f"view-{view_name(view)}", className="view-section")
+
+
 def build_layout(runs: list[dict]) -> html.Div:
     """The whole page for the given run listing (called on every page load, so new runs appear)."""
     usable = any(r["usable"] for r in runs)
@@ -53,7 +63,7 @@ def build_layout(runs: list[dict]) -> html.Div:
             label=tab,
             value=tab,
             className="tab",
-            children=[view.layout() for view in VIEWS if tab == view.TAB],
+            children=[section(view) for view in VIEWS if tab == view.TAB],
         )
         for tab in tabs()
     ]

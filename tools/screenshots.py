@@ -1,8 +1,10 @@
-"""Screenshots of the main views from headless Chromium, for the README (``make screenshots``).
+"""Screenshots of every view from headless Chromium, for the README (``make screenshots``).
 
-``python -m tools.screenshots [--runs data/runs] [--out docs/screenshots]`` serves
-the dashboard on a free loopback port, opens every view, clicks a point so the
-decode panel is filled, and saves one PNG per view.
+``python -m tools.screenshots [--runs data/runs] [--out docs/screenshots]``
+serves the dashboard on a free loopback port and walks the view registry
+(:data:`app.views.VIEWS`): for each view it opens the view's tab, does what a
+user would do to fill it (see :data:`PREPARE`), waits until nothing is loading
+and saves ``<view>.png`` with the view's section at the top.
 """
 
 from __future__ import annotations
@@ -15,38 +17,40 @@ from pathlib import Path
 from rundir.errors import ZspaceError
 
 WIDTH, HEIGHT = 1280, 900
-_SINGLE = "document.querySelector('.page.single') !== null"
-_PLOTTED = "((document.querySelector('#{0} .js-plotly-plot') || {{}}).data || []).length > 0"
-#: view name (in tab order) -> JavaScript that is true once the view has drawn everything, both runs when compared
-VIEWS = {
-    "planes": (
-        "document.getElementById('plane-count-a').textContent.length > 0 && document.querySelector('#colour-by')"
-        f".textContent.length > 0 && ({_SINGLE} || document.getElementById('plane-count-b').textContent.length > 0)"
-    ),
-    "density": "document.querySelectorAll('#axis-table td').length > 0",
-    "radius": _PLOTTED.format("radius-graph"),
-    "pca": _PLOTTED.format("pca-graph"),
-    "sampling": (
-        "document.querySelectorAll('#sample-grid-a img').length > 0 && "
-        f"({_SINGLE} || document.querySelectorAll('#sample-grid-b img').length > 0)"
-    ),
-    "model": (
-        f"document.querySelector('#model-panel-a h3') !== null && ({_SINGLE} || "
-        "document.querySelector('#model-panel-b h3') !== null)"
-    ),
-}
+#: True while any Dash component is waiting for a callback, or a plot has not drawn yet.
+BUSY_JS = (
+    "document.querySelector('[data-dash-is-loading=\"true\"]') !== null || "
+    "Array.from(document.querySelectorAll('.js-plotly-plot')).some(g => g.offsetParent !== null && !g._fullLayout)"
+)
 
 
-def _wait(driver, condition, timeout: float = 60) -> None:
+def _wait(driver, condition, timeout: float = 90) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
     WebDriverWait(driver, timeout).until(condition)
 
 
-def _settle(driver, ready_js: str) -> None:
-    # Wait until the view's own content is there, then give plotly a moment to draw it.
-    _wait(driver, lambda d: d.execute_script(f"return {ready_js};"))
-    time.sleep(1.5)
+def _settle(driver) -> None:
+    # Twice quiet, a moment apart: a callback's answer often starts the next callback.
+    for _ in range(2):
+        _wait(driver, lambda d: not d.execute_script(f"return {BUSY_JS};"))
+        time.sleep(1.0)
+
+
+def _click_a_point(driver) -> None:
+    from selenium.webdriver.common.by import By
+
+    from app.views import decode, planes
+    from tools.browser import click_plot, points
+
+    first = points(driver, planes.GRAPH["a"], 0, 1)
+    if first:
+        click_plot(driver, planes.GRAPH["a"], *first[0])
+        _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f"#{decode.PANEL['a']} img.face"))
+
+
+#: view name -> what a user does before that view shows something worth a picture.
+PREPARE = {"decode": _click_a_point}
 
 
 def take_screenshots(runs_dir: Path, out_dir: Path) -> list[Path]:
@@ -54,7 +58,9 @@ def take_screenshots(runs_dir: Path, out_dir: Path) -> list[Path]:
     from selenium.webdriver.common.by import By
 
     from app.factory import create_app
-    from tools.browser import BackgroundServer, chrome_driver, chromium_available, click_plot, points
+    from app.page import view_name
+    from app.views import VIEWS, planes, tabs
+    from tools.browser import BackgroundServer, chrome_driver, chromium_available
 
     if not chromium_available():
         raise ZspaceError("screenshots need /usr/bin/chromium and /usr/bin/chromedriver")
@@ -66,28 +72,25 @@ def take_screenshots(runs_dir: Path, out_dir: Path) -> list[Path]:
         driver.get(server.url)
         _wait(
             driver,
-            lambda d: "showing" in d.find_element(By.ID, "plane-count-a").text or d.find_elements(By.ID, "empty-state"),
+            lambda d: (
+                "showing" in d.find_element(By.ID, planes.COUNT["a"]).text or d.find_elements(By.ID, "empty-state")
+            ),
         )
         if driver.find_elements(By.ID, "empty-state"):
             raise ZspaceError(f"no usable runs in {runs_dir}; run `make demo` first")
-        _settle(driver, VIEWS["planes"])
-        first = points(driver, "plane-graph-a", 0, 1)
-        if first:
-            click_plot(driver, "plane-graph-a", *first[0])
-            _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#decode-panel-a img.face"))
-        for position, (name, ready_js) in enumerate(VIEWS.items(), start=1):
-            driver.find_element(By.CSS_SELECTOR, f"#tabs .tab:nth-child({position})").click()
-            _settle(driver, ready_js)
-            driver.execute_script("window.scrollTo(0, 0);")
-            shots = [(name, None)] + ([("decode", "decode-panel-a")] if name == "planes" else [])
-            for shot, element_id in shots:
-                if element_id:  # the click-to-decode panel sits under the plot: scroll it into view
-                    driver.execute_script(f"document.getElementById('{element_id}').scrollIntoView({{block: 'end'}});")
-                    time.sleep(0.5)
-                path = out_dir / f"{shot}.png"
-                driver.save_screenshot(str(path))
-                saved.append(path)
-                print(f"saved {path}", flush=True)
+        for view in VIEWS:
+            name = view_name(view)
+            driver.find_element(By.CSS_SELECTOR, f"#tabs .tab:nth-child({tabs().index(view.TAB) + 1})").click()
+            _settle(driver)
+            if name in PREPARE:
+                PREPARE[name](driver)
+                _settle(driver)
+            driver.execute_script(f"document.getElementById('view-{name}').scrollIntoView({{block: 'start'}});")
+            time.sleep(0.5)
+            path = out_dir / f"{name}.png"
+            driver.save_screenshot(str(path))
+            saved.append(path)
+            print(f"saved {path}", flush=True)
     finally:
         driver.quit()
         server.stop()

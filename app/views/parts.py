@@ -83,6 +83,8 @@ def guarded(on_refusal: Callable[[ZspaceError], object]):
             try:
                 return body(*args, **kwargs)
             except ZspaceError as exc:
+                # Logged so an operator (and the callback fuzzer) sees every refusal and its message.
+                log.info("refused %s: %s", body.__qualname__, exc)
                 return on_refusal(exc)
 
         return wrapper

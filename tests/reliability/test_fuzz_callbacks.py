@@ -9,6 +9,7 @@ request correctly afterwards.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import threading
 
@@ -16,57 +17,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tools.bench.requests import callback_body, split_output
+from app.validate import is_validation_message
+from app.views import VIEWS, decode, maps, planes, sampling
+from tools.bench.requests import callback_body, split_output, valid_values
 
 ENDPOINT = "/_dash-update-component"
 #: Seconds a single hostile request may take before it counts as a hang.
 TIME_LIMIT_S = 20.0
+#: The statuses a malformed request may get (docs/SECURITY.md): refused as malformed, or too large.
+REFUSED = (400, 413)
+#: Every view's own refusal messages.
+VIEW_MESSAGES = tuple(pattern for view in VIEWS for pattern in view.MESSAGES)
 
-VALID = {
-    "run-a.value": "bench-ae",
-    "run-b.value": "bench-vae",
-    "plane-kind.value": "axis",
-    "plane-i.value": 0,
-    "plane-j.value": 1,
-    "colour-by.value": "radius",
-    "plane-graph-a.relayoutData": {
-        "xaxis.range[0]": -1,
-        "xaxis.range[1]": 1,
-        "yaxis.range[0]": -1,
-        "yaxis.range[1]": 1,
-    },
-    "plane-graph-b.relayoutData": {
-        "xaxis.range[0]": -1,
-        "xaxis.range[1]": 1,
-        "yaxis.range[0]": -1,
-        "yaxis.range[1]": 1,
-    },
-    "square-go.n_clicks": 1,
-    "reset-view.n_clicks": None,
-    "square-x.value": 0.0,
-    "square-y.value": 0.0,
-    "square-side.value": 1.0,
-    "view-a.data": None,
-    "view-b.data": None,
-    "plane-graph-a.clickData": {"points": [{"customdata": 3, "x": 0.1, "y": 0.2}]},
-    "plane-graph-b.clickData": {"points": [{"x": 0.1, "y": 0.2}]},
-    "base-mode.value": "selected",
-    "selected-a.data": {"run": "bench-ae", "row": 1},
-    "selected-b.data": None,
-    "density-bin.value": 0.25,
-    "radius-bin.value": 0.5,
-    "pca-k.value": 4,
-    "density-graph.clickData": {"points": [{"customdata": 2}]},
-    "axis-table.active_cell": {"row": 0, "column": 0},
-    "axis-table.derived_viewport_data": [{"axis": 0}],
-    "reroll.n_clicks": 1,
-    "sample-seed.value": 7,
-    "tabs.value": "sampling",
-    "sampler.value": "normal",
-    "sample-k.value": 4,
-    "sample-scale.value": 0.5,
-    "tsne-cancel.n_clicks": 1,
-}
+VALID = valid_values("bench-ae", "bench-vae")
 
 HUGE = [1e308, -1e308, 10**30, -(10**30), 2**63, math.nan, math.inf, -math.inf, 5e-324]
 ODD = [None, True, "", "x" * 100_000, "../../etc/passwd", [], {}, [[[]]], {"points": None}, -1, 0, 1.5]
@@ -103,16 +66,25 @@ def post_within(client, **kwargs):
     return done["answer"]
 
 
-def assert_harmless(answer, what: str, allow_server_error: bool = True) -> None:
+def assert_harmless(answer, what: str, malformed: bool = False) -> None:
+    """A well-formed request gets 200 / 204; a malformed one may also be refused (400 / 413); never 500."""
     text = answer.get_data(as_text=True)
     assert "Traceback" not in text and 'File "/' not in text, f"{what}: traceback sent to the client"
-    allowed = (200, 204) if not allow_server_error else (200, 204, *range(400, 600))
+    # A body missing only optional parts (no state, no changedPropIds) is still answered normally.
+    allowed = (200, 204, *REFUSED) if malformed else (200, 204)
     assert answer.status_code in allowed, f"{what}: HTTP {answer.status_code}: {text[:300]}"
 
 
+def assert_only_validation_messages(records, what: str) -> None:
+    """Every refusal the views logged while answering is one of the validation messages."""
+    refused = [r.getMessage().split(": ", 1)[1] for r in records if r.getMessage().startswith("refused ")]
+    unknown = [m for m in refused if not is_validation_message(m, VIEW_MESSAGES)]
+    assert not unknown, f"{what}: messages that are not validation messages: {unknown[:3]}"
+
+
 def assert_still_healthy(dash_app, client) -> None:
-    dependency = next(d for d in dash_app._callback_list if d["output"].startswith("..decode-panel-a."))
-    body = callback_body(dependency, VALID, ["plane-graph-a.clickData"])
+    dependency = next(d for d in dash_app._callback_list if d["output"].startswith(f"..{decode.PANEL['a']}."))
+    body = callback_body(dependency, VALID, [f"{planes.GRAPH['a']}.clickData"])
     answer = client.post(ENDPOINT, json=body)
     assert answer.status_code == 200 and "data:image" in answer.get_data(as_text=True)
 
@@ -170,22 +142,23 @@ def test_malformed_requests_never_crash_hang_or_leak_a_traceback(dash_app, clien
         if dependency is not dependencies[0]:  # the endpoint-level cases need not run for every callback
             bodies = {k: v for k, v in bodies.items() if k.startswith(("missing", "inputs", "too", "unknown input"))}
         for name, kwargs in bodies.items():
-            assert_harmless(post_within(client, **kwargs), f"{dependency['output']}: {name}")
+            answer = post_within(client, **kwargs)
+            assert_harmless(answer, f"{dependency['output']}: {name}", malformed=True)
     assert_still_healthy(dash_app, client)
 
 
 def test_nan_and_infinity_literals_in_the_json_are_survived(dash_app, client):
-    dependency = next(d for d in dash_app._callback_list if d["output"].startswith("..sample-grid-a."))
-    body = json.dumps(callback_body(dependency, VALID, ["sample-k.value"]))
+    dependency = next(d for d in dash_app._callback_list if d["output"].startswith(f"..{sampling.GRID['a']}."))
+    body = json.dumps(callback_body(dependency, VALID, [f"{sampling.K}.value"]))
     for literal in ("NaN", "Infinity", "-Infinity", "1e999", "123456789012345678901234567890"):
         hostile = body.replace(
-            '"sample-k", "property": "value", "value": 4', f'"sample-k", "property": "value", "value": {literal}'
+            f'"{sampling.K}", "property": "value", "value": 4',
+            f'"{sampling.K}", "property": "value", "value": {literal}',
         )
         assert hostile != body
         answer = post_within(client, data=hostile, content_type="application/json")
-        assert_harmless(answer, f"sample-k = {literal}", allow_server_error=False)
-        if answer.status_code == 200:
-            assert "K must be" in answer.get_data(as_text=True)
+        assert_harmless(answer, f"K = {literal}")
+        assert "K must be" in answer.get_data(as_text=True)
     assert_still_healthy(dash_app, client)
 
 
@@ -231,7 +204,9 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("first_output", server_callbacks())
 
 
-def test_hostile_values_get_a_message_or_no_update_never_an_error(first_output, callbacks_by_output, dash_app, client):
+def test_hostile_values_get_a_message_or_no_update_never_an_error(
+    first_output, callbacks_by_output, dash_app, client, caplog
+):
     dependency = next(d for d in callbacks_by_output.values() if first_output_of(d) == first_output)
     props = [f"{i['id']}.{i['property']}" for i in dependency["inputs"] + dependency.get("state", [])]
     inputs = props[: len(dependency["inputs"])]
@@ -250,12 +225,14 @@ def test_hostile_values_get_a_message_or_no_update_never_an_error(first_output, 
     )
     @given(values=one_hostile | all_hostile, changed=st.sampled_from(inputs))
     def check(values, changed):
+        caplog.clear()
         answer = post_within(client, json=callback_body(dependency, values, [changed]))
-        assert_harmless(
-            answer, f"{first_output} with {json.dumps(values, default=str)[:400]}", allow_server_error=False
-        )
+        what = f"{first_output} with {json.dumps(values, default=str)[:400]}"
+        assert_harmless(answer, what)
+        assert_only_validation_messages(caplog.records, what)
 
-    check()
+    with caplog.at_level(logging.INFO, logger="app.views.parts"):
+        check()
     assert_still_healthy(dash_app, client)
 
 
@@ -264,17 +241,42 @@ def test_a_forged_cancel_cannot_kill_a_process_of_the_server_user(dash_app, clie
     import sys
 
     client.get("/_dash-dependencies")  # lets Dash register its lazy callbacks
-    dependency = next((d for d in dash_app._callback_list if first_output_of(d) == "tsne-cancel.id"), None)
-    if dependency is None:
-        pytest.skip("this build of the dashboard has no background t-SNE job")
+    dependency = next(d for d in dash_app._callback_list if first_output_of(d) == f"{maps.CANCEL}.id")
     victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        body = callback_body(dependency, VALID, ["tsne-cancel.n_clicks"])
+        body = callback_body(dependency, VALID, [f"{maps.CANCEL}.n_clicks"])
         # The browser sends the job's pid, signed by the server; a raw pid must be ignored.
         for forged in (str(victim.pid), f"{victim.pid}.forged", f"{victim.pid}:{victim.pid}"):
             answer = post_within(client, json=body, query_string={"cancelJob": forged, "oldJob": forged})
-            assert_harmless(answer, f"cancelJob={forged}", allow_server_error=False)
+            assert_harmless(answer, f"cancelJob={forged}")
         assert victim.poll() is None, "a forged job id killed a process"
     finally:
         victim.kill()
         victim.wait()
+
+
+def test_the_fuzzer_catches_a_programming_error_and_an_unlisted_message(dash_app, client, monkeypatch, caplog):
+    # The checks above must be able to fail: a bug in a callback is a 500, not a friendly message.
+    dependency = next(d for d in dash_app._callback_list if d["output"].startswith(f"..{planes.GRAPH['a']}."))
+    body = callback_body(dependency, VALID, [f"{planes.KIND}.value"])
+    assert_harmless(post_within(client, json=body), "the real callback")
+
+    def buggy(*args, **kwargs):
+        return None + 1  # a TypeError, as a slip in a callback body would raise
+
+    monkeypatch.setattr(planes, "update_plane", buggy)
+    with pytest.raises(AssertionError, match="HTTP 500"):
+        assert_harmless(post_within(client, json=body), "an injected TypeError")
+
+    from rundir.errors import ZspaceError
+
+    def odd_refusal(*args, **kwargs):
+        raise ZspaceError("'NoneType' object is not subscriptable")
+
+    monkeypatch.setattr(planes, "update_plane", odd_refusal)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="app.views.parts"):
+        answer = post_within(client, json=body)
+    assert_harmless(answer, "a refusal")
+    with pytest.raises(AssertionError, match="not validation messages"):
+        assert_only_validation_messages(caplog.records, "an unlisted message")

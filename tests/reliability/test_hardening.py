@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tools.bench.requests import callback_body, split_output
+from tools.bench.requests import callback_body, split_output, valid_values
 from tools.fixtures import write_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -197,41 +197,33 @@ def hostile_names(runs_dir: Path, outside_run: Path) -> list:
 
 def run_callbacks(app) -> list[dict]:
     """Every callback that takes the run picker as an input."""
-    return [d for d in app._callback_list if any(i["id"] == "run-a" for i in d["inputs"])]
+    from app.views.parts import RUN
+
+    return [d for d in app._callback_list if any(i["id"] == RUN["a"] for i in d["inputs"])]
 
 
 def values_for(name) -> dict:
-    return {
-        "run-a.value": name,
-        "run-b.value": name,
-        "plane-kind.value": "axis",
-        "plane-i.value": 0,
-        "plane-j.value": 1,
-        "colour-by.value": "radius",
-        "density-bin.value": 0.25,
-        "radius-bin.value": 0.5,
-        "pca-k.value": 4,
-        "tabs.value": "model",
-        "sampler.value": "normal",
-        "sample-k.value": 4,
-        "sample-seed.value": 1,
-        "sample-scale.value": 0.5,
-        "plane-graph-a.clickData": {"points": [{"customdata": 0, "x": 0.0, "y": 0.0}]},
-        "plane-graph-b.clickData": {"points": [{"customdata": 0, "x": 0.0, "y": 0.0}]},
-        "base-mode.value": "selected",
-        "selected-a.data": {"run": name, "row": 0},
-        "selected-b.data": {"run": name, "row": 0},
-    }
+    """What a browser sends, with ``name`` as both runs and every view's stored selection."""
+    from app.views import decode, planes
+
+    values = valid_values(name, name)
+    values[f"{planes.GRAPH['a']}.clickData"] = {"points": [{"pointNumber": 0, "x": 0.0, "y": 0.0}]}
+    values[f"{planes.GRAPH['b']}.clickData"] = {"points": [{"pointNumber": 0, "x": 0.0, "y": 0.0}]}
+    values[f"{decode.SELECTED['b']}.data"] = {"run": name, "row": 0}
+    return values
 
 
 def test_hostile_run_names_never_read_outside_the_runs_folder(dash_app, client, runs_dir, outside_run):
+    from app.views import decode, model, sampling
+    from app.views.parts import TABS
+
     callbacks = run_callbacks(dash_app) + [
-        d for d in dash_app._callback_list if d["output"].startswith("..decode-panel-")
+        d for d in dash_app._callback_list if d["output"].startswith(f"..{decode.PANEL['a'][:-1]}")
     ]
     assert len(callbacks) >= 10
     for name in hostile_names(runs_dir, outside_run):
-        for tab in ("sampling", "model"):  # the tab only gates the sampling and model callbacks
-            values = values_for(name) | {"tabs.value": tab}
+        for tab in (sampling.TAB, model.TAB):  # the tab only gates the sampling and model callbacks
+            values = values_for(name) | {f"{TABS}.value": tab}
             for dependency in callbacks:
                 changed = [f"{dependency['inputs'][0]['id']}.{dependency['inputs'][0]['property']}"]
                 answer = client.post("/_dash-update-component", json=callback_body(dependency, values, changed))
@@ -252,8 +244,11 @@ def test_the_store_refuses_the_same_names_before_touching_a_file(dash_app, runs_
 
 
 def test_a_good_run_still_answers_after_the_hostile_ones(dash_app, client):
-    dependency = next(d for d in dash_app._callback_list if split_output(d["output"])[0]["id"] == "model-panel-a")
-    body = callback_body(dependency, values_for("bench-vae"), ["tabs.value"])
+    from app.views import model
+    from app.views.parts import TABS
+
+    dependency = next(d for d in dash_app._callback_list if split_output(d["output"])[0]["id"] == model.PANEL["a"])
+    body = callback_body(dependency, values_for("bench-vae") | {f"{TABS}.value": model.TAB}, [f"{TABS}.value"])
     answer = client.post("/_dash-update-component", json=body)
     assert answer.status_code == 200 and "bench-vae (VAE, z_dim 8, 32 px)" in answer.get_data(as_text=True)
 

@@ -66,29 +66,90 @@ def find_dependency(dependencies: list[dict], first_output: str) -> dict:
     raise ZspaceError(f"the dashboard has no callback for {first_output}; the load benchmark needs updating")
 
 
+def valid_values(run_a: str, run_b: str | None = None) -> dict[str, Any]:
+    """``"id.property" -> value`` that a browser would send for every input and state of the dashboard.
+
+    The callback fuzzer starts from these and makes them hostile one at a time; the
+    hardening tests put hostile run names into them.
+    """
+    from app.views import decode, density, maps, planes, sampling, spectrum
+    from app.views import radius as radius_view
+    from app.views.parts import RUN, TABS
+
+    zoom = {"xaxis.range[0]": -1, "xaxis.range[1]": 1, "yaxis.range[0]": -1, "yaxis.range[1]": 1}
+    values = {
+        f"{RUN['a']}.value": run_a,
+        f"{RUN['b']}.value": run_b,
+        f"{planes.KIND}.value": "axis",
+        f"{planes.AXIS_I}.value": 0,
+        f"{planes.AXIS_J}.value": 1,
+        f"{planes.COLOUR}.value": "radius",
+        f"{planes.GRAPH['a']}.relayoutData": zoom,
+        f"{planes.GRAPH['b']}.relayoutData": zoom,
+        f"{planes.SQUARE_GO}.n_clicks": 1,
+        f"{planes.RESET}.n_clicks": None,
+        f"{planes.SQUARE_X}.value": 0.0,
+        f"{planes.SQUARE_Y}.value": 0.0,
+        f"{planes.SQUARE_SIDE}.value": 1.0,
+        f"{planes.VIEW['a']}.data": None,
+        f"{planes.VIEW['b']}.data": None,
+        f"{planes.GRAPH['a']}.clickData": {"points": [{"x": 0.1, "y": 0.2}]},
+        f"{planes.GRAPH['b']}.clickData": {"points": [{"x": 0.1, "y": 0.2}]},
+        f"{planes.BASE_MODE}.value": "selected",
+        f"{decode.SELECTED['a']}.data": {"run": run_a, "row": 1},
+        f"{decode.SELECTED['b']}.data": None,
+        f"{decode.DECODED['a']}.data": {"run": run_a, "row": 1},
+        f"{decode.DECODER_POLL}.n_intervals": 1,
+        f"{maps.PICKED['a']}.value": None,
+        f"{maps.PICKED['b']}.value": None,
+        f"{density.BIN}.value": 0.25,
+        f"{radius_view.BIN}.value": 0.5,
+        f"{spectrum.COMPONENTS}.value": 4,
+        f"{density.GRAPH}.clickData": {"points": [{"customdata": 2}]},
+        f"{density.TABLE}.active_cell": {"row": 0, "column": 0},
+        f"{density.TABLE}.derived_viewport_data": [{"axis": 0}],
+        f"{sampling.REROLL}.n_clicks": 1,
+        f"{sampling.SEED}.value": 7,
+        f"{TABS}.value": sampling.TAB,
+        f"{sampling.SAMPLER}.value": "normal",
+        f"{sampling.K}.value": 4,
+        f"{sampling.SCALE}.value": 0.5,
+        f"{maps.CANCEL}.n_clicks": 1,
+    }
+    return values
+
+
 class RequestFactory:
     """Builds valid decode / zoom / sample requests for the usable runs of a runs folder."""
 
     def __init__(self, dependencies: list[dict], runs: dict[str, np.ndarray]):
-        self.decode = find_dependency(dependencies, "decode-panel-a.children")
-        self.zoom = find_dependency(dependencies, "plane-graph-a.figure")
-        self.sample = find_dependency(dependencies, "sample-grid-a.children")
-        self.nearest = next((d for d in dependencies if d["output"] == "nearest-a.children"), None)
+        from app.views import decode, planes, sampling
+
+        self.ids = {"decode": decode, "planes": planes, "sampling": sampling}
+        self.decode = find_dependency(dependencies, f"{decode.PANEL['a']}.children")
+        self.zoom = find_dependency(dependencies, f"{planes.GRAPH['a']}.figure")
+        self.sample = find_dependency(dependencies, f"{sampling.GRID['a']}.children")
+        self.nearest = next((d for d in dependencies if d["output"] == f"{decode.NEAREST['a']}.children"), None)
         self.runs = runs  # name -> z-points: clicks hit real points of the (axis 0, axis 1) plane
 
     def build(self, kind: str, gen: random.Random) -> dict:
         """One request body of ``kind`` for a random usable run."""
+        from app.views.parts import RUN, TABS
+
+        planes, sampling = self.ids["planes"], self.ids["sampling"]
         name = gen.choice(sorted(self.runs))
         z = self.runs[name]
-        common = {"run-a.value": name, "plane-kind.value": "axis", "plane-i.value": 0, "plane-j.value": 1}
+        common = {f"{RUN['a']}.value": name, f"{planes.KIND}.value": "axis"}
+        common.update({f"{planes.AXIS_I}.value": 0, f"{planes.AXIS_J}.value": 1})
+        click = f"{planes.GRAPH['a']}.clickData"
         if kind == "decode":
             if gen.random() < 0.5:
                 row = gen.randrange(len(z))
-                point = {"customdata": row, "x": float(z[row, 0]), "y": float(z[row, 1])}
+                point = {"pointNumber": row, "x": float(z[row, 0]), "y": float(z[row, 1])}
             else:  # empty space: decode the z at a clicked spot of the axis plane
                 point = {"x": gen.uniform(-2, 2), "y": gen.uniform(-2, 2)}
-            values = {**common, "plane-graph-a.clickData": {"points": [point]}, "base-mode.value": "mean"}
-            return callback_body(self.decode, values, ["plane-graph-a.clickData"])
+            values = {**common, click: {"points": [point]}, f"{planes.BASE_MODE}.value": "mean"}
+            return callback_body(self.decode, values, [click])
         if kind == "zoom":
             cx, cy, half = gen.uniform(-1, 1), gen.uniform(-1, 1), gen.uniform(0.2, 2.0)
             relayout = {
@@ -97,24 +158,26 @@ class RequestFactory:
                 "yaxis.range[0]": cy - half,
                 "yaxis.range[1]": cy + half,
             }
-            values = {**common, "colour-by.value": "radius", "plane-graph-a.relayoutData": relayout}
-            return callback_body(self.zoom, values, ["plane-graph-a.relayoutData"])
+            zoom = f"{planes.GRAPH['a']}.relayoutData"
+            values = {**common, f"{planes.COLOUR}.value": "radius", zoom: relayout}
+            return callback_body(self.zoom, values, [zoom])
         values = {
             **common,
-            "tabs.value": "sampling",
-            "sampler.value": gen.choice(("normal", "axis_gaussian", "full_gaussian", "uniform_box", "data_noise")),
-            "sample-k.value": 16,
-            "sample-seed.value": gen.randrange(2**31),
-            "sample-scale.value": 0.5,
+            f"{TABS}.value": sampling.TAB,
+            f"{sampling.SAMPLER}.value": gen.choice(("normal", "axis_gaussian", "full_gaussian", "uniform_box")),
+            f"{sampling.K}.value": 16,
+            f"{sampling.SEED}.value": gen.randrange(2**31),
+            f"{sampling.SCALE}.value": 0.5,
         }
-        return callback_body(self.sample, values, ["sample-seed.value"])
+        return callback_body(self.sample, values, [f"{sampling.SEED}.value"])
 
     def follow_up(self, decode_answer: str) -> dict | None:
         """The nearest-distance request the browser sends after a decode answer (None if this app has none)."""
         if self.nearest is None:
             return None
-        target = json.loads(decode_answer)["response"].get("decoded-a", {}).get("data")
-        return callback_body(self.nearest, {"decoded-a.data": target}, ["decoded-a.data"])
+        decoded = self.ids["decode"].DECODED["a"]
+        target = json.loads(decode_answer)["response"].get(decoded, {}).get("data")
+        return callback_body(self.nearest, {f"{decoded}.data": target}, [f"{decoded}.data"])
 
 
 def answer_problem(kind: str, status: int, text: str) -> str | None:
