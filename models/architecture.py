@@ -14,19 +14,35 @@ the KL term is added with ``add_loss`` in ``call``. Keras 3 runs
 ``compute_loss`` inside its stateless scope on JAX (with forward-pass losses
 and metric variables mapped), so the same code trains on TensorFlow and JAX
 without a backend-specific ``train_step``. Everything uses ``keras.ops``.
+
+Under ``tf.distribute`` each replica computes the loss of its share of the
+global batch and the gradients are *summed* across replicas, so
+``compute_loss`` divides by the number of replicas, as Keras' own
+``compute_loss`` does (an override has to do it itself). Under a
+``mixed_float16`` policy the layers that produce z / mu / logvar and the image
+compute in float32, so the KL term and the loss are float32; Keras' loss
+scaling (``LossScaleOptimizer``) applies to the returned total, KL included.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import keras
-from keras import layers, ops
+from models.runtime import start_tensorflow
 
-from models.config import DOWNSAMPLING, architecture_of
+start_tensorflow()
+
+import keras  # noqa: E402 - after TensorFlow started with its C++ start-up logs filtered
+from keras import layers, ops  # noqa: E402
+
+from models.config import DOWNSAMPLING, architecture_of  # noqa: E402
+from models.distribute import precision_policy  # noqa: E402
 
 #: Slope of LeakyReLU: the common choice for conv AEs; keeps gradients alive for negative inputs.
 LEAKY_SLOPE = 0.2
+
+#: Dtype of the layers whose outputs feed the loss or are stored (z / mu / logvar, the image), whatever the policy.
+OUTPUT_DTYPE = "float32"
 
 
 def _activation(x, name: str):
@@ -48,10 +64,15 @@ def build_encoder(config: dict[str, Any]) -> keras.Model:
     if config["extra_dense"]:
         x = layers.Dense(config["extra_dense"], name="extra_dense")(x)
         x = _activation(x, "extra_dense_act")
+    # The z layers compute in float32 under a mixed policy too: exp(logvar) overflows float16 beyond
+    # logvar ~ 11, and z-points are stored as float32.
     if config["model"] == "ae":
-        outputs = layers.Dense(config["z_dim"], name="z")(x)
+        outputs = layers.Dense(config["z_dim"], name="z", dtype=OUTPUT_DTYPE)(x)
     else:
-        outputs = [layers.Dense(config["z_dim"], name="mu")(x), layers.Dense(config["z_dim"], name="logvar")(x)]
+        outputs = [
+            layers.Dense(config["z_dim"], name="mu", dtype=OUTPUT_DTYPE)(x),
+            layers.Dense(config["z_dim"], name="logvar", dtype=OUTPUT_DTYPE)(x),
+        ]
     return keras.Model(inputs, outputs, name="encoder")
 
 
@@ -69,9 +90,11 @@ def build_decoder(config: dict[str, Any]) -> keras.Model:
         if config["batch_norm"]:
             x = layers.BatchNormalization(name=f"deconv_{index}_bn")(x)
         x = _activation(x, f"deconv_{index}_act")
+    # float32 output under a mixed policy as well: the sigmoid and the summed BCE lose too much in float16.
     outputs = layers.Conv2DTranspose(
-        config["channels"], config["kernel_size"], strides=2, padding="same", activation="sigmoid", name="image"
-    )(x)
+        config["channels"], config["kernel_size"], strides=2, padding="same", activation="sigmoid", name="image",
+        dtype=OUTPUT_DTYPE,
+    )(x)  # fmt: skip
     return keras.Model(inputs, outputs, name="decoder")
 
 
@@ -133,6 +156,8 @@ class LatentAutoencoder(keras.Model):
         return self.decoder(z, training=training)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        # The trackers get the per-replica means; Keras sums them across replicas on read and divides
+        # by the count, so the reported figures are the global means.
         target = x if y is None else y
         reconstruction = ops.mean(reconstruction_loss(target, y_pred, self.architecture["recon_loss"]))
         total = reconstruction
@@ -141,7 +166,16 @@ class LatentAutoencoder(keras.Model):
             kl = ops.sum(ops.stack(self.losses)) if self.losses else ops.zeros(())
             self.kl_tracker.update_state(kl)
             total = reconstruction + self.architecture["beta"] * kl
-        return total
+        return total / replicas_in_sync()
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        logs = super().compute_metrics(x, y, y_pred, sample_weight)
+        if multi_worker_training():
+            # Keras 3 reduces each step's logs with strategy.reduce("MEAN", value, axis=0) under a multi-worker
+            # strategy, which fails on scalars (tensorflow/tensorflow#72388); a length-1 vector reduces to the
+            # same mean, and the epoch's figures are read from the metrics themselves.
+            logs = {name: ops.reshape(value, (1,)) for name, value in logs.items()}
+        return logs
 
     @property
     def metrics(self):
@@ -158,9 +192,46 @@ class LatentAutoencoder(keras.Model):
         return cls(**config)
 
 
+def replicas_in_sync() -> int:
+    """Number of replicas the current ``tf.distribute`` strategy trains on (1 outside one, or on JAX)."""
+    if keras.backend.backend() != "tensorflow":
+        return 1
+    import tensorflow as tf
+
+    return int(tf.distribute.get_strategy().num_replicas_in_sync)
+
+
+def multi_worker_training() -> bool:
+    """True inside a ``MultiWorkerMirroredStrategy`` that spans more than one worker (the test Keras itself makes)."""
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    strategy = tf.distribute.get_strategy()
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and strategy.extended._in_multi_worker_mode()
+
+
 def build_model(config: dict[str, Any], seed: int | None = None) -> LatentAutoencoder:
     """Build (not compile) the AE or VAE described by ``config``, with its weights created."""
     model = LatentAutoencoder(architecture_of(config), seed=seed)
     size, channels = model.architecture["image_size"], model.architecture["channels"]
     model.build((None, size, size, channels))
     return model
+
+
+def float32_parts(model: LatentAutoencoder) -> tuple[keras.Model, keras.Model]:
+    """The model's encoder and decoder with float32 layers throughout, holding the trained weights.
+
+    A model trained under ``mixed_float16`` would otherwise save float16 layers
+    into ``encoder.keras`` / ``decoder.keras``, and encoding or decoding on a
+    CPU would then run in half precision. The weights themselves are float32
+    under either policy.
+    """
+    parts = (model.encoder, model.decoder)
+    if all(layer.compute_dtype == "float32" for part in parts for layer in part.layers):
+        return parts
+    with precision_policy(mixed=False):
+        encoder, decoder = build_encoder(model.architecture), build_decoder(model.architecture)
+    encoder.set_weights(model.encoder.get_weights())
+    decoder.set_weights(model.decoder.get_weights())
+    return encoder, decoder

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import rundir
+from models.pause import pause_point
 from rundir.atomic import atomic_path, atomic_write_json, atomic_write_text
 from rundir.errors import RunNotReadyError
 
@@ -33,6 +34,7 @@ def save_model_atomically(model, final: str | os.PathLike) -> None:
     """``model.save`` to a temporary ``.keras`` name next to ``final``, then rename."""
     with atomic_path(final, suffix=".keras") as tmp:
         model.save(tmp, overwrite=True)
+        pause_point(f"save:{Path(final).name}")
 
 
 def write_checkpoint(run: str | os.PathLike, model, epoch: int, history: list[dict[str, Any]]) -> None:

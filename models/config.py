@@ -94,6 +94,16 @@ def architecture_of(config: dict[str, Any]) -> dict[str, Any]:
     return {key: full[key] for key in ARCHITECTURE_FIELDS}
 
 
+def training_source(config: dict[str, Any]) -> str | None:
+    """The ``--data`` a run was trained on.
+
+    ``data`` names the source the z-points were last encoded from (``zspace
+    encode RUN --data OTHER`` changes it); ``train_data`` keeps the training
+    source. Runs written before ``train_data`` existed trained on ``data``.
+    """
+    return config.get("train_data") or config.get("data")
+
+
 def config_differences(old: dict[str, Any], new: dict[str, Any], fields: tuple[str, ...]) -> list[str]:
     """List ``field: old -> new`` for every field in ``fields`` whose values differ."""
     return [f"{key}: {old.get(key)!r} -> {new.get(key)!r}" for key in fields if old.get(key) != new.get(key)]

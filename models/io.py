@@ -18,7 +18,9 @@ from rundir.errors import RunNotReadyError
 
 
 def _load(path: Path, what: str, compile: bool = False):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from models.runtime import start_tensorflow
+
+    start_tensorflow()
     import keras
 
     import models.architecture  # noqa: F401 - registers LatentAutoencoder for deserialisation

@@ -47,10 +47,7 @@ def parameter_table(config: dict[str, Any]) -> dict[str, Any]:
         ``trainable`` (int), ``config`` (the full architecture) and ``layers``:
         a list of ``{"part", "name", "type", "output_shape", "params"}``.
     """
-    import os
-
     config = make_config(**config)  # validate before paying for TensorFlow
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from models.architecture import build_decoder, build_encoder
 
     encoder, decoder = build_encoder(config), build_decoder(config)

@@ -4,7 +4,9 @@ It holds the run's lock while writing, records config, status, per-epoch
 history, checkpoints and TensorBoard logs, saves the final ``.keras`` models,
 then encodes the whole source (``models.encode``) and marks the run complete.
 A SIGINT/SIGTERM or SIGKILL loses at most the current epoch; ``--resume``
-continues from ``checkpoints/latest.json``.
+continues from ``checkpoints/latest.json``. ``--strategy`` trains on one
+device, mirrored over several, or over several hosts (:mod:`models.distribute`);
+only the chief worker writes the run directory.
 """
 
 from __future__ import annotations
@@ -17,15 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import rundir
-from models.config import ARCHITECTURE_FIELDS, config_differences, make_config
+from models.config import ARCHITECTURE_FIELDS, config_differences, make_config, training_source
+from models.distribute import STRATEGIES, WorkerRole, remove_worker_dir, worker_role, worker_write_dir
 from rundir.atomic import atomic_write_json, remove_stale_temporaries
 from rundir.errors import ZspaceError, run_reporting_errors
 
 #: Training settings that are not part of the architecture, with their defaults.
 TRAINING_DEFAULTS: dict[str, Any] = {"epochs": 10, "batch_size": 64, "learning_rate": 1e-3, "seed": 0}
 
-#: Fields a ``--resume`` must agree on (epochs, batch size and learning rate may change).
-RESUME_FIELDS = (*ARCHITECTURE_FIELDS, "data")
+#: Fields a ``--resume`` must agree on (epochs, batch size, learning rate, strategy and XLA may change;
+#: mixed precision may not: it changes the optimizer's state, which the checkpoint holds).
+RESUME_FIELDS = (*ARCHITECTURE_FIELDS, "data", "mixed_precision")
 
 #: Everything a fresh ``--force`` train removes from an existing run directory.
 RUN_CONTENTS = (
@@ -61,6 +65,30 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, dest="learning_rate", help="Adam learning rate (default 1e-3)")
     parser.add_argument("--seed", type=int, help="random seed for weights, shuffling and synthetic data (default 0)")
     parser.add_argument("--out", required=True, help="run directory to write, e.g. data/runs/NAME")
+    parser.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default="auto",
+        help="one device; mirrored over this host's GPUs; multiworker over the hosts in TF_CONFIG; "
+        "auto: mirrored when there is more than one GPU, else one (default auto). --batch-size is the global batch",
+    )
+    parser.add_argument(
+        "--cpu-devices",
+        type=int,
+        metavar="N",
+        help="split the CPU into N logical devices (with --strategy mirrored on a host without GPUs)",
+    )
+    parser.add_argument(
+        "--mixed-precision",
+        action=argparse.BooleanOptionalAction,
+        help="float16 compute with float32 weights, loss scaling and float32 outputs (default: on with a GPU); "
+        "a resumed run keeps its setting",
+    )
+    parser.add_argument(
+        "--jit",
+        action=argparse.BooleanOptionalAction,
+        help="compile the training step with XLA (default: on with a GPU and one replica)",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--resume",
@@ -81,8 +109,19 @@ def resolve_config(args: argparse.Namespace, existing: dict[str, Any] | None) ->
     ZspaceError
         On invalid values, a missing ``--data``, or a resume whose architecture / data differ.
     """
-    given = {key: getattr(args, key, None) for key in (*ARCHITECTURE_FIELDS, "data", *TRAINING_DEFAULTS)}
-    base = dict(existing) if existing else {"image_size": 64, "data": None, **TRAINING_DEFAULTS}
+    given = {
+        key: getattr(args, key, None) for key in (*ARCHITECTURE_FIELDS, "data", "mixed_precision", *TRAINING_DEFAULTS)
+    }
+    if existing:
+        # Runs from before these fields existed trained in float32 on their ``data``.
+        existing = {
+            **existing,
+            "data": training_source(existing),
+            "mixed_precision": bool(existing.get("mixed_precision", False)),
+        }
+    base = (
+        dict(existing) if existing else {"image_size": 64, "data": None, "mixed_precision": None, **TRAINING_DEFAULTS}
+    )
     merged = {**base, **{key: value for key, value in given.items() if value is not None}}
     if not merged.get("data"):
         raise ZspaceError("--data is required (e.g. --data synthetic:2000, celeba:PATH or folder:PATH)")
@@ -105,24 +144,25 @@ def resolve_config(args: argparse.Namespace, existing: dict[str, Any] | None) ->
 def library_versions() -> dict[str, str]:
     """Versions of the libraries that shape the weights, for the run's config."""
     import platform
+    from importlib import metadata
 
+    from models.runtime import start_tensorflow
+
+    tf = start_tensorflow()
     import keras
     import numpy
 
-    import zspace
-
     try:
-        import tensorflow
-
-        tf_version = tensorflow.__version__
-    except ImportError:  # another Keras backend (JAX) without TensorFlow
-        tf_version = "not installed"
+        # The distribution's version, not ``zspace.__version__``: models/ never imports the top floor.
+        zspace_version = metadata.version("zspace")
+    except metadata.PackageNotFoundError:
+        zspace_version = "unknown"
     return {
         "python": platform.python_version(),
-        "tensorflow": tf_version,
+        "tensorflow": tf.__version__ if tf is not None else "not installed",  # JAX backend without TensorFlow
         "keras": keras.__version__,
         "numpy": numpy.__version__,
-        "zspace": getattr(zspace, "__version__", "unknown"),
+        "zspace": zspace_version,
         "keras_backend": keras.backend.backend(),
     }
 
@@ -157,30 +197,72 @@ def run(args: argparse.Namespace) -> int:
             raise ZspaceError(f"nothing to resume: {out} holds no run (no config.json); start it without --resume")
         existing = rundir.read_config(out)
     config = resolve_config(args, existing)
+    role = worker_role(os.environ.get("TF_CONFIG")) if args.strategy == "multiworker" else WorkerRole()
+    # The strategy comes first: MultiWorkerMirroredStrategy must exist before any other TensorFlow operation.
+    strategy, config = start_training_runtime(config, args.strategy, args.cpu_devices, args.jit, role)
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from models.data import open_source
 
     source = open_source(config["data"], image_size=config["image_size"], seed=config["seed"])
     if len(source) < 1:
         raise ZspaceError(f"the data source {config['data']} holds no usable images")
     skipped = source.skip_summary()
-    if skipped:
+    if skipped and role.is_chief:
         print(skipped, flush=True)
-    with rundir.run_lock(out):
-        prepare_run_dir(out, force=args.force, resume=args.resume)
-        return train_run(out, config, source, resume=args.resume)
+    write_dir = worker_write_dir(out, role)
+    try:
+        with rundir.run_lock(write_dir):
+            if role.is_chief:
+                prepare_run_dir(out, force=args.force, resume=args.resume)
+            return train_run(write_dir, config, source, resume=args.resume, strategy=strategy, resume_from=out)
+    finally:
+        remove_worker_dir(write_dir, out)
 
 
-def train_run(out: str | os.PathLike, config: dict[str, Any], source, resume: bool = False) -> int:
-    """Train, save and encode one run; the caller holds the lock. Returns 0, or 130 if interrupted."""
+def start_training_runtime(
+    config: dict[str, Any], strategy_name: str, cpu_devices: int | None, jit: bool | None, role: WorkerRole
+) -> tuple[Any, dict[str, Any]]:
+    """Start TensorFlow, create the strategy, settle mixed precision and XLA; return ``(strategy, config)``.
+
+    The returned config records ``strategy`` (as resolved), ``replicas``,
+    ``workers``, ``mixed_precision`` and ``jit``.
+    """
+    from models.distribute import has_gpu, make_strategy, resolve_precision
+    from models.runtime import start_tensorflow
+
+    tf = start_tensorflow()
+    strategy, resolved = make_strategy(tf, strategy_name, cpu_devices)
+    replicas = int(strategy.num_replicas_in_sync)
+    mixed, use_jit = resolve_precision(config.get("mixed_precision"), jit, has_gpu(tf), replicas)
+    runtime = {"strategy": resolved, "replicas": replicas, "workers": role.workers}
+    return strategy, {**config, **runtime, "mixed_precision": mixed, "jit": use_jit}
+
+
+def train_run(
+    out: str | os.PathLike,
+    config: dict[str, Any],
+    source,
+    resume: bool = False,
+    strategy=None,
+    resume_from: str | os.PathLike | None = None,
+) -> int:
+    """Train, save and (on the chief) encode one run; the caller holds the lock. Returns 0, or 130 if interrupted.
+
+    ``out`` is where this process writes: the run directory, or a non-chief
+    worker's temporary folder (:func:`models.distribute.worker_write_dir`);
+    ``resume_from`` is the run directory a resume reads its checkpoint from.
+    """
     from models.encode import encode_run
     from models.training_loop import fit_run
 
     out = Path(out)
+    chief = resume_from is None or Path(resume_from).resolve() == out.resolve()
     config = {
         **config,
         "schema_version": rundir.SCHEMA_VERSION,
+        # Training encodes its own source: the z-points' source and the training source agree until
+        # `zspace encode --data OTHER` changes ``data``.
+        "train_data": config["data"],
         "n_images": len(source),
         "skipped": int(getattr(source, "skipped", 0)),
         "versions": library_versions(),
@@ -189,7 +271,10 @@ def train_run(out: str | os.PathLike, config: dict[str, Any], source, resume: bo
     atomic_write_json(out / rundir.CONFIG, config)
     _install_sigterm_as_interrupt()
     try:
-        result = fit_run(out, config, source, resume=resume)
+        result = fit_run(out, config, source, resume=resume, strategy=strategy, resume_from=resume_from)
+        if not chief:
+            print(f"worker finished epoch {result['epochs_finished']}/{config['epochs']}; the chief writes the run")
+            return 0
         status = encode_run(out, source, batch_size=max(config["batch_size"], 256))
     except KeyboardInterrupt:
         status = rundir.read_status(out)
@@ -207,9 +292,10 @@ def train_run(out: str | os.PathLike, config: dict[str, Any], source, resume: bo
         raise
     ips = result.get("images_per_sec")
     throughput = f"{ips:,.0f} images/s" if ips else "no epoch trained in this process"
+    replicas = f" on {config['replicas']} replicas" if config.get("replicas", 1) > 1 else ""
     print(
         f"trained {config['model'].upper()} to epoch {result['epochs_finished']}/{config['epochs']} "
-        f"({throughput}); encoded {status.get('n_points', 0):,} images; run complete: {out}"
+        f"({throughput}{replicas}); encoded {status.get('n_points', 0):,} images; run complete: {out}"
     )
     return 0
 

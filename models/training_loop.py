@@ -1,7 +1,9 @@
 """The Keras ``fit`` loop of a run: progress in ``status.json``, a checkpoint and history row per epoch.
 
 Kept apart from the command line (``models.train``) so tests and the demo
-can train a source object in-process.
+can train a source object in-process. The model is built (or loaded) inside
+the run's ``tf.distribute`` strategy scope and precision policy
+(:mod:`models.distribute`); ``--batch-size`` is the global batch.
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-import keras
+from models.runtime import start_tensorflow
 
-import rundir
-from models import checkpoints
+start_tensorflow()
+
+import keras  # noqa: E402 - after TensorFlow started with its C++ start-up logs filtered
+
+import rundir  # noqa: E402
+from models import checkpoints  # noqa: E402
+from models.distribute import precision_policy  # noqa: E402
+from models.pause import pause_point, pause_wanted  # noqa: E402
 
 #: Seconds between status.json rewrites during an epoch (the dashboard polls it).
 STATUS_INTERVAL = 1.0
-
-#: Test hook: seconds to sleep after every training step, so a test can SIGKILL mid-epoch reliably.
-SLOW_STEP_ENV = "ZSPACE_TRAIN_SLOW_STEP"
 
 
 class RunRecorder(keras.callbacks.Callback):
@@ -32,11 +37,12 @@ class RunRecorder(keras.callbacks.Callback):
         self.run, self.epochs, self.steps = run, epochs, steps
         self.batch_size, self.n_images = batch_size, n_images
         self.history_rows = history
-        self.slow_step = float(os.environ.get(SLOW_STEP_ENV, "0") or 0)
         self.epoch_started = self.last_status = 0.0
+        self.epoch = 0
         self.trained_seconds: list[tuple[int, float]] = []
 
     def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
         self.epoch_started = time.perf_counter()
         rundir.update_status(
             self.run, state="training", epoch=epoch + 1, epochs=self.epochs, step=0, steps=self.steps,
@@ -44,10 +50,9 @@ class RunRecorder(keras.callbacks.Callback):
         )  # fmt: skip
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.slow_step:
-            time.sleep(self.slow_step)
         now = time.perf_counter()
-        if now - self.last_status >= STATUS_INTERVAL:
+        pausing = pause_wanted(f"train-step:{self.epoch}:{batch + 1}")
+        if pausing or now - self.last_status >= STATUS_INTERVAL:
             self.last_status = now
             seen = min(self.n_images, (batch + 1) * self.batch_size)
             rundir.update_status(
@@ -55,6 +60,8 @@ class RunRecorder(keras.callbacks.Callback):
                 images_per_sec=round(seen / max(now - self.epoch_started, 1e-9), 1),
                 loss=_number((logs or {}).get("loss")),
             )  # fmt: skip
+        if pausing:
+            pause_point(f"train-step:{self.epoch}:{batch + 1}")
 
     def on_epoch_end(self, epoch, logs=None):
         seconds = time.perf_counter() - self.epoch_started
@@ -85,35 +92,68 @@ def _number(value) -> float | None:
 
 
 def new_model(config: dict[str, Any]):
-    """Build and compile a fresh model for ``config``."""
+    """Build and compile a fresh model for ``config`` (inside the caller's strategy scope and precision policy)."""
     from models.architecture import build_model
 
     keras.utils.set_random_seed(int(config["seed"]))
     model = build_model(config, seed=int(config["seed"]))
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=float(config["learning_rate"])))
+    # Under mixed_float16, compile wraps Adam in a LossScaleOptimizer (Keras' auto_scale_loss).
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=float(config["learning_rate"])),
+        jit_compile=bool(config.get("jit", False)),
+    )
     return model
 
 
-def fit_run(run: str | os.PathLike, config: dict[str, Any], source, resume: bool = False) -> dict[str, Any]:
+def fit_run(
+    run: str | os.PathLike,
+    config: dict[str, Any],
+    source,
+    resume: bool = False,
+    strategy=None,
+    resume_from: str | os.PathLike | None = None,
+) -> dict[str, Any]:
     """Train (or continue) the run's model and save ``model.keras``, ``encoder.keras``, ``decoder.keras``.
+
+    Parameters
+    ----------
+    run : path-like
+        Where this process writes: the run directory, or a non-chief worker's temporary folder.
+    config : dict
+        The run's config, including ``mixed_precision`` and ``jit``.
+    source : ImageSource
+        The training images.
+    resume : bool
+        Continue from the newest checkpoint.
+    strategy : tf.distribute.Strategy, optional
+        Default: TensorFlow's current (default) strategy.
+    resume_from : path-like, optional
+        The run directory whose checkpoint a resume loads, when it is not ``run``
+        (non-chief workers read the chief's; it must be on storage every host sees).
 
     Returns
     -------
     dict
         ``epochs_finished`` and ``images_per_sec`` (``None`` if no epoch ran in this call).
     """
-    from models.data import make_dataset
+    import tensorflow as tf
+
+    from models.architecture import float32_parts
+    from models.data import make_training_dataset
     from models.io import load_model_file
 
     run = Path(run)
-    latest = checkpoints.read_latest(run) if resume else None
-    if latest:
-        model = load_model_file(latest["path"], config, compile=True)
-        model.optimizer.learning_rate.assign(float(config["learning_rate"]))
-        initial_epoch = int(latest["epoch"])
-    else:
-        model = new_model(config)
-        initial_epoch = 0
+    strategy = strategy or tf.distribute.get_strategy()
+    latest = checkpoints.read_latest(resume_from or run) if resume else None
+    with precision_policy(bool(config.get("mixed_precision", False))), strategy.scope():
+        if latest:
+            model = load_model_file(latest["path"], config, compile=True)
+            model.optimizer.learning_rate.assign(float(config["learning_rate"]))
+            model.jit_compile = bool(config.get("jit", False))
+            initial_epoch = int(latest["epoch"])
+        else:
+            model = new_model(config)
+            initial_epoch = 0
     history = checkpoints.read_history(run, up_to_epoch=initial_epoch)
     epochs, batch_size = int(config["epochs"]), int(config["batch_size"])
     steps = -(-len(source) // batch_size)
@@ -123,24 +163,25 @@ def fit_run(run: str | os.PathLike, config: dict[str, Any], source, resume: bool
         message="resuming" if latest else "starting",
     )  # fmt: skip
     if initial_epoch < epochs:
-        callbacks = [recorder]
-        if keras.backend.backend() == "tensorflow":
-            callbacks.append(
-                keras.callbacks.TensorBoard(str(run / rundir.TENSORBOARD), write_graph=False, update_freq="epoch")
-            )
-        dataset = make_dataset(source, batch_size, shuffle=True, seed=int(config["seed"]) + initial_epoch)
+        callbacks = [recorder, keras.callbacks.TensorBoard(str(run / rundir.TENSORBOARD), write_graph=False)]
+        dataset = make_training_dataset(source, batch_size, int(config["seed"]), initial_epoch, epochs)
+        # Every worker builds the same seeded pipeline and keeps its share of each global batch.
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
         model.fit(
-            dataset,
+            dataset.with_options(options),
             epochs=epochs,
             initial_epoch=initial_epoch,
-            shuffle=False,  # the dataset shuffles itself; Keras would only warn
+            steps_per_epoch=steps,  # one iterator over all remaining epochs, each in its own seeded order
+            shuffle=False,  # the dataset orders itself; Keras would only warn
             callbacks=callbacks,
             verbose=1 if sys.stdout.isatty() else 2,
         )
     rundir.update_status(run, message="saving models")
     checkpoints.save_model_atomically(model, run / rundir.MODEL)
-    checkpoints.save_model_atomically(model.encoder, run / rundir.ENCODER)
-    checkpoints.save_model_atomically(model.decoder, run / rundir.DECODER)
+    encoder, decoder = float32_parts(model)
+    checkpoints.save_model_atomically(encoder, run / rundir.ENCODER)
+    checkpoints.save_model_atomically(decoder, run / rundir.DECODER)
     ips = recorder.throughput()
     fields = {"train_images_per_sec": round(ips, 1)} if ips else {}
     rundir.update_status(

@@ -1,4 +1,4 @@
-"""The ``tf.data`` pipeline that feeds training and encoding from a source's uint8 cache."""
+"""The ``tf.data`` pipelines that feed training and encoding from a source's uint8 cache."""
 
 from __future__ import annotations
 
@@ -27,12 +27,70 @@ def make_dataset(source: ImageSource, batch_size: int, shuffle: bool = True, see
     repeat : bool
         Repeat forever (for ``steps_per_epoch`` style training).
     """
+    from models.runtime import start_tensorflow
+
+    tf = start_tensorflow()
+    _check_batch_size(batch_size)
+    rows = tf.data.Dataset.range(len(source))
+    if shuffle:
+        rows = rows.shuffle(len(source), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        rows = rows.repeat()
+    return _gather_batches(rows.batch(batch_size), source)
+
+
+def make_training_dataset(source: ImageSource, batch_size: int, seed: int, first_epoch: int, epochs: int):
+    """Batches for epochs ``first_epoch + 1`` .. ``epochs``, each epoch in an order fixed by ``(seed, epoch)``.
+
+    Every epoch is a permutation computed by a stateless shuffle
+    (``tf.random.experimental.index_shuffle``) from the seed and the epoch
+    number, then cut into batches (the last of each epoch may be smaller). So
+    the order does not depend on how many devices split the batches (under
+    ``tf.distribute`` a stateful ``Dataset.shuffle`` is rewritten and draws
+    another order), and a resumed run sees the same batches as one that was never
+    interrupted. Train on it with ``steps_per_epoch=ceil(len(source) / batch_size)``.
+
+    Parameters
+    ----------
+    source : ImageSource
+        The training images.
+    batch_size : int
+        The global batch size.
+    seed : int
+        The run's seed.
+    first_epoch : int
+        Epochs already trained (0 for a fresh run).
+    epochs : int
+        The last epoch to serve.
+    """
+    from models.runtime import start_tensorflow
+
+    tf = start_tensorflow()
+    _check_batch_size(batch_size)
+    count = len(source)
+
+    def epoch_batches(epoch):
+        key = tf.stack([tf.constant(seed, tf.int64), epoch])
+        rows = tf.data.Dataset.range(count).map(
+            lambda row: tf.random.experimental.index_shuffle(row, key, max_index=count - 1)
+        )
+        return rows.batch(batch_size)
+
+    batches = tf.data.Dataset.range(first_epoch + 1, epochs + 1).flat_map(epoch_batches)
+    return _gather_batches(batches, source)
+
+
+def _check_batch_size(batch_size: int) -> None:
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+
+
+def _gather_batches(row_batches, source: ImageSource):
+    """Map batches of row indices to float32 image batches gathered from the source's uint8 array."""
     import tensorflow as tf
 
     images = source.images()
-    count, size = len(source), source.image_size
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    size = source.image_size
 
     def gather(rows: np.ndarray) -> np.ndarray:
         # Reading rows in ascending order is sequential on the memory map; the
@@ -44,10 +102,4 @@ def make_dataset(source: ImageSource, batch_size: int, shuffle: bool = True, see
         batch = tf.ensure_shape(batch, [None, size, size, 3])
         return tf.cast(batch, tf.float32) / 255.0
 
-    dataset = tf.data.Dataset.range(count)
-    if shuffle:
-        dataset = dataset.shuffle(count, seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        dataset = dataset.repeat()
-    dataset = dataset.batch(batch_size).map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return row_batches.map(to_float, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

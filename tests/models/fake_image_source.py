@@ -1,7 +1,8 @@
 """A tiny in-memory image source with the ``models.data`` API, so model tests do not depend on data generation.
 
 ``install()`` puts a stand-in ``models.data`` module into ``sys.modules``: ``open_source("fake:N")``
-returns N random-blob images with a ``smile`` factor; ``make_dataset`` batches them as float32 in [0, 1].
+returns N random-blob images with a ``smile`` factor; ``make_dataset`` batches them as float32 in [0, 1];
+``make_training_dataset`` is the real one.
 Subprocess tests call ``install()`` before ``zspace.cli.main``.
 """
 
@@ -13,6 +14,7 @@ import types
 import numpy as np
 import pandas as pd
 
+from models.data.pipeline import make_training_dataset
 from rundir.errors import ZspaceError
 
 
@@ -45,6 +47,10 @@ class FakeSource:
     def load_image(self, row: int) -> np.ndarray:
         return self._images[row]
 
+    def batches(self, batch_size: int):
+        for start in range(0, len(self), batch_size):
+            yield self._images[start : start + batch_size]
+
     def skip_summary(self):
         return None
 
@@ -69,6 +75,8 @@ def fake_module() -> types.ModuleType:
     """A module object with this fake's ``open_source`` and ``make_dataset``."""
     module = types.ModuleType("models.data")
     module.open_source, module.make_dataset = open_source, make_dataset
+    # The real training pipeline: it only needs ``images()``, ``image_size`` and ``len`` from the source.
+    module.make_training_dataset = make_training_dataset
     return module
 
 
