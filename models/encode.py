@@ -9,14 +9,19 @@ to re-encode another image set into the same layout.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
+from numpy.lib.format import open_memmap
 
 import rundir
-from rundir.atomic import atomic_save_npy, atomic_write_parquet
+from models.config import training_source
+from models.pause import pause_point
+from rundir.atomic import atomic_path, atomic_write_json, atomic_write_parquet
 from rundir.errors import ZspaceError
 
 #: Images per encoder call: large enough to keep the CPU busy, small enough for little memory.
@@ -27,7 +32,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``zspace encode``."""
     parser.add_argument("run", help="run directory, e.g. data/runs/demo-vae")
     parser.add_argument(
-        "--data", default=None, help="data source (synthetic[:N], celeba:PATH, folder:PATH); default: the run's own"
+        "--data",
+        default=None,
+        help="data source (synthetic[:N], celeba:PATH, folder:PATH); default: the one it was last encoded from. "
+        "The run's config then names it, so the dashboard shows its images",
     )
     parser.add_argument(
         "--batch-size", type=int, default=DEFAULT_BATCH, help=f"images per batch (default {DEFAULT_BATCH})"
@@ -47,46 +55,86 @@ def check_source_fits(config: dict, source) -> None:
         raise ZspaceError("the data source holds no usable images")
 
 
-def encode_images(encoder, images: np.ndarray, variational: bool, batch_size: int = DEFAULT_BATCH, progress=None):
-    """Encode uint8 images (N, S, S, 3) in batches; return ``(z, logvar or None)`` as float32 arrays.
+def encode_batches(encoder, batches: Iterable[np.ndarray], z_out, logvar_out=None, progress=None) -> int:
+    """Encode uint8 image batches ``(B, S, S, 3)`` into the rows of ``z_out`` (and ``logvar_out`` for a VAE).
 
-    ``progress(done, total)`` is called after each batch, if given.
+    The outputs may be memory-mapped ``.npy`` files: only one batch of images
+    and of z-points is held in memory at a time. ``progress(done, total)`` is
+    called after each batch, if given.
+
+    Returns
+    -------
+    int
+        Rows written.
+
+    Raises
+    ------
+    ZspaceError
+        If the encoder produces NaN or inf (checked batch by batch), or the batches hold more rows than ``z_out``.
     """
-    import tensorflow as tf
+    from models.runtime import start_tensorflow
+
+    tf = start_tensorflow()
 
     @tf.function(reduce_retracing=True)
     def encode_batch(batch):
         return encoder(tf.cast(batch, tf.float32) / 255.0, training=False)
 
-    n = len(images)
-    z_dim = int(encoder.outputs[0].shape[-1])
-    z = np.empty((n, z_dim), np.float32)
-    logvar = np.empty((n, z_dim), np.float32) if variational else None
-    for start in range(0, n, batch_size):
-        stop = min(n, start + batch_size)
-        out = encode_batch(np.asarray(images[start:stop]))
-        if variational:
-            z[start:stop], logvar[start:stop] = out[0].numpy(), out[1].numpy()
-        else:
-            z[start:stop] = out.numpy()
+    total, done = len(z_out), 0
+    for images in batches:
+        stop = done + len(images)
+        if stop > total:
+            raise ZspaceError(f"the data source gave more than the {total:,} images it announced")
+        out = encode_batch(np.asarray(images))
+        z, logvar = (out[0].numpy(), out[1].numpy()) if logvar_out is not None else (out.numpy(), None)
+        if not np.isfinite(z).all() or (logvar is not None and not np.isfinite(logvar).all()):
+            raise ZspaceError(
+                "the encoder produced NaN or inf z-points; the model diverged — retrain with a lower --lr"
+            )
+        z_out[done:stop] = z
+        if logvar_out is not None:
+            logvar_out[done:stop] = logvar
+        if done < total / 2 <= stop:
+            pause_point("encode:half")
+        done = stop
         if progress is not None:
-            progress(stop, n)
-    return z, logvar
+            progress(done, total)
+    return done
+
+
+@contextlib.contextmanager
+def _streamed_npy(final: Path | None, rows: int, z_dim: int) -> Iterator[np.ndarray | None]:
+    """A float32 ``(rows, z_dim)`` ``.npy`` memory map under a ``.tmp-`` name next to ``final``, renamed on success."""
+    if final is None:
+        yield None
+        return
+    with atomic_path(final) as tmp:
+        array = open_memmap(tmp, mode="w+", dtype=np.float32, shape=(rows, z_dim))
+        yield array
+        array.flush()
 
 
 def encode_run(run: str | os.PathLike, source, batch_size: int = DEFAULT_BATCH) -> dict:
     """Encode ``source`` with the run's encoder and write z-points, log-variances and metadata.
 
-    The caller must hold the run's lock. Returns the final status dict.
+    The z-points stream batch by batch into temporary ``.npy`` files that are
+    renamed into place at the end, so memory stays bounded by one batch
+    whatever the number of images. The config's ``data`` then names
+    ``source`` (the dashboard shows its originals); ``train_data`` keeps the
+    training source. The caller must hold the run's lock. Returns the final status dict.
     """
     from models.io import load_encoder
 
     run = Path(run)
     config = rundir.read_config(run)
     check_source_fits(config, source)
+    metadata = source.metadata.reset_index(drop=True)
+    if len(metadata) != len(source):
+        raise ZspaceError(f"the data source's metadata has {len(metadata)} rows for {len(source)} images")
     encoder = load_encoder(run)
     variational = config["model"] == "vae"
-    rundir.update_status(run, state="encoding", message=f"encoding {len(source):,} images")
+    n, z_dim = len(source), int(config["z_dim"])
+    rundir.update_status(run, state="encoding", message=f"encoding {n:,} images")
     last = [0.0]
 
     def progress(done: int, total: int) -> None:
@@ -96,27 +144,36 @@ def encode_run(run: str | os.PathLike, source, batch_size: int = DEFAULT_BATCH) 
             rundir.update_status(run, message=f"encoding {done:,} / {total:,} images")
 
     started = time.perf_counter()
-    z, logvar = encode_images(encoder, source.images(), variational, batch_size, progress)
+    # Renames on leaving the blocks: metadata, then zlogvar, then zpoints last, so a reader that sees
+    # the new zpoints.npy sees everything that belongs to it.
+    with (
+        _streamed_npy(run / rundir.ZPOINTS, n, z_dim) as z_out,
+        _streamed_npy(run / rundir.ZLOGVAR if variational else None, n, z_dim) as logvar_out,
+    ):
+        written = encode_batches(encoder, source.batches(batch_size), z_out, logvar_out, progress)
+        if written != n:
+            raise ZspaceError(f"the data source gave {written:,} of the {n:,} images it announced")
+        atomic_write_parquet(run / rundir.METADATA, metadata)
     seconds = time.perf_counter() - started
-    if not np.isfinite(z).all():
-        raise ZspaceError("the encoder produced NaN or inf z-points; the model diverged — retrain with a lower --lr")
-    metadata = source.metadata.reset_index(drop=True)
-    if len(metadata) != len(z):
-        raise ZspaceError(f"the data source's metadata has {len(metadata)} rows for {len(z)} images")
-    # Write metadata and log-variances first: zpoints.npy last means a reader that sees it sees all.
-    atomic_write_parquet(run / rundir.METADATA, metadata)
-    if variational:
-        atomic_save_npy(run / rundir.ZLOGVAR, logvar)
-    elif (run / rundir.ZLOGVAR).exists():
-        (run / rundir.ZLOGVAR).unlink()
-    atomic_save_npy(run / rundir.ZPOINTS, z)
+    if not variational:
+        (run / rundir.ZLOGVAR).unlink(missing_ok=True)
+    record_encoded_source(run, source.spec)
     return rundir.update_status(
         run,
         state="complete",
-        message=f"encoded {len(z):,} images in {seconds:.1f} s",
-        n_points=len(z),
-        encode_images_per_sec=round(len(z) / max(seconds, 1e-9), 1),
+        message=f"encoded {n:,} images in {seconds:.1f} s",
+        n_points=n,
+        encode_images_per_sec=round(n / max(seconds, 1e-9), 1),
     )
+
+
+def record_encoded_source(run: str | os.PathLike, spec: str) -> None:
+    """Make the run's config name ``spec`` as the source of its z-points, keeping the training source apart."""
+    config = rundir.read_config(run)
+    if config.get("data") == spec and config.get("train_data"):
+        return
+    updated = {**config, "train_data": training_source(config), "data": spec}
+    atomic_write_json(Path(run) / rundir.CONFIG, updated)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections import Counter
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path, PurePosixPath
 
@@ -72,6 +73,16 @@ class ImageSource(ABC):
     def load_image(self, row: int) -> np.ndarray:
         """The uint8 ``(S, S, 3)`` image of one row, without touching the others."""
 
+    def batches(self, batch_size: int) -> Iterator[np.ndarray]:
+        """uint8 ``(B, S, S, 3)`` batches in row order, ``batch_size`` rows each (the last may be shorter).
+
+        Streaming a whole source this way (``zspace encode``) holds one batch
+        in memory, where :meth:`images` may hold them all.
+        """
+        images = self.images()
+        for start in range(0, len(self), batch_size):
+            yield np.asarray(images[start : start + batch_size])
+
     def _check_row(self, row: int) -> int:
         if not 0 <= int(row) < len(self):
             raise ZspaceError(f"row {row} is out of range for {self.spec} ({len(self)} images)")
@@ -113,6 +124,14 @@ class SyntheticSource(ImageSource):
             return self._images[row]
         return faces.render_faces(self.seed, np.array([row]), self.image_size)[0]
 
+    def batches(self, batch_size: int) -> Iterator[np.ndarray]:
+        if self._images is not None:
+            yield from super().batches(batch_size)
+            return
+        # Each face depends only on (seed, index): render batch by batch instead of all at once.
+        for start in range(0, len(self), batch_size):
+            yield faces.render_faces(self.seed, np.arange(start, min(len(self), start + batch_size)), self.image_size)
+
 
 class FileSource(ImageSource):
     """Images from files (CelebA or a folder tree), decoded once into the disk cache."""
@@ -141,6 +160,22 @@ class FileSource(ImageSource):
 
     def images(self) -> np.ndarray:
         return self._images
+
+    def batches(self, batch_size: int) -> Iterator[np.ndarray]:
+        # Plain reads of the cache file rather than slices of its memory map: mapped pages would stay
+        # resident in this process, so one pass over a 96x96 CelebA cache would grow it by 5.5 GB.
+        filename = getattr(self._images, "filename", None)
+        if filename is None:  # an entry small enough to have been loaded into memory
+            yield from super().batches(batch_size)
+            return
+        side = self.image_size
+        with open(filename, "rb") as handle:
+            handle.seek(self._images.offset)
+            for start in range(0, len(self), batch_size):
+                batch = np.empty((min(batch_size, len(self) - start), side, side, 3), np.uint8)
+                if handle.readinto(batch.reshape(-1).data) != batch.nbytes:
+                    raise ZspaceError(f"the decoded-image cache {filename} is shorter than its header says")
+                yield batch
 
     def load_image(self, row: int) -> np.ndarray:
         row = self._check_row(row)
