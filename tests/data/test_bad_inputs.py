@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from models.data import MAX_PIXELS, open_source
-from tests.fakes import make_fake_celeba
 from rundir.errors import ZspaceError
+from tests.fakes import make_fake_celeba
 
 
 def png_header_only(width: int, height: int) -> bytes:

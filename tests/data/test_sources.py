@@ -6,9 +6,9 @@ from PIL import Image
 
 from models.data import load_original_image, make_dataset, open_source
 from models.data import source as source_module
+from rundir.errors import ZspaceError
 from tests.data.conftest import CORRUPT_INDEX
 from tests.fakes import CELEBA_ATTRIBUTES, celeba_name
-from rundir.errors import ZspaceError
 
 
 @pytest.mark.parametrize(
