@@ -21,7 +21,7 @@ from numpy.lib.format import open_memmap
 import rundir
 from models.config import training_source
 from models.pause import pause_point
-from rundir.atomic import atomic_path, atomic_write_json, atomic_write_parquet
+from rundir.atomic import atomic_path, atomic_write_json, atomic_write_parquet, remove_stale_temporaries
 from rundir.errors import ZspaceError
 
 #: Images per encoder call: large enough to keep the CPU busy, small enough for little memory.
@@ -192,6 +192,7 @@ def run(args: argparse.Namespace) -> int:
     source = open_source(spec, image_size=int(config["image_size"]), seed=int(config.get("seed", 0) or 0))
     check_source_fits(config, source)
     with rundir.run_lock(run_dir):
+        remove_stale_temporaries(run_dir)  # a killed encode's half-written .npy files
         previous = rundir.read_status(run_dir)
         try:
             status = encode_run(run_dir, source, args.batch_size)
