@@ -92,3 +92,17 @@ def click_plot(driver, graph_id: str, x: float, y: float) -> None:
     actions = ActionBuilder(driver)
     actions.pointer_action.move_to_location(int(left), int(top)).click()
     actions.perform()
+
+
+def choose_option(driver, dropdown_id: str, text: str, timeout: float = 30) -> None:
+    """Open a ``dcc.Dropdown`` and click the option whose label contains ``text``, as a user would."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.find_element(By.ID, dropdown_id).click()
+
+    def option(d):
+        found = [o for o in d.find_elements(By.CSS_SELECTOR, "[role=option]") if text in o.text]
+        return found[0] if found else False
+
+    WebDriverWait(driver, timeout).until(option).click()

@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from app.views import decode, maps, planes, sampling
 from tools.browser import BackgroundServer, chrome_driver, chromium_available, click_plot, plot_js, points
 
 pytestmark = pytest.mark.browser
@@ -27,15 +28,22 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 TIMEOUT = 30
 
 
+GRAPH_A, COUNT_A = planes.GRAPH["a"], planes.COUNT["a"]
+
+
 @pytest.fixture(scope="module")
 def browser(runs_dir, tmp_path_factory):
+    from analysis import results
     from app.factory import create_app
 
+    # The seed's maps: t-SNE of raw z and after PCA-2 (small, so the fixture stays quick).
+    for reduce_to in (None, 2):
+        results.tsne(runs_dir / "ae", n_points=300, pca_components=reduce_to, perplexity=10, n_iter=300)
     server = BackgroundServer(create_app(runs_dir, cache_dir=tmp_path_factory.mktemp("browser-cache")).server)
     driver = chrome_driver(1280, 800)
     try:
         driver.get(server.url)
-        wait_text(driver, "plane-count-a", r"showing \d+ of")
+        wait_text(driver, COUNT_A, r"showing \d+ of")
         yield driver
     finally:
         driver.quit()
@@ -63,80 +71,103 @@ def test_page_loads_without_console_errors_and_lists_the_broken_run(browser):
     assert severe == []
     runs = browser.find_element(By.ID, "run-list").get_attribute("textContent")
     assert "broken" in runs and "truncated" in runs
-    assert "showing 600 of 600 points" in browser.find_element(By.ID, "plane-count-a").text
+    assert "showing 600 of 600 points" in browser.find_element(By.ID, COUNT_A).text
     # The other runs still work: the compared VAE plane is drawn too.
-    assert "600 points" in wait_text(browser, "plane-count-b", "showing")
+    assert "600 points" in wait_text(browser, planes.COUNT["b"], "showing")
 
 
 def test_switching_plane_type_and_axes_updates_the_scatter(browser):
-    assert plot_js(browser, "plane-graph-a", "(gd._fullLayout.xaxis.title.text || '')").startswith("PC 1")
-    browser.find_element(By.CSS_SELECTOR, "#plane-kind input[value='axis']").click()
-    set_input(browser, "plane-i", 3)
+    assert plot_js(browser, GRAPH_A, "(gd._fullLayout.xaxis.title.text || '')").startswith("PC 1")
+    browser.find_element(By.CSS_SELECTOR, f"#{planes.KIND} input[value='axis']").click()
+    set_input(browser, planes.AXIS_I, 3)
     WebDriverWait(browser, TIMEOUT).until(
-        lambda d: plot_js(d, "plane-graph-a", "(gd._fullLayout.xaxis.title.text || '')") == "z[3]"
+        lambda d: plot_js(d, GRAPH_A, "(gd._fullLayout.xaxis.title.text || '')") == "z[3]"
     )
-    first = points(browser, "plane-graph-a", 0, 3)
-    browser.find_element(By.CSS_SELECTOR, "#plane-kind input[value='pca']").click()
+    first = points(browser, GRAPH_A, 0, 3)
+    browser.find_element(By.CSS_SELECTOR, f"#{planes.KIND} input[value='pca']").click()
     WebDriverWait(browser, TIMEOUT).until(
-        lambda d: plot_js(d, "plane-graph-a", "(gd._fullLayout.xaxis.title.text || '')").startswith("PC 4")
+        lambda d: plot_js(d, GRAPH_A, "(gd._fullLayout.xaxis.title.text || '')").startswith("PC 4")
     )
-    assert points(browser, "plane-graph-a", 0, 3) != first
-    set_input(browser, "plane-i", 0)
+    assert points(browser, GRAPH_A, 0, 3) != first
+    set_input(browser, planes.AXIS_I, 0)
     WebDriverWait(browser, TIMEOUT).until(
-        lambda d: plot_js(d, "plane-graph-a", "(gd._fullLayout.xaxis.title.text || '')").startswith("PC 1")
+        lambda d: plot_js(d, GRAPH_A, "(gd._fullLayout.xaxis.title.text || '')").startswith("PC 1")
     )
 
 
 def test_clicking_a_point_shows_its_decoded_image(browser):
-    x, y = points(browser, "plane-graph-a", 0, 1)[0]
-    click_plot(browser, "plane-graph-a", x, y)
-    text = wait_text(browser, "decode-panel-a", r"^point \d+|empty space")
+    x, y = points(browser, GRAPH_A, 0, 1)[0]
+    click_plot(browser, GRAPH_A, x, y)
+    text = wait_text(browser, decode.PANEL["a"], r"^point \d+|empty space")
     assert "radius" in text
-    assert wait_text(browser, "nearest-a", "nearest other point: [0-9.]+")
-    image = browser.find_element(By.CSS_SELECTOR, "#decode-panel-a img.face")
+    assert wait_text(browser, decode.NEAREST["a"], "nearest other point: [0-9.]+")
+    image = browser.find_element(By.CSS_SELECTOR, f"#{decode.PANEL['a']} img.face")
     assert image.get_attribute("src").startswith("data:image/png;base64,")
     assert image.size["width"] >= 128
 
 
 def test_clicking_empty_space_on_a_pca_plane_decodes_that_spot(browser):
     # The plot's top-left corner is padding around the data: no point is near it.
-    x0, x1 = plot_js(browser, "plane-graph-a", "gd._fullLayout.xaxis.range")
-    y0, y1 = plot_js(browser, "plane-graph-a", "gd._fullLayout.yaxis.range")
-    click_plot(browser, "plane-graph-a", x0 + 0.01 * (x1 - x0), y1 - 0.01 * (y1 - y0))
-    text = wait_text(browser, "decode-panel-a", "empty space at")
+    x0, x1 = plot_js(browser, GRAPH_A, "gd._fullLayout.xaxis.range")
+    y0, y1 = plot_js(browser, GRAPH_A, "gd._fullLayout.yaxis.range")
+    click_plot(browser, GRAPH_A, x0 + 0.01 * (x1 - x0), y1 - 0.01 * (y1 - y0))
+    text = wait_text(browser, decode.PANEL["a"], "empty space at")
     assert "the mean" in text
-    assert browser.find_element(By.CSS_SELECTOR, "#decode-panel-a img.face").get_attribute("src").startswith("data:")
+    assert (
+        browser.find_element(By.CSS_SELECTOR, f"#{decode.PANEL['a']} img.face").get_attribute("src").startswith("data:")
+    )
 
 
 def test_zooming_into_a_small_square_updates_the_count(browser):
-    x, y = points(browser, "plane-graph-a", 5, 1)[0]
-    set_input(browser, "square-x", round(x, 3))
-    set_input(browser, "square-y", round(y, 3))
-    set_input(browser, "square-side", 0.5)
-    before = browser.find_element(By.ID, "plane-count-a").text
-    browser.find_element(By.ID, "square-go").click()
-    WebDriverWait(browser, TIMEOUT).until(lambda d: d.find_element(By.ID, "plane-count-a").text != before)
-    text = wait_text(browser, "plane-count-a", r"showing (\d+) of 600 points \(\1 in view\)")
+    x, y = points(browser, GRAPH_A, 5, 1)[0]
+    set_input(browser, planes.SQUARE_X, round(x, 3))
+    set_input(browser, planes.SQUARE_Y, round(y, 3))
+    set_input(browser, planes.SQUARE_SIDE, 0.5)
+    before = browser.find_element(By.ID, COUNT_A).text
+    browser.find_element(By.ID, planes.SQUARE_GO).click()
+    WebDriverWait(browser, TIMEOUT).until(lambda d: d.find_element(By.ID, COUNT_A).text != before)
+    text = wait_text(browser, COUNT_A, r"showing (\d+) of 600 points \(\1 in view\)")
     shown = int(re.search(r"showing (\d+)", text).group(1))
     assert 1 <= shown < 600
     # The plot itself moved to the square (not only the count).
-    x_range = plot_js(browser, "plane-graph-a", "gd._fullLayout.xaxis.range")
+    x_range = plot_js(browser, GRAPH_A, "gd._fullLayout.xaxis.range")
     assert x_range == pytest.approx([round(x, 3) - 0.25, round(x, 3) + 0.25], abs=1e-3)
     # A drag-zoom by the user is re-queried by the server as well.
-    element = browser.find_element(By.CSS_SELECTOR, "#plane-graph-a .nsewdrag")
+    element = browser.find_element(By.CSS_SELECTOR, f"#{GRAPH_A} .nsewdrag")
     ActionChains(browser).move_to_element_with_offset(element, 40, 40).click_and_hold().move_by_offset(
         60, 60
     ).release().perform()
-    WebDriverWait(browser, TIMEOUT).until(lambda d: d.find_element(By.ID, "plane-count-a").text != text)
-    assert re.search(r"showing \d+ of 600 points", browser.find_element(By.ID, "plane-count-a").text)
+    WebDriverWait(browser, TIMEOUT).until(lambda d: d.find_element(By.ID, COUNT_A).text != text)
+    assert re.search(r"showing \d+ of 600 points", browser.find_element(By.ID, COUNT_A).text)
 
 
 def test_sampling_view_shows_k_images_for_ae_and_for_vae(browser):
     browser.find_element(By.XPATH, "//*[contains(@class, 'tab') and normalize-space()='Sampling']").click()
-    set_input(browser, "sample-k", 6)
+    set_input(browser, sampling.K, 6)
     for side in ("a", "b"):
         WebDriverWait(browser, TIMEOUT).until(
-            lambda d, side=side: len(d.find_elements(By.CSS_SELECTOR, f"#sample-grid-{side} img.face")) == 6
+            lambda d, side=side: len(d.find_elements(By.CSS_SELECTOR, f"#{sampling.GRID[side]} img.face")) == 6
         )
-    assert "NN dist" in browser.find_element(By.ID, "sample-grid-a").text
-    assert browser.find_element(By.ID, "sample-title-b").text.startswith("vae")
+    assert "NN dist" in browser.find_element(By.ID, sampling.GRID["a"]).text
+    assert browser.find_element(By.ID, sampling.TITLE["b"]).text.startswith("vae")
+
+
+def test_picking_tsne_after_pca_2_shows_that_map_its_parameters_and_count(browser):
+    from tools.browser import choose_option
+
+    browser.find_element(By.XPATH, "//*[contains(@class, 'tab') and normalize-space()='Planes']").click()
+    browser.find_element(By.CSS_SELECTOR, f"#{planes.KIND} input[value='map']").click()
+    choose_option(browser, maps.PICKED["a"], "t-SNE after PCA-2")
+    info = wait_text(browser, maps.INFO["a"], "after PCA-2")
+    assert "300 points" in info and "pca_components 2" in info and "perplexity 10" in info
+    assert wait_text(browser, COUNT_A, "the map holds 300 of them")
+    WebDriverWait(browser, TIMEOUT).until(
+        lambda d: plot_js(d, GRAPH_A, "(gd._fullLayout.xaxis.title.text || '')") == "t-SNE 1"
+    )
+    # Switching back to raw z changes the points drawn.
+    after_pca = points(browser, GRAPH_A, 0, 5)
+    choose_option(browser, maps.PICKED["a"], "t-SNE raw z")
+    wait_text(browser, maps.INFO["a"], "raw z")
+    WebDriverWait(browser, TIMEOUT).until(lambda d: points(d, GRAPH_A, 0, 5) != after_pca)
+    browser.find_element(By.CSS_SELECTOR, f"#{planes.KIND} input[value='pca']").click()
+    wait_text(browser, COUNT_A, r"showing \d+ of 600")
