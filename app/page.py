@@ -87,5 +87,6 @@ def register(app, store) -> None:
         # CSS hides every second-run column unless a different run is compared.
         return "page compare" if side_run(run_a, run_b, "b") else "page single"
 
+    app.zspace_views = VIEWS  # read by views that gather others' contributions (the plane's overlays)
     for view in VIEWS:
         view.register(app, store)

@@ -165,7 +165,19 @@ def colour_values(store, run, by) -> tuple[np.ndarray | None, str]:
     return store.column(run, by), str(by)
 
 
-def update_plane(store, run, kind, i, j, map_key, colour, relayout, square, view, trigger, side="a"):
+def overlay_views(app) -> list:
+    """Views of the page that draw on the plane: each has ``overlay_inputs(side)`` and ``overlay(...)``.
+
+    ``overlay_inputs(side)`` lists the Dash ``Input`` / ``State`` objects whose values
+    the overlay needs (a change of an ``Input`` redraws the plane);
+    ``overlay(store, run, where, side, *values)`` returns plotly traces drawn over the
+    points (a path, highlighted neighbours, a selection). The page shell hands the
+    registry over as ``app.zspace_views`` (a view never imports the registry itself).
+    """
+    return [view for view in getattr(app, "zspace_views", ()) if hasattr(view, "overlay")]
+
+
+def update_plane(store, run, kind, i, j, map_key, colour, relayout, square, view, trigger, side="a", overlays=()):
     """Build the plane figure, the count line and the view JSON for one run and viewport.
 
     Parameters
@@ -173,6 +185,8 @@ def update_plane(store, run, kind, i, j, map_key, colour, relayout, square, view
     square : (x, y, side) of the "square" control, used when ``trigger`` is its button.
     view : dict or None
         The side's previous view JSON (plane key and ranges), kept across colour changes.
+    overlays : sequence of (view module, values)
+        What other views draw on this plane (see :func:`overlay_views`).
     """
     where = plane_space.plane(store, run, kind, i, j, map_key)
     ids_, xy = plane_space.coords(store, run, where)
@@ -216,6 +230,9 @@ def update_plane(store, run, kind, i, j, map_key, colour, relayout, square, view
         clickable_space=where.linear,
         uirevision=revision,
     )
+    for overlay_view, values in overlays:
+        for trace in overlay_view.overlay(store, run, where, side, *values):
+            figure.add_trace(trace)
     mapped = len(ids_) if where.kind == "map" else None
     text = count_text(len(result.ids), result.count, total, result.over_budget, store.plane_budget, mapped)
     return figure, text, {"key": key, "x": list(map(float, x_range)), "y": list(map(float, y_range)), "rev": revision}
@@ -232,8 +249,10 @@ def colour_options(store, run) -> list[dict]:
 
 
 def register(app, store) -> None:
-    """Wire the Planes view."""
+    """Wire the Planes view (and the overlays other views draw on it)."""
+    drawers = overlay_views(app)
     for side in SIDES:
+        extra = [list(view.overlay_inputs(side)) for view in drawers]
 
         @app.callback(
             Output(GRAPH[side], "figure"),
@@ -253,9 +272,28 @@ def register(app, store) -> None:
             State(SQUARE_Y, "value"),
             State(SQUARE_SIDE, "value"),
             State(VIEW[side], "data"),
+            *[dependency for group in extra for dependency in group],
         )
         @guarded(lambda exc: (message_figure(str(exc)), str(exc), None))
-        def _plane(run_a, run_b, kind, i, j, map_key, colour, relayout, _go, _reset, sx, sy, length, view, side=side):
+        def _plane(
+            run_a,
+            run_b,
+            kind,
+            i,
+            j,
+            map_key,
+            colour,
+            relayout,
+            _go,
+            _reset,
+            sx,
+            sy,
+            length,
+            view,
+            *more,
+            side=side,
+            extra=extra,
+        ):
             trigger = ctx.triggered_id
             if trigger == GRAPH[side] and relayout_range(relayout) is None:
                 if not (isinstance(relayout, dict) and any("autorange" in str(k) for k in relayout)):
@@ -264,8 +302,14 @@ def register(app, store) -> None:
             run = side_run(run_a, run_b, side)
             if not run:
                 return message_figure("no run selected" if side == "a" else ""), "", None
+            overlays, start = [], 0
+            for view, group in zip(drawers, extra, strict=True):
+                overlays.append((view, more[start : start + len(group)]))
+                start += len(group)
             square = (sx, sy, length)
-            return update_plane(store, run, kind, i, j, map_key, colour, relayout, square, view, trigger, side)
+            return update_plane(
+                store, run, kind, i, j, map_key, colour, relayout, square, view, trigger, side, overlays
+            )
 
     @app.callback(Output(COLOUR, "options"), Input(RUN["a"], "value"))
     def _colours(run_a):
