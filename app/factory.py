@@ -20,8 +20,13 @@ MAX_REQUEST_BYTES = 2 * 2**20
 
 
 def default_cache_dir(runs_dir: str | os.PathLike) -> Path:
-    """``data/cache/flask`` next to a ``data/runs`` folder (else ``<runs>/../cache/flask``)."""
-    return Path(runs_dir).resolve().parent / "cache" / "flask"
+    """``data/cache`` next to a ``data/runs`` folder (else ``<runs>/../cache``).
+
+    The server's cache folder holds ``flask/`` (memoised arrays), ``background/``
+    (background jobs) and ``analysis/`` (analyses computed for requests); the
+    server never writes into the runs folder.
+    """
+    return Path(runs_dir).resolve().parent / "cache"
 
 
 def create_app(
@@ -38,7 +43,8 @@ def create_app(
     runs_dir : path-like
         Folder with one sub-folder per run.
     cache_dir : path-like, optional
-        FileSystemCache folder (default ``data/cache/flask``); ignored when ``ZSPACE_REDIS_URL`` is set.
+        The server's cache folder (default ``data/cache``, see :func:`default_cache_dir`); with
+        ``ZSPACE_REDIS_URL`` set the memoised arrays go to Redis instead of ``<cache_dir>/flask``.
     plane_budget : int
         Most points a plane draws before it shows a density raster (and says so).
     auth : (user, password), optional
@@ -63,7 +69,7 @@ def create_app(
     )
     # Callback bodies are a few kB; refuse anything far larger before Flask reads it into memory.
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
-    cache = make_cache(app.server, cache_dir)
+    cache = make_cache(app.server, cache_dir / "flask")
     store = RunStore(runs_dir, cache, cache_dir, plane_budget=plane_budget)
     credentials = auth if auth is not None else auth_from_env()
     if credentials:

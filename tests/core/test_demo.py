@@ -38,3 +38,37 @@ def test_demo_trains_both_models_then_reuses_them(tmp_path):
     assert longer.stdout.count("resuming") == 2
     history = (tmp_path / "runs" / "demo-ae" / rundir.HISTORY).read_text().splitlines()
     assert [line.split(",")[0] for line in history[1:]] == ["1", "2"]
+
+
+def test_the_demo_serves_its_runs_once_they_are_ready(tmp_path):
+    import socket
+    import time
+    import urllib.request
+
+    assert run_demo(tmp_path / "runs", "--epochs", "1").returncode == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    argv = [sys.executable, "-m", "zspace", "demo", "--runs", str(tmp_path / "runs"), "--images", "160"]
+    server = subprocess.Popen(
+        [*argv, "--image-size", "32", "--epochs", "1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline, layout = time.monotonic() + 120, ""
+        while time.monotonic() < deadline and not layout:
+            assert server.poll() is None, server.stdout.read()[-2000:]
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_dash-layout", timeout=5) as answer:
+                    layout = answer.read().decode()
+            except OSError:
+                time.sleep(0.5)
+        # The served page lists both demo runs as usable (their labels carry the model kind and size).
+        assert "demo-ae (AE, z_dim 256, 160 points)" in layout and "demo-vae (VAE, z_dim 256, 160 points)" in layout
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -1,0 +1,36 @@
+"""What the shared array cache writes to disk: never a pickle, only the safe serializer's JSON / npz."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+
+from app.cache import SafeSerializer
+from app.views import density, planes, radius
+
+
+def test_the_flask_cache_files_on_disk_hold_no_pickle(runs_dir, tmp_path):
+    from app.factory import create_app
+
+    cache_dir = tmp_path / "cache"
+    store = create_app(runs_dir, cache_dir=cache_dir, warm=False).zspace_store
+    # Fill the cache the way the views do: run listing, plane coordinates, colours, histograms, radius.
+    store.runs()
+    planes.update_plane(store, "ae", "pca", 0, 1, None, "radius", None, (0, 0, 1), None, None)
+    density.density_view(store, "ae", "vae", 0.25)
+    radius.radius_view(store, "ae", None, 0.5)
+    files = [p for p in (cache_dir / "flask").rglob("*") if p.is_file()]
+    assert len(files) >= 5
+    serializer = SafeSerializer()
+    for path in files:
+        raw = path.read_bytes()
+        # cachelib's file layout: 4 bytes of expiry time, then the serializer's bytes.
+        payload = raw[4:]
+        if path.name == "__wz_cache_count":
+            continue
+        assert payload[:1] in (b"J", b"Z"), f"{path.name} is not a safe entry: {payload[:8]!r}"
+        assert pickle.PROTO.to_bytes(1, "little") != payload[:1] and b"\x80\x04\x95" not in payload[:4]
+        assert serializer.loads(payload) is not None, f"{path.name} does not read back"
+    coords = [serializer.loads(p.read_bytes()[4:]) for p in files if p.name != "__wz_cache_count"]
+    assert any(isinstance(c, np.ndarray) and c.shape == (600, 2) for c in coords), "the plane coordinates are cached"
