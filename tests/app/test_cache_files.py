@@ -30,7 +30,7 @@ def test_the_flask_cache_files_on_disk_hold_no_pickle(runs_dir, tmp_path):
         if path.name == "__wz_cache_count":
             continue
         assert payload[:1] in (b"J", b"Z"), f"{path.name} is not a safe entry: {payload[:8]!r}"
-        assert pickle.PROTO.to_bytes(1, "little") != payload[:1] and b"\x80\x04\x95" not in payload[:4]
+        assert payload[:1] != pickle.PROTO, f"{path.name} starts like a pickle"
         assert serializer.loads(payload) is not None, f"{path.name} does not read back"
     coords = [serializer.loads(p.read_bytes()[4:]) for p in files if p.name != "__wz_cache_count"]
     assert any(isinstance(c, np.ndarray) and c.shape == (600, 2) for c in coords), "the plane coordinates are cached"
