@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import mmap
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -26,6 +27,9 @@ from rundir.errors import ZspaceError
 
 #: Images per encoder call: large enough to keep the CPU busy, small enough for little memory.
 DEFAULT_BATCH = 256
+
+#: Bytes of z-points written between releases of their pages from memory (see ``_release_written_pages``).
+RELEASE_BYTES = 32 * 2**20
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -80,7 +84,7 @@ def encode_batches(encoder, batches: Iterable[np.ndarray], z_out, logvar_out=Non
     def encode_batch(batch):
         return encoder(tf.cast(batch, tf.float32) / 255.0, training=False)
 
-    total, done = len(z_out), 0
+    total, done, unreleased = len(z_out), 0, 0
     for images in batches:
         stop = done + len(images)
         if stop > total:
@@ -96,10 +100,27 @@ def encode_batches(encoder, batches: Iterable[np.ndarray], z_out, logvar_out=Non
             logvar_out[done:stop] = logvar
         if done < total / 2 <= stop:
             pause_point("encode:half")
+        unreleased += z.nbytes * (2 if logvar_out is not None else 1)
+        if unreleased >= RELEASE_BYTES:
+            unreleased = 0
+            for out in (z_out, logvar_out):
+                _release_written_pages(out)
         done = stop
         if progress is not None:
             progress(done, total)
     return done
+
+
+def _release_written_pages(array) -> None:
+    """Unmap the pages of a memory-mapped output from this process; the data stays in the file.
+
+    Written pages of a shared file mapping stay resident in the writer, so the
+    process would grow by the whole ``zpoints.npy`` (200 MB per 200k z-points of
+    z_dim 256). ``MADV_DONTNEED`` drops them from this process only: the kernel
+    keeps them in its page cache and writes them to the file.
+    """
+    if isinstance(array, np.memmap) and isinstance(array.base, mmap.mmap):
+        array.base.madvise(mmap.MADV_DONTNEED)
 
 
 @contextlib.contextmanager

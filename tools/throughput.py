@@ -39,6 +39,9 @@ def measure_training_throughput(
         ``model``, ``image_size``, ``z_dim``, ``batch_size``, ``backend``,
         ``images_per_sec`` and ``seconds_per_epoch_celeba`` (202,599 images).
     """
+    from models.runtime import start_tensorflow
+
+    start_tensorflow()  # before Keras imports it: without the C++ start-up log lines (None without TensorFlow)
     import keras
 
     from models.architecture import build_model

@@ -1,8 +1,10 @@
-"""``zspace bench data``: how fast faces are generated, files decoded into the cache, and batches served.
+"""``zspace bench data``: faces generated, files decoded into the cache, batches served, training by input pipeline.
 
 Each figure is printed beside its baseline from the same run (one thread vs the
 thread pool; a cold decode vs a cache hit), because the absolute numbers depend
-on how busy the machine is.
+on how busy the machine is. The training-input figures (in-memory tensors vs
+the decoded cache vs cold JPEGs) live in :mod:`tools.bench.input`
+(``python -m tools.bench.input`` runs them alone).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 from models.data import cache, celeba, faces
 from models.data.decode import SkipImage
 from models.data.source import _decode_source, open_source
+from tools.bench.input import bench_input
 from tools.fake_celeba import make_fake_celeba
 
 
@@ -78,11 +81,11 @@ def bench_files(count: int, size: int, folder: Path) -> dict:
 
 def main(args: argparse.Namespace) -> int:
     """Run the data benchmarks; ``args.quick`` shrinks them, ``args.out`` also writes JSON."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     quick = bool(getattr(args, "quick", False))
     results = {"cpus": os.cpu_count(), "faces": bench_faces(2000 if quick else 20000, 64)}
     with tempfile.TemporaryDirectory(prefix="zspace-bench-data-") as folder:
         results["files"] = bench_files(300 if quick else 3000, 64, Path(folder))
+    results["input"] = bench_input(512 if quick else 2048, epochs=2 if quick else 3)
     if getattr(args, "out", None):
         from rundir.atomic import atomic_write_json
 

@@ -1,15 +1,16 @@
-"""``zspace bench models``: training throughput, and decoder latency against the ``model.predict`` baseline.
+"""``zspace bench models``: training throughput, decoder latency against ``model.predict``, streamed encoding.
 
 Decoding one z-point is what the dashboard does on every click, so the
 figure that matters is the latency of a single call. ``model.predict`` builds
 a data pipeline per call; ``predict_on_batch`` and a ``tf.function`` do not.
 Each variant is timed in the same process, after a warm-up, on the same model.
+Streamed encoding (:mod:`tools.bench.encode`) reports images/s and peak memory
+for several image counts, each in its own process.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 from collections.abc import Callable
@@ -30,10 +31,11 @@ def _median_seconds(call: Callable[[], object], repeats: int, warmup: int = 3) -
 
 def decode_latency(image_size: int = 96, z_dim: int = 256, repeats: int = 20) -> list[dict]:
     """Median latency (ms) of decoding 1 and 64 z-points with each method; ratios vs ``model.predict``."""
-    import tensorflow as tf
-
     from models.architecture import build_decoder
     from models.config import make_config
+    from models.runtime import start_tensorflow
+
+    tf = start_tensorflow()
 
     decoder = build_decoder(make_config(image_size=image_size, z_dim=z_dim))
     graph = tf.function(lambda z: decoder(z, training=False), reduce_retracing=True)
@@ -76,7 +78,6 @@ def training_throughput(quick: bool) -> list[dict]:
 
 def main(args: argparse.Namespace) -> int:
     """Print training throughput and decode latency; write them as JSON to ``args.out`` if given."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     quick = bool(getattr(args, "quick", False))
     results = []
     print("training throughput (z_dim 256; random pixels, the content does not change the cost):", flush=True)
@@ -89,6 +90,11 @@ def main(args: argparse.Namespace) -> int:
         results.append(row)
         print(f"  batch {row['batch']:>2}  {row['method']:<26} {row['ms']:>9.2f} ms  x{row['speedup_vs_predict']}",
               flush=True)  # fmt: skip
+    from tools.bench.encode import bench_encode
+
+    # 200k 64x64 images take minutes to encode on 2 cores; the full run streams them at 32x32 instead.
+    counts, size = ([5_000, 20_000], 64) if quick else ([20_000, 50_000, 200_000], 32)
+    results += [{"measure": "encode", **row} for row in bench_encode(counts, size)]
     out = getattr(args, "out", None)
     if out:
         from rundir.atomic import atomic_write_json
