@@ -40,15 +40,21 @@ class StreamOnly:
             yield batch
 
 
-def test_encode_streams_batches_into_a_temporary_npy_renamed_at_the_end(fake_data, trained):
-    from models.encode import encode_run
+def test_encode_streams_batches_into_a_temporary_npy_renamed_at_the_end(fake_data, trained, monkeypatch):
+    from models import encode
 
+    monkeypatch.setattr(encode, "RELEASE_BYTES", 1)  # drop the written pages from memory after every batch
     old = np.load(trained / rundir.ZPOINTS)
     source = StreamOnly(fake_data.FakeSource(48, 32, seed=3), trained)
-    status = encode_run(trained, source, batch_size=16)
+    status = encode.encode_run(trained, source, batch_size=16)
     z = np.load(trained / rundir.ZPOINTS)
     assert z.shape == (48, 8) and status["n_points"] == 48 and status["encode_images_per_sec"] > 0
     np.testing.assert_array_equal(source.seen_on_disk[0], z[:16])
+    import keras
+
+    encoder = keras.saving.load_model(trained / rundir.ENCODER, safe_mode=True)
+    expected = keras.ops.convert_to_numpy(encoder(source.inner.images().astype("float32") / 255.0)[0])
+    np.testing.assert_allclose(z, expected, rtol=1e-4, atol=1e-4)  # released pages lost nothing
     assert not np.array_equal(z[:48], old[:48]), "other images, other z-points"
     assert np.load(trained / rundir.ZLOGVAR).shape == (48, 8)
     assert not list(trained.glob(TMP_PREFIX + "*"))
