@@ -14,8 +14,10 @@ import numpy as np
 from analysis._checks import as_points, positive
 from analysis.pca import PCAResult
 
-#: Raster resolution (cells per side) when a viewport holds more points than the budget.
+#: Raster resolution (cells per side) when a viewport holds more points than the budget and no size is given.
 RASTER_SIZE = 256
+#: Most raster cells per side: above a screen's pixels nothing more can be seen.
+MAX_RASTER_SIZE = 4096
 
 
 def plane_coords(z, kind: str, i: int, j: int, pca: PCAResult | None = None) -> np.ndarray:
@@ -99,8 +101,8 @@ class ViewportResult:
         Their coordinates.
     raster : dict or None
         When ``count`` exceeds the budget: ``x_edges``, ``y_edges`` and
-        ``counts`` (RASTER_SIZE x RASTER_SIZE int64, indexed [x, y]) of the
-        rectangle; else None.
+        ``counts`` (cells along x by cells along y, int64, indexed [x, y]) of
+        the rectangle; else None.
     """
 
     count: int
@@ -124,7 +126,17 @@ def _range(value, name: str) -> tuple[float, float]:
     return lo, hi
 
 
-def viewport_query(coords, x_range, y_range, budget: int = 50000, raster_size: int = RASTER_SIZE) -> ViewportResult:
+def _raster_shape(raster_size) -> tuple[int, int]:
+    sizes = (raster_size, raster_size) if np.ndim(raster_size) == 0 else tuple(raster_size)
+    if len(sizes) != 2:
+        raise ValueError(f"raster_size must be one number or a pair (x cells, y cells), got {raster_size!r}")
+    nx, ny = (int(positive(s, "raster_size")) for s in sizes)
+    if max(nx, ny) > MAX_RASTER_SIZE:
+        raise ValueError(f"raster_size must be at most {MAX_RASTER_SIZE} cells per side, got {raster_size!r}")
+    return nx, ny
+
+
+def viewport_query(coords, x_range, y_range, budget: int = 50000, raster_size=RASTER_SIZE) -> ViewportResult:
     """Return the points of ``coords`` inside a closed rectangle, or a density raster when too many.
 
     Parameters
@@ -135,8 +147,10 @@ def viewport_query(coords, x_range, y_range, budget: int = 50000, raster_size: i
         The rectangle, bounds included.
     budget : int
         Most points to return; above it the result carries a raster instead.
-    raster_size : int
-        Cells per side of the raster.
+    raster_size : int or (int, int)
+        Cells of the raster per side, or along x and along y (e.g. the plot's
+        width and height in pixels, so each cell is one pixel); at most
+        :data:`MAX_RASTER_SIZE` per side.
 
     Returns
     -------
@@ -162,12 +176,12 @@ def viewport_query(coords, x_range, y_range, budget: int = 50000, raster_size: i
     count = int(len(ids))
     if count <= int(budget):
         return ViewportResult(count=count, ids=ids.astype(np.int64), xy=coords[ids].astype(np.float32))
-    size = int(positive(raster_size, "raster_size"))
-    x_edges = np.linspace(x0, x1 if x1 > x0 else x0 + 1e-9, size + 1)
-    y_edges = np.linspace(y0, y1 if y1 > y0 else y0 + 1e-9, size + 1)
+    nx, ny = _raster_shape(raster_size)
+    x_edges = np.linspace(x0, x1 if x1 > x0 else x0 + 1e-9, nx + 1)
+    y_edges = np.linspace(y0, y1 if y1 > y0 else y0 + 1e-9, ny + 1)
     px, py = x[ids].astype(np.float64), y[ids].astype(np.float64)
-    cx = np.clip(((px - x_edges[0]) / (x_edges[-1] - x_edges[0]) * size).astype(np.int64), 0, size - 1)
-    cy = np.clip(((py - y_edges[0]) / (y_edges[-1] - y_edges[0]) * size).astype(np.int64), 0, size - 1)
-    counts = np.bincount(cx * size + cy, minlength=size * size).reshape(size, size)
+    cx = np.clip(((px - x_edges[0]) / (x_edges[-1] - x_edges[0]) * nx).astype(np.int64), 0, nx - 1)
+    cy = np.clip(((py - y_edges[0]) / (y_edges[-1] - y_edges[0]) * ny).astype(np.int64), 0, ny - 1)
+    counts = np.bincount(cx * ny + cy, minlength=nx * ny).reshape(nx, ny)
     raster = {"x_edges": x_edges, "y_edges": y_edges, "counts": counts}
     return ViewportResult(count=count, ids=np.empty(0, np.int64), xy=np.empty((0, 2), np.float32), raster=raster)

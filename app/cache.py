@@ -21,7 +21,11 @@ from flask_caching import Cache
 from flask_caching.backends.filesystemcache import FileSystemCache
 from flask_caching.backends.rediscache import RedisCache
 
+from rundir.errors import ZspaceError
+
 _JSON, _ARRAYS = b"J", b"Z"
+#: Prefix of the dashboard's keys in a shared Redis (Celery's own keys start with ``celery-``).
+KEY_PREFIX = "zspace:"
 _JSON_KEY = "__json__"
 
 
@@ -69,9 +73,29 @@ class SafeFileSystemCache(FileSystemCache):
 
 
 class SafeRedisCache(RedisCache):
-    """flask-caching's RedisCache with :class:`SafeSerializer` (for several gunicorn hosts)."""
+    """flask-caching's RedisCache with :class:`SafeSerializer`: every worker and host shares one array cache."""
 
     serializer = SafeSerializer()
+
+    @classmethod
+    def factory(cls, app, config, args, kwargs):  # noqa: ARG003 - flask-caching's signature
+        """Connect to ``CACHE_REDIS_URL`` exactly as written (its database number and password included)."""
+        import redis
+
+        client = redis.from_url(config["CACHE_REDIS_URL"])
+        try:
+            client.ping()
+        except redis.RedisError as exc:
+            where = client.connection_pool.connection_kwargs
+            raise ZspaceError(
+                f"cannot use Redis at {where.get('host', '?')}:{where.get('port', '?')} (ZSPACE_REDIS_URL): "
+                f"{type(exc).__name__}: {str(exc)[:120]}"
+            ) from None
+        return cls(
+            host=client,
+            default_timeout=config.get("CACHE_DEFAULT_TIMEOUT", 300),
+            key_prefix=config.get("CACHE_KEY_PREFIX", ""),
+        )
 
 
 def make_cache(server, cache_dir: str | os.PathLike) -> Cache:
@@ -85,7 +109,11 @@ def make_cache(server, cache_dir: str | os.PathLike) -> Cache:
     """
     redis_url = os.environ.get("ZSPACE_REDIS_URL")
     if redis_url:
-        config = {"CACHE_TYPE": "app.cache.SafeRedisCache", "CACHE_REDIS_URL": redis_url}
+        config = {
+            "CACHE_TYPE": "app.cache.SafeRedisCache",
+            "CACHE_REDIS_URL": redis_url,
+            "CACHE_KEY_PREFIX": KEY_PREFIX,
+        }
     else:
         Path(cache_dir).mkdir(parents=True, exist_ok=True)
         config = {"CACHE_TYPE": "app.cache.SafeFileSystemCache", "CACHE_DIR": str(cache_dir), "CACHE_THRESHOLD": 2000}

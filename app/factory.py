@@ -11,8 +11,8 @@ import rundir
 from app import page, request_guard
 from app.auth import auth_from_env, require_basic_auth
 from app.cache import make_cache
-from app.jobs import make_manager
-from app.store import RunStore
+from app.jobs import JobSlots, make_manager, signing_secret
+from app.store import INLINE_POINTS, RunStore
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 #: Largest request body the server accepts (HTTP 413 beyond).
@@ -35,6 +35,8 @@ def create_app(
     plane_budget: int = 250_000,
     auth: tuple[str, str] | None = None,
     warm: bool = True,
+    inline_points: int = INLINE_POINTS,
+    max_jobs: int | None = None,
 ) -> dash.Dash:
     """Build the dashboard for the runs in ``runs_dir``.
 
@@ -51,6 +53,10 @@ def create_app(
         Basic-auth credentials; default from ``ZSPACE_AUTH``.
     warm : bool
         Load TensorFlow and the listed runs' decoders in a background thread now.
+    inline_points : int
+        Runs with more points get their base analyses (PCA, plane, histograms, radius) from a background job.
+    max_jobs : int, optional
+        Background jobs computing at once on this host (default ``ZSPACE_MAX_JOBS``, else one per two cores).
 
     Returns
     -------
@@ -59,18 +65,29 @@ def create_app(
     """
     runs_dir = Path(runs_dir)
     cache_dir = Path(cache_dir or default_cache_dir(runs_dir))
+    manager = make_manager(cache_dir)
     app = dash.Dash(
         __name__,
         title="zspace",
         assets_folder=str(ASSETS),
         suppress_callback_exceptions=False,
         update_title=None,
-        background_callback_manager=make_manager(cache_dir),
+        background_callback_manager=manager,
     )
+    # Dash signs background job and cache handles with the Flask secret_key when one is set; without it
+    # Dash would keep its own secret inside the job store, where reading the store would reveal it.
+    app.server.secret_key = signing_secret(cache_dir)
     # Callback bodies are a few kB; refuse anything far larger before Flask reads it into memory.
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     cache = make_cache(app.server, cache_dir / "flask")
-    store = RunStore(runs_dir, cache, cache_dir, plane_budget=plane_budget)
+    store = RunStore(
+        runs_dir,
+        cache,
+        cache_dir,
+        plane_budget=plane_budget,
+        inline_points=inline_points,
+        slots=JobSlots(cache_dir, max_jobs),
+    )
     credentials = auth if auth is not None else auth_from_env()
     if credentials:
         require_basic_auth(app.server, *credentials)
@@ -83,4 +100,5 @@ def create_app(
         usable = [store.path(run["name"]) for run in store.runs() if run["usable"]]
         store.decoder.warm([(path, rundir.files_key(path)) for path in usable])
     app.zspace_store = store  # for tests and benchmarks: the same store the callbacks use
+    app.zspace_manager = manager  # its Celery application is what `zspace worker` runs
     return app

@@ -11,8 +11,10 @@ server's cache, never written into the runs folder.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 
@@ -20,7 +22,10 @@ import numpy as np
 
 import rundir
 from app.decoder import DecoderService
+from app.jobs import JobSlots
 from rundir.errors import ZspaceError
+
+log = logging.getLogger(__name__)
 
 #: Most images one request may decode (a sampling grid, a path strip).
 MAX_SAMPLES = 64
@@ -51,13 +56,27 @@ class RunStore:
         The server's cache folder; request-driven analyses live in ``<cache_dir>/analysis/<run>``.
     plane_budget : int
         Most points one plane figure shows before it switches to a density raster.
+    inline_points : int
+        Runs with more points get their base analyses from the background job, never inside a request.
+    slots : app.jobs.JobSlots, optional
+        How many background jobs may compute at once (default: :func:`app.jobs.default_max_jobs` on this host).
     """
 
-    def __init__(self, runs_dir: str | os.PathLike, cache, cache_dir: str | os.PathLike, plane_budget: int = 250_000):
+    def __init__(
+        self,
+        runs_dir: str | os.PathLike,
+        cache,
+        cache_dir: str | os.PathLike,
+        plane_budget: int = 250_000,
+        inline_points: int = INLINE_POINTS,
+        slots: JobSlots | None = None,
+    ):
         self.runs_dir = Path(runs_dir)
         self.cache = cache
         self.request_root = Path(cache_dir) / "analysis"
         self.plane_budget = int(plane_budget)
+        self.inline_points = int(inline_points)
+        self.slots = slots if slots is not None else JobSlots(cache_dir)
         self.decoder = DecoderService()
         self._frames: OrderedDict = OrderedDict()
         self._recent: OrderedDict = OrderedDict()
@@ -126,13 +145,31 @@ class RunStore:
                 return self._recent[key]
         value = self.cache.get(key)
         if value is None:
+            started = time.perf_counter()
             value = compute()
             self.cache.set(key, value)
+            # One line per computation: an operator (and the two-worker test) sees what was not served from the cache.
+            log.info("computed %s of %s in %.2f s", what, name, time.perf_counter() - started)
         with self._lock:
             self._recent[key] = value
             while len(self._recent) > RECENT_KEPT:
                 self._recent.popitem(last=False)
         return value
+
+    def is_memoised(self, name: str, what: str) -> bool:
+        """True when :meth:`memo` would return ``what`` without computing it (in this process or the shared cache)."""
+        key = f"{what}:{name}:{rundir.files_key(self.path(name))}"
+        with self._lock:
+            if key in self._recent:
+                return True
+        return bool(self.cache.has(key))
+
+    def is_stored(self, name, declaration, *args, **params) -> bool:
+        """True when :meth:`result` would read ``declaration`` from a cache instead of computing it."""
+        path = self.path(name)
+        return declaration.is_cached(path, *args, **params) or declaration.is_cached(
+            path, *args, folder=self.request_folder(name), **params
+        )
 
     def request_folder(self, name) -> Path:
         """Where analyses a request asks for are kept for this run (outside the runs folder)."""
@@ -153,7 +190,7 @@ class RunStore:
             if found is None:
                 found = declaration.lookup_stored(path, *args, folder=folder, **params)
             if found is None:
-                if not background and self.n_points(name) > INLINE_POINTS:
+                if not background and self.n_points(name) > self.inline_points:
                     raise AnalysisPending(
                         f"{declaration.name} of {name} is being computed in the background; "
                         "this view fills in when it is ready"

@@ -1,16 +1,25 @@
 """WSGI entry for gunicorn: ``ZSPACE_RUNS=data/runs gunicorn -w 2 -b 127.0.0.1:8050 app.wsgi:server``.
 
 Each worker builds its own app (and decoder service); they share the array
-cache through its folder (``ZSPACE_CACHE_DIR``) or Redis (``ZSPACE_REDIS_URL``).
+cache through its folder (``ZSPACE_CACHE_DIR``) or Redis (``ZSPACE_REDIS_URL``,
+with ``zspace worker`` running the background jobs). The dashboard's own log
+lines (refused inputs, computations that missed the cache) go to gunicorn's
+error stream with the worker's pid.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
 from app.auth import auth_from_env
 from app.factory import create_app
+
+_handler = logging.StreamHandler(sys.stderr)
+_handler.setFormatter(logging.Formatter("[%(process)d] %(name)s %(levelname)s: %(message)s"))
+logging.getLogger("app").addHandler(_handler)
+logging.getLogger("app").setLevel(logging.INFO)
 
 if auth_from_env() is None:
     # gunicorn may be bound to any address; say once, in its log, that nothing guards the server.

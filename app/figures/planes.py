@@ -9,6 +9,25 @@ from app.figures.style import SIDE_COLOURS, base_layout
 
 #: Cells per side of the invisible click layer that makes empty space clickable.
 CLICK_GRID = 64
+#: Height (px) of a plane figure, and the margins and colour bar around its plot area (see ``base_layout``).
+PLANE_HEIGHT = 460
+FRAME_X_PX, FRAME_Y_PX, COLOUR_BAR_PX = 70, 60, 90
+#: Figure widths (px) a browser may report; anything outside is clamped (a hidden column reports 0).
+MIN_WIDTH_PX, MAX_WIDTH_PX = 240, 3840
+
+
+def raster_cells(width_px, height_px: int = PLANE_HEIGHT) -> tuple[int, int] | None:
+    """Density-raster cells (along x, along y) for a plane figure ``width_px`` wide: one cell per plot pixel.
+
+    ``width_px`` comes from the browser (the measured width of the graph); a
+    value that is not a finite number gives None (the default raster), others
+    are clamped to ``[MIN_WIDTH_PX, MAX_WIDTH_PX]`` so a request cannot ask for
+    a huge raster.
+    """
+    if isinstance(width_px, bool) or not isinstance(width_px, int | float) or not np.isfinite(width_px):
+        return None
+    width = int(min(max(width_px, MIN_WIDTH_PX), MAX_WIDTH_PX))
+    return max(16, width - FRAME_X_PX - COLOUR_BAR_PX), max(16, int(height_px) - FRAME_Y_PX)
 
 
 def _click_layer(x_range, y_range) -> go.Heatmap:
@@ -39,7 +58,7 @@ def plane_figure(
     y_label: str = "y",
     side: str = "a",
     clickable_space: bool = True,
-    height: int = 460,
+    height: int = PLANE_HEIGHT,
     uirevision: str = "plane",
 ) -> go.Figure:
     """Build the plane figure.
@@ -70,11 +89,15 @@ def plane_figure(
     if raster is not None:
         x_edges, y_edges = np.asarray(raster["x_edges"]), np.asarray(raster["y_edges"])
         counts = np.asarray(raster["counts"], dtype=np.float32).T  # plotly wants [y, x]
+        # Empty cells stay transparent, so a raster with a cell per pixel looks like the point cloud it counts.
+        shade = np.full(counts.shape, np.nan, dtype=np.float32)
+        np.log1p(counts, out=shade, where=counts > 0)
         fig.add_trace(
             go.Heatmap(
                 x=((x_edges[:-1] + x_edges[1:]) / 2).astype(np.float32),
                 y=((y_edges[:-1] + y_edges[1:]) / 2).astype(np.float32),
-                z=np.log1p(counts),
+                z=shade,
+                hoverongaps=False,
                 colorscale="Viridis",
                 colorbar={"title": {"text": "log(1+count)"}},
                 hovertemplate="x %{x:.3f}<br>y %{y:.3f}<extra>density</extra>",

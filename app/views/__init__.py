@@ -7,9 +7,9 @@ as plain functions, and ``register(app, store)``. The page shell, callback
 registration, the screenshot tool and the tests all iterate ``VIEWS``.
 """
 
-from app.views import decode, density, maps, model, planes, radius, sampling, spectrum
+from app.views import decode, density, maps, model, planes, progress, radius, sampling, spectrum
 
-VIEWS = (planes, maps, decode, density, radius, spectrum, sampling, model)
+VIEWS = (progress, planes, maps, decode, density, radius, spectrum, sampling, model)
 
 
 def tabs() -> list[str]:

@@ -126,7 +126,9 @@ def compute_map(store, run, n_points, perplexity, reduce_to, set_progress) -> st
         return True
 
     try:
-        fit = results.tsne(store.path(run), folder=store.request_folder(run), callback=progress, **params)
+        # One of the host's job slots for the whole map; without a free one the user is told to wait.
+        with store.slots.slot():
+            fit = results.tsne(store.path(run), folder=store.request_folder(run), callback=progress, **params)
     except TsneCancelled as exc:
         raise ZspaceError(str(exc)) from None
     except ValueError as exc:  # e.g. a perplexity too large for a small run: the analysis says why

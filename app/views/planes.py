@@ -8,7 +8,7 @@ import numpy as np
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from app import plane_space
-from app.figures.planes import padded_range, plane_figure
+from app.figures.planes import padded_range, plane_figure, raster_cells
 from app.figures.style import message_figure
 from app.validate import choice, finite
 from app.views import maps
@@ -35,6 +35,8 @@ COUNT = {s: make("count", s) for s in SIDES}
 GRAPH = {s: make("graph", s) for s in SIDES}
 #: Small JSON per side: the plane's key, the visible x / y ranges and the figure's ui revision.
 VIEW = {s: make("view", s) for s in SIDES}
+#: The plane's width in the browser (px), measured before it is drawn, so a density raster has a cell per pixel.
+WIDTH = {s: make("width", s) for s in SIDES}
 
 BASE_COLOURS = {"none": "nothing", "radius": "radius", "density": "local density", "lid": "local intrinsic dimension"}
 #: Above this many points, colouring by local density / intrinsic dimension needs `zspace analyze`.
@@ -102,6 +104,7 @@ def layout() -> html.Div:
             html.Div(id=COUNT[s], className="count"),
             dcc.Loading(dcc.Graph(id=GRAPH[s], config={"displaylogo": False}, className="plane-graph")),
             dcc.Store(id=VIEW[s]),
+            dcc.Store(id=WIDTH[s]),
         ]
 
     return html.Div([controls, side_columns(side)], className="view")
@@ -177,7 +180,9 @@ def overlay_views(app) -> list:
     return [view for view in getattr(app, "zspace_views", ()) if hasattr(view, "overlay")]
 
 
-def update_plane(store, run, kind, i, j, map_key, colour, relayout, square, view, trigger, side="a", overlays=()):
+def update_plane(
+    store, run, kind, i, j, map_key, colour, relayout, square, view, trigger, side="a", overlays=(), width=None
+):
     """Build the plane figure, the count line and the view JSON for one run and viewport.
 
     Parameters
@@ -187,6 +192,8 @@ def update_plane(store, run, kind, i, j, map_key, colour, relayout, square, view
         The side's previous view JSON (plane key and ranges), kept across colour changes.
     overlays : sequence of (view module, values)
         What other views draw on this plane (see :func:`overlay_views`).
+    width : number, optional
+        The figure's width in the browser (px); sizes the density raster (see :func:`raster_cells`).
     """
     where = plane_space.plane(store, run, kind, i, j, map_key)
     ids_, xy = plane_space.coords(store, run, where)
@@ -213,7 +220,10 @@ def update_plane(store, run, kind, i, j, map_key, colour, relayout, square, view
         revision = f"{key}|{x_range[0]:.6g}|{x_range[1]:.6g}|{y_range[0]:.6g}|{y_range[1]:.6g}"
     from analysis.planes import viewport_query
 
-    result = viewport_query(xy, x_range, y_range, budget=store.plane_budget)
+    cells = raster_cells(width)
+    result = viewport_query(
+        xy, x_range, y_range, budget=store.plane_budget, **({"raster_size": cells} if cells else {})
+    )
     values, label = colour_values(store, run, colour)
     shown_ids = ids_[result.ids]
     figure = plane_figure(
@@ -272,6 +282,7 @@ def register(app, store) -> None:
             State(SQUARE_Y, "value"),
             State(SQUARE_SIDE, "value"),
             State(VIEW[side], "data"),
+            Input(WIDTH[side], "data"),
             *[dependency for group in extra for dependency in group],
         )
         @guarded(lambda exc: (message_figure(str(exc)), str(exc), None))
@@ -290,6 +301,7 @@ def register(app, store) -> None:
             sy,
             length,
             view,
+            width,
             *more,
             side=side,
             extra=extra,
@@ -308,8 +320,24 @@ def register(app, store) -> None:
                 start += len(group)
             square = (sx, sy, length)
             return update_plane(
-                store, run, kind, i, j, map_key, colour, relayout, square, view, trigger, side, overlays
+                store, run, kind, i, j, map_key, colour, relayout, square, view, trigger, side, overlays, width
             )
+
+    for side in SIDES:
+        # Measured in the browser before the plane is drawn (the plane waits for its width): the column's
+        # width, halved when a second run is compared beside it.
+        app.clientside_callback(
+            "function(runA, runB) {"
+            f"  const graph = document.getElementById('{GRAPH[side]}');"
+            "  const row = graph && graph.closest('.sides');"
+            "  if (!row) { return window.dash_clientside.no_update; }"
+            "  const width = row.getBoundingClientRect().width / (runB && runB !== runA ? 2 : 1);"
+            "  return Math.round(width);"
+            "}",
+            Output(WIDTH[side], "data"),
+            Input(RUN["a"], "value"),
+            Input(RUN["b"], "value"),
+        )
 
     @app.callback(Output(COLOUR, "options"), Input(RUN["a"], "value"))
     def _colours(run_a):

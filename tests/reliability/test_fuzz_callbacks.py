@@ -130,7 +130,10 @@ def malformed_bodies(dependency: dict) -> dict[str, dict]:
 
 
 def is_background(dash_app, dependency: dict) -> bool:
-    """Background callbacks start a process per request: fuzzing them here would fork hundreds."""
+    """Not fuzzed here: background callbacks start a process per request (fuzzing them would fork hundreds),
+    and clientside callbacks run in the browser only (the server has no handler for them)."""
+    if dependency.get("clientside_function"):
+        return True
     return bool(dash_app.callback_map.get(dependency["output"], {}).get("background"))
 
 

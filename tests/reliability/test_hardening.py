@@ -196,10 +196,14 @@ def hostile_names(runs_dir: Path, outside_run: Path) -> list:
 
 
 def run_callbacks(app) -> list[dict]:
-    """Every callback that takes the run picker as an input."""
+    """Every server callback that takes the run picker as an input (clientside ones never reach the server)."""
     from app.views.parts import RUN
 
-    return [d for d in app._callback_list if any(i["id"] == RUN["a"] for i in d["inputs"])]
+    return [
+        d
+        for d in app._callback_list
+        if any(i["id"] == RUN["a"] for i in d["inputs"]) and not d.get("clientside_function")
+    ]
 
 
 def values_for(name) -> dict:

@@ -93,6 +93,8 @@ def valid_values(run_a: str, run_b: str | None = None) -> dict[str, Any]:
         f"{planes.SQUARE_SIDE}.value": 1.0,
         f"{planes.VIEW['a']}.data": None,
         f"{planes.VIEW['b']}.data": None,
+        f"{planes.WIDTH['a']}.data": 1200,
+        f"{planes.WIDTH['b']}.data": 600,
         f"{planes.GRAPH['a']}.clickData": {"points": [{"x": 0.1, "y": 0.2}]},
         f"{planes.GRAPH['b']}.clickData": {"points": [{"x": 0.1, "y": 0.2}]},
         f"{planes.BASE_MODE}.value": "selected",

@@ -1,0 +1,181 @@
+"""Base analyses of a large run, computed in the background with progress, never inside a request.
+
+A run with more points than the store's ``inline_points`` (250,000 by default)
+that has not been through ``zspace analyze`` needs its PCA, the default PCA
+plane, the per-axis histograms and the radius profile before the views can
+draw. Opening it, the page says at once what is being computed; a Dash
+background callback computes them (in a forked process, or on ``zspace
+worker`` with Redis) in one of the host's job slots and reports each step; when
+it is done every view of the run draws again. Meanwhile the views show the
+store's "being computed in the background" message instead of blocking.
+"""
+
+from __future__ import annotations
+
+import time
+
+from dash import Input, Output, State, dcc, html, no_update
+
+from app import plane_space
+from app.views.parts import RUN, guarded, ids, shown_runs
+from rundir.errors import ZspaceError
+
+TAB = "Planes"
+MESSAGES = (r"nothing to compute",)
+
+make = ids("progress")
+BOX, NOTE, BAR, STEP, NEEDED, READY = (
+    make("box"),
+    make("note"),
+    make("bar"),
+    make("step"),
+    make("needed"),
+    make("ready"),
+)
+#: Shown while nothing is computed for the runs on the page.
+HIDDEN, SHOWN = {"display": "none"}, {"display": "block"}
+#: Most seconds a base-analysis job waits for a free job slot before it gives up (another map is running).
+SLOT_WAIT_S = 3600.0
+#: How often (ms) the page asks for the job's progress.
+POLL_MS = 500
+#: The plane the page opens on (the Planes view's default): its coordinates are part of the base analyses.
+DEFAULT_PLANE = plane_space.Plane("pca", 0, 1)
+
+
+def layout() -> html.Div:
+    """A note that says what is being computed, a progress bar and the step it is at (hidden when idle)."""
+    return html.Div(
+        id=BOX,
+        className="analysis-progress note",
+        style=HIDDEN,
+        children=[
+            html.Span(id=NOTE),
+            html.Progress(id=BAR, value="0", max="1"),
+            html.Span(id=STEP),
+            dcc.Store(id=NEEDED),
+            dcc.Store(id=READY),
+        ],
+    )
+
+
+def base_steps(store, run) -> list[tuple[str, object, object]]:
+    """(label, is_ready(), compute()) for each base analysis of ``run``, in the order they are computed."""
+    from analysis import results
+
+    def result(declaration):
+        return (
+            lambda: store.is_stored(run, declaration),
+            lambda: store.result(run, declaration, background=True),
+        )
+
+    plane_what = f"coords:{DEFAULT_PLANE.key()}"
+    return [
+        ("PCA", *result(results.pca)),
+        (
+            "the PCA plane",
+            lambda: store.is_memoised(run, plane_what),
+            lambda: plane_space.coords(store, run, DEFAULT_PLANE),
+        ),
+        ("per-axis histograms", *result(results.histograms)),
+        ("the per-axis summary", *result(results.axis_summary)),
+        ("the radius profile", *result(results.radius_profile)),
+    ]
+
+
+def pending(store, run) -> list[str]:
+    """Labels of the base analyses ``run`` still lacks (empty for runs the requests may compute themselves)."""
+    if store.n_points(run) <= store.inline_points:
+        return []
+    return [label for label, ready, _ in base_steps(store, run) if not ready()]
+
+
+def plan(store, run_a, run_b) -> tuple[object, str, dict]:
+    """What the page must compute for the runs it shows: (job request or no_update, note, box style).
+
+    Answers within a request's time: it only checks which cache entries exist.
+    """
+    needed, parts = [], []
+    for _side, run in shown_runs(run_a, run_b):
+        try:
+            missing = pending(store, run)
+        except ZspaceError:  # an unusable run says why in its own views
+            continue
+        if missing:
+            needed.append(run)
+            parts.append(f"{', '.join(missing)} of {run} ({store.n_points(run):,} points)")
+    if not needed:
+        return no_update, "", HIDDEN
+    note = f"computing {'; '.join(parts)} in the background — the views fill in when it is done"
+    return {"runs": needed, "asked": time.time()}, note, SHOWN
+
+
+def prepare(store, needed, set_progress) -> str:
+    """Compute every missing base analysis of the runs in ``needed``; ``set_progress((value, max, text))``."""
+    if not isinstance(needed, dict) or not isinstance(needed.get("runs"), list) or not needed["runs"]:
+        raise ZspaceError("nothing to compute")
+    runs = [store.path(run).name for run in needed["runs"][:2]]  # validated: unknown or unusable runs refused
+
+    def waiting():
+        set_progress((0, 1, "waiting for another background job to finish…"))
+
+    started = time.perf_counter()
+    # Other jobs (a t-SNE map) may hold every slot; the base analyses wait for one instead of failing.
+    with store.slots.slot(wait=SLOT_WAIT_S, on_wait=waiting):
+        # Looked up under the slot: a job for the same run from another page may have just finished them.
+        work = [
+            (run, label, compute) for run in runs for label, ready, compute in base_steps(store, run) if not ready()
+        ]
+        for done, (run, label, compute) in enumerate(work):
+            set_progress((done, len(work), f"{label} of {run} ({done + 1} of {len(work)})…"))
+            compute()
+    set_progress((1, 1, "done"))
+    return f"base analyses of {', '.join(runs)} ready ({time.perf_counter() - started:.1f} s)"
+
+
+#: Runs in the browser when a job is done: sets the run pickers to the values they already hold, which makes
+#: every view of those runs draw again (set_props triggers the callbacks that listen to the pickers).
+REDRAW = (
+    "function(ready, runA, runB) {"
+    "  if (!ready) { return window.dash_clientside.no_update; }"
+    f"  window.dash_clientside.set_props('{RUN['a']}', {{value: runA}});"
+    f"  if (runB) {{ window.dash_clientside.set_props('{RUN['b']}', {{value: runB}}); }}"
+    "  return window.dash_clientside.no_update;"
+    "}"
+)
+
+
+def register(app, store) -> None:
+    """Wire the plan (a plain callback), the background job and the redraw when it is done."""
+
+    @app.callback(
+        Output(NEEDED, "data"),
+        Output(NOTE, "children"),
+        Output(BOX, "style"),
+        Input(RUN["a"], "value"),
+        Input(RUN["b"], "value"),
+    )
+    @guarded(lambda exc: (no_update, str(exc), SHOWN))
+    def _plan(run_a, run_b):
+        return plan(store, run_a, run_b)
+
+    @app.callback(
+        Output(READY, "data"),
+        Output(NOTE, "children", allow_duplicate=True),
+        Input(NEEDED, "data"),
+        background=True,
+        progress=[Output(BAR, "value"), Output(BAR, "max"), Output(STEP, "children")],
+        interval=POLL_MS,
+        prevent_initial_call=True,
+    )
+    @guarded(lambda exc: (no_update, str(exc)))
+    def _prepare(set_progress, needed):
+        return {"done": time.time()}, prepare(store, needed, set_progress)
+
+    app.clientside_callback(
+        REDRAW,
+        Output(BOX, "title"),
+        Input(READY, "data"),
+        State(RUN["a"], "value"),
+        State(RUN["b"], "value"),
+        prevent_initial_call=True,
+    )

@@ -1,0 +1,64 @@
+"""``zspace worker``: the Celery worker that runs the dashboard's background jobs when Redis is set.
+
+With ``ZSPACE_REDIS_URL`` the web workers (``zspace serve`` or gunicorn) do not
+compute t-SNE maps or the base analyses of a large run themselves: they queue a
+Dash background callback on Redis, and this worker runs it. It builds the same
+dashboard (same runs folder, same cache folder) so that every background
+callback is registered as a Celery task under the same name the web workers
+queue, then hands over to Celery's own worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from rundir.errors import ZspaceError
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``zspace worker``."""
+    parser.add_argument(
+        "--runs",
+        default=os.environ.get("ZSPACE_RUNS", "data/runs"),
+        help="folder with one sub-folder per run, the same as the web server's (default $ZSPACE_RUNS or data/runs)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        default=os.environ.get("ZSPACE_CACHE_DIR"),
+        help="the web server's cache folder, where computed maps are kept (default $ZSPACE_CACHE_DIR or data/cache/flask)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="jobs this worker runs at once (default $ZSPACE_MAX_JOBS, else one per two cores)",
+    )
+    parser.add_argument("--loglevel", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.epilog = (
+        "Needs ZSPACE_REDIS_URL (the same as the web workers'). Example: "
+        "ZSPACE_REDIS_URL=redis://127.0.0.1:6379/0 ZSPACE_RUNS=data/runs zspace worker"
+    )
+
+
+def celery_of(runs_dir, cache_dir=None):
+    """The Celery application with every background callback of the dashboard registered as a task."""
+    if not os.environ.get("ZSPACE_REDIS_URL"):
+        raise ZspaceError("zspace worker needs ZSPACE_REDIS_URL=redis://HOST:PORT/DB (the web workers' Redis)")
+    from app.factory import create_app
+
+    # No decoder warm-up: the worker computes analyses, it never decodes.
+    dash_app = create_app(runs_dir, cache_dir=cache_dir, warm=False)
+    return dash_app.zspace_manager.handle
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of ``zspace worker``: run the Celery worker until interrupted."""
+    from app.jobs import default_max_jobs
+
+    concurrency = args.concurrency if args.concurrency is not None else default_max_jobs()
+    if concurrency < 1:
+        raise ZspaceError(f"--concurrency must be >= 1, got {concurrency}")
+    celery = celery_of(args.runs, args.cache_dir)
+    celery.worker_main(["worker", f"--loglevel={args.loglevel}", f"--concurrency={concurrency}", "--without-gossip"])
+    return 0
