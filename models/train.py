@@ -198,9 +198,8 @@ def run(args: argparse.Namespace) -> int:
         existing = rundir.read_config(out)
     config = resolve_config(args, existing)
     role = worker_role(os.environ.get("TF_CONFIG")) if args.strategy == "multiworker" else WorkerRole()
-    # The strategy comes first: MultiWorkerMirroredStrategy must exist before any other TensorFlow operation.
-    strategy, config = start_training_runtime(config, args.strategy, args.cpu_devices, args.jit, role)
 
+    # Bad data is refused before TensorFlow starts (opening a source uses no TensorFlow).
     from models.data import open_source
 
     source = open_source(config["data"], image_size=config["image_size"], seed=config["seed"])
@@ -209,6 +208,8 @@ def run(args: argparse.Namespace) -> int:
     skipped = source.skip_summary()
     if skipped and role.is_chief:
         print(skipped, flush=True)
+    # The strategy before any TensorFlow operation: MultiWorkerMirroredStrategy cannot be created after one.
+    strategy, config = start_training_runtime(config, args.strategy, args.cpu_devices, args.jit, role)
     write_dir = worker_write_dir(out, role)
     try:
         with rundir.run_lock(write_dir):
