@@ -3,8 +3,8 @@
 Each worker builds its own app (and decoder service); they share the array
 cache through its folder (``ZSPACE_CACHE_DIR``) or Redis (``ZSPACE_REDIS_URL``,
 with ``zspace worker`` running the background jobs). The dashboard's own log
-lines (refused inputs, computations that missed the cache) go to gunicorn's
-error stream with the worker's pid.
+lines (refused inputs, computations that missed the cache) go to standard
+output with the worker's pid.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ import sys
 from app.auth import auth_from_env
 from app.factory import create_app
 
-_handler = logging.StreamHandler(sys.stderr)
+# Standard output, not error: while TensorFlow loads, descriptor 2 is captured (models.runtime) and a line
+# written then would only appear once it has loaded.
+_handler = logging.StreamHandler(sys.stdout)
 _handler.setFormatter(logging.Formatter("[%(process)d] %(name)s %(levelname)s: %(message)s"))
 logging.getLogger("app").addHandler(_handler)
 logging.getLogger("app").setLevel(logging.INFO)

@@ -56,16 +56,34 @@ def _answers(url: str) -> bool:
         return False
 
 
-@contextlib.contextmanager
-def gunicorn_server(runs_dir: Path, cache_dir: Path, workers: int = 2, start_timeout: float = 180.0):
-    """Run ``gunicorn -w WORKERS -b 127.0.0.1:PORT app.wsgi:server``; yield (base URL, master pid)."""
-    port = free_port()
+def server_env(runs_dir: Path, cache_dir: Path, extra_env: dict | None = None) -> dict[str, str]:
+    """The environment of a served dashboard: this one without auth or Redis, plus the runs, cache and ``extra_env``."""
     env = {k: v for k, v in os.environ.items() if k not in ("ZSPACE_AUTH", "ZSPACE_REDIS_URL")}
     env.update(ZSPACE_RUNS=str(runs_dir), ZSPACE_CACHE_DIR=str(cache_dir), TF_CPP_MIN_LOG_LEVEL="2")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    env.update(extra_env or {})
+    return env
+
+
+@contextlib.contextmanager
+def gunicorn_server(
+    runs_dir: Path,
+    cache_dir: Path,
+    workers: int = 2,
+    start_timeout: float = 180.0,
+    extra_env: dict | None = None,
+    log_path: Path | None = None,
+):
+    """Run ``gunicorn -w WORKERS -b 127.0.0.1:PORT app.wsgi:server``; yield (base URL, master pid).
+
+    ``extra_env`` is added to the server's environment (e.g. ``ZSPACE_REDIS_URL``); its log goes
+    to ``log_path`` when given (else a temporary file, shown if it fails to start).
+    """
+    port = free_port()
+    env = server_env(runs_dir, cache_dir, extra_env)
     command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "120"]
     url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log:
+    with open(log_path, "w+b") if log_path else tempfile.TemporaryFile() as log:
         proc = subprocess.Popen([*command, "app.wsgi:server"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
         try:
             deadline = time.monotonic() + start_timeout
