@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 import rundir
-from analysis import density, radius, structure
+from analysis import density, density_fit, radius, samplers, structure
 from analysis._checks import draw_ids, positive
 from analysis.cache import cached, entries, is_cached, lookup
 from analysis.pca import PCAResult, fit_pca
@@ -264,3 +264,37 @@ DECLARATIONS = {
     d.name: d
     for d in (histograms, axis_summary, radius_profile, pca, tsne, local_density, local_dimension, structure_measures)
 }
+
+
+# -- ex-post density samplers (the sampler lab) ------------------------------------------------
+@dataclass(frozen=True)
+class SamplerFitParams:
+    """A fitted sampler's density: kind, GMM components (None for kde), points used at most, seed."""
+
+    kind: str = "gmm"
+    k: int | None = density_fit.DEFAULT_COMPONENTS
+    max_points: int = density_fit.DEFAULT_MAX_POINTS
+    random_state: int = 0
+
+    def __post_init__(self):
+        if self.kind not in samplers.FITTED_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(samplers.FITTED_KINDS)}, got {self.kind!r}")
+        # k means nothing to a kernel density: one cache entry per KDE whatever k was passed.
+        k = None if self.kind == "kde" else self.k
+        if k is not None and (isinstance(k, bool) or int(k) != k or k < 1):
+            raise ValueError(f"k must be a whole number >= 1, got {self.k!r}")
+        object.__setattr__(self, "k", None if k is None else int(k))
+        for name in ("max_points", "random_state"):
+            object.__setattr__(self, name, int(getattr(self, name)))
+
+
+def _sampler_fit(run, p: SamplerFitParams, _callback) -> dict:
+    k = p.k if p.k is not None else density_fit.DEFAULT_COMPONENTS
+    return samplers.fit(p.kind, zpoints(run), k=k, max_points=p.max_points, random_state=p.random_state)
+
+
+#: The density a fitted sampler draws from (see :func:`analysis.samplers.fit`); pass it to
+#: ``samplers.sample(kind, n, z, fit=...)``. Heavy for big runs: compute it in the background.
+sampler_fit = Declaration("sampler_fit", SamplerFitParams, _sampler_fit)
+DECLARATIONS[sampler_fit.name] = sampler_fit
+

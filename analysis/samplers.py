@@ -3,16 +3,57 @@
 The seed study's point: a z drawn from N(0, I) or from a Gaussian fitted to
 the data rarely lands on a filament, so rarely decodes to a face; a data point
 plus a little noise usually does. Every sampler here takes the data ``z`` so
-the fitted ones can fit it, and a ``random_state``.
+the fitted ones can fit it, and a ``random_state``. The ex-post densities
+(``gmm``, ``kde``) are fitted once per run (:func:`fit`, cached as
+``analysis.results.sampler_fit``) and sampled from that fit.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from analysis import density_fit
 from analysis._checks import CHUNK, as_points, positive, rng
 
-KINDS = ("normal", "axis_gaussian", "full_gaussian", "uniform_box", "data_noise")
+#: Samplers that need a density fitted once per run (:func:`fit`).
+FITTED_KINDS = ("gmm", "kde")
+#: Every sampler, in the order views and tables list them. The one list: everything else derives from it.
+KINDS = ("normal", "axis_gaussian", "full_gaussian", "uniform_box", "data_noise", *FITTED_KINDS)
+#: Samplers that start at a data point, so their samples sit near the data by construction.
+ANCHORED_KINDS = ("data_noise", "kde")
+#: Samplers that probe the space between the data without a fit (the void measures use them).
+PROBE_KINDS = tuple(kind for kind in KINDS if kind not in FITTED_KINDS and kind not in ANCHORED_KINDS)
+
+
+def fit(
+    kind: str,
+    z,
+    k: int = density_fit.DEFAULT_COMPONENTS,
+    max_points: int = density_fit.DEFAULT_MAX_POINTS,
+    random_state=0,
+) -> dict:
+    """Fit the density of a fitted sampler to ``z`` (see :mod:`analysis.density_fit`).
+
+    Parameters
+    ----------
+    kind : {"gmm", "kde"}
+    z : array_like, shape (N, z_dim)
+    k : int
+        GMM components (ignored by ``kde``).
+    max_points : int
+        Fit on at most this many random z-points.
+    random_state : int, Generator or None
+
+    Returns
+    -------
+    dict
+        The fit, to pass to :func:`sample` as ``fit``.
+    """
+    if kind == "gmm":
+        return density_fit.fit_gmm(z, k=k, max_points=max_points, random_state=random_state)
+    if kind == "kde":
+        return density_fit.fit_kde(z, max_points=max_points, random_state=random_state)
+    raise ValueError(f"sampler {kind!r} has no fit; fitted samplers: {', '.join(FITTED_KINDS)}")
 
 
 def _full_gaussian_factor(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -28,16 +69,18 @@ def _full_gaussian_factor(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, vectors * np.sqrt(np.clip(values, 0, None))
 
 
-def sample(kind: str, n: int, z, random_state=0, scale: float = 0.5) -> np.ndarray:
+def sample(kind: str, n: int, z, random_state=0, scale: float = 0.5, fit: dict | None = None) -> np.ndarray:
     """Draw ``n`` random z-points of one kind.
 
     Parameters
     ----------
-    kind : {"normal", "axis_gaussian", "full_gaussian", "uniform_box", "data_noise"}
+    kind : {"normal", "axis_gaussian", "full_gaussian", "uniform_box", "data_noise", "gmm", "kde"}
         ``normal``: N(0, I); ``axis_gaussian``: independent Gaussians with each
         axis's mean and std; ``full_gaussian``: a Gaussian with the data's mean
         and full covariance; ``uniform_box``: uniform in the data's bounding
-        box; ``data_noise``: a random data point plus N(0, scale^2 I) noise.
+        box; ``data_noise``: a random data point plus N(0, scale^2 I) noise;
+        ``gmm``: the fitted Gaussian mixture; ``kde``: a kernel centre plus
+        kernel noise (see :func:`analysis.density_fit.fit_kde`).
     n : int
         Number of points.
     z : array_like, shape (N, z_dim)
@@ -45,6 +88,8 @@ def sample(kind: str, n: int, z, random_state=0, scale: float = 0.5) -> np.ndarr
     random_state : int, Generator or None
     scale : float
         Noise standard deviation of ``data_noise``.
+    fit : dict, optional
+        The density of a fitted kind, from :func:`fit` (required for ``gmm`` and ``kde``).
 
     Returns
     -------
@@ -58,6 +103,14 @@ def sample(kind: str, n: int, z, random_state=0, scale: float = 0.5) -> np.ndarr
     z = as_points(z, dtype=None)
     gen = rng(random_state)
     d = z.shape[1]
+    if kind in FITTED_KINDS:
+        if fit is None or fit.get("kind") != kind:
+            raise ValueError(f"sampler {kind!r} needs its fit: analysis.results.sampler_fit(run, kind={kind!r})")
+        if kind == "gmm":
+            if np.asarray(fit["means"]).shape[1] != d:
+                raise ValueError("this mixture was fitted to z-points of another dimension (refit it)")
+            return density_fit.sample_gmm(fit, n, gen).astype(np.float32)
+        return density_fit.sample_kde(fit, n, z, gen).astype(np.float32)
     if kind == "normal":
         out = gen.standard_normal((n, d))
     elif kind == "axis_gaussian":

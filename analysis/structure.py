@@ -14,10 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from analysis._checks import as_points, rng
-from analysis.samplers import sample
+from analysis.samplers import PROBE_KINDS, sample
 
 KNN_BACKENDS = ("sklearn", "pynndescent")
-PROBE_KINDS = ("normal", "axis_gaussian", "full_gaussian", "uniform_box")
 #: Rows per chunk of the streamed nearest-distance scan (64k x 256 float32 = 64 MB).
 NEAREST_CHUNK = 65536
 

@@ -51,7 +51,14 @@ def test_pca_and_planes_on_odd_points(z):
 @ODD
 @given(point_sets(), st.sampled_from(samplers.KINDS))
 def test_samplers_on_odd_points(z, kind):
-    out = samplers.sample(kind, 4, z, random_state=0)
+    fit = None
+    if kind in samplers.FITTED_KINDS:
+        if kind == "kde" and len(z) < 3:
+            with pytest.raises(ValueError, match=r"^a kernel density needs at least 3 points, got \d$"):
+                samplers.fit(kind, z)
+            return
+        fit = samplers.fit(kind, z, k=1)
+    out = samplers.sample(kind, 4, z, random_state=0, fit=fit)
     assert out.shape == (4, z.shape[1]) and np.isfinite(out).all()
 
 
