@@ -1,0 +1,227 @@
+"""The seed study's claims, each decided by one number of a run.
+
+The seed (an AE on CelebA, z_dim 256) makes claims a run can check: a few
+axes stand out, the radius peaks near sqrt(z_dim), the origin is empty, one
+principal component dominates and the spectrum flattens after ~10, the
+z-points lie on thin, nearly one-dimensional filaments around voids, random
+z decode to non-faces. :func:`check_claims` turns a run's numbers into one row
+per claim: the number that decides it, the rule, and whether it holds. The
+rules are ours (the seed gives no thresholds); each is written next to its
+number, so a reader can disagree with it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Holds-rules of the claims (see :func:`check_claims`).
+RADIUS_PEAK_RANGE = (0.75, 1.33)
+MAX_FLAGGED_SHARE = 0.1
+MAX_ORIGIN_SHARE = 0.01
+MIN_PC1_OVER_PC2 = 2.0
+MAX_FLATTENS_AT = 20
+MAX_THIN_SHARE = 0.1
+MAX_STRING_DIMENSION = 2.0
+MIN_VOID_FRACTION = 0.5
+MAX_NONFACE_RATE = 0.5
+
+
+def flattens_at(ratio) -> int:
+    """Where the PCA spectrum flattens: the knee of the explained-variance curve, in components.
+
+    The seed read it off a linear plot ("the importance smooths out to an almost
+    constant value after the first 10 components"); the knee here is the same
+    reading made exact: with both axes scaled to [0, 1], the component farthest
+    below the straight line from the first to the last share (the "Kneedle"
+    knee of Satopää, Albrecht, Irwin & Raghavan, ICDCS workshops 2011).
+    Returns the number of components before it; 0 for a flat spectrum.
+
+    Parameters
+    ----------
+    ratio : array_like, shape (n,)
+        Explained-variance ratios, descending.
+    """
+    r = np.asarray(ratio, dtype=np.float64).ravel()
+    if r.size == 0:
+        raise ValueError("the spectrum is empty")
+    span = r.max() - r.min()
+    if r.size < 3 or span <= 1e-12 * max(r.max(), 1e-300):
+        return 0
+    x = np.linspace(0.0, 1.0, r.size)
+    y = (r - r.min()) / span
+    return int(np.argmax((1.0 - x) - y))
+
+
+def origin_share(radii, peak: float) -> float:
+    """Share of points closer to the origin than half the radius peak."""
+    r = np.asarray(radii, dtype=np.float64)
+    return float(np.mean(r < 0.5 * float(peak))) if r.size else float("nan")
+
+
+def _row(claim: str, measure: str, value, rule: str, holds) -> dict:
+    return {"claim": claim, "measure": measure, "value": value, "rule": rule, "holds": holds}
+
+
+def check_claims(numbers: dict) -> list[dict]:
+    """One row per seed claim for one run.
+
+    Parameters
+    ----------
+    numbers : dict
+        A run's summary (see ``study.summary``): ``z_dim``, ``model``, ``radius`` (``peak``,
+        ``origin_share``), ``flagged_axes`` (list), ``pca`` (``pc1_share``, ``pc2_share``,
+        ``flattens_at``), ``structure`` (``lid_median``, ``void_fraction`` per probe kind) and
+        ``rates`` (sampler -> row with ``rate``, ``rate_lo``, ``rate_hi``), each optional.
+
+    Returns
+    -------
+    list of dict
+        ``claim``, ``measure`` (what the number is), ``value``, ``rule`` and ``holds``
+        (True, False, or None when the run lacks the number).
+    """
+    z_dim = int(numbers["z_dim"])
+    rows = []
+    flagged = numbers.get("flagged_axes")
+    if flagged is not None:
+        share = len(flagged) / z_dim
+        rows.append(
+            _row(
+                "Most axes are near-Gaussian around 0; a few stand out (off-centre or broad)",
+                "flagged axes / z_dim",
+                share,
+                f"0 < share <= {MAX_FLAGGED_SHARE}",
+                bool(0 < share <= MAX_FLAGGED_SHARE),
+            )
+        )
+    radius = numbers.get("radius") or {}
+    if "peak" in radius:
+        value = radius["peak"] / np.sqrt(z_dim)
+        lo, hi = RADIUS_PEAK_RANGE
+        rows.append(
+            _row(
+                "The radius density peaks near sqrt(z_dim)",
+                "radius peak / sqrt(z_dim)",
+                value,
+                f"{lo} <= value <= {hi}",
+                bool(lo <= value <= hi),
+            )
+        )
+    if "origin_share" in radius:
+        rows.append(
+            _row(
+                "The region close to the origin is empty",
+                "share of points with |z| < peak / 2",
+                radius["origin_share"],
+                f"< {MAX_ORIGIN_SHARE}",
+                bool(radius["origin_share"] < MAX_ORIGIN_SHARE),
+            )
+        )
+    pca = numbers.get("pca") or {}
+    if "pc1_share" in pca:
+        value = pca["pc1_share"] / max(pca["pc2_share"], 1e-300)
+        rows.append(
+            _row(
+                "One principal component dominates",
+                "PC1 share / PC2 share",
+                value,
+                f">= {MIN_PC1_OVER_PC2}",
+                bool(value >= MIN_PC1_OVER_PC2),
+            )
+        )
+        rows.append(
+            _row(
+                "The PCA spectrum is flat after about 10 components",
+                "components above the flat rest",
+                pca["flattens_at"],
+                f"1 <= value <= {MAX_FLATTENS_AT}",
+                bool(1 <= pca["flattens_at"] <= MAX_FLATTENS_AT),
+            )
+        )
+    rows.extend(_structure_rows(numbers.get("structure") or {}, z_dim))
+    rows.extend(_rate_rows(numbers.get("rates") or {}, numbers.get("model")))
+    return rows
+
+
+def _structure_rows(structure: dict, z_dim: int) -> list[dict]:
+    rows = []
+    if "lid_median" in structure:
+        lid = structure["lid_median"]
+        rows.append(
+            _row(
+                "The z-points lie on thin filaments (local dimension far below z_dim)",
+                "median local intrinsic dimension / z_dim",
+                lid / z_dim,
+                f"<= {MAX_THIN_SHARE}",
+                bool(lid / z_dim <= MAX_THIN_SHARE),
+            )
+        )
+        rows.append(
+            _row(
+                "The filaments are basically one-dimensional",
+                "median local intrinsic dimension",
+                lid,
+                f"<= {MAX_STRING_DIMENSION}",
+                bool(lid <= MAX_STRING_DIMENSION),
+            )
+        )
+    voids = structure.get("void_fraction") or {}
+    if "uniform_box" in voids:
+        rows.append(
+            _row(
+                "A randomly positioned z falls into a void",
+                "void fraction of uniform probes in the data's box",
+                voids["uniform_box"],
+                f"> {MIN_VOID_FRACTION}",
+                bool(voids["uniform_box"] > MIN_VOID_FRACTION),
+            )
+        )
+    return rows
+
+
+def _rate_rows(rates: dict, model: str | None) -> list[dict]:
+    rows = []
+    normal = rates.get("normal")
+    if normal is not None:
+        rows.append(
+            _row(
+                "Random z from N(0, I) decode to non-faces",
+                "meaningful rate of N(0, I) samples (95 % interval)",
+                normal["rate"],
+                f"upper bound < {MAX_NONFACE_RATE}",
+                bool(normal["rate_hi"] < MAX_NONFACE_RATE),
+            )
+        )
+    gmm = rates.get("gmm")
+    if normal is not None and gmm is not None:
+        rows.append(
+            _row(
+                "A GMM fitted to the data z samples faces more often than N(0, I) (RAE, Ghosh et al. 2020)",
+                "meaningful rate of GMM samples",
+                gmm["rate"],
+                "lower bound > N(0, I)'s upper bound",
+                bool(gmm["rate_lo"] > normal["rate_hi"]),
+            )
+        )
+    return rows
+
+
+def compare_claims(ae_rates: dict, vae_rates: dict) -> list[dict]:
+    """Claims that need an AE beside a VAE: the VAE's N(0, I) samples decode to faces more often.
+
+    Parameters
+    ----------
+    ae_rates, vae_rates : dict
+        sampler -> rate row (``rate``, ``rate_lo``, ``rate_hi``) of an AE run and a VAE run.
+    """
+    ae, vae = ae_rates.get("normal"), vae_rates.get("normal")
+    if ae is None or vae is None:
+        return []
+    return [
+        _row(
+            "A VAE's N(0, I) samples decode to faces more often than an AE's",
+            "VAE minus AE meaningful rate of N(0, I) samples",
+            vae["rate"] - ae["rate"],
+            "VAE's lower bound > AE's upper bound",
+            bool(vae["rate_lo"] > ae["rate_hi"]),
+        )
+    ]
