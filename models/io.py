@@ -17,6 +17,12 @@ import rundir
 from rundir.errors import RunNotReadyError
 
 
+def _where(path: Path) -> str:
+    """Which run a model file belongs to, for messages: the run's name, never a server path."""
+    run = path.parent.parent if path.parent.name == rundir.CHECKPOINTS else path.parent
+    return f"run {run.name}"
+
+
 def _load(path: Path, what: str, compile: bool = False):
     from models.runtime import start_tensorflow
 
@@ -26,14 +32,18 @@ def _load(path: Path, what: str, compile: bool = False):
     import models.architecture  # noqa: F401 - registers LatentAutoencoder for deserialisation
 
     if not path.is_file():
-        raise RunNotReadyError(f"{what} is missing ({path}); retrain the run or copy its weights back")
+        raise RunNotReadyError(f"{what} is missing from {_where(path)}; retrain the run or copy its weights back")
     if not zipfile.is_zipfile(path):
-        raise RunNotReadyError(f"{what} is not a valid .keras file ({path}); it may be truncated — retrain the run")
+        raise RunNotReadyError(
+            f"{what} of {_where(path)} is not a valid .keras file; it may be truncated — retrain the run"
+        )
     try:
         return keras.saving.load_model(path, compile=compile, safe_mode=True)
     except Exception as exc:  # Keras raises many types for damaged or foreign archives
         first_line = (str(exc).strip().splitlines() or [""])[0][:200]
-        raise RunNotReadyError(f"{what} cannot be loaded ({type(exc).__name__}: {first_line}) from {path}") from None
+        raise RunNotReadyError(
+            f"{what} cannot be loaded ({type(exc).__name__}: {first_line}) from {_where(path)}"
+        ) from None
 
 
 def _shape_of(tensor_or_list) -> tuple:
@@ -44,7 +54,8 @@ def _shape_of(tensor_or_list) -> tuple:
 def _check(actual, expected, what: str, field: str, path: Path) -> None:
     if actual != expected:
         raise RunNotReadyError(
-            f"{what} has {field} {actual} but config.json says {expected} ({path}); the weights belong to another model"
+            f"{what} has {field} {actual} but config.json says {expected} ({_where(path)}); "
+            "the weights belong to another model"
         )
 
 
@@ -98,7 +109,7 @@ def load_model_file(path: str | os.PathLike, config: dict[str, Any], compile: bo
     model = _load(path, path.name, compile=compile)
     encoder, decoder = getattr(model, "encoder", None), getattr(model, "decoder", None)
     if encoder is None or decoder is None:
-        raise RunNotReadyError(f"{path.name} is not a zspace autoencoder ({path})")
+        raise RunNotReadyError(f"{path.name} of {_where(path)} is not a zspace autoencoder")
     check_encoder(encoder, config, path)
     check_decoder(decoder, config, path)
     return model
