@@ -17,28 +17,41 @@ import numpy as np
 from app.validate import choice, whole
 from rundir.errors import ZspaceError
 
-#: Plane kinds: a pair of principal components, a pair of original axes, or a cached 2-D map (t-SNE, UMAP).
-PLANE_KINDS = ("pca", "axis", "map")
-PLANE_LABELS = {"pca": "PCA pair", "axis": "axis pair", "map": "t-SNE / UMAP map"}
+#: Plane kinds: a pair of principal components, a pair of original axes, a cached 2-D map (t-SNE, UMAP),
+#: or an attribute direction (the class-mean difference of a metadata column) against PC1.
+PLANE_KINDS = ("pca", "axis", "map", "attribute")
+PLANE_LABELS = {
+    "pca": "PCA pair",
+    "axis": "axis pair",
+    "map": "t-SNE / UMAP map",
+    "attribute": "attribute direction × PC1 (x = attribute number)",
+}
+#: Planes on which every spot maps back to one z (and any z projects exactly).
+LINEAR_KINDS = ("pca", "axis", "attribute")
 
 
 @dataclass(frozen=True)
 class Plane:
-    """A validated plane: its kind, two axis indices (pca / axis) or a map key (map)."""
+    """A validated plane: its kind, two axis indices (pca / axis), a map key (map) or a metadata column (attribute)."""
 
     kind: str
     i: int = 0
     j: int = 1
     map_key: str | None = None
+    column: str | None = None
 
     @property
     def linear(self) -> bool:
-        """True when every spot of the plane maps back to one z (PCA and axis planes)."""
-        return self.kind in ("pca", "axis")
+        """True when every spot of the plane maps back to one z (PCA, axis and attribute planes)."""
+        return self.kind in LINEAR_KINDS
 
     def key(self) -> str:
         """A short string that names the plane (for view state and cache keys)."""
-        return f"{self.kind}:{self.map_key}" if self.kind == "map" else f"{self.kind}:{self.i}:{self.j}"
+        if self.kind == "map":
+            return f"map:{self.map_key}"
+        if self.kind == "attribute":
+            return f"attribute:{self.column}"
+        return f"{self.kind}:{self.i}:{self.j}"
 
 
 def plane(store, run, kind, i=0, j=1, map_key=None) -> Plane:
@@ -49,6 +62,12 @@ def plane(store, run, kind, i=0, j=1, map_key=None) -> Plane:
             raise ZspaceError(f"no t-SNE or UMAP map is computed for {run}: compute one below or run `zspace analyze`")
         choice(map_key, "map", [m["key"] for m in maps(store, run)])
         return Plane("map", map_key=str(map_key))
+    if kind == "attribute":
+        columns = attribute_columns(store, run)
+        if not columns:
+            raise ZspaceError(f"no attribute direction for {run}: its metadata has no numeric column")
+        index = whole(i, "attribute number (x)", 0, len(columns) - 1)
+        return Plane("attribute", i=index, j=0, column=columns[index])
     z_dim = int(store.config(run)["z_dim"])
     return Plane(kind, whole(i, "x axis", 0, z_dim - 1), whole(j, "y axis", 0, z_dim - 1))
 
@@ -103,6 +122,38 @@ def pca(store, run):
     return store.result(run, results.pca)
 
 
+def attribute_columns(store, run) -> list[str]:
+    """The metadata columns an attribute direction can be taken from (every numeric one), in table order."""
+    return store.metadata_columns(run)
+
+
+def attribute_direction(store, run, column) -> dict:
+    """The class-mean direction of a metadata column (:func:`analysis.walks.attribute_direction`), memoised."""
+    column = str(choice(column, "attribute", attribute_columns(store, run)))
+
+    def compute():
+        from analysis.walks import attribute_direction as fit
+
+        try:
+            return fit(store.z(run), store.column(run, column))
+        except ValueError as exc:  # a constant column, or classes with the same mean
+            raise ZspaceError(f"no attribute direction for {column}: {exc}") from None
+
+    return store.memo(run, f"direction:{column}", compute)
+
+
+def attribute_basis(store, run, column) -> tuple[np.ndarray, np.ndarray]:
+    """(origin, basis 2 x d) of the plane "attribute direction x PC1": the data mean, the direction, PC1 made orthogonal."""
+    from analysis.walks import plane_basis
+
+    fit = pca(store, run)
+    try:
+        basis = plane_basis(attribute_direction(store, run, column)["unit"], fit.components_)
+    except ValueError as exc:
+        raise ZspaceError(f"no attribute direction for {column}: {exc}") from None
+    return np.asarray(fit.mean_, dtype=np.float64), basis
+
+
 def coords(store, run, where: Plane) -> tuple[np.ndarray, np.ndarray]:
     """(row ids, xy float32 N x 2) of the run's points on a plane (a map holds its mapped subset)."""
     if where.kind == "map":
@@ -113,6 +164,11 @@ def coords(store, run, where: Plane) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(stored.ids), np.asarray(stored.embedding, dtype=np.float32)
 
     def compute():
+        if where.kind == "attribute":
+            from analysis.walks import scores
+
+            origin, basis = attribute_basis(store, run, where.column)
+            return scores(store.z(run), basis, origin).astype(np.float32)
         from analysis.planes import plane_coords
 
         fit = pca(store, run) if where.kind == "pca" else None
@@ -128,6 +184,11 @@ def to_z(store, run, where: Plane, x: float, y: float, base_row: int | None = No
         raise ZspaceError("empty space on a t-SNE or UMAP map has no z: click a point, or use a PCA or axis plane")
     z_all = store.z(run)
     fit = pca(store, run)
+    if where.kind == "attribute":
+        origin, basis = attribute_basis(store, run, where.column)
+        base = np.asarray(z_all[base_row], dtype=np.float64) if base_row is not None else origin
+        # Keep the base's coordinates off the plane; set its two plane coordinates to (x, y).
+        return np.asarray(base + (np.array([x, y]) - (base - origin) @ basis.T) @ basis, dtype=np.float32)
     if where.kind == "pca":
         from analysis.pca import plane_to_z
 
@@ -147,6 +208,9 @@ def project(store, run, where: Plane, z: np.ndarray) -> np.ndarray:
     if where.kind == "pca":
         scores = pca(store, run).transform(z)
         return scores[:, [where.i, where.j]].astype(np.float32)
+    if where.kind == "attribute":
+        origin, basis = attribute_basis(store, run, where.column)
+        return ((z - origin) @ basis.T).astype(np.float32)
     raise ZspaceError("only PCA and axis planes place arbitrary z exactly; a map places data points only")
 
 
@@ -155,6 +219,13 @@ def axis_label(store, run, where: Plane, which: int) -> str:
     if where.kind == "map":
         kind = map_entry(store, run, where.map_key)["kind"]
         return f"{ {'tsne': 't-SNE', 'umap': 'UMAP'}.get(kind, kind) } {which + 1}"
+    if where.kind == "attribute":
+        if which == 1:
+            return "PC 1 (⊥ the direction)"
+        found = attribute_direction(store, run, where.column)
+        return (
+            f"{where.column}: {found['low_label']} → {found['high_label']} (class means {found['distance']:.3g} apart)"
+        )
     index = where.i if which == 0 else where.j
     if where.kind == "axis":
         return f"z[{index}]"

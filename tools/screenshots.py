@@ -49,8 +49,38 @@ def _click_a_point(driver) -> None:
         _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f"#{decode.PANEL['a']} img.face"))
 
 
+def _type(driver, element_id: str, value) -> None:
+    from selenium.webdriver.common.by import By
+
+    box = driver.find_element(By.ID, element_id)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", box)
+    box.clear()
+    box.send_keys(f"{value}\n")
+
+
+def _walk_a_path(driver) -> None:
+    from selenium.webdriver.common.by import By
+
+    from app.views import paths
+
+    # Rows 0 and 1: two independently drawn faces, so the path between them crosses z-space.
+    _type(driver, paths.FROM, 0)
+    _type(driver, paths.TO, 1)
+    _type(driver, paths.STEPS, 10)
+    _wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, f"#{paths.STRIPS['a']} img.face")) == 20)
+
+
+def _show_neighbours(driver) -> None:
+    from selenium.webdriver.common.by import By
+
+    from app.views import neighbours
+
+    _type(driver, neighbours.ROW, 0)
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f"#{neighbours.TILES['a']} img.face"))
+
+
 #: view name -> what a user does before that view shows something worth a picture.
-PREPARE = {"decode": _click_a_point}
+PREPARE = {"decode": _click_a_point, "paths": _walk_a_path, "neighbours": _show_neighbours}
 
 
 def take_screenshots(runs_dir: Path, out_dir: Path) -> list[Path]:

@@ -164,6 +164,45 @@ def bench_viewport(store, repeats: int) -> dict:
     }
 
 
+def bench_instruments(store, repeats: int) -> dict:
+    """Server time of a 64-step path (two strips and their profile), of its profile alone, and of 32 neighbours.
+
+    The profile is one streamed pass over every z-point for both paths' 128 steps; its baseline is
+    scikit-learn's exact neighbour search on the same queries (it indexes the whole array per call).
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    from analysis.walks import DENSITY_K, path, path_profile
+    from app.views.neighbours import neighbour_view
+    from app.views.paths import walk_view
+
+    z = store.z("bench")
+    rng = np.random.default_rng(4)
+    pairs = rng.integers(0, len(z), size=(repeats, 2))
+    walk_view(store, "bench", int(pairs[0, 0]), int(pairs[0, 1]), 64)  # load + trace once
+    callback, profile, neighbours = [], [], []
+    for a, b in pairs:
+        started = time.perf_counter()
+        walk_view(store, "bench", int(a), int(b), 64)
+        callback.append(time.perf_counter() - started)
+        steps = np.vstack([path(z[a], z[b], 64, kind) for kind in ("linear", "spherical")])
+        started = time.perf_counter()
+        path_profile(z, steps, k=DENSITY_K)
+        profile.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        neighbour_view(store, "bench", None, int(a), 32)
+        neighbours.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    NearestNeighbors(n_neighbors=DENSITY_K).fit(z).kneighbors(steps)
+    baseline = time.perf_counter() - started
+    return {
+        "path_callback_64_steps": _percentiles(callback),
+        "profile_128_steps": _percentiles(profile),
+        "sklearn_128_steps_s": baseline,
+        "neighbours_32": _percentiles(neighbours),
+    }
+
+
 def main(args) -> int:
     """Run the app benchmark and print its figures (``args.quick``, ``args.out``)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -183,6 +222,7 @@ def main(args) -> int:
             "decode": bench_decode(store, clicks),
             "figure": bench_figure(fig_points),
             "viewport": bench_viewport(store, 50),
+            "instruments": bench_instruments(store, 5 if quick else 10),
         }
     d, f, v = results["decode"], results["figure"], results["viewport"]
     print(
@@ -203,6 +243,13 @@ def main(args) -> int:
         f"zoom into a 0.5 square of {v['points']:,} points (median {v['median_points_in_square']:.0f} inside): "
         f"callback p50 {v['zoom_callback']['p50_ms']:.1f} ms, p99 {v['zoom_callback']['p99_ms']:.1f} ms (goal < 300 ms); "
         f"viewport query alone p50 {v['viewport_query']['p50_ms']:.2f} ms"
+    )
+    w = results["instruments"]
+    print(
+        f"path A→B, 64 steps, linear + spherical, {n_points:,} points: callback p50 "
+        f"{w['path_callback_64_steps']['p50_ms']:.0f} ms, p99 {w['path_callback_64_steps']['p99_ms']:.0f} ms; "
+        f"its profile (one streamed pass, 128 steps) p50 {w['profile_128_steps']['p50_ms']:.0f} ms "
+        f"vs scikit-learn {w['sklearn_128_steps_s'] * 1000:.0f} ms; 32 neighbours p50 {w['neighbours_32']['p50_ms']:.0f} ms"
     )
     if getattr(args, "out", None):
         Path(args.out).write_text(json.dumps(results, indent=2))

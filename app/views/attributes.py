@@ -1,0 +1,139 @@
+"""Attribute directions: the line between the class means of a metadata column in z-space, and walks along it.
+
+A binary column (CelebA's 40 attributes, the synthetic faces' binary factors)
+splits the z-points by its two values, any other column at its median. The
+direction from the low to the high class mean is a unit vector plus the
+class-mean distance; the plane "attribute direction x PC1" (a Planes kind) shows
+every point against it, and the strip here walks the selected point (or the
+data mean) along it, in units of the class-mean distance.
+"""
+
+from __future__ import annotations
+
+from dash import Input, Output, State, ctx, dcc, html, no_update
+
+from app import plane_space
+from app.validate import choice, finite
+from app.views import decode, planes
+from app.views.instruments import MAX_STEPS, MIN_STEPS, base_point, clicked_row, steps_of, strip_row
+from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, side_columns, side_run
+
+TAB = "Planes"
+MESSAGES = (r"no attribute direction for .+",)
+
+make = ids("attributes")
+COLUMN, SHOW, ROW, SPAN, STEPS = make("column"), make("show"), make("row"), make("span"), make("steps")
+FACTS = {s: make("facts", s) for s in SIDES}
+STRIP = {s: make("strip", s) for s in SIDES}
+
+#: Farthest a walk may go from its start, in class-mean distances.
+MAX_SPAN = 5.0
+
+
+def layout() -> html.Div:
+    """Column, "show on the plane", start point, span and steps; then per run the direction's facts and the walk."""
+    controls = html.Div(
+        className="controls",
+        children=[
+            html.H4("attribute direction"),
+            labelled(
+                "metadata column",
+                dcc.Dropdown(id=COLUMN, options=[], placeholder="no metadata column", style={"width": "14em"}),
+            ),
+            html.Button("show on the plane (direction × PC1)", id=SHOW, n_clicks=0, className="button secondary"),
+            labelled("walk from point (row; empty = the mean)", number(ROW, None, 1, 0, width="7em")),
+            labelled("± class-mean distances", number(SPAN, 1.0, "any", 0, MAX_SPAN)),
+            labelled("steps", number(STEPS, 9, 1, MIN_STEPS, MAX_STEPS)),
+        ],
+    )
+
+    def side(s):
+        return [html.Div(id=FACTS[s], className="note"), dcc.Loading(html.Div(id=STRIP[s], className="strips"))]
+
+    return html.Div([controls, side_columns(side)], className="view attributes")
+
+
+def column_options(store, run, current) -> tuple[list[dict], str | None]:
+    """The run's metadata columns as options, and the one to show (the current one if still there)."""
+    if not run:
+        return [], None
+    columns = plane_space.attribute_columns(store, run)
+    options = [{"label": f"{column} (plane x = {i})", "value": column} for i, column in enumerate(columns)]
+    return options, current if current in columns else (columns[0] if columns else None)
+
+
+def plane_choice(store, run, column) -> tuple[str, int]:
+    """The Planes kind and x number that show ``column``'s direction against PC1."""
+    columns = plane_space.attribute_columns(store, run)
+    return "attribute", columns.index(choice(column, "attribute", columns))
+
+
+def attribute_view(store, run, column, row, span, steps) -> tuple[str, list]:
+    """The direction's facts and the strip of the start point walked along it, for one run."""
+    from analysis.walks import attribute_walk
+
+    if not column:
+        return "pick a metadata column", []
+    direction = plane_space.attribute_direction(store, run, column)
+    span = finite(span, "span", 0.01, MAX_SPAN)
+    steps = steps_of(steps)
+    start, label = base_point(store, run, row)
+    offsets, zs = attribute_walk(start, direction, span, steps)
+    images = store.decode(run, zs)
+    facts = (
+        f"{run}: {column} {direction['high_label']} (n={direction['n_high']:,}) vs "
+        f"{direction['low_label']} (n={direction['n_low']:,}) — class means {direction['distance']:.3g} apart; "
+        f"{label} walked from −{span:g} to +{span:g} class-mean distances"
+    )
+    captions = [f"{offset:+.2f} d" for offset in offsets]
+    return facts, [strip_row(f"{column}: {label}", images, captions, f"{run}-{column}-walk.png")]
+
+
+def register(app, store) -> None:
+    """Wire the column list, "show on the plane", the start point and each run's walk."""
+
+    @app.callback(Output(COLUMN, "options"), Output(COLUMN, "value"), Input(RUN["a"], "value"), State(COLUMN, "value"))
+    @guarded(lambda exc: ([], None))
+    def _columns(run_a, current):
+        return column_options(store, run_a, current)
+
+    @app.callback(
+        Output(planes.AXIS_I, "value", allow_duplicate=True),
+        Output(planes.KIND, "value", allow_duplicate=True),
+        Input(SHOW, "n_clicks"),
+        State(RUN["a"], "value"),
+        State(COLUMN, "value"),
+        prevent_initial_call=True,
+    )
+    @guarded(lambda exc: (no_update, no_update))
+    def _show(_clicks, run_a, column):
+        kind, index = plane_choice(store, run_a, column)
+        return index, kind
+
+    @app.callback(
+        Output(ROW, "value"),
+        Input(decode.SELECTED["a"], "data"),
+        Input(decode.SELECTED["b"], "data"),
+        prevent_initial_call=True,
+    )
+    def _follow(selected_a, selected_b):
+        return clicked_row(selected_a if ctx.triggered_id == decode.SELECTED["a"] else selected_b)
+
+    for side in SIDES:
+
+        @app.callback(
+            Output(FACTS[side], "children"),
+            Output(STRIP[side], "children"),
+            Input(RUN["a"], "value"),
+            Input(RUN["b"], "value"),
+            Input(COLUMN, "value"),
+            Input(ROW, "value"),
+            Input(SPAN, "value"),
+            Input(STEPS, "value"),
+        )
+        @guarded(lambda exc: ("", error_box(exc)))
+        def _walk(run_a, run_b, column, row, span, steps, side=side):
+            run = side_run(run_a, run_b, side)
+            if not run:
+                return "", []
+            return attribute_view(store, run, column, row, span, steps)

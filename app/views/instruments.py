@@ -1,0 +1,75 @@
+"""What the decode instruments (paths, neighbours, attributes, traversals) share; not a view itself.
+
+Each instrument acts on data rows, and row ids are the same in every run of one
+data source (both models encode the same images), so "the same two images in
+the other model" is the same row ids in the compared run. A row box of an
+instrument follows the point last clicked on either side's plane
+(``decode.SELECTED``) and can also be typed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from dash import html, no_update
+
+from app.images import strip, to_data_uri
+from app.store import MAX_SAMPLES
+from app.validate import whole
+
+#: Fewest and most steps of a strip (both ends included); the most is what one decode call may hold.
+MIN_STEPS, MAX_STEPS = 2, MAX_SAMPLES
+
+
+def steps_of(value) -> int:
+    """The number of steps a browser asked for, validated (2..64)."""
+    return whole(value, "steps", MIN_STEPS, MAX_STEPS)
+
+
+def row_of(store, run, value, name: str = "row") -> int:
+    """A row id from the browser, validated against the run's points."""
+    return whole(value, name, 0, store.n_points(run) - 1)
+
+
+def clicked_row(selected):
+    """The row of a ``decode.SELECTED`` value (``{"run", "row"}``), or ``no_update`` when it holds none."""
+    row = selected.get("row") if isinstance(selected, dict) else None
+    if isinstance(row, int) and not isinstance(row, bool) and row >= 0:
+        return row
+    return no_update
+
+
+def base_point(store, run, row) -> tuple[np.ndarray, str]:
+    """The z a traversal or walk starts from: data row ``row``, or the data mean when no row is given."""
+    z = store.z(run)
+    if row is None or row == "":
+        from app import plane_space
+
+        return np.asarray(plane_space.pca(store, run).mean_, dtype=np.float64), "the mean of the data"
+    index = row_of(store, run, row)
+    return np.asarray(z[index], dtype=np.float64), f"point {index}"
+
+
+def sq_norms(store, run) -> np.ndarray:
+    """``|z_i|^2`` of every z-point of the run (memoised under the run store's own key for them)."""
+    z = store.z(run)
+    return store.memo(run, "sqnorm", lambda: np.einsum("ij,ij->i", z, z, dtype=np.float32))
+
+
+def tiles(images, captions, css: str = "tile step") -> list:
+    """One captioned ``img.face`` per image, in order."""
+    return [
+        html.Figure([html.Img(src=to_data_uri(image), className="face"), html.Figcaption(caption)], className=css)
+        for image, caption in zip(images, captions, strict=True)
+    ]
+
+
+def strip_row(label: str, images, captions, filename: str) -> html.Div:
+    """A labelled row of tiles with a link that downloads them as one strip PNG (:func:`app.images.strip`)."""
+    link = html.A("download strip (PNG)", href=to_data_uri(strip(images)), download=filename, className="note")
+    return html.Div(
+        [
+            html.Div([html.Strong(label), " ", link], className="strip-label"),
+            html.Div(tiles(images, captions), className="strip"),
+        ],
+        className="strip-row",
+    )

@@ -1,0 +1,183 @@
+"""Neighbours: the k nearest data points of the selected point in full z-space, decoded, and highlighted on the plane.
+
+With a compared run the same image's neighbours in the other model are shown
+beside them, with the overlap of the two sets (Jaccard): how far the two models
+agree about what lies close to this image.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from dash import Input, Output, ctx, dcc, html
+
+from app import plane_space
+from app.validate import row_list, whole
+from app.views import decode
+from app.views.instruments import clicked_row, row_of, sq_norms, tiles
+from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, shown_runs, side_columns
+from app.views.paths import PATH_COLOUR
+from rundir.errors import ZspaceError
+
+TAB = "Planes"
+MESSAGES = ()
+
+make = ids("neighbours")
+ROW, K, OVERLAP, HIGHLIGHT = make("row"), make("k"), make("overlap"), make("highlight")
+TITLE = {s: make("title", s) for s in SIDES}
+TILES = {s: make("tiles", s) for s in SIDES}
+
+#: Most neighbours a request may ask for (each is decoded; with the query that is at most 33 images per run).
+MAX_NEIGHBOURS = 32
+HINT = "click a point on a plane (or type its row) to see its nearest data points"
+
+
+def layout() -> html.Div:
+    """The point and k, the overlap line, then per run the neighbours' images."""
+    controls = html.Div(
+        className="controls",
+        children=[
+            html.H4("nearest neighbours in full z-space"),
+            labelled("of point (row)", number(ROW, None, 1, 0, width="7em")),
+            labelled("k", number(K, 8, 1, 1, MAX_NEIGHBOURS)),
+            html.Div(HINT, id=OVERLAP, className="note"),
+        ],
+    )
+
+    def side(s):
+        return [html.Div(id=TITLE[s], className="note"), dcc.Loading(html.Div(id=TILES[s], className="strip"))]
+
+    return html.Div([controls, side_columns(side), dcc.Store(id=HIGHLIGHT)], className="view neighbours")
+
+
+def neighbours_of(store, run, row: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(distances, rows) of the ``k`` nearest *other* data points of data row ``row``, nearest first."""
+    from analysis.walks import nearest_rows
+
+    z = store.z(run)
+    k = min(k, len(z) - 1)
+    distances, rows = nearest_rows(z, z[row], k=k, exclude=row, sq_norms=sq_norms(store, run))
+    return distances[0], rows[0]
+
+
+def neighbour_view(store, run_a, run_b, row, k) -> tuple[dict, dict, str, dict]:
+    """Per side: (title, tiles); the overlap line; the highlight JSON for the planes.
+
+    Returns
+    -------
+    titles, tiles : dict side -> value
+    overlap : str
+    highlight : dict side -> ``{"run", "row", "rows"}``
+    """
+    shown = shown_runs(run_a, run_b)
+    if row is None or row == "" or not shown:
+        return {}, {}, HINT, {}
+    k = whole(k, "k", 1, MAX_NEIGHBOURS)
+    titles, shown_tiles, highlight, found = {}, {}, {}, {}
+    for side, run in shown:
+        index = row_of(store, run, row)
+        distances, rows = neighbours_of(store, run, index, k)
+        z = store.z(run)
+        images = store.decode(run, np.vstack([z[index : index + 1], z[rows]]))
+        captions = [f"point {index} (selected)"] + [f"{r} · d {d:.3f}" for r, d in zip(rows, distances, strict=True)]
+        model = str(store.config(run).get("model", "")).upper()
+        titles[side] = f"{run} ({model}): the {len(rows)} nearest data points of point {index}"
+        shown_tiles[side] = tiles(images, captions, css="tile neighbour")
+        highlight[side] = {"run": run, "row": index, "rows": [int(r) for r in rows]}
+        found[side] = rows
+    if len(found) == 2:
+        from analysis.walks import jaccard
+
+        shared = len(set(found["a"].tolist()) & set(found["b"].tolist()))
+        overlap = (
+            f"the two models share {shared} of the {len(found['a'])} nearest neighbours of point {index} "
+            f"(Jaccard {jaccard(found['a'], found['b']):.2f})"
+        )
+    else:
+        count = len(next(iter(found.values())))
+        overlap = f"the {count} nearest data points of point {index}, by distance in full z-space"
+    return titles, shown_tiles, overlap, highlight
+
+
+def overlay_inputs(side: str) -> list:
+    """The highlight JSON: new neighbours redraw the plane with them marked."""
+    return [Input(HIGHLIGHT, "data")]
+
+
+def overlay(store, run, where: plane_space.Plane, side: str, highlight) -> list:
+    """The selected point and its neighbours ringed on the plane (on a map: those the map holds)."""
+    entry = highlight.get(side) if isinstance(highlight, dict) else None
+    if not isinstance(entry, dict) or entry.get("run") != run:
+        return []
+    try:
+        rows = row_list(entry.get("rows"), "neighbours", store.n_points(run), MAX_NEIGHBOURS)
+        centre = row_of(store, run, entry.get("row"))
+        ids_, xy = plane_space.coords(store, run, where)
+    except ZspaceError:  # a stale or odd highlight draws nothing; the neighbours view says what is wrong
+        return []
+    on_plane = np.isin(ids_, rows)
+    centre_at = np.flatnonzero(ids_ == centre)
+    ring = {"size": 12, "color": "rgba(0,0,0,0)", "line": {"color": PATH_COLOUR, "width": 2}, "symbol": "circle"}
+    traces = [
+        go.Scattergl(
+            x=xy[on_plane, 0],
+            y=xy[on_plane, 1],
+            customdata=ids_[on_plane].astype(np.int32),
+            mode="markers",
+            marker=ring,
+            hovertemplate="neighbour · id %{customdata}<extra></extra>",
+            name="neighbours",
+        )
+    ]
+    if len(centre_at):
+        traces.append(
+            go.Scattergl(
+                x=xy[centre_at, 0],
+                y=xy[centre_at, 1],
+                mode="markers",
+                marker={"size": 14, "color": PATH_COLOUR, "symbol": "star"},
+                hoverinfo="skip",
+                name="selected point",
+            )
+        )
+    return traces
+
+
+def register(app, store) -> None:
+    """Wire the row box to the last clicked point, and the neighbours of each run."""
+
+    @app.callback(
+        Output(ROW, "value"),
+        Input(decode.SELECTED["a"], "data"),
+        Input(decode.SELECTED["b"], "data"),
+        prevent_initial_call=True,
+    )
+    def _follow(selected_a, selected_b):
+        return clicked_row(selected_a if ctx.triggered_id == decode.SELECTED["a"] else selected_b)
+
+    def refused(exc):
+        return (error_box(exc), "", "", "", "", {})
+
+    @app.callback(
+        Output(TILES["a"], "children"),
+        Output(TILES["b"], "children"),
+        Output(TITLE["a"], "children"),
+        Output(TITLE["b"], "children"),
+        Output(OVERLAP, "children"),
+        Output(HIGHLIGHT, "data"),
+        Input(RUN["a"], "value"),
+        Input(RUN["b"], "value"),
+        Input(ROW, "value"),
+        Input(K, "value"),
+    )
+    @guarded(refused)
+    def _neighbours(run_a, run_b, row, k):
+        titles, shown_tiles, overlap, highlight = neighbour_view(store, run_a, run_b, row, k)
+        return (
+            shown_tiles.get("a", []),
+            shown_tiles.get("b", []),
+            titles.get("a", ""),
+            titles.get("b", ""),
+            overlap,
+            highlight,
+        )

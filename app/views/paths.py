@@ -1,0 +1,232 @@
+"""Paths through the voids: decode the straight and the spherical path from point A to point B, step by step.
+
+Under each strip a profile shows, per step, the distance to the nearest data
+point (full z-space), the k-NN radius and |z|, so a path that leaves the
+filament and crosses a void is seen as a rise in the middle. The path is drawn
+on the plane (exact on PCA, axis and attribute planes; each step at its nearest
+mapped point on a t-SNE map). A compared run walks the same two images (the same
+row ids) side by side.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from dash import Input, Output, State, ctx, dcc, html, no_update
+
+from app import plane_space
+from app.figures.style import message_figure
+from app.figures.walks import profile_figure
+from app.views import decode
+from app.views.instruments import MAX_STEPS, MIN_STEPS, row_of, sq_norms, steps_of, strip_row
+from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, side_columns, side_run
+from rundir.errors import ZspaceError
+
+TAB = "Planes"
+MESSAGES = (
+    r"A and B are the same point: .+",
+    r"the spherical path from A to B is undefined: .+",
+    r"click a point on a plane first, then .+",
+)
+
+make = ids("paths")
+FROM, TO, STEPS, NOTE = make("from"), make("to"), make("steps"), make("note")
+SET_A = {s: make("set-a", s) for s in SIDES}
+SET_B = {s: make("set-b", s) for s in SIDES}
+TITLE = {s: make("title", s) for s in SIDES}
+STRIPS = {s: make("strips", s) for s in SIDES}
+PROFILE = {s: make("profile", s) for s in SIDES}
+
+HINT = "pick A and B: click a point on a plane and press “set as A”, another and “set as B” — or type row ids"
+#: Colour of the drawn path and its end points on the plane (the points themselves are blue or orange).
+PATH_COLOUR = "#111827"
+
+
+def layout() -> html.Div:
+    """ "Set as A / B" under each decode panel, the endpoints and steps, then per run the strips and the profile."""
+
+    def buttons(s):
+        return [
+            html.Div(
+                [
+                    html.Button("set as A", id=SET_A[s], n_clicks=0, className="button secondary"),
+                    html.Button("set as B", id=SET_B[s], n_clicks=0, className="button secondary"),
+                ],
+                className="set-endpoints",
+            )
+        ]
+
+    controls = html.Div(
+        className="controls",
+        children=[
+            html.H4("path from A to B"),
+            labelled("A (row)", number(FROM, None, 1, 0, width="7em")),
+            labelled("B (row)", number(TO, None, 1, 0, width="7em")),
+            labelled("steps", number(STEPS, 8, 1, MIN_STEPS, MAX_STEPS)),
+            html.Div(HINT, id=NOTE, className="note"),
+        ],
+    )
+
+    def side(s):
+        return [
+            html.Div(id=TITLE[s], className="note"),
+            dcc.Loading(html.Div(id=STRIPS[s], className="strips")),
+            dcc.Graph(id=PROFILE[s], config={"displaylogo": False}, figure=message_figure("", height=120)),
+        ]
+
+    return html.Div([side_columns(buttons), controls, side_columns(side)], className="view paths")
+
+
+def set_endpoint(trigger, selected_a, selected_b) -> tuple:
+    """Which box ("set as A" or "set as B") the clicked point goes to: (A value, B value, note)."""
+    for side, selected in (("a", selected_a), ("b", selected_b)):
+        for which, buttons in (("A", SET_A), ("B", SET_B)):
+            if trigger != buttons[side]:
+                continue
+            row = selected.get("row") if isinstance(selected, dict) else None
+            if not isinstance(row, int) or isinstance(row, bool) or row < 0:
+                raise ZspaceError(f"click a point on a plane first, then press “set as {which}”")
+            note = f"{which} = point {row}"
+            return (row, no_update, note) if which == "A" else (no_update, row, note)
+    return no_update, no_update, no_update
+
+
+def endpoints(store, run, start, end) -> tuple[int, int]:
+    """Validated rows A and B of the run (two different points)."""
+    a, b = row_of(store, run, start, "A"), row_of(store, run, end, "B")
+    if a == b:
+        raise ZspaceError("A and B are the same point: pick two different points")
+    return a, b
+
+
+def walk(store, run, a: int, b: int, steps: int) -> dict[str, np.ndarray]:
+    """Both paths (kind -> steps x z_dim) from row ``a`` to row ``b``."""
+    from analysis.walks import PATH_KINDS, path
+
+    z = store.z(run)
+    try:
+        return {kind: path(z[a], z[b], steps, kind) for kind in PATH_KINDS}
+    except ValueError:  # slerp between opposite directions
+        raise ZspaceError("the spherical path from A to B is undefined: they point in opposite directions") from None
+
+
+def walk_view(store, run, start, end, steps, side: str = "a") -> tuple[str, list, go.Figure]:
+    """Title, the linear and the spherical strip, and the per-step profile of the path from A to B in one run."""
+    from analysis.walks import DENSITY_K, path_profile
+
+    if start is None or end is None:
+        return HINT, [], message_figure("", height=120)
+    a, b = endpoints(store, run, start, end)
+    steps = steps_of(steps)
+    paths = walk(store, run, a, b, steps)
+    # One streamed pass over the z-points measures both paths.
+    measured = path_profile(store.z(run), np.vstack(list(paths.values())), k=DENSITY_K, sq_norms=sq_norms(store, run))
+    profiles = {
+        kind: {name: values[i * steps : (i + 1) * steps] for name, values in measured.items()}
+        for i, kind in enumerate(paths)
+    }
+    fractions = np.linspace(0.0, 1.0, steps)
+    rows = []
+    for kind, zs in paths.items():
+        images = store.decode(run, zs)
+        captions = [f"t {t:.2f} · NN {d:.2f}" for t, d in zip(fractions, profiles[kind]["nearest"], strict=True)]
+        rows.append(strip_row(f"{kind} path", images, captions, f"{run}-{kind}-{a}-{b}.png"))
+    model = str(store.config(run).get("model", "")).upper()
+    title = f"{run} ({model}): point {a} → point {b}, {steps} steps"
+    return title, rows, profile_figure(fractions, profiles, side=side, k=DENSITY_K)
+
+
+def _positions(ids_: np.ndarray, xy: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    # Where each of ``rows`` sits on a plane whose points are ``ids_`` (a map holds a subset, in its own order).
+    order = np.argsort(ids_, kind="stable")
+    return xy[order[np.searchsorted(ids_[order], rows)]]
+
+
+def place(store, run, where: plane_space.Plane, zs: np.ndarray) -> np.ndarray:
+    """Plane coordinates of arbitrary z: exact on linear planes, the nearest mapped point's on a map."""
+    if where.linear:
+        return plane_space.project(store, run, where, zs)
+    from analysis.walks import nearest_rows
+
+    ids_, xy = plane_space.coords(store, run, where)
+    _, nearest = nearest_rows(store.z(run), zs, k=1, rows=ids_, sq_norms=sq_norms(store, run))
+    return _positions(ids_, xy, nearest[:, 0])
+
+
+def overlay_inputs(side: str) -> list:
+    """The path's endpoints and steps: a change redraws the plane with the new path."""
+    return [Input(FROM, "value"), Input(TO, "value"), Input(STEPS, "value")]
+
+
+def overlay(store, run, where: plane_space.Plane, side: str, start, end, steps) -> list:
+    """The linear and the spherical path from A to B drawn over the plane's points (nothing while A or B is unset)."""
+    if start is None or end is None:
+        return []
+    try:
+        a, b = endpoints(store, run, start, end)
+        paths = walk(store, run, a, b, steps_of(steps))
+        placed = {kind: place(store, run, where, zs) for kind, zs in paths.items()}
+    except ZspaceError:  # the paths view says what is wrong; the plane stays usable
+        return []
+    traces = [
+        go.Scattergl(
+            x=xy[:, 0],
+            y=xy[:, 1],
+            mode="lines+markers",
+            line={"color": PATH_COLOUR, "width": 2, "dash": "solid" if kind == "linear" else "dash"},
+            marker={"size": 5, "color": PATH_COLOUR},
+            hoverinfo="skip",
+            name=f"{kind} path",
+        )
+        for kind, xy in placed.items()
+    ]
+    ends = placed["linear"][[0, -1]]
+    traces.append(
+        go.Scattergl(
+            x=ends[:, 0],
+            y=ends[:, 1],
+            mode="markers+text",
+            text=["A", "B"],
+            textposition="top center",
+            marker={"size": 12, "color": PATH_COLOUR, "symbol": "diamond"},
+            hoverinfo="skip",
+            name="path ends",
+        )
+    )
+    return traces
+
+
+def register(app, store) -> None:
+    """Wire "set as A / B", and the strips and profile of each run."""
+
+    @app.callback(
+        Output(FROM, "value"),
+        Output(TO, "value"),
+        Output(NOTE, "children"),
+        *[Input(buttons[s], "n_clicks") for buttons in (SET_A, SET_B) for s in SIDES],
+        State(decode.SELECTED["a"], "data"),
+        State(decode.SELECTED["b"], "data"),
+        prevent_initial_call=True,
+    )
+    @guarded(lambda exc: (no_update, no_update, str(exc)))
+    def _set(_a_a, _a_b, _b_a, _b_b, selected_a, selected_b):
+        return set_endpoint(ctx.triggered_id, selected_a, selected_b)
+
+    for side in SIDES:
+
+        @app.callback(
+            Output(TITLE[side], "children"),
+            Output(STRIPS[side], "children"),
+            Output(PROFILE[side], "figure"),
+            Input(RUN["a"], "value"),
+            Input(RUN["b"], "value"),
+            Input(FROM, "value"),
+            Input(TO, "value"),
+            Input(STEPS, "value"),
+        )
+        @guarded(lambda exc: ("", error_box(exc), message_figure("", height=120)))
+        def _walk(run_a, run_b, start, end, steps, side=side):
+            run = side_run(run_a, run_b, side)
+            if not run:
+                return "", [], message_figure("", height=120)
+            return walk_view(store, run, start, end, steps, side)

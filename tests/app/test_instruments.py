@@ -1,0 +1,182 @@
+"""The decode instruments as plain functions: paths, neighbours, the attribute plane and walks, traversals, strips."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app import plane_space
+from app.images import strip, to_data_uri
+from app.views import attributes, decode, neighbours, paths, traversals
+from rundir.errors import ZspaceError
+
+
+def images_of(component) -> list[str]:
+    """The ``src`` of every ``img`` in a Dash component tree, in page order."""
+    found, stack = [], [component]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, list | tuple):
+            stack[:0] = list(node)
+            continue
+        if getattr(node, "src", None):
+            found.append(node.src)
+        children = getattr(node, "children", None)
+        if children is not None:
+            stack.insert(0, children)
+    return found
+
+
+def test_strip_tiles_images_in_order_with_gaps():
+    images = np.stack([np.full((4, 4, 3), v, dtype=np.uint8) for v in (10, 20, 30, 40, 50)])
+    one_row = strip(images, gap=1, background=0)
+    assert one_row.shape == (6, 5 * 5 + 1, 3)
+    assert one_row[1, 1, 0] == 10 and one_row[1, 1 + 4 * 5, 0] == 50 and one_row[0, 0, 0] == 0
+    grid = strip(images, columns=2, gap=0)
+    assert grid.shape == (12, 8, 3) and grid[8, 0, 0] == 50 and grid[8, 4, 0] == 255
+    with pytest.raises(ValueError):
+        strip(np.zeros((0, 4, 4, 3)))
+
+
+def test_the_path_strips_start_at_a_and_end_at_b_and_the_two_kinds_differ(store):
+    z = store.z("ae")
+    a, b = 5, 450
+    title, rows, figure = paths.walk_view(store, "ae", a, b, 6)
+    assert "point 5 → point 450" in title and "6 steps" in title
+    first, last = to_data_uri(store.decode("ae", z[a])[0]), to_data_uri(store.decode("ae", z[b])[0])
+    linear, spherical = (images_of(row) for row in rows)
+    assert len(linear) == len(spherical) == 6
+    # Each row links its tiles as one strip PNG: six 32-pixel images with 2-pixel gaps.
+    link = rows[0].children[0].children[-1]
+    png = Image.open(io.BytesIO(base64.b64decode(link.href.split(",", 1)[1])))
+    assert link.download.endswith(".png") and png.size == (6 * 34 + 2, 36)
+    for tiles in (linear, spherical):
+        assert tiles[0] == first and tiles[-1] == last
+    assert linear[1:-1] != spherical[1:-1]
+    assert len(figure.data) == 6  # three measures for each of the two paths
+    nearest = next(t for t in figure.data if t.name == "linear path" and t.yaxis in ("y", None)).y
+    assert nearest[0] == pytest.approx(0, abs=1e-3) and max(nearest) > 0
+
+
+def test_bad_path_requests_get_one_line(store):
+    with pytest.raises(ZspaceError, match="same point"):
+        paths.walk_view(store, "ae", 3, 3, 5)
+    with pytest.raises(ZspaceError, match="B must be a finite number between 0 and 599"):
+        paths.walk_view(store, "ae", 3, 600, 5)
+    with pytest.raises(ZspaceError, match="steps must be"):
+        paths.walk_view(store, "ae", 3, 4, 65)
+    assert paths.walk_view(store, "ae", None, 4, 5)[0] == paths.HINT
+
+
+def test_set_as_a_and_b_take_the_clicked_point_of_either_side():
+    assert paths.set_endpoint(paths.SET_A["b"], None, {"run": "vae", "row": 17})[0] == 17
+    assert paths.set_endpoint(paths.SET_B["a"], {"run": "ae", "row": 4}, None)[1] == 4
+    with pytest.raises(ZspaceError, match="click a point on a plane first"):
+        paths.set_endpoint(paths.SET_A["a"], None, None)
+
+
+@pytest.mark.parametrize("kind", ["pca", "axis", "attribute"])
+def test_the_path_is_drawn_exactly_on_linear_planes(store, kind):
+    where = plane_space.plane(store, "ae", kind, 0, 1)
+    ids_, xy = plane_space.coords(store, "ae", where)
+    traces = paths.overlay(store, "ae", where, "a", 10, 300, 5)
+    drawn = {t.name: np.column_stack([t.x, t.y]) for t in traces}
+    for kind_ in ("linear path", "spherical path"):
+        assert np.allclose(drawn[kind_][0], xy[10], atol=1e-4) and np.allclose(drawn[kind_][-1], xy[300], atol=1e-4)
+    assert not np.allclose(drawn["linear path"][2], drawn["spherical path"][2])
+    assert paths.overlay(store, "ae", where, "a", 10, 10, 5) == []  # the paths view says why
+
+
+def test_on_a_map_each_step_sits_at_its_nearest_mapped_point(store):
+    from analysis import results
+
+    results.tsne(store.path("ae"), folder=store.request_folder("ae"), n_points=200, perplexity=10, n_iter=250)
+    entry = plane_space.maps(store, "ae")[0]
+    where = plane_space.plane(store, "ae", "map", map_key=entry["key"])
+    ids_, xy = plane_space.coords(store, "ae", where)
+    a, b = int(ids_[0]), int(ids_[-1])
+    line = next(t for t in paths.overlay(store, "ae", where, "a", a, b, 7) if t.name == "linear path")
+    placed = np.column_stack([line.x, line.y])
+    assert np.allclose(placed[0], xy[0]) and np.allclose(placed[-1], xy[-1])
+    # Every step is at some mapped point's position.
+    assert all(np.isclose(xy, p).all(axis=1).any() for p in placed)
+
+
+def test_neighbours_are_the_nearest_other_points_and_the_two_models_overlap(store):
+    z = np.asarray(store.z("ae"), dtype=np.float64)
+    titles, tiles, overlap, highlight = neighbours.neighbour_view(store, "ae", "vae", 42, 5)
+    expected = np.argsort(np.linalg.norm(z - z[42], axis=1))[1:6]
+    assert highlight["a"]["rows"] == expected.tolist()
+    assert len(tiles["a"]) == len(tiles["b"]) == 6  # the selected point, then its 5 neighbours
+    assert "point 42" in titles["b"] and "Jaccard" in overlap
+    shared = len(set(highlight["a"]["rows"]) & set(highlight["b"]["rows"]))
+    assert f"share {shared} of the 5" in overlap
+    with pytest.raises(ZspaceError, match="k must be"):
+        neighbours.neighbour_view(store, "ae", None, 42, neighbours.MAX_NEIGHBOURS + 1)
+
+
+def test_neighbours_are_ringed_on_the_plane_and_a_stale_highlight_draws_nothing(store):
+    _, _, _, highlight = neighbours.neighbour_view(store, "ae", None, 42, 5)
+    where = plane_space.plane(store, "ae", "axis", 0, 1)
+    traces = neighbours.overlay(store, "ae", where, "a", highlight)
+    ringed = next(t for t in traces if t.name == "neighbours")
+    assert sorted(ringed.customdata.tolist()) == sorted(highlight["a"]["rows"])
+    assert np.allclose(ringed.x, np.asarray(store.z("ae"))[sorted(highlight["a"]["rows"]), 0])
+    assert neighbours.overlay(store, "vae", where, "a", highlight) == []  # drawn for the run it was found in
+    assert neighbours.overlay(store, "ae", where, "a", {"a": {"run": "ae", "row": 1, "rows": [10**9]}}) == []
+
+
+def test_the_attribute_plane_maps_back_to_z_and_names_its_column(store):
+    column = "smiling"
+    index = plane_space.attribute_columns(store, "ae").index(column)
+    where = plane_space.plane(store, "ae", "attribute", index, 0)
+    assert where.linear and where.key() == "attribute:smiling"
+    assert plane_space.axis_label(store, "ae", where, 0).startswith("smiling: -1 → 1")
+    ids_, xy = plane_space.coords(store, "ae", where)
+    assert np.allclose(plane_space.project(store, "ae", where, np.asarray(store.z("ae"))[:20]), xy[:20], atol=1e-4)
+    z = plane_space.to_z(store, "ae", where, 1.5, -0.5, base_row=7)
+    assert np.allclose(plane_space.project(store, "ae", where, z)[0], [1.5, -0.5], atol=1e-4)
+    # Off the plane, the point keeps the base row's coordinates.
+    origin, basis = plane_space.attribute_basis(store, "ae", column)
+    base = np.asarray(store.z("ae")[7], dtype=np.float64)
+    rest = np.eye(len(base)) - basis.T @ basis
+    assert np.allclose(rest @ (z - base), 0, atol=1e-4)
+    # Clicking empty space on it decodes that spot.
+    panel, _, _ = decode.decode_click(store, "ae", {"points": [{"x": 0.3, "y": 0.1}]}, where, "mean", None)
+    assert "empty space at (0.300, 0.100)" in str(panel)
+    with pytest.raises(ZspaceError, match="attribute number"):
+        plane_space.plane(store, "ae", "attribute", 99, 0)
+
+
+def test_the_attribute_walk_moves_the_point_along_the_direction(store):
+    facts, rows = attributes.attribute_view(store, "ae", "pose", 7, 2.0, 5)
+    assert "pose > " in facts and "point 7 walked from −2 to +2" in facts
+    assert len(images_of(rows)) == 5
+    assert attributes.plane_choice(store, "ae", "pose") == (
+        "attribute",
+        plane_space.attribute_columns(store, "ae").index("pose"),
+    )
+    facts, _ = attributes.attribute_view(store, "ae", "smiling", None, 1.0, 3)
+    assert "the mean of the data" in facts
+    with pytest.raises(ZspaceError, match="span must be"):
+        attributes.attribute_view(store, "ae", "smiling", 7, 50, 5)
+    with pytest.raises(ZspaceError, match="attribute must be one of"):
+        attributes.attribute_view(store, "ae", "no-such-column", 7, 1, 5)
+
+
+def test_a_traversal_spans_the_axis_observed_percentiles(store):
+    z = np.asarray(store.z("vae"))
+    title, rows = traversals.traversal_view(store, "vae", 3, "axis", 2, 7)
+    lo, hi = np.percentile(z[:, 2], [1, 99])
+    assert f"from {lo:.3g} to {hi:.3g}" in title and "point 3 along axis 2" in title
+    assert len(images_of(rows)) == 7
+    title, _ = traversals.traversal_view(store, "vae", None, "pc", 0, 3)
+    assert "the mean of the data along PC 1" in title
+    with pytest.raises(ZspaceError, match="axis must be"):
+        traversals.traversal_view(store, "vae", 3, "axis", 8, 7)
+    with pytest.raises(ZspaceError, match="traversal must be one of"):
+        traversals.traversal_view(store, "vae", 3, "diagonal", 0, 7)

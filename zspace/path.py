@@ -1,0 +1,59 @@
+"""``zspace path RUN --from ROW --to ROW``: decode the path between two data points into one strip PNG.
+
+The straight path by default, the spherical one with ``--slerp``. Per step it
+prints the distance to the nearest data point in full z-space, the k-NN radius
+and |z| (``--profile FILE.csv`` writes them), so a script sees where the path
+leaves the data.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from zspace.strips import add_run_arguments, checked_row, checked_steps, decode, open_run, write_strip
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``zspace path``."""
+    add_run_arguments(parser, default_steps=8)
+    parser.add_argument("--from", dest="start", type=int, required=True, help="row id of the first point (A)")
+    parser.add_argument("--to", dest="end", type=int, required=True, help="row id of the last point (B)")
+    parser.add_argument("--slerp", action="store_true", help="the spherical path (keeps the norm) instead of a line")
+    parser.add_argument("--profile", default=None, help="also write the per-step measures to this CSV file")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Decode the path and write the strip (and the profile)."""
+    from analysis.walks import DENSITY_K, path, path_profile
+    from rundir.errors import ZspaceError
+
+    folder, z = open_run(args.run, args.runs_root)
+    a = checked_row(args.start, z, "--from", folder)
+    b = checked_row(args.end, z, "--to", folder)
+    steps = checked_steps(args.steps)
+    kind = "spherical" if args.slerp else "linear"
+    if a == b:
+        raise ZspaceError("--from and --to name the same point; pick two different rows")
+    try:
+        zs = path(z[a], z[b], steps, kind)
+    except ValueError as exc:  # slerp between opposite directions
+        raise ZspaceError(f"no spherical path from {a} to {b}: {exc}") from None
+    profile = path_profile(z, zs, k=DENSITY_K)
+    out = write_strip(args.out, decode(folder, zs), args.columns)
+    if args.profile:
+        from rundir.atomic import atomic_write_text
+
+        lines = ["step,t,nearest,knn_radius,norm"]
+        for i, t in enumerate(np.linspace(0.0, 1.0, steps)):
+            values = (profile[name][i] for name in ("nearest", "knn_radius", "norm"))
+            lines.append(f"{i},{t:.6g}," + ",".join(f"{v:.6g}" for v in values))
+        atomic_write_text(args.profile, "\n".join(lines) + "\n")
+    middle = int(np.argmax(profile["nearest"]))
+    print(
+        f"wrote {out}: {kind} path from {a} to {b} in {steps} steps of {folder.name}; farthest from the data at "
+        f"step {middle} ({profile['nearest'][middle]:.3f} to the nearest point, {DENSITY_K}-NN radius "
+        f"{profile['knn_radius'][middle]:.3f}, |z| {profile['norm'][middle]:.3f})"
+    )
+    return 0
