@@ -58,7 +58,9 @@ class DecoderService:
                 self._functions.move_to_end(key)
                 return self._functions[key]
             model = load_decoder(Path(run_path))
-            import tensorflow as tf
+            from models.runtime import start_tensorflow
+
+            tf = start_tensorflow()  # already started by the load; quiet either way
 
             spec = tf.TensorSpec([None, int(model.inputs[0].shape[-1])], tf.float32)
             function = tf.function(lambda z: model(z, training=False), input_signature=[spec])
