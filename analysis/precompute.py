@@ -3,7 +3,8 @@
 The default set is the seed study's: per-axis histograms and summary,
 radius histograms (bin widths 0.5 and 0.05), PCA, t-SNE on 20k raw z-points
 with the seed's parameters and on the leading 2, 4 and 10 principal
-components, and the filament / void measures. Each result lands in the run's
+components, UMAP maps of the same points (raw z and PCA-10, umap-learn's
+defaults), and the filament / void measures. Each result lands in the run's
 ``analysis/`` cache, so a second call only reads (and says "cached").
 """
 
@@ -20,6 +21,8 @@ from rundir.errors import ZspaceError
 SEED_TSNE = {"perplexity": 10, "early_exaggeration": 16, "n_iter": 1000}
 DEFAULT_TSNE = {"perplexity": 30, "early_exaggeration": 12, "n_iter": 750}
 TSNE_PCA_COMPONENTS = (2, 4, 10)
+#: UMAP maps beside the t-SNE ones: raw z, and PCA-10 (the input the seed found most telling).
+UMAP_PCA_COMPONENTS = (None, 10)
 QUICK = {"tsne_n": 2000, "structure_n": 1500, "probes": 1000}
 FULL = {"tsne_n": 20000, "structure_n": 5000, "probes": 2000}
 
@@ -34,7 +37,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tsne-n", type=int, default=None, help="points per t-SNE map (default 20000; 2000 with --quick)"
     )
-    parser.add_argument("--skip-tsne", action="store_true", help="skip the t-SNE maps (the slowest part)")
+    parser.add_argument(
+        "--umap-n", type=int, default=None, help="points per UMAP map (default: as many as --tsne-n, the same points)"
+    )
+    parser.add_argument("--skip-tsne", action="store_true", help="skip the t-SNE maps")
+    parser.add_argument("--skip-umap", action="store_true", help="skip the UMAP maps")
+    parser.add_argument(
+        "--skip-maps", action="store_true", help="skip every 2-D map, t-SNE and UMAP (the slowest part)"
+    )
     parser.add_argument("--structure-n", type=int, default=None, help="points for the filament / void measures")
     parser.add_argument("--seed", type=int, default=0, help="random seed of every subsample (default 0)")
 
@@ -52,7 +62,16 @@ def find_run(run: str, runs_root: str) -> Path:
         raise ZspaceError(f"no run named {run!r} in {runs_root}; pass a run folder or set --runs-root") from None
 
 
-def plan(run: Path, quick: bool, tsne_n: int | None, skip_tsne: bool, structure_n: int | None, seed: int) -> list:
+def plan(
+    run: Path,
+    quick: bool,
+    tsne_n: int | None,
+    skip_tsne: bool,
+    structure_n: int | None,
+    seed: int,
+    umap_n: int | None = None,
+    skip_umap: bool = False,
+) -> list:
     """The default analyses as (label, declaration, parameters), in the order they run.
 
     Each declaration is one of :mod:`analysis.results`; ``declaration(run, **parameters)``
@@ -62,6 +81,8 @@ def plan(run: Path, quick: bool, tsne_n: int | None, skip_tsne: bool, structure_
 
     sizes = QUICK if quick else FULL
     tsne_n = tsne_n or sizes["tsne_n"]
+    # Same size and seed as the t-SNE maps: the same points, so the two kinds compare point for point.
+    umap_n = umap_n or tsne_n
     structure_n = structure_n or sizes["structure_n"]
     steps = [
         ("axis histograms (bin 0.25)", results.histograms, {"bin_width": 0.25}),
@@ -75,16 +96,20 @@ def plan(run: Path, quick: bool, tsne_n: int | None, skip_tsne: bool, structure_
             {"n_points": structure_n, "n_probes": sizes["probes"], "random_state": seed},
         ),
     ]
-    if skip_tsne:
-        return steps
-    steps.append(
-        (f"t-SNE raw z ({tsne_n:,} points)", results.tsne, {"n_points": tsne_n, "random_state": seed, **SEED_TSNE})
-    )
     z_dim = int(rundir.read_config(run)["z_dim"])
-    # A PCA reduction to k >= z_dim components reduces nothing; small test models skip it.
-    for k in (k for k in TSNE_PCA_COMPONENTS if k < z_dim):
-        params = {"n_points": tsne_n, "pca_components": k, "random_state": seed, **DEFAULT_TSNE}
-        steps.append((f"t-SNE after PCA-{k} ({tsne_n:,} points)", results.tsne, params))
+    if not skip_tsne:
+        steps.append(
+            (f"t-SNE raw z ({tsne_n:,} points)", results.tsne, {"n_points": tsne_n, "random_state": seed, **SEED_TSNE})
+        )
+        # A PCA reduction to k >= z_dim components reduces nothing; small test models skip it.
+        for k in (k for k in TSNE_PCA_COMPONENTS if k < z_dim):
+            params = {"n_points": tsne_n, "pca_components": k, "random_state": seed, **DEFAULT_TSNE}
+            steps.append((f"t-SNE after PCA-{k} ({tsne_n:,} points)", results.tsne, params))
+    if not skip_umap:
+        for k in (k for k in UMAP_PCA_COMPONENTS if k is None or k < z_dim):
+            name = "raw z" if k is None else f"after PCA-{k}"
+            params = {"n_points": umap_n, "pca_components": k, "random_state": seed}
+            steps.append((f"UMAP {name} ({umap_n:,} points)", results.umap, params))
     return steps
 
 
@@ -99,11 +124,22 @@ def run(args: argparse.Namespace) -> int:
     """Compute (or read from the cache) every default analysis of one run."""
     from tqdm import tqdm
 
-    from analysis.tsne import TsneCancelled
+    from analysis.tsne import MapCancelled
+    from analysis.umap_maps import UmapResult
 
     folder = find_run(args.run, args.runs_root)
     _check_ready(folder)
-    steps = plan(folder, args.quick, args.tsne_n, args.skip_tsne, args.structure_n, args.seed)
+    skip_maps = getattr(args, "skip_maps", False)
+    steps = plan(
+        folder,
+        args.quick,
+        args.tsne_n,
+        args.skip_tsne or skip_maps,
+        args.structure_n,
+        args.seed,
+        umap_n=getattr(args, "umap_n", None),
+        skip_umap=getattr(args, "skip_umap", False) or skip_maps,
+    )
     started = time.perf_counter()
     hits = 0
     for label, declaration, params in steps:
@@ -124,9 +160,9 @@ def run(args: argparse.Namespace) -> int:
                 outcome = declaration(folder, callback=report, **params)
             except ValueError as exc:
                 raise ZspaceError(f"{label} failed on run {folder.name}: {exc}") from None
-            except TsneCancelled as exc:
+            except MapCancelled as exc:
                 raise ZspaceError(str(exc)) from None
-        backend = getattr(outcome, "backend", None)
+        backend = getattr(outcome, "backend", None) or ("umap-learn" if isinstance(outcome, UmapResult) else None)
         detail = f"{backend}, {outcome.seconds:.1f} s" if backend else f"{time.perf_counter() - t0:.1f} s"
         print(f"  {label}: computed ({detail})", flush=True)
     total = time.perf_counter() - started

@@ -27,6 +27,8 @@ from analysis._checks import draw_ids, positive
 from analysis.cache import cached, entries, is_cached, lookup
 from analysis.pca import PCAResult, fit_pca
 from analysis.tsne import TsneParams, TsneResult, run_tsne
+from analysis.umap_inverse import inside_hull, inverse_transform, triangulate
+from analysis.umap_maps import UmapParams, UmapResult, map_input, run_umap
 
 Params = TypeVar("Params")
 Result = TypeVar("Result")
@@ -199,7 +201,8 @@ def _pca(run, p: PcaParams, _callback) -> dict:
 def _tsne(run, p: TsneParams, callback) -> dict:
     reduce_first = pca(run) if p.pca_components is not None else None
     fit = run_tsne(zpoints(run), p, callback=callback, pca=reduce_first)
-    return {"ids": fit.ids, "embedding": fit.embedding, "backend": fit.backend, "seconds": fit.seconds}
+    stored = {"ids": fit.ids, "embedding": fit.embedding, "backend": fit.backend, "seconds": fit.seconds}
+    return {**stored, "kl_divergence": fit.kl_divergence}
 
 
 def _tsne_result(stored: dict, p: TsneParams) -> TsneResult:
@@ -209,6 +212,7 @@ def _tsne_result(stored: dict, p: TsneParams) -> TsneResult:
         params=asdict(p),
         backend=stored["backend"],
         seconds=stored["seconds"],
+        kl_divergence=stored.get("kl_divergence", float("nan")),  # maps cached before it was recorded lack it
     )
 
 
@@ -298,3 +302,117 @@ def _sampler_fit(run, p: SamplerFitParams, _callback) -> dict:
 sampler_fit = Declaration("sampler_fit", SamplerFitParams, _sampler_fit)
 DECLARATIONS[sampler_fit.name] = sampler_fit
 
+
+# -- 2-D maps: t-SNE and UMAP, the family the dashboard's map picker lists --------------------
+def _umap(run, p: UmapParams, callback) -> dict:
+    reduce_first = pca(run) if p.pca_components is not None else None
+    return run_umap(zpoints(run), p, callback=callback, pca=reduce_first).to_arrays()
+
+
+def _umap_result(stored: dict, p: UmapParams) -> UmapResult:
+    return UmapResult.from_arrays(stored, {**asdict(p), "n_points": len(stored["ids"])})
+
+
+#: A UMAP map (see :class:`analysis.umap_maps.UmapParams`), as :class:`analysis.umap_maps.UmapResult`
+#: (embedding plus what :func:`map_point_to_z` needs to invert it).
+umap = Declaration("umap", UmapParams, _umap, _umap_result)
+DECLARATIONS[umap.name] = umap
+
+#: Every kind of 2-D map, by kind; the order is the picker's within one input.
+MAPS = {"tsne": tsne, "umap": umap}
+#: How a kind is named to people.
+MAP_NAMES = {"tsne": "t-SNE", "umap": "UMAP"}
+#: Kinds whose maps can turn a 2-D point into a z (t-SNE has no inverse).
+INVERTIBLE_MAPS = ("umap",)
+
+
+def map_label(kind: str, params: dict, n_mapped: int) -> str:
+    """Short label of a map, e.g. "t-SNE after PCA-2 · 20,000 points · perplexity 30"."""
+    if kind not in MAPS:
+        raise ValueError(f"unknown map kind {kind!r}; choose one of {', '.join(MAPS)}")
+    k = params.get("pca_components")
+    details = [f"{int(n_mapped):,} points"]
+    if kind == "tsne":
+        details.append(f"perplexity {params['perplexity']:g}")
+    else:
+        details.append(f"{params['n_neighbors']} neighbours")
+    return f"{MAP_NAMES[kind]} {f'after PCA-{k}' if k else 'raw z'} · " + " · ".join(details)
+
+
+def available_maps(run, folder=None) -> list[dict[str, Any]]:
+    """Every cached 2-D map of ``run`` (in ``folder`` if given, else the run's own cache).
+
+    Returns
+    -------
+    list of dict
+        ``kind`` (a key of :data:`MAPS`), ``params`` (pass to :func:`load_map`),
+        ``label`` (see :func:`map_label`), ``n_points`` (points mapped) and
+        ``invertible`` (a click on empty space can be decoded). Raw-z maps
+        come first, then by PCA components (the seed compared raw z, then
+        PCA-2/4/10); within one input t-SNE before UMAP, bigger maps first.
+    """
+    total = len(zpoints(run))
+    found = []
+    for kind, declaration in MAPS.items():
+        for params in declaration.available(run, folder=folder):
+            # A map asked for more points than the run has holds them all.
+            n_mapped = total if params.get("n_points") is None else min(int(params["n_points"]), total)
+            found.append(
+                {
+                    "kind": kind,
+                    "params": params,
+                    "label": map_label(kind, params, n_mapped),
+                    "n_points": n_mapped,
+                    "invertible": kind in INVERTIBLE_MAPS,
+                }
+            )
+    order = list(MAPS)
+    found.sort(key=lambda m: (m["params"].get("pca_components") or 0, order.index(m["kind"]), -m["n_points"]))
+    return found
+
+
+def load_map(run, kind: str, params: dict, folder=None) -> TsneResult | UmapResult | None:
+    """The cached map of ``kind`` with ``params`` (as listed by :func:`available_maps`), or None; never computes.
+
+    Both results have ``ids`` (rows of the run's z-points) and ``embedding``
+    (float32, n x 2); a :class:`~analysis.umap_maps.UmapResult` also holds
+    what :func:`map_point_to_z` needs.
+    """
+    if kind not in MAPS:
+        raise ValueError(f"unknown map kind {kind!r}; choose one of {', '.join(MAPS)}")
+    return MAPS[kind].lookup(run, folder=folder, **params)
+
+
+def map_point_to_z(run, kind: str, params: dict, points, folder=None) -> tuple[np.ndarray, np.ndarray]:
+    """The z decoded from 2-D points of a cached map, and whether each point lies inside the data's hull.
+
+    Parameters
+    ----------
+    run : path-like
+    kind, params : as listed by :func:`available_maps` (only invertible kinds).
+    points : array_like, shape (m, 2) or (2,)
+        Map coordinates, e.g. a click on empty space.
+    folder : path-like, optional
+        Where the map is cached (see :func:`analysis.cache.entry_folder`).
+
+    Returns
+    -------
+    z : ndarray of float32, shape (m, z_dim)
+        umap-learn's inverse (see :func:`analysis.umap_maps.inverse_transform`);
+        a PCA-k map's inverse sets the other components to the mean.
+    inside : ndarray of bool, shape (m,)
+        False where the point is outside the map's convex hull: the z there is
+        an extrapolation, not trustworthy.
+    """
+    if kind not in INVERTIBLE_MAPS:
+        raise ValueError(f"{MAP_NAMES.get(kind, kind)} maps have no inverse; only {', '.join(INVERTIBLE_MAPS)} maps do")
+    fit = load_map(run, kind, params, folder)
+    if fit is None:
+        raise ValueError(f"no cached {MAP_NAMES[kind]} map with these parameters; compute it first")
+    k = fit.params["pca_components"]
+    reduce_first = pca(run) if k is not None else None
+    data = map_input(zpoints(run), fit.ids, k, reduce_first)
+    tri = triangulate(fit.embedding)
+    inverse = inverse_transform(fit, data, points, triangulation=tri)
+    z = inverse if k is None else reduce_first.inverse_transform(inverse)
+    return np.asarray(z, dtype=np.float32), inside_hull(fit.embedding, points, triangulation=tri)

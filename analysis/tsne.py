@@ -32,7 +32,11 @@ EXAGGERATION_ITER = 250
 ProgressCallback = Callable[[float, str], "bool | None"]
 
 
-class TsneCancelled(Exception):
+class MapCancelled(Exception):
+    """Raised when the progress callback of a map (t-SNE or UMAP) asked to stop."""
+
+
+class TsneCancelled(MapCancelled):
     """Raised by :func:`run_tsne` when its callback asked to stop."""
 
 
@@ -51,6 +55,9 @@ class TsneResult:
         The backend actually used (never "auto").
     seconds : float
         Wall time of the fit.
+    kl_divergence : float
+        The fit's final KL divergence as its library reports it (NaN for maps
+        cached before it was recorded); lower is a closer map.
     """
 
     ids: np.ndarray
@@ -58,6 +65,7 @@ class TsneResult:
     params: dict = field(default_factory=dict)
     backend: str = ""
     seconds: float = 0.0
+    kl_divergence: float = float("nan")
 
 
 def choose_backend(n_points: int) -> str:
@@ -126,7 +134,7 @@ def _fit_opentsne(
         )
         if progress.error is not None:
             raise progress.error
-    return np.asarray(embedding)
+    return np.asarray(embedding), float(embedding.kl_divergence)
 
 
 def _fit_sklearn(x, perplexity, early_exaggeration, n_iter, learning_rate, init, random_state, n_jobs, callback):
@@ -143,7 +151,8 @@ def _fit_sklearn(x, perplexity, early_exaggeration, n_iter, learning_rate, init,
         random_state=random_state,
         n_jobs=n_jobs,
     )
-    return model.fit_transform(x)
+    embedding = model.fit_transform(x)
+    return embedding, float(model.kl_divergence_)
 
 
 @dataclass(frozen=True)
@@ -269,12 +278,11 @@ def run_tsne(
         callback,
     )
     if chosen == "sklearn":
-        emb = _fit_sklearn(x, *settings)
+        emb, kl = _fit_sklearn(x, *settings)
     else:
-        emb = _fit_opentsne(x, "bh" if chosen == "opentsne-bh" else "fft", *settings)
+        emb, kl = _fit_opentsne(x, "bh" if chosen == "opentsne-bh" else "fft", *settings)
     seconds = time.perf_counter() - started
     _notify(callback, 1.0, f"done in {seconds:.1f} s")
     used = {**asdict(params), "n_points": int(n), "backend": chosen}
-    return TsneResult(
-        ids=ids, embedding=np.asarray(emb, dtype=np.float32), params=used, backend=chosen, seconds=seconds
-    )
+    embedding = np.asarray(emb, dtype=np.float32)
+    return TsneResult(ids=ids, embedding=embedding, params=used, backend=chosen, seconds=seconds, kl_divergence=kl)

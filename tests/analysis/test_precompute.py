@@ -10,6 +10,8 @@ from analysis import results
 from tools import synthetic
 from zspace import cli
 
+SEED = {"perplexity": 10, "early_exaggeration": 16, "n_iter": 1000}
+
 
 def test_analyze_quick_then_cached(tmp_path, capsys, make_run):
     z = synthetic.filament_cloud(20, 30, 16, noise=0.01, random_state=0)
@@ -28,12 +30,18 @@ def test_analyze_quick_then_cached(tmp_path, capsys, make_run):
     assert cli.main(argv) == 0
     first = capsys.readouterr().out
     assert "t-SNE after PCA-10 (200 points): computed" in first and ": cached" not in first
+    assert "UMAP raw z (200 points): computed (umap-learn" in first
+    assert "UMAP after PCA-10 (200 points): computed (umap-learn" in first
     assert cli.main(argv) == 0
     second = capsys.readouterr().out
-    assert "all 10 analyses of fil cached" in second
+    assert "all 12 analyses of fil cached" in second and "UMAP raw z (200 points): cached" in second
     maps = results.tsne.available(run)
     assert sorted(str(m["pca_components"]) for m in maps) == ["10", "2", "4", "None"]
-    raw = results.tsne(run, n_points=200, perplexity=10, early_exaggeration=16, n_iter=1000)
+    umaps = results.umap.available(run)
+    assert sorted(str(m["pca_components"]) for m in umaps) == ["10", "None"]
+    # The UMAP and t-SNE maps of one analyze run map the same points.
+    assert np.array_equal(results.umap(run, n_points=200).ids, results.tsne(run, n_points=200, **SEED).ids)
+    raw = results.tsne(run, n_points=200, **SEED)
     assert raw.embedding.shape == (200, 2) and raw.backend == "opentsne-bh"
     measures = results.structure_measures(run, n_points=300, n_probes=1000)
     assert measures["void_normal"] > 0.9 and 0.5 < measures["lid_median"] < 2
@@ -52,3 +60,17 @@ def test_analyze_help_runs_without_tensorflow():
     code = "import sys; from zspace import cli; cli.build_parser('analyze'); import analysis.precompute, analysis.results; print('tensorflow' in sys.modules, 'dash' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "False False"
+
+
+def test_analyze_skip_flags_leave_out_their_maps(tmp_path, capsys, make_run):
+    z = synthetic.filament_cloud(20, 30, 16, noise=0.01, random_state=0)
+    make_run(tmp_path / "runs" / "fil", z)
+    base = ["analyze", "fil", "--runs-root", str(tmp_path / "runs"), "--quick", "--tsne-n", "200"]
+    assert cli.main([*base, "--structure-n", "300", "--skip-maps"]) == 0
+    out = capsys.readouterr().out
+    assert "t-SNE" not in out and "UMAP" not in out and "6 analyses computed" in out
+    assert cli.main([*base, "--structure-n", "300", "--skip-tsne", "--umap-n", "150", "--skip-umap"]) == 0
+    assert "all 6 analyses of fil cached" in capsys.readouterr().out
+    assert cli.main([*base, "--structure-n", "300", "--skip-tsne", "--umap-n", "150"]) == 0
+    out = capsys.readouterr().out
+    assert "UMAP raw z (150 points): computed" in out and "t-SNE" not in out
