@@ -3,7 +3,8 @@
 Data: a synthetic filament cloud of 200k x 256 (``--quick``: 20k x 256), the
 shape of the seed's CelebA z-points. Every row gives wall seconds and process
 CPU seconds (all threads): on a shared machine the CPU figure is the steadier
-one. Results are recorded in ``docs/BENCHMARKS.md``.
+one, and the long rows note the load average. Results are recorded in
+``docs/BENCHMARKS.md``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,13 @@ import time
 
 import numpy as np
 
-from analysis import density, pca, planes, structure, tsne
+from analysis import density, pca, planes, structure, tsne, umap_inverse, umap_maps
 from tools import synthetic
+
+#: Points per t-SNE map at large N, measured end to end (the issue's 165k-point run).
+LARGE_N = 165_000
+#: Subsample on which neighbourhood preservation (trustworthiness) of a map is scored.
+TRUST_SAMPLE = 3000
 
 
 def _timed(func, *args, **kwargs):
@@ -23,6 +29,14 @@ def _timed(func, *args, **kwargs):
     value = func(*args, **kwargs)
     cpu1 = os.times()
     return value, time.perf_counter() - wall0, (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+
+
+def _load() -> str:
+    try:
+        with open("/proc/loadavg") as handle:
+            return "load " + handle.read().split()[0]
+    except OSError:
+        return "load ?"
 
 
 def _seconds(value: float) -> str:
@@ -86,8 +100,10 @@ def bench_tsne(table: Table, z: np.ndarray, sizes: list[int], big: int | None) -
         for k in (None, 10):
             label = f"t-SNE {n // 1000}k {'raw' if k is None else 'PCA-10'}"
             ours, wall, cpu = _timed(tsne.run_tsne, z, n_points=n, pca_components=k, pca=fit)
-            _, wall_s, cpu_s = _timed(tsne.run_tsne, z, n_points=n, pca_components=k, pca=fit, backend="sklearn")
-            table.add(label, (ours.backend, wall, cpu), ("sklearn", wall_s, cpu_s))
+            sk, wall_s, cpu_s = _timed(tsne.run_tsne, z, n_points=n, pca_components=k, pca=fit, backend="sklearn")
+            # Speed at equal quality: each library's own final KL of the same points.
+            kl = f"KL {ours.kl_divergence:.3f} vs sklearn {sk.kl_divergence:.3f}"
+            table.add(label, (ours.backend, wall, cpu), ("sklearn", wall_s, cpu_s), note=kl)
             if k is None:
                 other = "opentsne-fft" if ours.backend == "opentsne-bh" else "opentsne-bh"
                 _, wall_o, cpu_o = _timed(tsne.run_tsne, z, n_points=n, pca=fit, backend=other)
@@ -99,19 +115,70 @@ def bench_tsne(table: Table, z: np.ndarray, sizes: list[int], big: int | None) -
                 times = {ours.backend: wall, other: wall_o}
                 fft_times[n] = times["opentsne-fft"]
     if big:
-        _, wall, cpu = _timed(tsne.run_tsne, z, n_points=big, backend="opentsne-fft")
-        table.add(f"t-SNE {big // 1000}k raw", ("opentsne-fft", wall, cpu))
-        fft_times[big] = wall
-    if fft_times:
-        # Scale the largest FFT map linearly: an upper bound, since FFT t-SNE has a
-        # fixed interpolation cost and grows slightly less than linearly.
-        n_big, t_big = max(fft_times.items())
-        table.add(
-            "t-SNE 165k raw (linear upper-bound estimate)",
-            ("opentsne-fft", t_big * 165_000 / n_big, 0.0),
-            note="estimate",
-        )
+        fft_times[big] = bench_tsne_large(table, z, big)
     return fft_times
+
+
+def bench_tsne_large(table: Table, z: np.ndarray, n: int) -> float:
+    """run_tsne at large N with the default parameters, phase by phase, beside plain openTSNE on the same points."""
+    import openTSNE
+
+    marks: dict[str, float] = {}
+    exaggerated = f"iteration {tsne.EXAGGERATION_ITER}/"
+
+    def clock(_progress, message):
+        now = time.perf_counter()
+        if message == "affinities computed":
+            marks.setdefault("affinities", now)
+        elif message.startswith(exaggerated):
+            marks.setdefault("exaggeration", now)
+        return True
+
+    started = time.perf_counter()
+    ours, wall, cpu = _timed(tsne.run_tsne, z, n_points=n, callback=clock)
+    ended = started + wall
+    phases = (
+        f"affinities {marks['affinities'] - started:.0f}s, early exaggeration "
+        f"{marks['exaggeration'] - marks['affinities']:.0f}s, the rest {ended - marks['exaggeration']:.0f}s"
+    )
+    x = np.asarray(z[ours.ids], dtype=np.float64)
+    # openTSNE's TSNE with every default except the threads, which run_tsne also uses (all cores).
+    plain, wall_p, cpu_p = _timed(lambda: openTSNE.TSNE(n_jobs=-1, random_state=0).fit(x))
+    table.add(
+        f"t-SNE {n // 1000}k raw, defaults",
+        (ours.backend, wall, cpu),
+        ("plain openTSNE", wall_p, cpu_p),
+        note=f"KL {ours.kl_divergence:.3f} vs {plain.kl_divergence:.3f}; {phases}; {_load()}",
+    )
+    return wall
+
+
+def bench_maps(table: Table, z: np.ndarray, sizes: list[int]) -> None:
+    """UMAP (seeded, umap-learn defaults) vs t-SNE (size-chosen backend) on the same points: time and trustworthiness."""
+    from sklearn.manifold import trustworthiness
+
+    _, wall, cpu = _timed(umap_maps.warm_up)
+    table.add("UMAP numba warm-up (first-fit stall)", ("warm_up()", wall, cpu), note=_load())
+    for n in sizes:
+        fit_u, wall_u, cpu_u = _timed(umap_maps.run_umap, z, n_points=n)
+        fit_t, wall_t, cpu_t = _timed(tsne.run_tsne, z, n_points=n)
+        assert np.array_equal(fit_u.ids, fit_t.ids), "both maps draw the same points"
+        sample = np.sort(np.random.default_rng(0).choice(n, size=min(TRUST_SAMPLE, n), replace=False))
+        x = np.asarray(z[fit_u.ids[sample]], dtype=np.float64)
+        trust = {
+            kind: trustworthiness(x, emb[sample], n_neighbors=15)
+            for kind, emb in (("UMAP", fit_u.embedding), ("t-SNE", fit_t.embedding))
+        }
+        table.add(
+            f"UMAP vs t-SNE {n // 1000}k raw",
+            ("umap-learn", wall_u, cpu_u),
+            (fit_t.backend, wall_t, cpu_t),
+            note=f"trustworthiness@15 on {len(sample):,}: UMAP {trust['UMAP']:.3f}, t-SNE {trust['t-SNE']:.3f}; {_load()}",
+        )
+    picked = np.asarray(fit_u.embedding[:2]).mean(axis=0, keepdims=True)
+    data = umap_maps.map_input(z, fit_u.ids)
+    _, wall, cpu = _timed(umap_inverse.inverse_transform, fit_u, data, picked)
+    table.add(f"UMAP inverse of one click ({n // 1000}k map)", ("inverse_transform", wall, cpu))
 
 
 def bench_knn(table: Table, z: np.ndarray, n_queries: int) -> None:
@@ -147,7 +214,8 @@ def main(args) -> int:
     bench_histograms(table, z)
     bench_pca(table, z)
     bench_viewport(table, z)
-    bench_tsne(table, z, [2000, 5000] if quick else [5000, 10000, 20000], None if quick else 50000)
+    bench_tsne(table, z, [2000, 5000] if quick else [5000, 10000, 20000], 20000 if quick else LARGE_N)
+    bench_maps(table, z, [5000] if quick else [20000, 50000])
     bench_knn(table, z, 200 if quick else 2000)
     if getattr(args, "out", None):
         from rundir.atomic import atomic_write_json
