@@ -16,6 +16,7 @@ SUITES: dict[str, tuple[str, str]] = {
     "models": ("tools.bench.models", "training throughput and tf.function decode vs model.predict"),
     "app": ("tools.bench.app", "decode callback latency, figure build cost, viewport re-query"),
     "load": ("tools.bench.load", "gunicorn with 2 workers under 20 concurrent clients on loopback"),
+    "scale": ("tools.bench.scale", "a never-analysed 1,000,000 x 256 run served: progress, first paint, zoom, memory"),
 }
 
 
