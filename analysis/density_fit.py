@@ -48,10 +48,16 @@ KDE_BANDWIDTH_RANGE = (1e-3, 3.0)
 KDE_GRID_POINTS = 24
 
 
-def _subsample(z, max_points: int, gen) -> tuple[np.ndarray, np.ndarray]:
+#: Fewest points a fit works with (a held-out point and two kernel centres; a spread for the mixture).
+MIN_POINTS = 3
+
+
+def _subsample(z, max_points: int, gen, what: str) -> tuple[np.ndarray, np.ndarray]:
     max_points = int(max_points)
-    if max_points < 2:
-        raise ValueError(f"max_points must be at least 2, got {max_points}")
+    if max_points < MIN_POINTS:
+        raise ValueError(f"max_points must be at least {MIN_POINTS}, got {max_points}")
+    if len(z) < MIN_POINTS:
+        raise ValueError(f"a {what} needs at least {MIN_POINTS} points, got {len(z)}")
     ids = draw_ids(len(z), max_points, gen)
     return ids, np.asarray(z[ids], dtype=np.float64)
 
@@ -81,7 +87,7 @@ def fit_gmm(z, k: int = DEFAULT_COMPONENTS, max_points: int = DEFAULT_MAX_POINTS
     z = as_points(z, dtype=None)
     k = int(k)
     gen = rng(random_state)
-    ids, data = _subsample(z, max_points, gen)
+    ids, data = _subsample(z, max_points, gen, "Gaussian mixture")
     if not 1 <= k <= len(data):
         raise ValueError(f"k={k} components need between 1 and {len(data)} (the points used) components")
     started = time.perf_counter()
@@ -199,9 +205,7 @@ def fit_kde(z, max_points: int = DEFAULT_MAX_POINTS, random_state=0) -> dict:
     """
     z = as_points(z, dtype=None)
     gen = rng(random_state)
-    ids, data = _subsample(z, max_points, gen)
-    if len(data) < 3:
-        raise ValueError(f"a kernel density needs at least 3 points, got {len(data)}")
+    ids, data = _subsample(z, max_points, gen, "kernel density")
     started = time.perf_counter()
     n_val = int(min(KDE_MAX_VALIDATION, max(1, round(KDE_VALIDATION_SHARE * len(data)))))
     held_out = np.zeros(len(data), dtype=bool)
