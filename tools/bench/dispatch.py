@@ -13,6 +13,7 @@ import importlib
 SUITES: dict[str, tuple[str, str]] = {
     "data": ("tools.bench.data", "synthetic face generation, parallel JPEG decode into the cache, tf.data serving"),
     "analysis": ("tools.bench.analysis", "histograms, PCA solvers, t-SNE backends, kNN backends on 200k x 256"),
+    "samplers": ("tools.bench.samplers", "GMM and KDE fits for the fitted samplers on 200k x 256 (subsampled)"),
     "models": ("tools.bench.models", "training throughput and tf.function decode vs model.predict"),
     "app": ("tools.bench.app", "decode callback latency, figure build cost, viewport re-query"),
     "load": ("tools.bench.load", "gunicorn with 2 workers under 20 concurrent clients on loopback"),
