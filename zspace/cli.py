@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "encode": ("models.encode", "encode a data source into a run's z-points and metadata"),
     "summary": ("models.summary", "print the parameter counts of a model configuration"),
     "analyze": ("analysis.precompute", "precompute and cache the default analyses of a run"),
+    "report": ("study.report", "write the seed's study of a run (or an AE beside a VAE) as one offline HTML file"),
     "serve": ("app.serve", "serve the dashboard for a folder of runs"),
     "worker": ("zspace.worker", "run the background jobs of the dashboard on Redis (Celery worker)"),
     "bench": ("tools.bench.dispatch", "run a benchmark and print figures against a baseline"),

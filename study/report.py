@@ -1,0 +1,155 @@
+"""``zspace report RUN [--compare RUN2] --out DIR``: the seed's study of a run as one offline HTML file.
+
+Writes ``DIR/report.html`` — self-contained: plotly.js embedded once, images
+as ``data:`` URIs, no network request at all — and ``DIR/summary.json`` (the
+numbers; keys in :func:`study.summary.run_summary`). Analyses come from the
+runs' caches (``zspace analyze`` fills them); what is missing is computed at
+quick sizes and the report says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import io
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+import rundir
+from rundir.atomic import atomic_write_json, atomic_write_text
+from rundir.errors import ZspaceError
+
+#: Decoded samples shown per sampler and run.
+GRID_SAMPLES = 8
+#: Zoom levels of the PCA planes: the whole cloud, then central squares holding these shares of the points.
+ZOOM_SHARES = (0.10, 0.01)
+
+CSS = """
+body{font:14px/1.45 Helvetica,Arial,sans-serif;margin:24px auto;max-width:1180px;color:#1f2328;padding:0 16px}
+h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
+.holds{color:#1a7f37;font-weight:bold}.fails{color:#cf222e;font-weight:bold}.na{color:#777}
+.grid{display:flex;flex-wrap:wrap;gap:6px;margin:4px 0 12px}.tile{font-size:11px;text-align:center;width:92px}
+.tile img{width:88px;height:88px;image-rendering:pixelated;border:2px solid #ccc}
+.tile.ok img{border-color:#1a7f37}.tile.no img{border-color:#cf222e}.pair{display:grid;grid-template-columns:1fr 1fr;gap:8px}
+.note{color:#555}
+"""
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``zspace report``."""
+    parser.add_argument("run", help="run directory, or the name of a run under --runs-root")
+    parser.add_argument("--compare", default=None, help="a second run shown beside the first (e.g. the VAE)")
+    parser.add_argument("--out", required=True, help="folder for report.html and summary.json (created)")
+    parser.add_argument("--runs-root", default="data/runs", help="folder of runs for bare names (default data/runs)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the report of one run, or of two side by side."""
+    from analysis.precompute import find_run
+
+    runs = [find_run(args.run, args.runs_root)]
+    if args.compare:
+        runs.append(find_run(args.compare, args.runs_root))
+    if len(runs) == 2 and runs[0].resolve() == runs[1].resolve():
+        raise ZspaceError("--compare names the same run; give a different one")
+    started = time.perf_counter()
+    page, summary = write_report(runs, Path(args.out), progress=lambda message: print(f"  {message}", flush=True))
+    print(f"wrote {page} and {summary} in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def _check_ready(run: Path) -> None:
+    state = rundir.read_status(run).get("state")
+    if state != "complete":
+        raise ZspaceError(f"run {run.name} is not complete ({state}); a report needs a trained and encoded run")
+    for name in (rundir.ENCODER, rundir.DECODER):
+        if not (run / name).is_file():
+            raise ZspaceError(f"run {run.name} has no {name}; the sampler rates need its encoder and decoder")
+
+
+def write_report(runs: list[Path], out: Path, progress=None) -> tuple[Path, Path]:
+    """Compute (or read) everything, then write ``report.html`` and ``summary.json`` into ``out`` atomically."""
+    from study.summary import summarize
+
+    note = progress or (lambda _message: None)
+    for run in runs:
+        _check_ready(Path(run))
+    note("sampler rates and summary numbers (cached after the first report)")
+    summary = summarize(runs, progress=lambda fraction, message: note(f"{message} ({fraction:.0%})"))
+    note("figures")
+    body = _body(runs, summary, note)
+    out.mkdir(parents=True, exist_ok=True)
+    page, numbers = out / "report.html", out / "summary.json"
+    atomic_write_text(page, _page(runs, body))
+    atomic_write_json(numbers, _finite(summary))
+    return page, numbers
+
+
+def _finite(value):
+    # JSON has no NaN: a number a run cannot give (e.g. no valid local dimension) becomes null.
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer | np.bool_):
+        return value.item()
+    return value
+
+
+def _page(runs: list[Path], body: str) -> str:
+    import plotly.offline
+
+    title = "zspace report: " + " vs ".join(run.name for run in runs)
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{CSS}</style><script>{plotly.offline.get_plotlyjs()}</script></head>"
+        f"<body><h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
+
+
+class _Figures:
+    """Turns figures into divs, numbering them (the browser test counts them)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, fig) -> str:
+        import plotly.io as pio
+
+        self.count += 1
+        config = {"displaylogo": False, "responsive": True}
+        return pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=f"fig{self.count}", config=config)
+
+
+def _body(runs: list[Path], summary: dict, note) -> str:
+    from study import report_sections as sections
+
+    figure = _Figures()
+    parts = [sections.overview(summary), sections.claims_table(summary), sections.rates(summary, figure)]
+    note("decoded sample grids")
+    parts.append(sections.sample_grids(runs, GRID_SAMPLES))
+    note("densities, radius, spectrum")
+    parts.append(sections.distributions(runs, summary, figure))
+    note("PCA planes and t-SNE maps")
+    parts.append(sections.planes(runs, figure, ZOOM_SHARES))
+    parts.append(sections.tsne_maps(runs, figure))
+    note("structure")
+    parts.append(sections.structure(runs, summary, figure))
+    parts.append(sections.method_notes(summary))
+    return "\n".join(parts)
+
+
+def png_uri(image: np.ndarray) -> str:
+    """A uint8 image as a ``data:image/png;base64,...`` URI (the report embeds every image)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -1,0 +1,253 @@
+"""The sections of the report page: HTML strings built from the summary and the runs' cached analyses."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+
+import rundir
+from analysis import meaningful, results
+from analysis.precompute import QUICK
+from study import report_figures as rf
+from study import scoring
+from study.summary import cached_or_quick
+
+esc = html.escape
+
+
+def _fmt(value, digits: int = 3) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        return "–" if not np.isfinite(value) else f"{value:.{digits}g}"
+    return esc(str(value))
+
+
+def _table(header: list[str], rows: list[list], cls: str = "") -> str:
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f"<table class='{cls}'><tr>{head}</tr>{body}</table>"
+
+
+def _verdict(holds) -> str:
+    if holds is None:
+        return "<span class='na'>not decided</span>"
+    return "<span class='holds'>holds</span>" if holds else "<span class='fails'>does not hold</span>"
+
+
+def overview(summary: dict) -> str:
+    rows = [[esc(s["run"]), s["model"].upper(), _fmt(s["z_dim"]), _fmt(s["n_points"])] for s in summary["runs"]]
+    return "<h2>Runs</h2>" + _table(["run", "model", "z_dim", "z-points"], rows)
+
+
+def claims_table(summary: dict) -> str:
+    rows = []
+    for s in summary["runs"]:
+        for c in s["claims"]:
+            rows.append(
+                [
+                    esc(s["run"]),
+                    esc(c["claim"]),
+                    esc(c["measure"]),
+                    _fmt(c["value"]),
+                    esc(c["rule"]),
+                    _verdict(c["holds"]),
+                ]
+            )
+    for c in summary["comparison"]:
+        runs = " vs ".join(esc(s["run"]) for s in summary["runs"])
+        rows.append([runs, esc(c["claim"]), esc(c["measure"]), _fmt(c["value"]), esc(c["rule"]), _verdict(c["holds"])])
+    return (
+        "<h2>Seed claims</h2><p class='note'>Each claim of the seed study checked on these runs with the number "
+        "that decides it. The rules are ours; the seed gives none.</p>"
+        + _table(["run", "claim", "number", "value", "rule", "verdict"], rows)
+    )
+
+
+def rates(summary: dict, figure) -> str:
+    rows, table = [], []
+    for s in summary["runs"]:
+        for sampler, row in s["rates"].items():
+            rows.append(row)
+            table.append(
+                [esc(s["run"]), esc(sampler)]
+                + [
+                    f"{row[n]:.2f} [{row[n + '_lo']:.2f}, {row[n + '_hi']:.2f}]"
+                    for n in ("rate", "consistent", "precision", "recall")
+                ]
+                + [_fmt(row[f"{m}_median"]) for m in meaningful.MEASURES]
+            )
+    settings = summary["settings"]
+    header = ["run", "sampler", "meaningful", "re-encode consistent", "precision", "recall"]
+    header += [f"median {m}" for m in meaningful.MEASURES]
+    return (
+        "<h2>Sampler rates</h2>"
+        f"<p class='note'>{settings['samples_per_rate']} samples per row; 95 % percentile bootstrap intervals over "
+        f"{settings['bootstrap']} resamples. <i>meaningful</i>: realism, pixel-NN and distance-from-face-space all "
+        f"within the range of {settings['calibration_quantile']:.0%} of this model's decoded held-out data points; "
+        "<i>data</i> is that reference. Precision and recall: Kynkäänniemi et al. 2019 (k = 3) on 16 x 16 "
+        "area-averaged pixels against 1,000 training images.</p>"
+        + figure(rf.rates_figure(rows))
+        + _table(header, table)
+    )
+
+
+def sample_grids(runs: list[Path], k: int) -> str:
+    from study.report import png_uri
+
+    parts = [
+        "<h2>Decoded samples per sampler</h2><p class='note'>Green frame: meaningful; red: not. "
+        "Caption: realism / distance from face space / re-encoding ratio.</p>"
+    ]
+    for run in runs:
+        parts.append(f"<h3>{esc(run.name)}</h3>")
+        for sampler in scoring.ROWS:
+            shown = scoring.scored_samples(run, sampler, k=k, seed=0)
+            tiles = []
+            for i, image in enumerate(shown.images):
+                s = shown.scores
+                ok = bool(s["meaningful"][i])
+                caption = f"{s['realism'][i]:.2f} / {s['dffs'][i]:.2f} / {s['reencode'][i]:.1f}"
+                tiles.append(
+                    f"<div class='tile {'ok' if ok else 'no'}'><img alt='{esc(sampler)} sample {i}' "
+                    f"src='{png_uri(image)}'><br>{caption}</div>"
+                )
+            parts.append(f"<div><b>{esc(sampler)}</b><div class='grid'>{''.join(tiles)}</div></div>")
+    return "".join(parts)
+
+
+def distributions(runs: list[Path], summary: dict, figure) -> str:
+    density, radius, spectrum = [], [], []
+    for run in runs:
+        hist = results.histograms(run)
+        flagged = np.zeros(hist["counts"].shape[0], dtype=bool)
+        flagged[[a["axis"] for a in next(s for s in summary["runs"] if s["run"] == run.name)["flagged_axes"]]] = True
+        density.append({"name": run.name, **hist, "flagged": flagged})
+        radius.append({"name": run.name, **results.radius_profile(run)})
+        spectrum.append({"name": run.name, "ratio": results.pca(run).explained_variance_ratio_})
+    axes = []
+    for s in summary["runs"]:
+        axes += [
+            [esc(s["run"]), _fmt(a["axis"]), _fmt(a["mode"]), _fmt(a["fwhm"]), esc(a["reason"])]
+            for a in s["flagged_axes"]
+        ]
+    radius_rows = [
+        [
+            esc(s["run"]),
+            _fmt(s["radius"]["peak"]),
+            _fmt(s["radius"]["sqrt_z_dim"]),
+            _fmt(s["radius"]["peak_over_sqrt_z_dim"]),
+        ]
+        for s in summary["runs"]
+    ]
+    pca_rows = [
+        [esc(s["run"]), _fmt(s["pca"]["pc1_share"]), _fmt(s["pca"]["pc2_share"]), _fmt(s["pca"]["flattens_at"])]
+        for s in summary["runs"]
+    ]
+    return (
+        "<h2>Number density along the axes</h2>"
+        + figure(rf.density_figure(density))
+        + "<h3>Flagged axes</h3>"
+        + _table(["run", "axis", "mode", "FWHM", "why flagged"], axes)
+        + "<h2>Radius</h2>"
+        + figure(rf.radius_figure(radius))
+        + _table(["run", "peak", "sqrt(z_dim)", "peak / sqrt(z_dim)"], radius_rows)
+        + "<h2>PCA spectrum</h2>"
+        + figure(rf.spectrum_figure(spectrum))
+        + _table(["run", "PC1 share", "PC2 share", "flattens after (components)"], pca_rows)
+    )
+
+
+def _subsample(count: int, limit: int, seed: int = 0) -> np.ndarray:
+    if count <= limit:
+        return np.arange(count)
+    return np.sort(np.random.default_rng(seed).choice(count, size=limit, replace=False))
+
+
+def planes(runs: list[Path], figure, shares) -> str:
+    parts = [
+        "<h2>PCA planes at three zoom levels</h2><p class='note'>PC1 against PC2: the whole cloud, then the "
+        "central squares that hold " + ", ".join(f"{s:.0%}" for s in shares) + " of the points (the seed zoomed "
+        "in the same way to find voids between lines).</p>"
+    ]
+    for side, run in enumerate(runs):
+        xy = results.pca(run).transform(rundir.load_zpoints(run), 2)
+        reach = np.max(np.abs(xy), axis=1)
+        cells = []
+        keep = _subsample(len(xy), rf.MAX_SHOWN)
+        cells.append(figure(rf.scatter_figure(xy[keep], len(xy), f"{run.name}: PC1-PC2", "PC1", "PC2", side)))
+        for share in shares:
+            half = float(max(np.quantile(reach, share), 1e-9))
+            inside = np.flatnonzero(reach <= half)
+            pick = inside[_subsample(len(inside), rf.MAX_SHOWN)]
+            box = (-half, half, -half, half)
+            title = f"{run.name}: square of side {2 * half:.3g}"
+            cells.append(figure(rf.scatter_figure(xy[pick], len(inside), title, "PC1", "PC2", side, box)))
+        parts.append(f"<div class='pair'>{''.join(cells)}</div>")
+    return "".join(parts)
+
+
+def tsne_maps(runs: list[Path], figure) -> str:
+    parts = ["<h2>t-SNE maps</h2>"]
+    for side, run in enumerate(runs):
+        found = results.tsne.available(run)
+        if not found:
+            found = [{"n_points": QUICK["tsne_n"]}]
+            parts.append(
+                f"<p class='note'>{esc(run.name)}: no cached t-SNE map; one of {QUICK['tsne_n']:,} points "
+                "was computed for this report (run <code>zspace analyze</code> for the full set).</p>"
+            )
+        cells = []
+        for params in found:
+            fit = results.tsne(run, **params)
+            reduced = params.get("pca_components")
+            what = f"after PCA-{reduced}" if reduced else "raw z"
+            keep = _subsample(len(fit.embedding), rf.MAX_SHOWN)
+            title = f"{run.name}: t-SNE {what}, perplexity {params.get('perplexity', 30)}"
+            cells.append(
+                figure(rf.scatter_figure(fit.embedding[keep], len(fit.embedding), title, "t-SNE 1", "t-SNE 2", side))
+            )
+        parts.append(f"<div class='pair'>{''.join(cells)}</div>")
+    return "".join(parts)
+
+
+def structure(runs: list[Path], summary: dict, figure) -> str:
+    parts = ["<h2>Structure: filaments and voids</h2>"]
+    rows = []
+    for run in runs:
+        stored, params, _ = cached_or_quick(
+            results.structure_measures, run, n_points=QUICK["structure_n"], n_probes=QUICK["probes"]
+        )
+        probes = {key.removeprefix("probe_nn_"): stored[key] for key in stored if key.startswith("probe_nn_")}
+        parts.append(
+            figure(rf.structure_figure(run.name, stored["lid"], stored["data_nn"], probes, stored["threshold"]))
+        )
+        s = next(s for s in summary["runs"] if s["run"] == run.name)["structure"]
+        rows.append(
+            [esc(run.name), _fmt(s["lid_median"]), _fmt(params["n_points"])]
+            + [_fmt(s["void_fraction"].get(k)) for k in probes]
+        )
+    header = ["run", "median local dimension", "points"] + [f"void fraction: {k}" for k in probes]
+    return "".join(parts) + _table(header, rows)
+
+
+def method_notes(summary: dict) -> str:
+    return (
+        "<h2>How the numbers are made</h2><ul class='note'>"
+        "<li><b>realism</b>: Kynkäänniemi et al. (NeurIPS 2019) realism score on 16 x 16 area-averaged pixels; "
+        ">= 1 means inside the k-NN balls of the training images.</li>"
+        "<li><b>pixel_nn</b>: RMS pixel distance to the nearest of 1,000 training images, over the training "
+        "images' own median nearest-neighbour distance.</li>"
+        "<li><b>dffs</b>: distance from the face space of the training images' leading principal components "
+        "(Turk & Pentland 1991), over its median for decoded data points.</li>"
+        "<li><b>reencode</b>: |E(D(z)) - z| over its median for decoded data points (a VAE: active units only). "
+        "Reported, not part of the verdict: it says whether z lies where the encoder puts data.</li>"
+        "<li>Thresholds are calibrated per model on 512 decoded data points that are neither among the training "
+        "images compared with nor in the data row.</li></ul>"
+    )

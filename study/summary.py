@@ -1,0 +1,156 @@
+"""The numbers of a run (what ``summary.json`` holds) and the seed-claims table.
+
+Every number comes from a cached declaration (:mod:`analysis.results`,
+:mod:`study.reference`, :mod:`study.scoring`), so a report reads what the
+dashboard shows. Analyses that ``zspace analyze`` would have cached are reused
+with whatever parameters it used; missing ones are computed at
+``zspace analyze --quick`` sizes (and the summary says which).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+import rundir
+from analysis import claims, radius, results
+from analysis.precompute import QUICK
+from study import scoring
+
+#: Keys of one run's summary, in ``summary.json`` order (documented in :func:`run_summary`).
+RUN_KEYS = ("run", "model", "z_dim", "n_points", "radius", "flagged_axes", "pca", "structure", "rates", "claims")
+
+
+def cached_or_quick(declaration, run, **quick):
+    """The first cached entry of ``declaration`` for ``run`` (any parameters), else one computed with ``quick``.
+
+    Returns
+    -------
+    (result, params, computed) : the result, its parameters and whether it was computed now.
+    """
+    found = declaration.available(run)
+    if found:
+        params = found[0]
+        return declaration(run, **params), params, False
+    return declaration(run, **quick), quick, True
+
+
+def structure_numbers(run) -> dict:
+    """Median local dimension, void fractions and where they came from."""
+    stored, params, computed = cached_or_quick(
+        results.structure_measures, run, n_points=QUICK["structure_n"], n_probes=QUICK["probes"]
+    )
+    kinds = [key.removeprefix("void_") for key in stored if key.startswith("void_")]
+    return {
+        "lid_median": float(stored["lid_median"]),
+        "void_fraction": {kind: float(stored[f"void_{kind}"]) for kind in kinds},
+        "void_threshold": float(stored["threshold"]),
+        "params": params,
+        "computed_for_report": computed,
+    }
+
+
+def run_summary(run: str | os.PathLike, rates: list[dict] | None = None) -> dict:
+    """The numbers of one run.
+
+    Parameters
+    ----------
+    run : path-like
+    rates : list of dict, optional
+        Its :func:`study.scoring.sampler_rates` rows (computed when not given).
+
+    Returns
+    -------
+    dict
+        ``run`` (name), ``model`` ("ae"/"vae"), ``z_dim``, ``n_points``;
+        ``radius``: ``peak`` (of the 0.5-wide histogram), ``sqrt_z_dim``, ``peak_over_sqrt_z_dim``,
+        ``mean``, ``median``, ``origin_share`` (points with |z| < peak / 2);
+        ``flagged_axes``: list of {``axis``, ``mode``, ``mean``, ``fwhm``, ``std``, ``reason``};
+        ``pca``: ``pc1_share``, ``pc2_share``, ``flattens_at`` (components above the flat rest,
+        :func:`analysis.claims.flattens_at`), ``cumulative_10``;
+        ``structure``: ``lid_median``, ``void_fraction`` (probe kind -> share), ``void_threshold``,
+        ``params``, ``computed_for_report``;
+        ``rates``: sampler -> row of :func:`study.scoring.sampler_rates` (rate, consistent, precision,
+        recall with ``_lo``/``_hi``, score medians);
+        ``claims``: rows of :func:`analysis.claims.check_claims`.
+    """
+    run = Path(run)
+    config = rundir.read_config(run)
+    z = rundir.load_zpoints(run)
+    z_dim = int(z.shape[1])
+    profile = results.radius_profile(run)
+    r = radius.radii(z)
+    ratio = np.asarray(results.pca(run).explained_variance_ratio_, dtype=np.float64)
+    table = results.axis_summary(run)
+    flagged = table[table["flagged"].astype(bool)]
+    rows = rates if rates is not None else scoring.sampler_rates(run)
+    out = {
+        "run": run.name,
+        "model": str(config["model"]),
+        "z_dim": z_dim,
+        "n_points": int(len(z)),
+        "radius": {
+            "peak": float(profile["peak"]),
+            "sqrt_z_dim": float(np.sqrt(z_dim)),
+            "peak_over_sqrt_z_dim": float(profile["peak"] / np.sqrt(z_dim)),
+            "mean": float(profile["mean"]),
+            "median": float(profile["median"]),
+            "origin_share": claims.origin_share(r, profile["peak"]),
+        },
+        "flagged_axes": [
+            {
+                "axis": int(row["axis"]),
+                **{key: float(row[key]) for key in ("mode", "mean", "fwhm", "std")},
+                "reason": str(row["reason"]),
+            }
+            for _, row in flagged.iterrows()
+        ],
+        "pca": {
+            "pc1_share": float(ratio[0]),
+            "pc2_share": float(ratio[1]) if len(ratio) > 1 else 0.0,
+            "flattens_at": int(claims.flattens_at(ratio)),
+            "cumulative_10": float(np.sum(ratio[:10])),
+        },
+        "structure": structure_numbers(run),
+        "rates": {row["sampler"]: _plain(row) for row in rows},
+    }
+    out["claims"] = claims.check_claims(out)
+    return out
+
+
+def _plain(row: dict) -> dict:
+    return {key: (value if isinstance(value, str) else float(value)) for key, value in row.items()}
+
+
+def summarize(runs: list[str | os.PathLike], progress=None) -> dict:
+    """``summary.json``: every run's summary and, for an AE beside a VAE, the comparison claims.
+
+    Returns
+    -------
+    dict
+        ``runs`` (list of :func:`run_summary` dicts), ``comparison`` (rows of
+        :func:`analysis.claims.compare_claims`, empty unless an AE and a VAE are given), and
+        ``settings``: ``samples_per_rate``, ``bootstrap``, ``confidence``, ``calibration_quantile``.
+    """
+    from analysis import meaningful
+
+    summaries = []
+    for run in runs:
+        rows = scoring.sampler_rates(run, progress=progress)
+        summaries.append(run_summary(run, rows))
+    by_model = {s["model"]: s for s in summaries}
+    comparison = []
+    if "ae" in by_model and "vae" in by_model:
+        comparison = claims.compare_claims(by_model["ae"]["rates"], by_model["vae"]["rates"])
+    return {
+        "runs": summaries,
+        "comparison": comparison,
+        "settings": {
+            "samples_per_rate": scoring.N_RATE,
+            "bootstrap": meaningful.N_BOOTSTRAP,
+            "confidence": meaningful.CONFIDENCE,
+            "calibration_quantile": meaningful.CALIBRATION_QUANTILE,
+        },
+    }

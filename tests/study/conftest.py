@@ -1,0 +1,38 @@
+"""A tiny AE and a tiny VAE, really trained on the synthetic faces once per test session (about a minute on 2 cores)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from pathlib import Path
+
+import pytest
+
+#: Small enough to train in seconds, large enough that decoded data points look like faces.
+TRAIN = ["--data", "synthetic:600", "--image-size", "32", "--z-dim", "16", "--epochs", "3"]
+
+
+@pytest.fixture(scope="session")
+def trained_runs(tmp_path_factory) -> dict[str, Path]:
+    """{"ae": run folder, "vae": run folder}, complete (trained and encoded)."""
+    from zspace.cli import main
+
+    root = tmp_path_factory.mktemp("study-runs")
+    runs = {}
+    for kind in ("ae", "vae"):
+        out = root / f"tiny-{kind}"
+        assert main(["train", *TRAIN, "--model", kind, "--out", str(out)]) == 0
+        runs[kind] = out
+    return runs
+
+
+@pytest.fixture(scope="session")
+def report_dir(trained_runs, tmp_path_factory) -> Path:
+    """``zspace report tiny-ae --compare tiny-vae --out DIR``, run once through the command line."""
+    from zspace.cli import main
+
+    out = tmp_path_factory.mktemp("report")
+    assert main(["report", str(trained_runs["ae"]), "--compare", str(trained_runs["vae"]), "--out", str(out)]) == 0
+    return out
