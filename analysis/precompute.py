@@ -21,7 +21,10 @@ from rundir.errors import ZspaceError
 SEED_TSNE = {"perplexity": 10, "early_exaggeration": 16, "n_iter": 1000}
 DEFAULT_TSNE = {"perplexity": 30, "early_exaggeration": 12, "n_iter": 750}
 TSNE_PCA_COMPONENTS = (2, 4, 10)
-#: UMAP maps beside the t-SNE ones: raw z, and PCA-10 (the input the seed found most telling).
+#: UMAP maps beside the t-SNE ones: raw z and PCA-10, the largest of the seed's reductions (a UMAP
+#: of PCA-2 scores only re-warps the PCA plane the dashboard already draws). A 20k-point UMAP map
+#: took 16.5 s of CPU against 130 s for the t-SNE map of the same points (docs/BENCHMARKS.md), so
+#: two of them add little to the four t-SNE maps.
 UMAP_PCA_COMPONENTS = (None, 10)
 QUICK = {"tsne_n": 2000, "structure_n": 1500, "probes": 1000}
 FULL = {"tsne_n": 20000, "structure_n": 5000, "probes": 2000}
