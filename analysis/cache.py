@@ -12,11 +12,12 @@ sidecar does not match, is recomputed and overwritten, never trusted.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import json
 import os
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -114,13 +115,43 @@ def _read_entry(npz_path: Path, json_path: Path, key: str) -> dict[str, np.ndarr
     return arrays
 
 
+#: Where new entries go when a caller gives no folder (see :func:`storing_in`); per thread of execution.
+_STORING_IN: contextvars.ContextVar[Path | None] = contextvars.ContextVar("analysis_storing_in", default=None)
+
+
+@contextlib.contextmanager
+def storing_in(folder: str | os.PathLike) -> Iterator[None]:
+    """Within the block, results are read from the run's own cache or ``folder``, and new ones stored in ``folder``.
+
+    For code that calls cached analyses several layers deep (the sampler lab) on
+    behalf of a server that must not write into the runs folder. The setting
+    belongs to the current thread (a ``contextvars`` variable), never to other users.
+    """
+    token = _STORING_IN.set(Path(folder))
+    try:
+        yield
+    finally:
+        _STORING_IN.reset(token)
+
+
+def _folders(folder) -> list:
+    # An explicit folder is the only place; else the run's own cache, then the one set by storing_in().
+    if folder is not None:
+        return [folder]
+    extra = _STORING_IN.get()
+    return [None] if extra is None else [None, extra]
+
+
 def lookup(
     run_dir: str | os.PathLike, name: str, params: dict, folder: str | os.PathLike | None = None
 ) -> dict[str, Any] | None:
     """Return the cached result for ``name`` and ``params``, or None when absent or unreadable."""
-    npz_path, json_path, key = entry_paths(run_dir, name, params, folder)
-    arrays = _read_entry(npz_path, json_path, key)
-    return None if arrays is None else _from_arrays(arrays)
+    for where in _folders(folder):
+        npz_path, json_path, key = entry_paths(run_dir, name, params, where)
+        arrays = _read_entry(npz_path, json_path, key)
+        if arrays is not None:
+            return _from_arrays(arrays)
+    return None
 
 
 def cached(
@@ -151,11 +182,12 @@ def cached(
         Arrays as ``ndarray``, scalars as Python scalars — the same whether
         computed now or read from the cache.
     """
-    npz_path, json_path, key = entry_paths(run_dir, name, params, folder)
-    arrays = _read_entry(npz_path, json_path, key)
-    if arrays is None:
-        arrays = _to_arrays(compute())
-        _store_entry(run_dir, name, params, key, arrays, npz_path, json_path)
+    found = lookup(run_dir, name, params, folder)
+    if found is not None:
+        return found
+    npz_path, json_path, key = entry_paths(run_dir, name, params, _folders(folder)[-1])
+    arrays = _to_arrays(compute())
+    _store_entry(run_dir, name, params, key, arrays, npz_path, json_path)
     return _from_arrays(arrays)
 
 
@@ -183,8 +215,7 @@ def _store_entry(run_dir, name, params, key, arrays, npz_path, json_path) -> Non
 
 def is_cached(run_dir: str | os.PathLike, name: str, params: dict, folder: str | os.PathLike | None = None) -> bool:
     """True when a readable entry for ``name`` and ``params`` exists (without computing anything)."""
-    npz_path, json_path, key = entry_paths(run_dir, name, params, folder)
-    return _read_entry(npz_path, json_path, key) is not None
+    return lookup(run_dir, name, params, folder) is not None
 
 
 def entries(run_dir: str | os.PathLike, name: str, folder: str | os.PathLike | None = None) -> list[dict[str, Any]]:

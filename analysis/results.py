@@ -79,8 +79,16 @@ class Declaration(Generic[Params, Result]):
         return self.loaded(self.stored(run, *args, callback=callback, folder=folder, **given), *args, **given)
 
     def stored(self, run, *args, callback=None, folder=None, **given) -> dict:
-        """The stored arrays (a plain dict, what caches can hold), computed once per parameter set."""
+        """The stored arrays (a plain dict, what caches can hold), computed once per parameter set.
+
+        With ``folder`` (a cache outside the run, e.g. the server's), the run's own cache
+        (what ``zspace analyze`` wrote) is read first and a missing result is stored in ``folder``.
+        """
         params = self.settings(*args, **given)
+        if folder is not None:
+            found = lookup(run, self.name, asdict(params))
+            if found is not None:
+                return found
         return cached(run, self.name, asdict(params), lambda: self.compute(run, params, callback), folder)
 
     def lookup_stored(self, run, *args, folder=None, **given) -> dict | None:

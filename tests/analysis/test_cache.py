@@ -97,3 +97,27 @@ def test_results_round_trip_through_the_cache(small_run):
     assert list(table.loc[table.flagged, "axis"]) == [3]
     profile = results.radius_profile(small_run, 0.5)
     assert profile["z_dim"] == 8 and profile["counts"].sum() == 300 and isinstance(profile["peak"], float)
+
+
+def test_storing_in_reads_the_run_cache_first_and_writes_new_entries_elsewhere(small_run, tmp_path):
+    import threading
+    from collections import Counter as Tally
+
+    calls = Tally()
+    elsewhere = tmp_path / "server-cache"
+    cache.cached(small_run, "demo", {"a": 1}, lambda: calls.update(["run"]) or {"x": np.arange(3)})
+    with cache.storing_in(elsewhere):
+        # In the run's own cache already: read from there, nothing computed or written elsewhere.
+        assert list(cache.cached(small_run, "demo", {"a": 1}, Counter)["x"]) == [0, 1, 2]
+        new = cache.cached(small_run, "demo", {"a": 2}, lambda: calls.update(["new"]) or {"x": np.ones(2)})
+        assert list(new["x"]) == [1, 1] and cache.is_cached(small_run, "demo", {"a": 2})
+        seen_by_another_thread = []
+        thread = threading.Thread(
+            target=lambda: seen_by_another_thread.append(cache.is_cached(small_run, "demo", {"a": 2}))
+        )
+        thread.start()
+        thread.join()
+    assert calls == Tally({"run": 1, "new": 1})
+    assert list(elsewhere.glob("demo-*.npz")) and len(list((small_run / rundir.ANALYSIS).glob("demo-*.npz"))) == 1
+    assert seen_by_another_thread == [False], "the setting belongs to the thread that made it"
+    assert not cache.is_cached(small_run, "demo", {"a": 2})
