@@ -1,0 +1,178 @@
+"""The sampler lab's table: how often each sampler's decodes are meaningful, AE beside VAE, with intervals.
+
+Each row is one sampler (and ``data``: held-out data points, the rate a perfect
+sampler reaches); each cell the share of :data:`study.scoring.N_RATE` decoded
+samples that score as meaningful, with a 95 % percentile-bootstrap interval
+(:data:`analysis.meaningful.N_BOOTSTRAP` resamples). The rows are computed by a
+background job (a minute or so per run on two cores: the density fits, the
+reference images, 256 decodes and re-encodes per sampler), cached in the
+server's cache folder, and read back in milliseconds.
+"""
+
+from __future__ import annotations
+
+from dash import Input, Output, State, dash_table, html
+
+from app.views import sampling
+from app.views.parts import RUN, TABS, guarded, ids, shown_runs
+from rundir.errors import ZspaceError
+
+TAB = "Sampling"
+MESSAGES = (r"sampler rates of .+ cancelled.*", r"a map is already being computed.+")
+
+make = ids("sampler_rates")
+TABLE, NOTE, GO, CANCEL, PROGRESS, PROGRESS_TEXT, STATUS = (
+    make("table"),
+    make("note"),
+    make("go"),
+    make("cancel"),
+    make("progress"),
+    make("progress-text"),
+    make("status"),
+)
+#: Seconds the job waits for a free job slot (another background job may be running).
+SLOT_WAIT_S = 3600.0
+
+
+def layout() -> html.Div:
+    """The rate table, a note on what it measures, and the button that computes missing rows."""
+    from analysis.meaningful import N_BOOTSTRAP
+    from study.scoring import N_RATE
+
+    return html.Div(
+        className="view sampler-rates",
+        children=[
+            html.H3("meaningful decodes per sampler"),
+            html.P(
+                f"Share of {N_RATE} decoded samples per sampler whose realism, pixel distance to the nearest "
+                "training image and distance from face space are all within the range of 98 % of the same "
+                f"model's decoded data points; [95 % bootstrap interval, {N_BOOTSTRAP:,} resamples]. "
+                "'data' decodes held-out data points.",
+                className="note",
+            ),
+            dash_table.DataTable(
+                id=TABLE,
+                style_cell={"fontFamily": "inherit", "fontSize": 12, "padding": "4px 8px"},
+                style_table={"overflowX": "auto"},
+            ),
+            html.Div(id=NOTE, className="note"),
+            html.Div(
+                className="controls",
+                children=[
+                    html.Button("compute the rates", id=GO, n_clicks=0, className="button"),
+                    html.Button("cancel", id=CANCEL, n_clicks=0, disabled=True, className="button secondary"),
+                    html.Progress(id=PROGRESS, value="0", max="100"),
+                    html.Span(id=PROGRESS_TEXT, className="note"),
+                    html.Span(id=STATUS, className="note"),
+                ],
+            ),
+        ],
+    )
+
+
+def _cell(row: dict | None, name: str = "rate") -> str:
+    if row is None:
+        return "—"
+    return f"{row[name]:.2f} [{row[f'{name}_lo']:.2f}, {row[f'{name}_hi']:.2f}]"
+
+
+def cached_rows(store, run) -> dict[str, dict | None]:
+    """sampler -> its cached rate row (None where not computed yet); never computes."""
+    from analysis.cache import storing_in
+    from study.scoring import GMM_K, N_RATE, ROWS, rate_row
+
+    path = store.path(run)
+    with storing_in(store.request_folder(run)):
+        return {sampler: rate_row.lookup(path, sampler=sampler, n=N_RATE, seed=0, gmm_k=GMM_K) for sampler in ROWS}
+
+
+def rate_table(store, run_a, run_b) -> tuple[list[dict], list[dict], str]:
+    """Rows and columns of the table for the shown runs, and a note on what is missing."""
+    from study.scoring import ROWS
+
+    runs = shown_runs(run_a, run_b)
+    found = {run: cached_rows(store, run) for _, run in runs}
+    columns = [{"name": "sampler", "id": "sampler"}]
+    for _, run in runs:
+        model = str(store.config(run)["model"]).upper()
+        columns += [
+            {"name": f"{run} ({model}) meaningful", "id": f"{run}:rate"},
+            {"name": f"{run} re-encode consistent", "id": f"{run}:consistent"},
+            {"name": f"{run} precision", "id": f"{run}:precision"},
+        ]
+    rows = []
+    for sampler in ROWS:
+        row = {"sampler": sampling.SAMPLER_LABELS.get(sampler, sampler)}
+        for _, run in runs:
+            for name in ("rate", "consistent", "precision"):
+                row[f"{run}:{name}"] = _cell(found[run][sampler], name)
+        rows.append(row)
+    missing = [run for run, table in found.items() if any(v is None for v in table.values())]
+    note = (
+        f"not computed yet for {', '.join(missing)}: press 'compute the rates' (about a minute per run)"
+        if missing
+        else ""
+    )
+    return rows, columns, note
+
+
+def compute_rates(store, runs: list[str], set_progress) -> str:
+    """Compute every missing rate row of ``runs`` in one job slot; ``set_progress((value, max, text))``."""
+    from analysis.cache import storing_in
+    from study.scoring import RatesCancelled, sampler_rates
+
+    paths = [store.path(run) for run in runs]  # validated before any work
+
+    def waiting():
+        set_progress((0, 100, "waiting for another background job to finish…"))
+
+    with store.slots.slot(wait=SLOT_WAIT_S, on_wait=waiting):
+        for index, path in enumerate(paths):
+
+            def progress(fraction, message, index=index):
+                set_progress((int(100 * (index + fraction) / len(paths)), 100, message))
+                return True
+
+            with storing_in(store.request_folder(path.name)):
+                try:
+                    sampler_rates(path, progress=progress)
+                except RatesCancelled as exc:
+                    raise ZspaceError(str(exc)) from None
+    return f"rates of {', '.join(runs)} ready"
+
+
+def register(app, store) -> None:
+    """Wire the table (reads the cache) and the job that fills it."""
+
+    @app.callback(
+        Output(TABLE, "data"),
+        Output(TABLE, "columns"),
+        Output(NOTE, "children"),
+        Input(TABS, "value"),
+        Input(RUN["a"], "value"),
+        Input(RUN["b"], "value"),
+        Input(STATUS, "children"),
+    )
+    @guarded(lambda exc: ([], [], str(exc)))
+    def _table(tab, run_a, run_b, _done):
+        if tab != TAB or not run_a:
+            return [], [], ""
+        return rate_table(store, run_a, run_b)
+
+    @app.callback(
+        Output(STATUS, "children"),
+        Input(GO, "n_clicks"),
+        State(RUN["a"], "value"),
+        State(RUN["b"], "value"),
+        background=True,
+        running=[(Output(GO, "disabled"), True, False), (Output(CANCEL, "disabled"), False, True)],
+        progress=[Output(PROGRESS, "value"), Output(PROGRESS, "max"), Output(PROGRESS_TEXT, "children")],
+        cancel=[Input(CANCEL, "n_clicks")],
+        prevent_initial_call=True,
+    )
+    @guarded(str)
+    def _compute(set_progress, _clicks, run_a, run_b):
+        runs = [run for _, run in shown_runs(run_a, run_b)]
+        if not runs:
+            return "no run selected"
+        return compute_rates(store, runs, set_progress)
