@@ -23,7 +23,9 @@ DEMO_RUNS = {"bench-ae": True, "bench-vae": True, "bench-broken": False}
 
 def tiny_decoder(z_dim: int, image_size: int, channels: int = 3, seed: int = 0):
     """An untrained Keras decoder: ``z (B x z_dim)`` -> images ``B x S x S x C`` in [0, 1]."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from models.runtime import start_tensorflow
+
+    start_tensorflow()
     import keras
 
     if image_size % 4:
@@ -35,6 +37,24 @@ def tiny_decoder(z_dim: int, image_size: int, channels: int = 3, seed: int = 0):
     x = keras.layers.Reshape((side, side, 8))(x)
     x = keras.layers.Conv2DTranspose(channels, 3, strides=4, padding="same", activation="sigmoid")(x)
     return keras.Model(inputs, x, name="decoder")
+
+
+def tiny_encoder(z_dim: int, image_size: int, model: str, channels: int = 3, seed: int = 0):
+    """An untrained Keras encoder: images ``B x S x S x C`` -> ``z`` (AE) or ``[mu, logvar]`` (VAE)."""
+    from models.runtime import start_tensorflow
+
+    start_tensorflow()
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((image_size, image_size, channels))
+    x = keras.layers.Conv2D(4, 3, strides=4, padding="same", activation="relu")(inputs)
+    x = keras.layers.Flatten()(x)
+    if model == "vae":
+        outputs = [keras.layers.Dense(z_dim, name="mu")(x), keras.layers.Dense(z_dim, name="logvar")(x)]
+    else:
+        outputs = keras.layers.Dense(z_dim, name="z")(x)
+    return keras.Model(inputs, outputs, name="encoder")
 
 
 def write_run(
@@ -68,7 +88,7 @@ def write_run(
         "z_dim": int(z_dim),
         "image_size": int(image_size),
         "channels": 3,
-        "data": {"kind": "synthetic"},
+        "data": f"synthetic:{n}",
         "seed": int(seed),
     }
     atomic_write_json(run / rundir.CONFIG, config)
@@ -87,6 +107,8 @@ def write_run(
     atomic_write_parquet(run / rundir.METADATA, metadata)
     with atomic_path(run / rundir.DECODER, suffix=".keras") as tmp:
         tiny_decoder(int(z_dim), int(image_size), seed=seed).save(tmp)
+    with atomic_path(run / rundir.ENCODER, suffix=".keras") as tmp:
+        tiny_encoder(int(z_dim), int(image_size), model, seed=seed).save(tmp)
     atomic_write_text(run / rundir.HISTORY, "epoch,loss,val_loss\n1,0.70,0.72\n2,0.60,0.65\n")
     rundir.write_status(run, "complete", epoch=2, epochs=2)
     return run

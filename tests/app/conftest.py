@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from rundir import write_status
+from tools.fixtures import tiny_encoder
 
 Z_DIM = 8
 IMAGE_SIZE = 32
@@ -62,6 +63,8 @@ def make_run(root: Path, name: str, model: str, z: np.ndarray, seed: int) -> Pat
         }
     ).to_parquet(run / "metadata.parquet")
     _decoder(seed).save(run / "decoder.keras")
+    # The sampler lab re-encodes decoded samples: an (untrained) encoder of the right shape.
+    tiny_encoder(Z_DIM, IMAGE_SIZE, model, seed=seed).save(run / "encoder.keras")
     pd.DataFrame({"epoch": [1, 2], "loss": [0.7, 0.6], "val_loss": [0.72, 0.65]}).to_csv(
         run / "history.csv", index=False
     )
