@@ -180,6 +180,7 @@ def measure(root: Path, name: str, n_points: int) -> dict:
             figures["first_paint_s"] = round(open_page(url, drawn), 2)
             figures["zoom"] = zoom_latencies(url, name, n_points)
         figures["server_peak_rss_mb"] = memory.peak >> 20
+    print(f"  {name}: {json.dumps(figures)}", flush=True)
     return figures
 
 
