@@ -10,9 +10,7 @@ quick sizes and the report says so.
 from __future__ import annotations
 
 import argparse
-import base64
 import html
-import io
 import math
 import time
 from pathlib import Path
@@ -144,12 +142,3 @@ def _body(runs: list[Path], summary: dict, note) -> str:
     parts.append(sections.structure(runs, summary, figure))
     parts.append(sections.method_notes(summary))
     return "\n".join(parts)
-
-
-def png_uri(image: np.ndarray) -> str:
-    """A uint8 image as a ``data:image/png;base64,...`` URI (the report embeds every image)."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 from pathlib import Path
 
 import numpy as np
@@ -99,8 +101,6 @@ def rates(summary: dict, figure) -> str:
 
 
 def sample_grids(runs: list[Path], k: int) -> str:
-    from study.report import png_uri
-
     parts = [
         "<h2>Decoded samples per sampler</h2><p class='note'>Green frame: meaningful; red: not. "
         "Caption: realism / distance from face space / re-encoding ratio.</p>"
@@ -251,3 +251,12 @@ def method_notes(summary: dict) -> str:
         "<li>Thresholds are calibrated per model on 512 decoded data points that are neither among the training "
         "images compared with nor in the data row.</li></ul>"
     )
+
+
+def png_uri(image: np.ndarray) -> str:
+    """A uint8 image as a ``data:image/png;base64,...`` URI (the report embeds every image)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
