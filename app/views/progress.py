@@ -1,6 +1,6 @@
 """Base analyses of a large run, computed in the background with progress, never inside a request.
 
-A run with more points than the store's ``inline_points`` (250,000 by default)
+A run with more points than the store's ``inline_points`` (50,000 by default)
 that has not been through ``zspace analyze`` needs its PCA, the default PCA
 plane, the per-axis histograms and the radius profile before the views can
 draw. Opening it, the page says at once what is being computed; a Dash
