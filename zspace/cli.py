@@ -25,6 +25,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("app.serve", "serve the dashboard for a folder of runs"),
     "worker": ("zspace.worker", "run the background jobs of the dashboard on Redis (Celery worker)"),
     "bench": ("tools.bench.dispatch", "run a benchmark and print figures against a baseline"),
+    "path": ("zspace.path", "decode the straight or spherical path between two data points into a strip PNG"),
+    "walk": ("zspace.walk", "walk a point along an attribute direction (class-mean difference) into a strip PNG"),
+    "traverse": ("zspace.traverse", "vary a point along one axis or principal component into a strip PNG"),
 }
 
 

@@ -7,9 +7,37 @@ as plain functions, and ``register(app, store)``. The page shell, callback
 registration, the screenshot tool and the tests all iterate ``VIEWS``.
 """
 
-from app.views import decode, density, maps, model, planes, progress, radius, sampling, spectrum
+from app.views import (
+    attributes,
+    decode,
+    density,
+    maps,
+    model,
+    neighbours,
+    paths,
+    planes,
+    progress,
+    radius,
+    sampling,
+    spectrum,
+    traversals,
+)
 
-VIEWS = (progress, planes, maps, decode, density, radius, spectrum, sampling, model)
+VIEWS = (
+    progress,
+    planes,
+    maps,
+    decode,
+    paths,
+    neighbours,
+    attributes,
+    density,
+    traversals,
+    radius,
+    spectrum,
+    sampling,
+    model,
+)
 
 
 def tabs() -> list[str]:

@@ -38,7 +38,7 @@ def layout() -> html.Div:
             html.H4("attribute direction"),
             labelled(
                 "metadata column",
-                dcc.Dropdown(id=COLUMN, options=[], placeholder="no metadata column", style={"width": "14em"}),
+                dcc.Dropdown(id=COLUMN, options=[], placeholder="pick a column", style={"width": "14em"}),
             ),
             html.Button("show on the plane (direction × PC1)", id=SHOW, n_clicks=0, className="button secondary"),
             labelled("walk from point (row; empty = the mean)", number(ROW, None, 1, 0, width="7em")),
@@ -54,12 +54,15 @@ def layout() -> html.Div:
 
 
 def column_options(store, run, current) -> tuple[list[dict], str | None]:
-    """The run's metadata columns as options, and the one to show (the current one if still there)."""
+    """The run's metadata columns as options, and the picked one if the run still has it.
+
+    Nothing is picked at first, so opening the page decodes no walk nobody asked for.
+    """
     if not run:
         return [], None
     columns = plane_space.attribute_columns(store, run)
     options = [{"label": f"{column} (plane x = {i})", "value": column} for i, column in enumerate(columns)]
-    return options, current if current in columns else (columns[0] if columns else None)
+    return options, current if current in columns else None
 
 
 def plane_choice(store, run, column) -> tuple[str, int]:

@@ -43,7 +43,9 @@ def layout() -> html.Div:
                 ],
             ),
             dcc.Loading(dcc.Graph(id=GRAPH, config={"displaylogo": False})),
-            html.P("click a curve or a row to show that axis on the Planes tab", className="note"),
+            html.P(
+                "click a curve or a row to show that axis on the Planes tab and its traversal below", className="note"
+            ),
             dash_table.DataTable(
                 id=TABLE,
                 sort_action="native",

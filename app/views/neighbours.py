@@ -169,6 +169,8 @@ def register(app, store) -> None:
         Input(RUN["b"], "value"),
         Input(ROW, "value"),
         Input(K, "value"),
+        # Nothing is selected when the page opens (and the plane need not wait for an empty highlight).
+        prevent_initial_call=True,
     )
     @guarded(refused)
     def _neighbours(run_a, run_b, row, k):

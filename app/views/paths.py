@@ -223,6 +223,7 @@ def register(app, store) -> None:
             Input(FROM, "value"),
             Input(TO, "value"),
             Input(STEPS, "value"),
+            prevent_initial_call=True,  # A and B are unset when the page opens
         )
         @guarded(lambda exc: ("", error_box(exc), message_figure("", height=120)))
         def _walk(run_a, run_b, start, end, steps, side=side):

@@ -26,6 +26,7 @@ TITLE = {s: make("title", s) for s in SIDES}
 STRIP = {s: make("strip", s) for s in SIDES}
 
 MODES = {"axis": "original axis", "pc": "principal component"}
+HINT = "click an axis in the density plot or the table above (or set one here) to see its traversal"
 
 
 def layout() -> html.Div:
@@ -47,7 +48,8 @@ def layout() -> html.Div:
     )
 
     def side(s):
-        return [html.Div(id=TITLE[s], className="note"), dcc.Loading(html.Div(id=STRIP[s], className="strips"))]
+        hint = HINT if s == "a" else ""
+        return [html.Div(hint, id=TITLE[s], className="note"), dcc.Loading(html.Div(id=STRIP[s], className="strips"))]
 
     return html.Div([controls, side_columns(side)], className="view traversals")
 
@@ -123,6 +125,8 @@ def register(app, store) -> None:
             Input(MODE, "value"),
             Input(INDEX, "value"),
             Input(STEPS, "value"),
+            # Opening the page decodes nothing; a click on an axis, a point or a control does.
+            prevent_initial_call=True,
         )
         @guarded(lambda exc: ("", error_box(exc)))
         def _traverse(run_a, run_b, row, mode, index, steps, side=side):

@@ -118,7 +118,32 @@ def valid_values(run_a: str, run_b: str | None = None) -> dict[str, Any]:
         f"{sampling.SCALE}.value": 0.5,
         f"{maps.CANCEL}.n_clicks": 1,
     }
+    values.update(instrument_values(run_a))
     return values
+
+
+def instrument_values(run_a: str) -> dict[str, Any]:
+    """Valid browser values of the decode instruments: paths, neighbours, attributes, traversals."""
+    from app.views import attributes, neighbours, paths, traversals
+
+    return {
+        f"{paths.FROM}.value": 3,
+        f"{paths.TO}.value": 250,
+        f"{paths.STEPS}.value": 5,
+        **{f"{buttons[s]}.n_clicks": 1 for buttons in (paths.SET_A, paths.SET_B) for s in ("a", "b")},
+        f"{neighbours.ROW}.value": 3,
+        f"{neighbours.K}.value": 6,
+        f"{neighbours.HIGHLIGHT}.data": {"a": {"run": run_a, "row": 3, "rows": [4, 5, 6]}},
+        f"{attributes.COLUMN}.value": "smiling",
+        f"{attributes.SHOW}.n_clicks": 1,
+        f"{attributes.ROW}.value": 3,
+        f"{attributes.SPAN}.value": 1.5,
+        f"{attributes.STEPS}.value": 5,
+        f"{traversals.ROW}.value": 3,
+        f"{traversals.MODE}.value": "pc",
+        f"{traversals.INDEX}.value": 1,
+        f"{traversals.STEPS}.value": 5,
+    }
 
 
 class RequestFactory:
