@@ -10,6 +10,7 @@ data's convex hull (:func:`inside_hull`) and an extrapolation outside.
 from __future__ import annotations
 
 import functools
+import time
 
 import numpy as np
 
@@ -185,3 +186,35 @@ def _inverse_epoch():
     from umap.layouts import _optimize_layout_inverse_single_epoch
 
     return numba.njit(_optimize_layout_inverse_single_epoch, fastmath=True)
+
+
+def warm_up(random_state: int = 0) -> float:
+    """Compile umap-learn's numba kernels with a tiny fit and inverse; return the seconds it took.
+
+    A first fit in a fresh process otherwise stalls while numba compiles (the
+    neighbour search, the layout and the inverse; about a minute of one core).
+    Numba types by dtype and layout, not size, so 300 points compile what a
+    20,000-point map needs.
+    """
+    import numba
+
+    started = time.perf_counter()
+    umap = _umap()
+    x = np.random.default_rng(random_state).normal(size=(300, 8)).astype(np.float32)
+    threads = numba.get_num_threads()
+    try:
+        model = umap.UMAP(n_epochs=20, random_state=random_state, n_jobs=1, **FIXED)
+        embedding = model.fit_transform(x)
+    finally:
+        numba.set_num_threads(threads)
+    fit = UmapResult(
+        ids=np.arange(len(x)),
+        embedding=np.asarray(embedding, dtype=np.float32),
+        params={"n_epochs": 20, "metric": "euclidean"},
+        a=float(model._a),
+        b=float(model._b),
+        sigmas=np.asarray(model._sigmas, dtype=np.float32),
+        rhos=np.asarray(model._rhos, dtype=np.float32),
+    )
+    inverse_transform(fit, x, fit.embedding[:2].mean(axis=0, keepdims=True))
+    return time.perf_counter() - started

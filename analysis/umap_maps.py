@@ -10,7 +10,7 @@ refitting: :func:`analysis.umap_inverse.inverse_transform` (trustworthy inside
 the data's hull, see :func:`analysis.umap_inverse.inside_hull`).
 
 umap-learn compiles its numba kernels on first use (tens of seconds on a
-cold machine); :func:`warm_up` triggers that with a tiny fit.
+cold machine); :func:`analysis.umap_inverse.warm_up` triggers that with a tiny fit.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ METRICS = ("euclidean", "cosine", "manhattan", "correlation")
 #: What our parameters leave fixed, passed explicitly so a fit and its inverse use one set of
 #: values: umap-learn's defaults, except that every size uses its approximate neighbour search
 #: (umap-learn switches to exact below 4,096 points, where the approximate one is as good), so
-#: :func:`warm_up` compiles the one code path every map takes.
+#: :func:`analysis.umap_inverse.warm_up` compiles the one code path every map takes.
 FIXED = {
     "learning_rate": 1.0,
     "repulsion_strength": 1.0,
@@ -317,37 +317,3 @@ def run_umap(
         sigmas=np.asarray(model._sigmas, dtype=np.float32),
         rhos=np.asarray(model._rhos, dtype=np.float32),
     )
-
-
-def warm_up(random_state: int = 0) -> float:
-    """Compile umap-learn's numba kernels with a tiny fit and inverse; return the seconds it took.
-
-    A first fit in a fresh process otherwise stalls while numba compiles (the
-    neighbour search, the layout and the inverse; about a minute of one core).
-    Numba types by dtype and layout, not size, so 300 points compile what a
-    20,000-point map needs.
-    """
-    import numba
-
-    started = time.perf_counter()
-    umap = _umap()
-    x = np.random.default_rng(random_state).normal(size=(300, 8)).astype(np.float32)
-    threads = numba.get_num_threads()
-    try:
-        model = umap.UMAP(n_epochs=20, random_state=random_state, n_jobs=1, **FIXED)
-        embedding = model.fit_transform(x)
-    finally:
-        numba.set_num_threads(threads)
-    fit = UmapResult(
-        ids=np.arange(len(x)),
-        embedding=np.asarray(embedding, dtype=np.float32),
-        params={"n_epochs": 20, "metric": "euclidean"},
-        a=float(model._a),
-        b=float(model._b),
-        sigmas=np.asarray(model._sigmas, dtype=np.float32),
-        rhos=np.asarray(model._rhos, dtype=np.float32),
-    )
-    from analysis.umap_inverse import inverse_transform  # it builds on this module
-
-    inverse_transform(fit, x, fit.embedding[:2].mean(axis=0, keepdims=True))
-    return time.perf_counter() - started

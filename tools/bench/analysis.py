@@ -157,7 +157,7 @@ def bench_maps(table: Table, z: np.ndarray, sizes: list[int]) -> None:
     """UMAP (seeded, umap-learn defaults) vs t-SNE (size-chosen backend) on the same points: time and trustworthiness."""
     from sklearn.manifold import trustworthiness
 
-    _, wall, cpu = _timed(umap_maps.warm_up)
+    _, wall, cpu = _timed(umap_inverse.warm_up)
     table.add("UMAP numba warm-up (first-fit stall)", ("warm_up()", wall, cpu), note=_load())
     for n in sizes:
         fit_u, wall_u, cpu_u = _timed(umap_maps.run_umap, z, n_points=n)
