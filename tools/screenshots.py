@@ -79,8 +79,24 @@ def _show_neighbours(driver) -> None:
     _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f"#{neighbours.TILES['a']} img.face"))
 
 
+def _pick_an_attribute(driver) -> None:
+    from selenium.webdriver.common.by import By
+
+    from app.views import attributes
+    from tools.browser import choose_option
+
+    # The run's first metadata column (the plane's attribute number 0), walked from the selected point.
+    choose_option(driver, attributes.COLUMN, "(plane x = 0)")
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f"#{attributes.STRIP['a']} img.face"))
+
+
 #: view name -> what a user does before that view shows something worth a picture.
-PREPARE = {"decode": _click_a_point, "paths": _walk_a_path, "neighbours": _show_neighbours}
+PREPARE = {
+    "decode": _click_a_point,
+    "paths": _walk_a_path,
+    "neighbours": _show_neighbours,
+    "attributes": _pick_an_attribute,
+}
 
 
 def take_screenshots(runs_dir: Path, out_dir: Path) -> list[Path]:

@@ -38,7 +38,7 @@ def layout() -> html.Div:
             html.H4("attribute direction"),
             labelled(
                 "metadata column",
-                dcc.Dropdown(id=COLUMN, options=[], placeholder="pick a column", style={"width": "14em"}),
+                dcc.Dropdown(id=COLUMN, options=[], placeholder="pick a column", style={"width": "20em"}),
             ),
             html.Button("show on the plane (direction × PC1)", id=SHOW, n_clicks=0, className="button secondary"),
             labelled("walk from point (row; empty = the mean)", number(ROW, None, 1, 0, width="7em")),
