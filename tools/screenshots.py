@@ -79,6 +79,48 @@ def _show_neighbours(driver) -> None:
     _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f"#{neighbours.TILES['a']} img.face"))
 
 
+def _build_a_filter(driver) -> None:
+    # The first numeric column of the run, above 0: a condition any runs folder's metadata can take.
+    from selenium.webdriver.common.by import By
+
+    from app.views import filters
+    from tools.browser import choose_option
+
+    choose_option(driver, filters.COLUMN, "(number)")
+    choose_option(driver, filters.OPERATOR, ">")
+    driver.find_element(By.ID, filters.VALUE).send_keys("0")
+    driver.find_element(By.ID, filters.ADD).click()
+    _wait(driver, lambda d: "rows match" in d.find_element(By.ID, filters.COUNT["a"]).text)
+
+
+def _select_a_box(driver) -> None:
+    # A box over the middle of the first plane, dragged with the mouse in select mode, as a user would.
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    from selenium.webdriver.common.by import By
+
+    from app.views import planes, selection
+    from tools.browser import plot_js
+
+    graph = planes.GRAPH["a"]
+    plot_js(driver, graph, "Plotly.relayout(gd, {dragmode: 'select'})")
+    driver.execute_script(f"document.getElementById('{graph}').scrollIntoView({{block: 'center'}});")
+    left, top, width, height = plot_js(
+        driver,
+        graph,
+        "(() => { const r = gd.getBoundingClientRect(), s = gd._fullLayout._size;"
+        " return [r.left + s.l, r.top + s.t, s.w, s.h]; })()",
+    )
+    actions = ActionBuilder(driver)
+    actions.pointer_action.move_to_location(int(left + width / 3), int(top + height / 3)).pointer_down()
+    for step in range(1, 6):
+        reach = (1 + step / 5) / 3
+        actions.pointer_action.move_to_location(int(left + width * reach), int(top + height * reach))
+    actions.pointer_action.pointer_up()
+    actions.perform()
+    _wait(driver, lambda d: "selected here" in d.find_element(By.ID, selection.COUNT["a"]).text)
+    plot_js(driver, graph, "Plotly.relayout(gd, {dragmode: 'zoom'})")  # the next views click the plane
+
+
 def _pick_an_attribute(driver) -> None:
     from selenium.webdriver.common.by import By
 
@@ -96,6 +138,8 @@ PREPARE = {
     "paths": _walk_a_path,
     "neighbours": _show_neighbours,
     "attributes": _pick_an_attribute,
+    "filters": _build_a_filter,
+    "selection": _select_a_box,
 }
 
 

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("models.summary", "print the parameter counts of a model configuration"),
     "analyze": ("analysis.precompute", "precompute and cache the default analyses of a run"),
     "report": ("study.report", "write the seed's study of a run (or an AE beside a VAE) as one offline HTML file"),
+    "export": ("zspace.export", "write a run's points on a plane (row, id, x, y, colour, flags) as CSV or Parquet"),
     "serve": ("app.serve", "serve the dashboard for a folder of runs"),
     "worker": ("zspace.worker", "run the background jobs of the dashboard on Redis (Celery worker)"),
     "bench": ("tools.bench.dispatch", "run a benchmark and print figures against a baseline"),

@@ -11,6 +11,8 @@ from app.views import (
     attributes,
     decode,
     density,
+    export,
+    filters,
     maps,
     model,
     neighbours,
@@ -19,12 +21,18 @@ from app.views import (
     progress,
     radius,
     sampling,
+    selection,
+    share,
     spectrum,
     traversals,
 )
 
 VIEWS = (
+    share,
     progress,
+    filters,
+    selection,
+    export,
     planes,
     maps,
     decode,

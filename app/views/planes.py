@@ -7,11 +7,12 @@ import contextlib
 import numpy as np
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from app import plane_space
+from app import plane_space, subsets
 from app.figures.planes import padded_range, plane_figure, raster_cells
 from app.figures.style import message_figure
+from app.url_state import Choice, Field, Name, Whole, Zoom
 from app.validate import choice, finite
-from app.views import maps
+from app.views import filters, maps
 from app.views.parts import RUN, SIDES, guarded, ids, labelled, number, side_columns, side_run
 from rundir.errors import ZspaceError
 
@@ -20,6 +21,8 @@ MESSAGES = (
     r"colouring by \S+ is computed only for runs of up to .+",
     r"no t-SNE or UMAP map is computed for .+",
     r"empty space on a t-SNE or UMAP map has no z.+",
+    r"link zoom must be .+",
+    *subsets.MESSAGES,
 )
 
 make = ids("planes")
@@ -44,7 +47,17 @@ MAX_INLINE_KNN = 20000
 #: Neighbours of the local density / intrinsic dimension colourings.
 KNN_K = 20
 #: Most a square or zoom may reach from the origin (beyond any encoder's output, below float overflow).
-MAX_COORDINATE = 1e6
+MAX_COORDINATE = subsets.MAX_COORDINATE
+#: Per side: a zoom to show once, ``{"x": [x0, x1], "y": [y0, y1]}`` (a shared link's, see app.views.share).
+RESTORE = {s: make("restore", s) for s in SIDES}
+#: What a shared link carries of this view (see :mod:`app.url_state`); a zoom comes back through RESTORE.
+URL_STATE = {
+    "plane": Field(KIND, "value", Choice(plane_space.PLANE_KINDS, "plane")),
+    "x": Field(AXIS_I, "value", Whole(0, 1_000_000, "x axis")),
+    "y": Field(AXIS_J, "value", Whole(0, 1_000_000, "y axis")),
+    "colour": Field(COLOUR, "value", Name("colour")),
+    **{f"zoom-{s}": Field(VIEW[s], "data", Zoom(MAX_COORDINATE), targets=((RESTORE[s], "data"),)) for s in SIDES},
+}
 
 
 def layout() -> html.Div:
@@ -104,6 +117,7 @@ def layout() -> html.Div:
             html.Div(id=COUNT[s], className="count"),
             dcc.Loading(dcc.Graph(id=GRAPH[s], config={"displaylogo": False}, className="plane-graph")),
             dcc.Store(id=VIEW[s]),
+            dcc.Store(id=RESTORE[s]),
             dcc.Store(id=WIDTH[s]),
         ]
 
@@ -130,8 +144,13 @@ def relayout_range(relayout) -> tuple[list[float], list[float]] | None:
         return None
 
 
-def count_text(shown: int, inside: int, total: int, over_budget: bool, budget: int, mapped: int | None) -> str:
-    """The always-visible shown / total line; it says so whenever fewer points are drawn than exist."""
+def count_text(
+    shown: int, inside: int, total: int, over_budget: bool, budget: int, mapped: int | None, kept: int | None = None
+) -> str:
+    """The always-visible shown / total line; it says so whenever fewer points are drawn than exist.
+
+    ``kept`` is how many rows the metadata filter keeps (None: no filter); only those are drawn.
+    """
     if over_budget:
         text = (
             f"{inside:,} points in view, more than the {budget:,}-point budget: showing their density — "
@@ -139,6 +158,8 @@ def count_text(shown: int, inside: int, total: int, over_budget: bool, budget: i
         )
     else:
         text = f"showing {shown:,} of {total:,} points ({inside:,} in view)"
+    if kept is not None:
+        text += f" · the filter keeps {kept:,} of {total:,}"
     if mapped is not None:
         text += f" · the map holds {mapped:,} of them"
     return text
@@ -174,14 +195,67 @@ def overlay_views(app) -> list:
     ``overlay_inputs(side)`` lists the Dash ``Input`` / ``State`` objects whose values
     the overlay needs (a change of an ``Input`` redraws the plane);
     ``overlay(store, run, where, side, *values)`` returns plotly traces drawn over the
-    points (a path, highlighted neighbours, a selection). The page shell hands the
+    points (a path, highlighted neighbours, a selection); a view may also define
+    ``overlay_layout(store, run, where, side, *values) -> dict`` of layout updates
+    (the selection's outline). The page shell hands the
     registry over as ``app.zspace_views`` (a view never imports the registry itself).
     """
     return [view for view in getattr(app, "zspace_views", ()) if hasattr(view, "overlay")]
 
 
+def main_trigger(changed: list[str], relayout, side: str) -> str | None:
+    """The component whose change decides how a side's plane is redrawn (``changed``: Dash's "id.prop" list).
+
+    Several props can change in one call (a link sets the plane and its zoom; a selection
+    drawn on the plot changes its relayout data and the selection store at once): a
+    link's zoom wins, then a zoom or an autoscale of the plot, then any other change; a
+    relayout event that is neither (a resize, a selection outline) counts only alone.
+    """
+    ids_changed = [prop.rsplit(".", 1)[0] for prop in changed]
+    if RESTORE[side] in ids_changed:
+        return RESTORE[side]  # a link's zoom arrives with the plane it belongs to
+    graph = GRAPH[side]
+    if graph in ids_changed:
+        zoomed = relayout_range(relayout) is not None
+        reset = isinstance(relayout, dict) and any("autorange" in str(k) for k in relayout)
+        others = [i for i in ids_changed if i != graph]
+        if zoomed or reset or not others:
+            return graph
+        return others[0]
+    return ids_changed[0] if ids_changed else None
+
+
+def restored_range(restore) -> tuple[list[float], list[float]]:
+    """The (x, y) ranges of a zoom to restore (``{"x": [x0, x1], "y": [y0, y1]}``), checked like the square's."""
+    if not isinstance(restore, dict) or not all(isinstance(restore.get(k), list) for k in "xy"):
+        raise ZspaceError("link zoom must be an x range and a y range")
+    x, y = restore["x"][:3], restore["y"][:3]
+    if len(x) != 2 or len(y) != 2:
+        raise ZspaceError("link zoom must be an x range and a y range")
+    bound = (-MAX_COORDINATE, MAX_COORDINATE)
+    x, y = sorted(finite(v, "link zoom", *bound) for v in x), sorted(finite(v, "link zoom", *bound) for v in y)
+    if x[0] == x[1] or y[0] == y[1]:
+        raise ZspaceError("link zoom must be a range of some width")
+    return x, y
+
+
 def update_plane(
-    store, run, kind, i, j, map_key, colour, relayout, square, view, trigger, side="a", overlays=(), width=None
+    store,
+    run,
+    kind,
+    i,
+    j,
+    map_key,
+    colour,
+    relayout,
+    square,
+    view,
+    trigger,
+    side="a",
+    overlays=(),
+    width=None,
+    filter_state=None,
+    restore=None,
 ):
     """Build the plane figure, the count line and the view JSON for one run and viewport.
 
@@ -194,19 +268,33 @@ def update_plane(
         What other views draw on this plane (see :func:`overlay_views`).
     width : number, optional
         The figure's width in the browser (px); sizes the density raster (see :func:`raster_cells`).
+    filter_state : dict, optional
+        The metadata filter (:mod:`app.subsets`); only the rows it keeps are drawn.
+    restore : dict, optional
+        A link's zoom (see :data:`RESTORE`), shown when it arrives or by the next drawing if that one was lost.
     """
     where = plane_space.plane(store, run, kind, i, j, map_key)
     ids_, xy = plane_space.coords(store, run, where)
     total = store.n_points(run)
     key = f"{run}|{where.key()}"
+    # The whole plane's frame comes from every point, so a filter does not move the view.
     x_range, y_range = padded_range(xy[:, 0]), padded_range(xy[:, 1])
+    mask = subsets.filter_mask(store, run, filter_state)
+    if mask is not None:
+        keep = mask[ids_]
+        ids_, xy = ids_[keep], xy[keep]
     zoom = relayout_range(relayout) if trigger == GRAPH[side] else None
     same_plane = isinstance(view, dict) and view.get("key") == key
+    # A link's zoom is shown once: when it arrives, or by the first drawing after it if that one was superseded.
+    restored = view.get("restored") if isinstance(view, dict) else None
     if trigger == SQUARE_GO:
         half = finite(square[2], "square side", 1e-6, MAX_COORDINATE) / 2
         cx = finite(square[0], "square centre x", -MAX_COORDINATE, MAX_COORDINATE)
         cy = finite(square[1], "square centre y", -MAX_COORDINATE, MAX_COORDINATE)
         x_range, y_range = (cx - half, cx + half), (cy - half, cy + half)
+    elif restore is not None and (trigger == RESTORE[side] or restore != restored):
+        x_range, y_range = restored_range(restore)
+        restored = restore
     elif zoom is not None:
         x_range, y_range = zoom
     elif trigger != RESET and same_plane and isinstance(view.get("x"), list) and isinstance(view.get("y"), list):
@@ -243,9 +331,13 @@ def update_plane(
     for overlay_view, values in overlays:
         for trace in overlay_view.overlay(store, run, where, side, *values):
             figure.add_trace(trace)
+        if hasattr(overlay_view, "overlay_layout"):
+            figure.update_layout(overlay_view.overlay_layout(store, run, where, side, *values))
     mapped = len(ids_) if where.kind == "map" else None
-    text = count_text(len(result.ids), result.count, total, result.over_budget, store.plane_budget, mapped)
-    return figure, text, {"key": key, "x": list(map(float, x_range)), "y": list(map(float, y_range)), "rev": revision}
+    kept = None if mask is None else int(mask.sum())
+    text = count_text(len(result.ids), result.count, total, result.over_budget, store.plane_budget, mapped, kept)
+    view = {"key": key, "x": list(map(float, x_range)), "y": list(map(float, y_range)), "rev": revision}
+    return figure, text, {**view, "restored": restored}
 
 
 def colour_options(store, run) -> list[dict]:
@@ -283,6 +375,8 @@ def register(app, store) -> None:
             State(SQUARE_SIDE, "value"),
             State(VIEW[side], "data"),
             Input(WIDTH[side], "data"),
+            Input(filters.FILTER, "data"),
+            Input(RESTORE[side], "data"),
             *[dependency for group in extra for dependency in group],
         )
         @guarded(lambda exc: (message_figure(str(exc)), str(exc), None))
@@ -302,25 +396,44 @@ def register(app, store) -> None:
             length,
             view,
             width,
+            filter_state,
+            restore,
             *more,
             side=side,
             extra=extra,
         ):
-            trigger = ctx.triggered_id
+            trigger = main_trigger(list(ctx.triggered_prop_ids), relayout, side)
             if trigger == GRAPH[side] and relayout_range(relayout) is None:
-                if not (isinstance(relayout, dict) and any("autorange" in str(k) for k in relayout)):
-                    return no_update, no_update, no_update  # e.g. the initial autosize event
-                trigger = RESET  # a double-click ("autoscale") shows the whole plane again
+                if isinstance(relayout, dict) and any("autorange" in str(k) for k in relayout):
+                    trigger = RESET  # a double-click ("autoscale") shows the whole plane again
+                elif isinstance(view, dict):
+                    return no_update, no_update, no_update  # e.g. a resize, or a selection drawn
+                # Else the plot's first autosize event: it supersedes the first drawing still in flight, so draw.
             run = side_run(run_a, run_b, side)
             if not run:
                 return message_figure("no run selected" if side == "a" else ""), "", None
             overlays, start = [], 0
-            for view, group in zip(drawers, extra, strict=True):
-                overlays.append((view, more[start : start + len(group)]))
+            for drawer, group in zip(drawers, extra, strict=True):  # not `view`: that is the side's view JSON
+                overlays.append((drawer, more[start : start + len(group)]))
                 start += len(group)
             square = (sx, sy, length)
             return update_plane(
-                store, run, kind, i, j, map_key, colour, relayout, square, view, trigger, side, overlays, width
+                store,
+                run,
+                kind,
+                i,
+                j,
+                map_key,
+                colour,
+                relayout,
+                square,
+                view,
+                trigger,
+                side,
+                overlays,
+                width,
+                filter_state,
+                restore,
             )
 
     for side in SIDES:

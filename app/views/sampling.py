@@ -1,16 +1,27 @@
-"""The Sampling view: K random z of one sampler, decoded by each run's decoder with the same seed, side by side."""
+"""The Sampling view: K random z of one sampler, decoded by each run's decoder with the same seed, side by side.
+
+Samplers that use the data (the fitted Gaussians, the data's box, data + noise,
+the fitted mixtures) use only the rows the metadata filter keeps, so "sample
+near the smiling faces" is a filter away; N(0, I) ignores the data. Each grid
+can be downloaded as one PNG.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 from dash import Input, Output, State, dcc, html, no_update
 
-from app.images import to_data_uri
+from app import subsets
+from app.images import strip, to_data_uri
 from app.store import MAX_SAMPLES
+from app.url_state import Choice, Field, Number, Whole
 from app.validate import choice, finite, whole
+from app.views import filters
 from app.views.parts import RUN, SIDES, TABS, error_box, guarded, ids, labelled, number, side_columns, side_run
+from rundir.errors import ZspaceError
 
 TAB = "Sampling"
-MESSAGES = ()
+MESSAGES = (r"the filter keeps no rows of .+", *subsets.MESSAGES)
 
 make = ids("sampling")
 SAMPLER, K, SCALE, SEED, REROLL = make("sampler"), make("k"), make("scale"), make("seed"), make("reroll")
@@ -26,6 +37,10 @@ SAMPLER_LABELS = {
     "data_noise": "data point + noise",
 }
 MAX_SEED = 2**31 - 1
+#: Most filtered rows a sampler is fitted to (an even spread of them beyond), so a request copies a bounded array.
+MAX_FIT_ROWS = 50_000
+#: Tiles per row of a downloaded grid.
+PNG_COLUMNS = 8
 
 
 def sampler_kinds() -> tuple[str, ...]:
@@ -33,6 +48,19 @@ def sampler_kinds() -> tuple[str, ...]:
     from analysis.samplers import KINDS
 
     return KINDS
+
+
+def url_state() -> dict:
+    """What a shared link carries of this view (see :mod:`app.url_state`)."""
+    return {
+        "sampler": Field(SAMPLER, "value", Choice(sampler_kinds(), "sampler")),
+        "seed": Field(SEED, "value", Whole(0, MAX_SEED, "seed")),
+        "k": Field(K, "value", Whole(1, MAX_SAMPLES, "K")),
+        "scale": Field(SCALE, "value", Number(0.0, 100.0, "noise scale")),
+    }
+
+
+URL_STATE = url_state()
 
 
 def layout() -> html.Div:
@@ -63,24 +91,54 @@ def layout() -> html.Div:
     return html.Div([controls, side_columns(side)], className="view")
 
 
-def sample_grid(store, run, sampler, k, seed, scale) -> list:
-    """K images decoded from random z of ``sampler``, each captioned with its nearest-data distance."""
-    from analysis.samplers import sample
+def sample_z(store, run, sampler, k, seed, scale, filter_state=None) -> tuple[np.ndarray, str]:
+    """K random z of ``sampler`` for ``run`` (fitted to the rows the filter keeps), and a note saying so."""
+    from analysis import results, samplers
 
     sampler = choice(sampler, "sampler", sampler_kinds())
     k = whole(k, "K", 1, MAX_SAMPLES)
     seed = whole(seed, "seed", 0, MAX_SEED)
     scale = finite(scale, "noise scale", 0.0, 100.0)
-    z = sample(sampler, k, store.z(run), random_state=seed, scale=scale)
+    rows = subsets.filter_rows(store, run, filter_state) if sampler != "normal" else None
+    data, note = store.z(run), ""
+    if rows is not None:
+        if len(rows) == 0:
+            raise ZspaceError(f"the filter keeps no rows of {run}: nothing to fit a sampler to")
+        note = f"fitted to the {len(rows):,} rows the filter keeps"
+        if len(rows) > MAX_FIT_ROWS:
+            rows = rows[np.linspace(0, len(rows) - 1, MAX_FIT_ROWS).astype(np.int64)]
+            note += f" (an even spread of {MAX_FIT_ROWS:,} of them)"
+        data = np.asarray(data[rows], dtype=np.float32)
+    fit = None
+    if sampler in samplers.FITTED_KINDS:
+        if rows is None:
+            fit = store.result(run, results.sampler_fit, kind=sampler)
+        else:
+            what = f"sampler-fit:{sampler}:{subsets.digest(subsets.clean_filter(filter_state))}"
+            fit = store.memo(run, what, lambda: samplers.fit(sampler, data))
+    return samplers.sample(sampler, k, data, random_state=seed, scale=scale, fit=fit), note
+
+
+def sample_grid(store, run, sampler, k, seed, scale, filter_state=None) -> list:
+    """K images decoded from random z of ``sampler``, each captioned with its nearest-data distance.
+
+    The grid ends with a link that downloads it as one PNG, and a note when a filter shaped the sampler.
+    """
+    z, note = sample_z(store, run, sampler, k, seed, scale, filter_state)
     images = store.decode(run, z)
     dist = store.nearest_distance(run, z)
-    return [
+    tiles = [
         html.Figure(
             [html.Img(src=to_data_uri(img), className="face"), html.Figcaption(f"NN dist {d:.2f}")],
             className="tile sample",
         )
         for img, d in zip(images, dist, strict=True)
     ]
+    name = f"{run}-{sampler}-seed{seed}-k{len(images)}.png"
+    link = html.A(
+        "download grid (PNG)", href=to_data_uri(strip(images, PNG_COLUMNS)), download=name, className="note png"
+    )
+    return [html.Div([link, html.Span(f" · {note}" if note else "", className="note")], className="grid-bar"), *tiles]
 
 
 def register(app, store) -> None:
@@ -103,13 +161,14 @@ def register(app, store) -> None:
             Input(K, "value"),
             Input(SEED, "value"),
             Input(SCALE, "value"),
+            Input(filters.FILTER, "data"),
         )
         @guarded(lambda exc: (error_box(exc), no_update))
-        def _samples(tab, run_a, run_b, sampler, k, seed, scale, side=side):
+        def _samples(tab, run_a, run_b, sampler, k, seed, scale, filter_state, side=side):
             run = side_run(run_a, run_b, side)
             if not run:
                 return [], ""
             if tab != TAB:  # decoding is work: only for the tab in front
                 return no_update, no_update
             title = f"{run} ({str(store.config(run)['model']).upper()})"
-            return sample_grid(store, run, sampler, k, seed, scale), title
+            return sample_grid(store, run, sampler, k, seed, scale, filter_state), title

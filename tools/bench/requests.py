@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -118,8 +119,47 @@ def valid_values(run_a: str, run_b: str | None = None) -> dict[str, Any]:
         f"{sampling.SCALE}.value": 0.5,
         f"{maps.CANCEL}.n_clicks": 1,
     }
+    values.update(navigation_values(run_a, zoom))
     values.update(instrument_values(run_a))
     return values
+
+
+def navigation_values(run_a: str, zoom: dict) -> dict[str, Any]:
+    """Valid browser values of the filter, selection, export and share views (see :func:`valid_values`)."""
+    from app.views import export, filters, planes, selection, share
+
+    box = {"kind": "box", "x": [-1.0, 1.0], "y": [-1.0, 1.0]}
+    chosen = {"run": run_a, "plane": {"kind": "axis", "i": 0, "j": 1, "map": None}, "shapes": [box]}
+    link = (
+        f"#run={run_a}&plane=axis&x=0&y=1&zoom-a=-1,1,-1,1&filter=smiling%20%3D%3D%201&point-a=1"
+        "&selection=" + urllib.parse.quote(json.dumps(chosen, separators=(",", ":")))
+    )
+    return {
+        # A box drawn in select mode arrives as the plot's outline (side b also reports a zoom, for the plane).
+        f"{planes.GRAPH['b']}.relayoutData": {
+            **zoom,
+            "selections": [{"type": "rect", "x0": -1, "x1": 1, "y0": -1, "y1": 1}],
+        },
+        f"{planes.RESTORE['a']}.data": {"x": [-1.0, 1.0], "y": [-1.0, 1.0]},
+        f"{planes.RESTORE['b']}.data": None,
+        f"{filters.TEXT}.value": "smiling == 1",
+        f"{filters.APPLY}.n_clicks": 1,
+        f"{filters.ADD}.n_clicks": 1,
+        f"{filters.CLEAR}.n_clicks": None,
+        f"{filters.COLUMN}.value": "pose",
+        f"{filters.OPERATOR}.value": ">",
+        f"{filters.VALUE}.value": "0",
+        f"{filters.JOIN}.value": "and",
+        f"{filters.FILTER}.data": {"expr": "smiling == 1", "within": None},
+        f"{selection.SELECTION}.data": chosen,
+        f"{selection.CLEAR}.n_clicks": None,
+        f"{selection.USE}.n_clicks": 1,
+        **{f"{export.CSV[s]}.n_clicks": 1 for s in ("a", "b")},
+        **{f"{export.PARQUET[s]}.n_clicks": None for s in ("a", "b")},
+        f"{share.LOCATION}.hash": link,
+        f"{share.LOCATION}.href": "http://127.0.0.1:8050/" + link,
+        f"{share.WRITTEN}.data": "",
+    }
 
 
 def instrument_values(run_a: str) -> dict[str, Any]:

@@ -1,0 +1,121 @@
+"""Export the plane: every point of the current plane (row, id, x, y, colour, selected, filtered) as CSV or Parquet.
+
+The same columns and formats as ``zspace export`` (:mod:`analysis.tables`): a
+figure in a paper can be redrawn from the file. The file is built on the server
+and sent through ``dcc.Download``; planes larger than :data:`MAX_EXPORT_POINTS`
+are left to the command line.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+from dash import Input, Output, State, ctx, dcc, html, no_update
+
+from analysis import tables
+from app import plane_space, subsets
+from app.validate import choice
+from app.views import filters, maps, planes, selection
+from app.views.parts import RUN, SIDES, guarded, ids, side_columns, side_run
+from rundir.errors import ZspaceError
+
+TAB = "Planes"
+MESSAGES = (r"more than [\d,]+ points to export.+", *subsets.MESSAGES)
+
+make = ids("export")
+CSV = {s: make("csv", s) for s in SIDES}
+PARQUET = {s: make("parquet", s) for s in SIDES}
+DOWNLOAD = {s: make("download", s) for s in SIDES}
+NOTE = {s: make("note", s) for s in SIDES}
+
+#: Most points one page export sends (a file of a few tens of MB); beyond, `zspace export` writes it.
+MAX_EXPORT_POINTS = 300_000
+
+
+def layout() -> html.Div:
+    """Per run: CSV and Parquet buttons and a line saying what was exported."""
+
+    def side(s):
+        return [
+            html.Div(
+                className="controls export-bar",
+                children=[
+                    html.Label("export this plane's points:"),
+                    html.Button("CSV", id=CSV[s], n_clicks=0, className="button secondary"),
+                    html.Button("Parquet", id=PARQUET[s], n_clicks=0, className="button secondary"),
+                    html.Span(id=NOTE[s], className="note"),
+                    dcc.Download(id=DOWNLOAD[s]),
+                ],
+            )
+        ]
+
+    return html.Div(side_columns(side), className="view export")
+
+
+def plane_table(store, run, where: plane_space.Plane, colour, filter_state, chosen):
+    """The export table of every point of a plane, with the colour column and the selected / filtered flags."""
+    rows, xy = plane_space.coords(store, run, where)
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) > MAX_EXPORT_POINTS:
+        raise ZspaceError(
+            f"more than {MAX_EXPORT_POINTS:,} points to export ({len(rows):,}): "
+            f"use `zspace export {run} --plane ... --out FILE`"
+        )
+    frame = store.metadata(run)
+    image_ids = frame["id"].to_numpy()[rows] if "id" in frame.columns else rows
+    values, label = planes.colour_values(store, run, colour)
+    mask = subsets.filter_mask(store, run, filter_state)
+    picked = np.zeros(store.n_points(run), dtype=bool)
+    chosen = subsets.clean_selection(chosen)
+    if chosen is not None:
+        picked[selection.rows_here(store, run, chosen, filter_state)[0]] = True
+    return tables.points_table(
+        rows,
+        image_ids,
+        xy,
+        colour=None if values is None else values[rows],
+        colour_name=colour if values is not None else None,
+        selected=picked[rows],
+        filtered=np.ones(len(rows), bool) if mask is None else mask[rows],
+    )
+
+
+def export_file(store, run, where, colour, filter_state, chosen, fmt: str) -> tuple[dict, str]:
+    """The ``dcc.Download`` value for the plane's table in ``fmt`` ("csv" / "parquet"), and a note."""
+    fmt = choice(fmt, "format", tuple(tables.FORMATS.values()))
+    table = plane_table(store, run, where, colour, filter_state, chosen)
+    name = f"{run}-{where.key().replace(':', '-')}.{fmt}"
+    payload = base64.b64encode(tables.table_bytes(table, fmt)).decode("ascii")
+    download = {"content": payload, "filename": name, "base64": True, "type": tables.MEDIA_TYPES[fmt]}
+    return download, f"{name}: {len(table):,} points"
+
+
+def register(app, store) -> None:
+    """Wire the export buttons of both sides."""
+    for side in SIDES:
+
+        @app.callback(
+            Output(DOWNLOAD[side], "data"),
+            Output(NOTE[side], "children"),
+            Input(CSV[side], "n_clicks"),
+            Input(PARQUET[side], "n_clicks"),
+            State(RUN["a"], "value"),
+            State(RUN["b"], "value"),
+            State(planes.KIND, "value"),
+            State(planes.AXIS_I, "value"),
+            State(planes.AXIS_J, "value"),
+            State(maps.PICKED[side], "value"),
+            State(planes.COLOUR, "value"),
+            State(filters.FILTER, "data"),
+            State(selection.SELECTION, "data"),
+            prevent_initial_call=True,
+        )
+        @guarded(lambda exc: (no_update, str(exc)))
+        def _export(_csv, _parquet, run_a, run_b, kind, i, j, map_key, colour, filter_state, chosen, side=side):
+            run = side_run(run_a, run_b, side)
+            if not run:
+                raise ZspaceError("no run selected")
+            where = plane_space.plane(store, run, kind, i, j, map_key)
+            fmt = "parquet" if ctx.triggered_id == PARQUET[side] else "csv"
+            return export_file(store, run, where, colour, filter_state, chosen, fmt)

@@ -1,0 +1,190 @@
+"""The metadata filter: a condition on the table's columns that restricts every plane, sampling and instrument.
+
+Typed (``smiling == 1 and pose > 0.5``) or built from column / operator / value
+pickers; parsed against the run's columns by :mod:`analysis.table_filter`, never
+evaluated as code. The browser holds only the filter's text (and, after "use
+selection as filter", the selection it keeps) in :data:`FILTER`; the rows are
+computed on the server (:func:`app.subsets.filter_rows`). Each side always says
+how many of its rows match.
+"""
+
+from __future__ import annotations
+
+from dash import Input, Output, State, ctx, dcc, html, no_update
+
+from analysis import table_filter
+from app import subsets
+from app.url_state import Field, FilterCodec
+from app.validate import choice
+from app.views.parts import RUN, SIDES, guarded, ids, labelled, shown_runs, side_columns, side_run
+from rundir.errors import ZspaceError
+
+TAB = "Planes"
+MESSAGES = subsets.MESSAGES
+
+make = ids("filters")
+TEXT, APPLY, CLEAR, MESSAGE = make("text"), make("apply"), make("clear"), make("message")
+COLUMN, OPERATOR, VALUE, JOIN, ADD = make("column"), make("operator"), make("value"), make("join"), make("add")
+COUNT = {s: make("count", s) for s in SIDES}
+#: The filter in force: None, or ``{"expr": text, "within": selection or None}`` (see :func:`app.subsets.clean_filter`).
+FILTER = make("state")
+
+OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in")
+PLACEHOLDER = "e.g. smiling == 1 and pose > 0.5   ·   split in ['valid', 'test']   ·   not (pose < 0)"
+
+#: What a shared link carries of this view (see :mod:`app.url_state`).
+URL_STATE = {"filter": Field(FILTER, "data", FilterCodec(), targets=((FILTER, "data"), (TEXT, "value")))}
+
+
+def layout() -> html.Div:
+    """The filter box with its buttons, the condition builder, the message line and one count per run."""
+    typed = html.Div(
+        className="controls filter-bar",
+        children=[
+            labelled(
+                "filter rows",
+                dcc.Input(
+                    id=TEXT,
+                    type="text",
+                    value="",
+                    debounce=True,
+                    placeholder=PLACEHOLDER,
+                    maxLength=table_filter.MAX_LENGTH,
+                    className="filter-text",
+                    style={"width": "38em"},
+                ),
+            ),
+            html.Button("apply", id=APPLY, n_clicks=0, className="button"),
+            html.Button("clear filter", id=CLEAR, n_clicks=0, className="button secondary"),
+        ],
+    )
+    built = html.Div(
+        className="controls filter-builder",
+        children=[
+            html.Label("or add a condition:"),
+            dcc.Dropdown(id=COLUMN, options=[], placeholder="column", style={"width": "14em"}),
+            dcc.Dropdown(id=OPERATOR, options=list(OPERATORS), value="==", clearable=False, style={"width": "6em"}),
+            dcc.Input(id=VALUE, type="text", value="", placeholder="value (in: a, b, c)", style={"width": "12em"}),
+            dcc.RadioItems(id=JOIN, options=["and", "or"], value="and", inline=True),
+            html.Button("add", id=ADD, n_clicks=0, className="button secondary"),
+        ],
+    )
+    counts = side_columns(lambda s: [html.Div(id=COUNT[s], className="count filter-count")])
+    return html.Div(
+        [typed, built, html.Div(id=MESSAGE, className="note filter-message"), counts, dcc.Store(id=FILTER)],
+        className="view filters",
+    )
+
+
+#: Bookkeeping columns, listed after the attributes in the builder.
+BOOKKEEPING = ("row", "id", "source", "split")
+
+
+def column_options(store, run) -> list[dict]:
+    """The run's metadata columns as builder options with their kind: attributes first, then ``row``, ``id``, ..."""
+    if not run:
+        return []
+    kinds = table_filter.column_kinds(store.metadata(run))
+    order = sorted(kinds, key=lambda name: name in BOOKKEEPING)  # stable: the table's order otherwise
+    return [{"label": f"{name} ({kinds[name]})", "value": name} for name in order]
+
+
+def checked(store, runs: list[str], text: str) -> str:
+    """``text`` parsed against each run's columns; its canonical form (the first problem raises)."""
+    canonical = ""
+    for run in runs:
+        canonical = table_filter.canonical(text, table_filter.column_kinds(store.metadata(run)))
+    return canonical
+
+
+def edit_filter(store, runs, trigger, text, builder, current) -> tuple[str, dict | None, str]:
+    """Apply what the user did to the filter: type / apply, add a built condition, or clear.
+
+    Parameters
+    ----------
+    runs : list of str
+        The runs shown (the filter must parse against each).
+    trigger : str
+        The component that changed (:data:`TEXT`, :data:`APPLY`, :data:`ADD` or :data:`CLEAR`).
+    builder : (column, operator, value, join)
+    current : dict or None
+        The filter in force (its ``within`` selection is kept).
+
+    Returns
+    -------
+    (text for the box, the new filter, a message line)
+    """
+    if trigger == CLEAR:
+        return "", None, ""
+    text = "" if text is None else text
+    if not isinstance(text, str):
+        raise ZspaceError("filter: a filter that is not text is not allowed")
+    current = subsets.clean_filter(current)
+    within = current["within"] if current else None
+    if trigger == ADD:
+        column, op, value, join = builder
+        if not runs:
+            raise ZspaceError("no run selected")
+        kinds = table_filter.column_kinds(store.metadata(runs[0]))
+        condition = table_filter.condition_text(str(column or ""), op, "" if value is None else value, kinds)
+        join = choice(join, "join", ("and", "or"))
+        text = f"({text.strip()}) {join} {condition}" if text.strip() else condition
+    if not text.strip():
+        state = subsets.clean_filter({"expr": "", "within": within})
+        return text, state, ""
+    canonical = checked(store, runs, text)
+    return text, subsets.clean_filter({"expr": canonical, "within": within}), ""
+
+
+def count_line(store, run, filter_state) -> str:
+    """How many of the run's rows the filter keeps (always shown)."""
+    total = store.n_points(run)
+    rows = subsets.filter_rows(store, run, filter_state)
+    if rows is None:
+        return f"no filter: all {total:,} rows of {run}"
+    return f"{len(rows):,} of {total:,} rows match in {run} · {subsets.describe_filter(filter_state)}"
+
+
+def register(app, store) -> None:
+    """Wire the filter box, the builder and the count lines."""
+
+    @app.callback(Output(COLUMN, "options"), Input(RUN["a"], "value"))
+    @guarded(lambda exc: [])
+    def _columns(run_a):
+        return column_options(store, run_a)
+
+    @app.callback(
+        Output(TEXT, "value"),
+        Output(FILTER, "data"),
+        Output(MESSAGE, "children"),
+        Input(TEXT, "value"),
+        Input(APPLY, "n_clicks"),
+        Input(ADD, "n_clicks"),
+        Input(CLEAR, "n_clicks"),
+        State(COLUMN, "value"),
+        State(OPERATOR, "value"),
+        State(VALUE, "value"),
+        State(JOIN, "value"),
+        State(FILTER, "data"),
+        State(RUN["a"], "value"),
+        State(RUN["b"], "value"),
+        prevent_initial_call=True,
+    )
+    @guarded(lambda exc: (no_update, no_update, f"not applied: {exc}"))
+    def _edit(text, _apply, _add, _clear, column, op, value, join, current, run_a, run_b):
+        runs = [run for _, run in shown_runs(run_a, run_b)]
+        builder = (column, op, value, join)
+        return edit_filter(store, runs, ctx.triggered_id, text, builder, current)
+
+    for side in SIDES:
+
+        @app.callback(
+            Output(COUNT[side], "children"),
+            Input(FILTER, "data"),
+            Input(RUN["a"], "value"),
+            Input(RUN["b"], "value"),
+        )
+        @guarded(str)
+        def _count(filter_state, run_a, run_b, side=side):
+            run = side_run(run_a, run_b, side)
+            return count_line(store, run, filter_state) if run else ""

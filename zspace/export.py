@@ -1,0 +1,140 @@
+"""``zspace export``: a run's points on a plane as CSV or Parquet, the same table the dashboard's export buttons write.
+
+    zspace export RUN --plane pca:I,J|axis:I,J|tsne[:MAP] [--filter EXPR] [--select EXPR]
+                  [--colour radius|none|COLUMN] --out FILE.csv|FILE.parquet [--runs-root data/runs]
+
+Columns (:mod:`analysis.tables`): ``row, id, x, y``, the colour column, ``selected``
+(rows matching ``--select``), ``filtered``. With ``--filter`` only the matching
+rows are written. PCA comes from the run's cached PCA (computed and cached on
+first use, as ``zspace analyze`` does); t-SNE maps are the ones already cached
+(``zspace analyze`` or the dashboard). Needs neither Dash nor TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import numpy as np
+
+import rundir
+from rundir.errors import ZspaceError
+
+PLANE_HELP = "pca:I,J (principal components, from 0) | axis:I,J (latent axes) | tsne[:MAP] (a cached map, by number)"
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``zspace export``."""
+    parser.add_argument("run", help="run folder, or a run name under --runs-root")
+    parser.add_argument("--plane", required=True, help=PLANE_HELP)
+    parser.add_argument(
+        "--filter", default=None, help="keep only rows matching this metadata filter, e.g. 'smiling == 1'"
+    )
+    parser.add_argument("--select", default=None, help="mark rows matching this filter as selected")
+    parser.add_argument(
+        "--colour", default="radius", help="colour column: radius (default), none, or a numeric metadata column"
+    )
+    parser.add_argument("--out", required=True, help="output file, FILE.csv or FILE.parquet")
+    parser.add_argument(
+        "--runs-root", default="data/runs", help="folder of runs for a bare run name (default data/runs)"
+    )
+
+
+def tsne_maps(run: Path) -> list[dict]:
+    """The run's cached t-SNE maps (parameter sets) in the dashboard's order: raw z first, then by PCA size."""
+    from analysis import results
+
+    found = results.tsne.available(run)
+    return sorted(found, key=lambda p: (p.get("pca_components") or 0, p.get("n_points") or 0))
+
+
+def _map_label(params: dict) -> str:
+    reduced = f"after PCA-{params['pca_components']}" if params.get("pca_components") else "raw z"
+    return f"t-SNE {reduced} · {params.get('n_points')} points · perplexity {params.get('perplexity')}"
+
+
+def plane_points(run: Path, plane: str) -> tuple[np.ndarray, np.ndarray]:
+    """(row ids, xy) of the run's points on ``plane`` (see :data:`PLANE_HELP`)."""
+    from analysis import results
+    from analysis.planes import plane_coords
+
+    z = rundir.load_zpoints(run)
+    fit = None
+    linear = re.fullmatch(r"(pca|axis):(\d+),(\d+)", plane)
+    if linear:
+        kind, i, j = linear.group(1), int(linear.group(2)), int(linear.group(3))
+        limit = z.shape[1]
+        if kind == "pca":
+            fit = results.pca(run)
+            limit = len(fit.explained_variance_ratio_)
+        if not (i < limit and j < limit):
+            raise ZspaceError(f"--plane {plane}: indices must be below {limit}")
+        return np.arange(len(z)), plane_coords(z, kind, i, j, pca=fit)
+    mapped = re.fullmatch(r"tsne(?::(\d+))?", plane)
+    if not mapped:
+        raise ZspaceError(f"--plane must be {PLANE_HELP}; got {plane[:40]!r}")
+    maps = tsne_maps(run)
+    listing = "; ".join(f"{k} = {_map_label(p)}" for k, p in enumerate(maps)) or "none (run `zspace analyze`)"
+    index = int(mapped.group(1) or 0)
+    if index >= len(maps):
+        raise ZspaceError(f"--plane {plane}: no such t-SNE map of {run.name}; maps: {listing}")
+    stored = results.tsne(run, **maps[index])
+    return np.asarray(stored.ids, dtype=np.int64), np.asarray(stored.embedding, dtype=np.float32)
+
+
+def colour_column(run: Path, frame, z, colour: str):
+    """(values, name) of the colour column, or (None, None) for ``none``."""
+    if colour == "none":
+        return None, None
+    if colour == "radius":
+        from analysis.radius import radii
+
+        return radii(z), "radius"
+    numeric = [str(c) for c in frame.columns if frame[c].dtype.kind in "biuf" and c != "row"]
+    if colour not in numeric:
+        raise ZspaceError(f"--colour must be radius, none or a numeric column of {run.name}: {', '.join(numeric[:12])}")
+    return frame[colour].to_numpy(dtype=np.float64), colour
+
+
+def export(run: Path, plane: str, out: Path, filter_text=None, select_text=None, colour: str = "radius") -> int:
+    """Write the table of ``run``'s points on ``plane`` to ``out``; return the number of rows written."""
+    from analysis import table_filter, tables
+
+    try:
+        fmt = tables.format_of(out.name)
+    except ValueError as exc:
+        raise ZspaceError(f"--out: {exc}") from None
+    frame = rundir.load_metadata(run)
+    z = rundir.load_zpoints(run)
+    keep = np.ones(len(frame), bool) if filter_text is None else table_filter.row_mask(frame, filter_text)
+    chosen = np.zeros(len(frame), bool) if select_text is None else table_filter.row_mask(frame, select_text)
+    values, name = colour_column(run, frame, z, colour)
+    rows, xy = plane_points(run, plane)
+    inside = keep[rows]
+    rows, xy = rows[inside], xy[inside]
+    image_ids = frame["id"].to_numpy()[rows] if "id" in frame.columns else rows
+    table = tables.points_table(
+        rows,
+        image_ids,
+        xy,
+        colour=None if values is None else values[rows],
+        colour_name=name,
+        selected=chosen[rows],
+        filtered=keep[rows],
+    )
+    from rundir.atomic import atomic_write_bytes
+
+    atomic_write_bytes(out, tables.table_bytes(table, fmt))
+    return len(table)
+
+
+def run(args) -> int:
+    """Entry point of ``zspace export``."""
+    from analysis.precompute import find_run
+
+    folder = find_run(args.run, args.runs_root)
+    out = Path(args.out)
+    written = export(folder, args.plane, out, args.filter, args.select, args.colour)
+    print(f"wrote {written:,} points of {folder.name} on {args.plane} to {out}")
+    return 0
