@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from app.validate import choice, whole
 from rundir.errors import ZspaceError
+
+log = logging.getLogger(__name__)
 
 #: Plane kinds: a pair of principal components, a pair of original axes, a cached 2-D map (t-SNE, UMAP),
 #: or an attribute direction (the class-mean difference of a metadata column) against PC1.
@@ -44,6 +48,13 @@ class Plane:
     def linear(self) -> bool:
         """True when every spot of the plane maps back to one z (PCA, axis and attribute planes)."""
         return self.kind in LINEAR_KINDS
+
+    @property
+    def clickable(self) -> bool:
+        """True when a click on empty space decodes a z: linear planes and invertible maps (UMAP)."""
+        from analysis.results import INVERTIBLE_MAPS
+
+        return self.linear or (self.kind == "map" and str(self.map_key).split("-")[0] in INVERTIBLE_MAPS)
 
     def key(self) -> str:
         """A short string that names the plane (for view state and cache keys)."""
@@ -77,33 +88,22 @@ def _map_key(kind: str, params: dict) -> str:
     return f"{kind}-{hashlib.blake2b(text.encode(), digest_size=6).hexdigest()}"
 
 
-def _map_label(kind: str, params: dict, total: int) -> str:
-    reduced = f"after PCA-{params['pca_components']}" if params.get("pca_components") else "raw z"
-    name = {"tsne": "t-SNE", "umap": "UMAP"}.get(kind, kind)
-    mapped = min(int(params.get("n_points") or total), total)  # a map asked for more points holds them all
-    details = [f"{mapped:,} points"]
-    if "perplexity" in params:
-        details.append(f"perplexity {params['perplexity']:g}")
-    if "n_neighbors" in params:
-        details.append(f"{params['n_neighbors']} neighbours")
-    return f"{name} {reduced} · " + " · ".join(details)
-
-
 def maps(store, run) -> list[dict]:
-    """Every cached 2-D map of the run (from ``zspace analyze`` or computed in the page): key, kind, params, label."""
+    """Every cached 2-D map of the run (from ``zspace analyze`` or computed in the page): key, kind, params, label.
+
+    Listed as :func:`analysis.results.available_maps` orders them (raw z first,
+    then after PCA-2 / 4 / 10, as the seed compared them).
+    """
     from analysis import results
 
     path = store.path(run)
-    total = store.n_points(run)
     found, seen = [], set()
     for folder in (None, store.request_folder(run)):
-        for params in results.tsne.available(path, folder=folder):
-            key = _map_key("tsne", params)
+        for entry in results.available_maps(path, folder=folder):
+            key = _map_key(entry["kind"], entry["params"])
             if key not in seen:
                 seen.add(key)
-                found.append({"key": key, "kind": "tsne", "params": params, "label": _map_label("tsne", params, total)})
-    # The seed compared raw z first, then PCA-2 / 4 / 10.
-    found.sort(key=lambda m: (m["kind"], m["params"].get("pca_components") or 0, m["params"].get("n_points") or 0))
+                found.append({**entry, "key": key})
     return found
 
 
@@ -160,7 +160,9 @@ def coords(store, run, where: Plane) -> tuple[np.ndarray, np.ndarray]:
         from analysis import results
 
         entry = map_entry(store, run, where.map_key)
-        stored = store.result(run, results.tsne, **entry["params"])
+        if entry["invertible"]:
+            warm_map_inverse()
+        stored = store.result(run, results.MAPS[entry["kind"]], **entry["params"])
         return np.asarray(stored.ids), np.asarray(stored.embedding, dtype=np.float32)
 
     def compute():
@@ -178,10 +180,53 @@ def coords(store, run, where: Plane) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(len(xy), dtype=np.int64), xy
 
 
+_WARM_STARTED = threading.Event()
+
+
+def warm_map_inverse() -> None:
+    """Compile UMAP's inverse (numba) in a background thread, once per process, when a UMAP map is first shown.
+
+    Compiling takes about a minute of CPU on 2 cores; done at start for every
+    server it would tax runs that have no UMAP map, done on the first click it
+    would make that click wait.
+    """
+    if _WARM_STARTED.is_set():
+        return
+    _WARM_STARTED.set()
+
+    def work():
+        from analysis.umap_inverse import warm_up
+
+        try:
+            warm_up()
+        except Exception:  # a failed warm-up only means the first click compiles instead
+            log.warning("warming UMAP's inverse failed", exc_info=True)
+
+    threading.Thread(target=work, name="zspace-umap-warm-up", daemon=True).start()
+
+
+def map_to_z(store, run, where: Plane, x: float, y: float) -> tuple[np.ndarray, bool]:
+    """The z at an empty spot (x, y) of an invertible map (UMAP), and whether the spot is inside the data's hull."""
+    from analysis import results
+
+    entry = map_entry(store, run, where.map_key)
+    if not entry["invertible"]:
+        raise ZspaceError("empty space on a t-SNE map has no z: click a point, or use a PCA, axis or UMAP plane")
+    path = store.path(run)
+    z, inside = None, None
+    for folder in (None, store.request_folder(run)):
+        if results.load_map(path, entry["kind"], entry["params"], folder) is not None:
+            z, inside = results.map_point_to_z(path, entry["kind"], entry["params"], [[x, y]], folder)
+            break
+    if z is None:
+        raise ZspaceError(f"map must be one of {', '.join(m['key'] for m in maps(store, run)) or 'none computed'}")
+    return np.asarray(z[0], dtype=np.float32), bool(inside[0])
+
+
 def to_z(store, run, where: Plane, x: float, y: float, base_row: int | None = None) -> np.ndarray:
     """The z at plane point (x, y): other coordinates at the mean, or at data row ``base_row``."""
     if not where.linear:
-        raise ZspaceError("empty space on a t-SNE or UMAP map has no z: click a point, or use a PCA or axis plane")
+        raise ZspaceError("empty space on a map has no z here: use map_to_z for a UMAP map, or a PCA or axis plane")
     z_all = store.z(run)
     fit = pca(store, run)
     if where.kind == "attribute":
@@ -217,8 +262,10 @@ def project(store, run, where: Plane, z: np.ndarray) -> np.ndarray:
 def axis_label(store, run, where: Plane, which: int) -> str:
     """The x (``which`` 0) or y (1) axis title of a plane."""
     if where.kind == "map":
+        from analysis.results import MAP_NAMES
+
         kind = map_entry(store, run, where.map_key)["kind"]
-        return f"{ {'tsne': 't-SNE', 'umap': 'UMAP'}.get(kind, kind) } {which + 1}"
+        return f"{MAP_NAMES.get(kind, kind)} {which + 1}"
     if where.kind == "attribute":
         if which == 1:
             return "PC 1 (⊥ the direction)"

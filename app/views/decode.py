@@ -13,7 +13,11 @@ from app.views.parts import RUN, SIDES, error_box, guarded, ids, side_columns, s
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
-MESSAGES = (r"no z-point at the clicked position.+", r"z must be \d+ finite numbers")
+MESSAGES = (
+    r"no z-point at the clicked position.+",
+    r"z must be \d+ finite numbers",
+    r"empty space on a (t-SNE )?map has no z.+",
+)
 
 make = ids("decode")
 PANEL = {s: make("panel", s) for s in SIDES}
@@ -124,11 +128,16 @@ def decode_click(store, run, click, where: plane_space.Plane, base_mode, selecte
     else:
         base_row = selected.get("row") if isinstance(selected, dict) and selected.get("run") == run else None
         use_point = base_mode == "selected" and isinstance(base_row, int) and 0 <= base_row < len(z_all)
-        z = plane_space.to_z(store, run, where, x, y, base_row if use_point else None)
-        tiles = [_tile(to_data_uri(store.decode(run, z)[0]), "decoded at the click")]
         title = f"empty space at ({x:.3f}, {y:.3f})"
-        held = f"point {base_row}" if use_point else "the mean"
-        facts = {"other coordinates held at": held, "radius |z|": f"{float(np.linalg.norm(z)):.3f}"}
+        if where.kind == "map":
+            z, inside = plane_space.map_to_z(store, run, where, x, y)
+            hull = "yes" if inside else "no: outside the data's hull the z is an extrapolation, not trustworthy"
+            facts = {"inside the map's data hull": hull}
+        else:
+            z = plane_space.to_z(store, run, where, x, y, base_row if use_point else None)
+            facts = {"other coordinates held at": f"point {base_row}" if use_point else "the mean"}
+        facts["radius |z|"] = f"{float(np.linalg.norm(z)):.3f}"
+        tiles = [_tile(to_data_uri(store.decode(run, z)[0]), "decoded at the click")]
         new_selected = selected
         target = {"run": run, "z": [round(float(v), 6) for v in z]}
     rows = [html.Tr([html.Th(k), html.Td(v)]) for k, v in facts.items()]

@@ -42,3 +42,34 @@ def test_the_structure_view_sets_filaments_beside_a_gaussian_cloud(store):
     assert by_run["ae"]["void fraction (uniform_box)"] >= by_run["vae"]["void fraction (uniform_box)"]
     assert len(lid.data) == 2 and {t.name.split(" ")[0] for t in lid.data} == {"ae", "vae"}
     assert [t.name for t in nn_a.data][0] == "data" and len(nn_a.data) >= 3 and nn_b.layout.title.text.startswith("vae")
+
+
+def test_a_umap_map_is_listed_drawn_and_a_click_on_its_empty_space_decodes(store):
+    import numpy as np
+
+    from analysis import results
+    from app import plane_space
+    from app.views import decode
+
+    path = store.path("ae")
+    results.umap(path, folder=store.request_folder("ae"), n_points=300, n_neighbors=10, random_state=0)
+    listed = plane_space.maps(store, "ae")
+    entry = next(m for m in listed if m["kind"] == "umap")
+    assert entry["label"].startswith("UMAP raw z · 300 points") and entry["invertible"]
+    where = plane_space.plane(store, "ae", "map", map_key=entry["key"])
+    assert where.clickable and plane_space.axis_label(store, "ae", where, 0) == "UMAP 1"
+    ids, xy = plane_space.coords(store, "ae", where)
+    assert len(ids) == 300 and xy.shape == (300, 2)
+    # A spot between mapped points (inside the hull) and one far outside it.
+    inside_spot = xy[:2].mean(axis=0)
+    for spot, expected in ((inside_spot, "yes"), (xy.max(axis=0) + 50.0, "no: outside")):
+        click = {"points": [{"curveNumber": 0, "pointNumber": [1, 2], "x": float(spot[0]), "y": float(spot[1])}]}
+        panel, _, target = decode.decode_click(store, "ae", click, where, "mean", None)
+        facts = {row.children[0].children: row.children[1].children for row in panel[1].children[1].children}
+        assert facts["inside the map's data hull"].startswith(expected)
+        assert panel[1].children[0].children[0].children[0].src.startswith("data:image/png")
+        assert len(target["z"]) == 8 and np.isfinite(target["z"]).all()
+    tsne = next((m for m in listed if m["kind"] == "tsne"), None)
+    if tsne is not None:
+        tsne_plane = plane_space.plane(store, "ae", "map", map_key=tsne["key"])
+        assert not tsne_plane.clickable
