@@ -121,7 +121,7 @@ def nearest_rows(data, queries, k: int = 1, exclude: int | None = None, rows=Non
     return distances, np.take_along_axis(best_ids, order, axis=1)
 
 
-def path_profile(data, steps, k: int = DENSITY_K, sq_norms=None) -> dict[str, np.ndarray]:
+def path_profile(data, steps, k: int = DENSITY_K, sq_norms=None, rows=None) -> dict[str, np.ndarray]:
     """Per step of a path: distance to the nearest data point, k-NN radius and norm, in full z-space.
 
     Parameters
@@ -133,6 +133,8 @@ def path_profile(data, steps, k: int = DENSITY_K, sq_norms=None) -> dict[str, np
     k : int
         Neighbours of the local-density measure (clipped to N).
     sq_norms : ndarray, shape (N,), optional
+    rows : array_like of int, optional
+        Measure against these data rows only (e.g. the rows a metadata filter keeps); default all.
 
     Returns
     -------
@@ -141,7 +143,8 @@ def path_profile(data, steps, k: int = DENSITY_K, sq_norms=None) -> dict[str, np
         the k-th nearest (small = crowded, large = a void); ``norm`` (M,): |z|. All float64.
     """
     steps = as_points(steps, name="steps")
-    distances, _ = nearest_rows(data, steps, k=min(int(k), len(data)), sq_norms=sq_norms)
+    available = len(data) if rows is None else len(np.unique(np.asarray(rows)))
+    distances, _ = nearest_rows(data, steps, k=min(int(k), available), rows=rows, sq_norms=sq_norms)
     return {"nearest": distances[:, 0], "knn_radius": distances[:, -1], "norm": np.linalg.norm(steps, axis=1)}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Input, Output, dcc, html
 
-from app.views import VIEWS, tabs
+from app.views import ABOVE_TABS, VIEWS, tabs
 from app.views.parts import PAGE, RUN, TABS, side_run
 
 EMPTY_STATE = "no runs found: run `zspace train …` or `make demo`"
@@ -74,6 +74,7 @@ def build_layout(runs: list[dict]) -> html.Div:
             header(runs),
             html.Details([html.Summary(f"{len(runs)} run(s) in the folder"), run_list(runs)], className="runs-box"),
             empty,
+            *[section(view) for view in VIEWS if view.TAB is ABOVE_TABS],
             dcc.Tabs(id=TABS, value=tabs()[0], className="tabs", children=tab_children),
         ],
     )

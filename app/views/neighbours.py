@@ -11,16 +11,16 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, ctx, dcc, html
 
-from app import plane_space
+from app import plane_space, subsets
 from app.validate import row_list, whole
-from app.views import decode
+from app.views import decode, filters
 from app.views.instruments import clicked_row, row_of, sq_norms, tiles
 from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, shown_runs, side_columns
 from app.views.paths import PATH_COLOUR
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
-MESSAGES = ()
+MESSAGES = (r"the filter keeps no other rows of .+", *subsets.MESSAGES)
 
 make = ids("neighbours")
 ROW, K, OVERLAP, HIGHLIGHT = make("row"), make("k"), make("overlap"), make("highlight")
@@ -50,18 +50,27 @@ def layout() -> html.Div:
     return html.Div([controls, side_columns(side), dcc.Store(id=HIGHLIGHT)], className="view neighbours")
 
 
-def neighbours_of(store, run, row: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(distances, rows) of the ``k`` nearest *other* data points of data row ``row``, nearest first."""
+def neighbours_of(store, run, row: int, k: int, among=None) -> tuple[np.ndarray, np.ndarray]:
+    """(distances, rows) of the ``k`` nearest *other* data points of data row ``row``, nearest first.
+
+    ``among``: only these rows are candidates (the rows the metadata filter keeps); default all.
+    """
     from analysis.walks import nearest_rows
 
     z = store.z(run)
-    k = min(k, len(z) - 1)
-    distances, rows = nearest_rows(z, z[row], k=k, exclude=row, sq_norms=sq_norms(store, run))
+    if among is not None:
+        among = np.asarray(among)[np.asarray(among) != row]
+        if len(among) == 0:
+            raise ZspaceError(f"the filter keeps no other rows of {run}: no neighbours to show")
+    k = min(k, (len(z) if among is None else len(among) + 1) - 1)
+    distances, rows = nearest_rows(z, z[row], k=k, exclude=row, rows=among, sq_norms=sq_norms(store, run))
     return distances[0], rows[0]
 
 
-def neighbour_view(store, run_a, run_b, row, k) -> tuple[dict, dict, str, dict]:
+def neighbour_view(store, run_a, run_b, row, k, filter_state=None) -> tuple[dict, dict, str, dict]:
     """Per side: (title, tiles); the overlap line; the highlight JSON for the planes.
+
+    With a metadata filter, neighbours are searched among the rows it keeps.
 
     Returns
     -------
@@ -76,12 +85,14 @@ def neighbour_view(store, run_a, run_b, row, k) -> tuple[dict, dict, str, dict]:
     titles, shown_tiles, highlight, found = {}, {}, {}, {}
     for side, run in shown:
         index = row_of(store, run, row)
-        distances, rows = neighbours_of(store, run, index, k)
+        among = subsets.filter_rows(store, run, filter_state)
+        distances, rows = neighbours_of(store, run, index, k, among)
         z = store.z(run)
         images = store.decode(run, np.vstack([z[index : index + 1], z[rows]]))
         captions = [f"point {index} (selected)"] + [f"{r} · d {d:.3f}" for r, d in zip(rows, distances, strict=True)]
         model = str(store.config(run).get("model", "")).upper()
-        titles[side] = f"{run} ({model}): the {len(rows)} nearest data points of point {index}"
+        kept = "" if among is None else f" among the {len(among):,} rows the filter keeps"
+        titles[side] = f"{run} ({model}): the {len(rows)} nearest data points of point {index}{kept}"
         shown_tiles[side] = tiles(images, captions, css="tile neighbour")
         highlight[side] = {"run": run, "row": index, "rows": [int(r) for r in rows]}
         found[side] = rows
@@ -169,12 +180,13 @@ def register(app, store) -> None:
         Input(RUN["b"], "value"),
         Input(ROW, "value"),
         Input(K, "value"),
+        Input(filters.FILTER, "data"),
         # Nothing is selected when the page opens (and the plane need not wait for an empty highlight).
         prevent_initial_call=True,
     )
     @guarded(refused)
-    def _neighbours(run_a, run_b, row, k):
-        titles, shown_tiles, overlap, highlight = neighbour_view(store, run_a, run_b, row, k)
+    def _neighbours(run_a, run_b, row, k, filter_state):
+        titles, shown_tiles, overlap, highlight = neighbour_view(store, run_a, run_b, row, k, filter_state)
         return (
             shown_tiles.get("a", []),
             shown_tiles.get("b", []),

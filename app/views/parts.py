@@ -25,6 +25,8 @@ RUN = {side: f"run-{side}" for side in SIDES}
 #: The page's tabs and its outer element (whose class says whether a second run is compared).
 TABS = "tabs"
 PAGE = "page"
+#: The ``TAB`` of a view that belongs to no tab: the page shows it above the tabs, whichever tab is open.
+ABOVE_TABS = None
 
 
 def ids(view: str) -> Callable[..., str]:

@@ -14,16 +14,18 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from app import plane_space
+from app import plane_space, subsets
 from app.figures.style import message_figure
 from app.figures.walks import profile_figure
-from app.views import decode
+from app.views import decode, filters
 from app.views.instruments import MAX_STEPS, MIN_STEPS, row_of, sq_norms, steps_of, strip_row
 from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, side_columns, side_run
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
 MESSAGES = (
+    r"the filter keeps no rows of .+",
+    *subsets.MESSAGES,
     r"A and B are the same point: .+",
     r"the spherical path from A to B is undefined: .+",
     r"click a point on a plane first, then .+",
@@ -110,8 +112,11 @@ def walk(store, run, a: int, b: int, steps: int) -> dict[str, np.ndarray]:
         raise ZspaceError("the spherical path from A to B is undefined: they point in opposite directions") from None
 
 
-def walk_view(store, run, start, end, steps, side: str = "a") -> tuple[str, list, go.Figure]:
-    """Title, the linear and the spherical strip, and the per-step profile of the path from A to B in one run."""
+def walk_view(store, run, start, end, steps, side: str = "a", filter_state=None) -> tuple[str, list, go.Figure]:
+    """Title, the linear and the spherical strip, and the per-step profile of the path from A to B in one run.
+
+    With a metadata filter the profile measures each step against the rows it keeps.
+    """
     from analysis.walks import DENSITY_K, path_profile
 
     if start is None or end is None:
@@ -120,7 +125,11 @@ def walk_view(store, run, start, end, steps, side: str = "a") -> tuple[str, list
     steps = steps_of(steps)
     paths = walk(store, run, a, b, steps)
     # One streamed pass over the z-points measures both paths.
-    measured = path_profile(store.z(run), np.vstack(list(paths.values())), k=DENSITY_K, sq_norms=sq_norms(store, run))
+    among = subsets.filter_rows(store, run, filter_state)
+    if among is not None and len(among) == 0:
+        raise ZspaceError(f"the filter keeps no rows of {run}: nothing to measure the path against")
+    stacked = np.vstack(list(paths.values()))
+    measured = path_profile(store.z(run), stacked, k=DENSITY_K, sq_norms=sq_norms(store, run), rows=among)
     profiles = {
         kind: {name: values[i * steps : (i + 1) * steps] for name, values in measured.items()}
         for i, kind in enumerate(paths)
@@ -133,6 +142,8 @@ def walk_view(store, run, start, end, steps, side: str = "a") -> tuple[str, list
         rows.append(strip_row(f"{kind} path", images, captions, f"{run}-{kind}-{a}-{b}.png"))
     model = str(store.config(run).get("model", "")).upper()
     title = f"{run} ({model}): point {a} → point {b}, {steps} steps"
+    if among is not None:
+        title += f", measured against the {len(among):,} rows the filter keeps"
     return title, rows, profile_figure(fractions, profiles, side=side, k=DENSITY_K)
 
 
@@ -223,11 +234,12 @@ def register(app, store) -> None:
             Input(FROM, "value"),
             Input(TO, "value"),
             Input(STEPS, "value"),
+            Input(filters.FILTER, "data"),
             prevent_initial_call=True,  # A and B are unset when the page opens
         )
         @guarded(lambda exc: ("", error_box(exc), message_figure("", height=120)))
-        def _walk(run_a, run_b, start, end, steps, side=side):
+        def _walk(run_a, run_b, start, end, steps, filter_state, side=side):
             run = side_run(run_a, run_b, side)
             if not run:
                 return "", [], message_figure("", height=120)
-            return walk_view(store, run, start, end, steps, side)
+            return walk_view(store, run, start, end, steps, side, filter_state)

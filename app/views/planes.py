@@ -325,7 +325,7 @@ def update_plane(
         x_label=plane_space.axis_label(store, run, where, 0),
         y_label=plane_space.axis_label(store, run, where, 1),
         side=side,
-        clickable_space=where.linear,
+        clickable_space=where.clickable,
         uirevision=revision,
     )
     for overlay_view, values in overlays:

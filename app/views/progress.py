@@ -17,10 +17,10 @@ import time
 from dash import Input, Output, State, dcc, html, no_update
 
 from app import plane_space
-from app.views.parts import RUN, guarded, ids, shown_runs
+from app.views.parts import ABOVE_TABS, RUN, guarded, ids, shown_runs
 from rundir.errors import ZspaceError
 
-TAB = "Planes"
+TAB = ABOVE_TABS  # shown whichever tab is open
 MESSAGES = (r"nothing to compute",)
 
 make = ids("progress")

@@ -1,9 +1,11 @@
 """The Sampling view: K random z of one sampler, decoded by each run's decoder with the same seed, side by side.
 
-Samplers that use the data (the fitted Gaussians, the data's box, data + noise,
-the fitted mixtures) use only the rows the metadata filter keeps, so "sample
-near the smiling faces" is a filter away; N(0, I) ignores the data. Each grid
-can be downloaded as one PNG.
+Samplers that use the data (the fitted Gaussians, the data's box, data + noise)
+use only the rows the metadata filter keeps, so "sample near the smiling faces"
+is a filter away; N(0, I) ignores the data. The ex-post density samplers (GMM,
+KDE) are fitted to the whole run by the sampler lab's background job. Once the
+lab has a run's reference, every image carries its meaningful-decode scores.
+Each grid can be downloaded as one PNG.
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ from app.views.parts import RUN, SIDES, TABS, error_box, guarded, ids, labelled,
 from rundir.errors import ZspaceError
 
 TAB = "Sampling"
-MESSAGES = (r"the filter keeps no rows of .+", *subsets.MESSAGES)
+MESSAGES = (
+    r"the filter keeps no rows of .+",
+    r"the .+ sampler of \S+ is not fitted yet.+",
+    r".+ are fitted to the whole run.+",
+    *subsets.MESSAGES,
+)
 
 make = ids("sampling")
 SAMPLER, K, SCALE, SEED, REROLL = make("sampler"), make("k"), make("scale"), make("seed"), make("reroll")
@@ -35,6 +42,9 @@ SAMPLER_LABELS = {
     "full_gaussian": "fitted Gaussian (full covariance)",
     "uniform_box": "uniform in the data's box",
     "data_noise": "data point + noise",
+    "gmm": "GMM fitted to the data (ex post)",
+    "kde": "KDE fitted to the data (ex post)",
+    "data": "data (held-out points, decoded)",
 }
 MAX_SEED = 2**31 - 1
 #: Most filtered rows a sampler is fitted to (an even spread of them beyond), so a request copies a bounded array.
@@ -111,28 +121,70 @@ def sample_z(store, run, sampler, k, seed, scale, filter_state=None) -> tuple[np
         data = np.asarray(data[rows], dtype=np.float32)
     fit = None
     if sampler in samplers.FITTED_KINDS:
-        if rows is None:
-            fit = store.result(run, results.sampler_fit, kind=sampler)
-        else:
-            what = f"sampler-fit:{sampler}:{subsets.digest(subsets.clean_filter(filter_state))}"
-            fit = store.memo(run, what, lambda: samplers.fit(sampler, data))
+        # Fitting a mixture to 256-D points takes up to a minute: never inside a request.
+        if rows is not None:
+            raise ZspaceError(
+                f"{SAMPLER_LABELS[sampler]} samplers are fitted to the whole run (in the background); "
+                "clear the filter to sample them"
+            )
+        from analysis.cache import storing_in
+
+        with storing_in(store.request_folder(run)):
+            fit = results.sampler_fit.lookup(store.path(run), kind=sampler)
+        if fit is None:
+            raise ZspaceError(
+                f"the {SAMPLER_LABELS[sampler]} sampler of {run} is not fitted yet: press 'compute the rates' "
+                "above, which fits it in the background"
+            )
     return samplers.sample(sampler, k, data, random_state=seed, scale=scale, fit=fit), note
 
 
+def lab_scores(store, run, z) -> dict | None:
+    """The sampler lab's per-image scores of the decodes of ``z`` (None until the lab has the run's reference)."""
+    from analysis.cache import storing_in
+    from study import reference
+    from study.codec import load_codec
+
+    path = store.path(run)
+    with storing_in(store.request_folder(run)):
+        ref = reference.reference.lookup(path)
+    if ref is None:
+        return None
+    codec = load_codec(path)
+    return reference.score(ref, codec, z, codec.decode(z))
+
+
+def _caption(index: int, distance: float, scores: dict | None) -> html.Figcaption:
+    if scores is None:
+        return html.Figcaption(f"NN dist {distance:.2f}")
+    verdict = "meaningful" if scores["meaningful"][index] else "not meaningful"
+    numbers = {
+        name: float(scores[name][index]) for name in ("realism", "pixel_nn", "dffs", "reencode") if name in scores
+    }
+    detail = " · ".join(f"{name} {value:.2f}" for name, value in numbers.items())
+    return html.Figcaption(
+        [html.B(verdict, className="ok" if scores["meaningful"][index] else "bad"), html.Br(), f"NN {distance:.2f}"],
+        title=detail,
+        className="scores",
+    )
+
+
 def sample_grid(store, run, sampler, k, seed, scale, filter_state=None) -> list:
-    """K images decoded from random z of ``sampler``, each captioned with its nearest-data distance.
+    """K images decoded from random z of ``sampler``, each captioned with its nearest-data distance and scores.
 
     The grid ends with a link that downloads it as one PNG, and a note when a filter shaped the sampler.
     """
     z, note = sample_z(store, run, sampler, k, seed, scale, filter_state)
     images = store.decode(run, z)
     dist = store.nearest_distance(run, z)
+    scores = lab_scores(store, run, z)
+    if scores is None:
+        note = (note + " · " if note else "") + "scores appear once the rates above are computed"
+    else:
+        note = (note + " · " if note else "") + f"{int(np.sum(scores['meaningful']))} of {len(z)} meaningful"
     tiles = [
-        html.Figure(
-            [html.Img(src=to_data_uri(img), className="face"), html.Figcaption(f"NN dist {d:.2f}")],
-            className="tile sample",
-        )
-        for img, d in zip(images, dist, strict=True)
+        html.Figure([html.Img(src=to_data_uri(img), className="face"), _caption(i, d, scores)], className="tile sample")
+        for i, (img, d) in enumerate(zip(images, dist, strict=True))
     ]
     name = f"{run}-{sampler}-seed{seed}-k{len(images)}.png"
     link = html.A(

@@ -24,10 +24,10 @@ from dash import Input, Output, State, dcc, html, no_update
 from app import plane_space, subsets, url_state
 from app.url_state import Field, Name, Row, Whole
 from app.views import decode, filters, maps, paths, planes
-from app.views.parts import RUN, SIDES, TABS, guarded, ids, side_run
+from app.views.parts import ABOVE_TABS, RUN, SIDES, TABS, guarded, ids, side_run
 from rundir.errors import ZspaceError
 
-TAB = "Planes"
+TAB = ABOVE_TABS  # shown whichever tab is open
 MESSAGES = (*url_state.MESSAGES, r"the link could not be (read|written).*")
 
 make = ids("share")

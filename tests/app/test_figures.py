@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 
-from app.views.planes import count_text
 from app.figures.distributions import density_figure, radius_figure, spectrum_figure
 from app.figures.planes import padded_range, plane_figure
+from app.views.planes import count_text
 
 
 def _points(n, seed=0):

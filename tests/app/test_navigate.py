@@ -348,13 +348,20 @@ def test_data_samplers_use_only_the_filtered_rows_and_the_grid_downloads_as_png(
         sampling.sample_z(store, "ae", "axis_gaussian", 4, 3, 0.5, {"expr": "pose > 100", "within": None})
 
 
-def test_a_fitted_sampler_fits_the_filtered_rows_once(store):
-    from analysis import samplers
+def test_a_fitted_sampler_is_never_fitted_inside_a_request(store):
+    from analysis import results, samplers
 
-    state = {"expr": "smiling == -1", "within": None}
-    z, note = sampling.sample_z(store, "ae", samplers.FITTED_KINDS[0], 8, 1, 0.5, state)
-    assert z.shape == (8, 8) and np.isfinite(z).all() and "fitted to the" in note
-    again, _ = sampling.sample_z(store, "ae", samplers.FITTED_KINDS[0], 8, 1, 0.5, state)
+    kind = samplers.FITTED_KINDS[0]
+    with pytest.raises(ZspaceError, match="are fitted to the whole run"):
+        sampling.sample_z(store, "ae", kind, 8, 1, 0.5, {"expr": "smiling == -1", "within": None})
+    if not results.sampler_fit.is_cached(store.path("ae"), folder=store.request_folder("ae"), kind=kind):
+        with pytest.raises(ZspaceError, match="is not fitted yet: press 'compute the rates'"):
+            sampling.sample_z(store, "ae", kind, 8, 1, 0.5, None)
+    # What the rates job does in the background: fit once into the server's cache; sampling then reads it.
+    results.sampler_fit(store.path("ae"), folder=store.request_folder("ae"), kind=kind)
+    z, note = sampling.sample_z(store, "ae", kind, 8, 1, 0.5, None)
+    assert z.shape == (8, 8) and np.isfinite(z).all() and note == ""
+    again, _ = sampling.sample_z(store, "ae", kind, 8, 1, 0.5, None)
     assert np.array_equal(z, again)
 
 
@@ -422,3 +429,32 @@ def test_the_builder_lists_the_attributes_first(store):
     options = filters.column_options(store, "ae")
     assert [o["value"] for o in options][:2] == ["smiling", "pose"]
     assert options[0]["label"] == "smiling (number)" and {"row", "id", "split"} <= {o["value"] for o in options}
+
+
+def test_neighbours_are_searched_among_the_rows_the_filter_keeps(store):
+    from app.views import neighbours
+
+    state = {"expr": "smiling == 1", "within": None}
+    kept = set(subsets.filter_rows(store, "ae", state).tolist())
+    row = min(kept)
+    titles, _, _, highlight = neighbours.neighbour_view(store, "ae", None, row, 8, state)
+    assert set(highlight["a"]["rows"]) <= kept and len(highlight["a"]["rows"]) == 8
+    assert "among the" in titles["a"] and f"{len(kept):,} rows the filter keeps" in titles["a"]
+    _, _, _, unfiltered = neighbours.neighbour_view(store, "ae", None, row, 8, None)
+    z = np.asarray(store.z("ae"), dtype=np.float64)
+    nearest = np.argsort(np.linalg.norm(z - z[row], axis=1))[1:9]
+    assert unfiltered["a"]["rows"] == [int(r) for r in nearest]
+
+
+def test_a_path_is_measured_against_the_rows_the_filter_keeps(store):
+    from app.views import paths
+
+    state = {"expr": "smiling == 1", "within": None}
+    title, _, everything = paths.walk_view(store, "ae", 3, 250, 6)
+    title_kept, _, kept = paths.walk_view(store, "ae", 3, 250, 6, "a", state)
+    assert "measured against the" in title_kept and "rows the filter keeps" in title_kept
+    assert "measured against" not in title
+    nearest_all = np.asarray(everything.data[0].y, dtype=float)
+    nearest_kept = np.asarray(kept.data[0].y, dtype=float)
+    # Fewer candidates can only be farther away, and some step must notice it.
+    assert np.all(nearest_kept >= nearest_all - 1e-6) and np.any(nearest_kept > nearest_all + 1e-6)

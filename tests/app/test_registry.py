@@ -7,7 +7,7 @@ import pytest
 
 from app import page
 from app.views import VIEWS, tabs
-from app.views.parts import PAGE, RUN, TABS
+from app.views.parts import ABOVE_TABS, PAGE, RUN, TABS
 
 
 def component_ids(component) -> list[str]:
@@ -30,7 +30,7 @@ def component_ids(component) -> list[str]:
 
 @pytest.mark.parametrize("view", VIEWS, ids=[v.__name__.rsplit(".", 1)[-1] for v in VIEWS])
 def test_each_view_has_a_tab_a_layout_messages_and_registers_its_callbacks(view, store):
-    assert isinstance(view.TAB, str) and view.TAB in tabs()
+    assert view.TAB is ABOVE_TABS or (isinstance(view.TAB, str) and view.TAB in tabs())
     assert isinstance(view.MESSAGES, tuple)
     own = component_ids(view.layout())
     assert own, "a view shows something"
@@ -62,5 +62,7 @@ def test_the_page_builds_one_tab_per_group_of_views_in_registry_order():
     assert [t.label for t in tab_bar.children] == tabs()
     assert tabs()[0] == "Planes" and "Sampling" in tabs() and "Model" in tabs()
     planes_tab = tab_bar.children[0]
+    above = [c for c in layout.children if getattr(c, "id", "").startswith("view-")]
+    assert [c.id for c in above] == [f"view-{page.view_name(v)}" for v in VIEWS if v.TAB is ABOVE_TABS]
     planes_views = [v for v in VIEWS if v.TAB == "Planes"]
     assert len(planes_tab.children) == len(planes_views)

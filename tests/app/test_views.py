@@ -173,10 +173,11 @@ def test_request_driven_analyses_land_in_the_server_cache_not_in_the_run(store):
 
 
 def test_sampling_decodes_k_images_with_their_nearest_data_distance_and_is_bounded(store):
-    grid = sampling.sample_grid(store, "vae", "full_gaussian", 5, 7, 0.5)
-    assert len(grid) == 5 and grid[0].children[1].children.startswith("NN dist ")
-    again = sampling.sample_grid(store, "vae", "full_gaussian", 5, 7, 0.5)
-    assert [g.children[0].src for g in grid] == [g.children[0].src for g in again]  # same seed, same images
+    bar, *tiles = sampling.sample_grid(store, "vae", "full_gaussian", 5, 7, 0.5)
+    assert len(tiles) == 5 and "NN" in str(tiles[0].children[1].children)
+    assert bar.children[0].children == "download grid (PNG)"
+    _, *again = sampling.sample_grid(store, "vae", "full_gaussian", 5, 7, 0.5)
+    assert [g.children[0].src for g in tiles] == [g.children[0].src for g in again]  # same seed, same images
     with pytest.raises(ZspaceError, match="K must be a finite number between 1 and 64"):
         sampling.sample_grid(store, "vae", "normal", MAX_SAMPLES + 1, 0, 0.5)
     with pytest.raises(ZspaceError, match="sampler must be one of"):

@@ -22,7 +22,7 @@ def test_the_rate_table_fills_from_a_background_job_into_the_server_cache(store)
     rows, columns, note = sampler_rates.rate_table(store, "vae", None)
     assert note == ""
     labels = [r["sampler"] for r in rows]
-    assert labels[0] == "data" and "standard normal N(0, I)" in labels
+    assert labels[0] == "data (held-out points, decoded)" and "standard normal N(0, I)" in labels
     cell = re.compile(r"^(0|1)\.\d\d \[(0|1)\.\d\d, (0|1)\.\d\d\]$")
     for row in rows:
         assert cell.match(row["vae:rate"]), row
@@ -31,6 +31,15 @@ def test_the_rate_table_fills_from_a_background_job_into_the_server_cache(store)
     # Computed for a request: kept in the server's cache, nothing written into the run.
     after = sorted(p.name for p in run_folder.glob("*")) if run_folder.exists() else []
     assert after == before and list(store.request_folder("vae").glob("sampler_rate*.npz"))
+    # With the lab's reference cached, every sample of the Sampling view carries its verdict and scores.
+    from app.views import sampling
+
+    bar, *tiles = sampling.sample_grid(store, "vae", "normal", 4, 0, 0.5)
+    assert re.search(r"\d of 4 meaningful", str(bar.children[1].children))
+    caption = tiles[0].children[1]
+    assert caption.children[0].children in ("meaningful", "not meaningful") and "realism" in caption.title
+    # The fitted samplers were fitted by the job: the GMM can be sampled now.
+    assert len(sampling.sample_grid(store, "vae", "gmm", 3, 0, 0.5)) == 4
 
 
 def test_the_structure_view_sets_filaments_beside_a_gaussian_cloud(store):

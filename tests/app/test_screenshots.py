@@ -1,0 +1,31 @@
+"""``make screenshots`` regenerates one picture per view of the registry, each showing that view."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tools.browser import chromium_available
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+if not chromium_available():
+    if os.environ.get("ZSPACE_REQUIRE_BROWSER") == "1":
+        raise RuntimeError("ZSPACE_REQUIRE_BROWSER=1 but /usr/bin/chromium or /usr/bin/chromedriver is missing")
+    pytest.skip("Chromium / chromedriver not installed", allow_module_level=True)
+
+
+def test_screenshots_cover_every_view_of_the_registry(runs_dir, tmp_path):
+    from app.page import view_name
+    from app.views import VIEWS
+    from tools.screenshots import HEIGHT, WIDTH, take_screenshots
+
+    saved = take_screenshots(runs_dir, tmp_path / "shots")
+    assert sorted(p.name for p in saved) == sorted(f"{view_name(v)}.png" for v in VIEWS)
+    for path in saved:
+        pixels = np.asarray(Image.open(path).convert("L"), dtype=np.float32)
+        assert pixels.shape == (HEIGHT, WIDTH) or pixels.shape[1] == WIDTH
+        assert pixels.std() > 10, f"{path.name} is nearly blank"
