@@ -2,7 +2,7 @@
 
 ``python -m tools.screenshots [--runs data/runs] [--out docs/screenshots]``
 serves the dashboard on a free loopback port and walks the view registry
-(:data:`app.views.VIEWS`): for each view it opens the view's tab, does what a
+(:data:`app.views.VIEWS`): for each view of a tab it opens the tab, does what a
 user would do to fill it (see :data:`PREPARE`), waits until nothing is loading
 and saves ``<view>.png`` with the view's section at the top.
 """
@@ -149,7 +149,7 @@ def take_screenshots(runs_dir: Path, out_dir: Path) -> list[Path]:
 
     from app.factory import create_app
     from app.page import view_name
-    from app.views import VIEWS, planes, tabs
+    from app.views import ABOVE_TABS, VIEWS, planes, tabs
     from tools.browser import BackgroundServer, chrome_driver, chromium_available
 
     if not chromium_available():
@@ -169,6 +169,8 @@ def take_screenshots(runs_dir: Path, out_dir: Path) -> list[Path]:
         if driver.find_elements(By.ID, "empty-state"):
             raise ZspaceError(f"no usable runs in {runs_dir}; run `make demo` first")
         for view in VIEWS:
+            if view.TAB is ABOVE_TABS:  # a link line and a progress bar: nothing worth a picture of its own
+                continue
             name = view_name(view)
             driver.find_element(By.CSS_SELECTOR, f"#tabs .tab:nth-child({tabs().index(view.TAB) + 1})").click()
             _settle(driver)

@@ -60,8 +60,22 @@ def big_run(tmp_path_factory):
         server.stop()
 
 
+#: Runs in the page before Dash starts: records every text the count line and the progress note show, in order.
+RECORDER = (
+    "window.__seen = [];"
+    "new MutationObserver(() => {"
+    f"  for (const id of ['{planes.COUNT['a']}', '{progress.NOTE}']) {{"
+    "    const e = document.getElementById(id); const t = e ? e.textContent : '';"
+    "    const last = window.__seen.filter(s => s[0] === id).pop();"
+    "    if (t && (!last || last[1] !== t)) { window.__seen.push([id, t]); }"
+    "  }"
+    "}).observe(document, {subtree: true, childList: true, characterData: true});"
+)
+
+
 def test_the_page_says_what_it_computes_before_the_plane_and_draws_it_when_done(big_run):
     driver, url = big_run
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORDER})
     opened = time.monotonic()
     driver.get(url)
     note = WebDriverWait(driver, NOTE_WITHIN_S).until(
@@ -71,10 +85,6 @@ def test_the_page_says_what_it_computes_before_the_plane_and_draws_it_when_done(
         )
     )
     said_after = time.monotonic() - opened
-    # The plane is not drawn yet: it says its PCA is being computed in the background.
-    assert "being computed in the background" in text_of(driver, planes.COUNT["a"]) or "total" not in text_of(
-        driver, planes.COUNT["a"]
-    )
     # The job reports its steps while it runs.
     WebDriverWait(driver, TIMEOUT).until(
         lambda d: "of big (" in text_of(d, progress.STEP) or "ready" in text_of(d, progress.NOTE)
@@ -87,6 +97,14 @@ def test_the_page_says_what_it_computes_before_the_plane_and_draws_it_when_done(
     # Done: the views drew again, and with nothing left to compute the progress box is gone.
     WebDriverWait(driver, 30).until(lambda d: not d.find_element(By.ID, progress.BOX).is_displayed())
     print(f"progress note after {said_after:.2f} s: {note!r}")
+    # In the order the page showed them: the note, and the plane saying it waits, before any drawn count.
+    seen = driver.execute_script("return window.__seen;")
+    first_drawn = next(i for i, (element, text) in enumerate(seen) if element == planes.COUNT["a"] and "total" in text)
+    before = seen[:first_drawn]
+    assert any(element == progress.NOTE and "in the background" in text for element, text in before), seen
+    assert any(
+        element == planes.COUNT["a"] and "being computed in the background" in text for element, text in before
+    ), seen
 
     # The raster has one cell per pixel of the plot area (no visible blocks), and counts every point.
     cells_x, cells_y, plot_w, plot_h, total = plot_js(
