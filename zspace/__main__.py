@@ -4,4 +4,6 @@ import sys
 
 from zspace.cli import main
 
-sys.exit(main())
+# Guarded: the demo's analysis process is started with "spawn", which imports this module again.
+if __name__ == "__main__":
+    sys.exit(main())

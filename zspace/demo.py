@@ -17,19 +17,20 @@ from pathlib import Path
 import rundir
 from rundir.errors import ZspaceError, run_reporting_errors
 
-#: Sized so that a cold start (generation + two trainings + analyses) stays
-#: within a few minutes on 2 CPU cores while decoded faces are still faces.
-#: See docs/BENCHMARKS.md ("models") for the throughput these numbers rest on.
+#: Sized so that a cold start (generation + two trainings + encoding + analyses) stays within about
+#: 5 minutes on 2 idle CPU cores while decoded faces are still faces (docs/BENCHMARKS.md, "demo").
 DEMO_IMAGES = 4000
 #: Faces each demo model encodes into its z-points (the first DEMO_IMAGES of them are its training faces).
 DEMO_ENCODE_IMAGES = 50_000
 DEMO_IMAGE_SIZE = 64
-DEMO_EPOCHS = 8
+DEMO_EPOCHS = 5
 #: Small batches: on 2 cores they cost little throughput and give twice the updates
 #: per epoch, which visibly sharpens the decoded faces of such a short training.
 DEMO_BATCH_SIZE = 32
 DEMO_Z_DIM = 256
 DEMO_RUNS = (("demo-ae", "ae"), ("demo-vae", "vae"))
+#: Points of each t-SNE / UMAP map the demo computes.
+DEMO_MAP_POINTS = 1500
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -60,6 +61,24 @@ def run(args: argparse.Namespace) -> int:
     """Prepare the demo runs (train, encode, analyse) as needed, then serve them."""
     runs_dir = Path(args.runs)
     started = time.perf_counter()
+    pool = _analysis_pool()
+    try:
+        _prepare_runs(runs_dir, args, pool)
+    finally:
+        # On success every analysis has finished; on a failure the message must not wait for one.
+        pool.shutdown(wait=False, cancel_futures=True)
+    print(f"demo: runs ready in {time.perf_counter() - started:.0f} s", flush=True)
+    if args.no_serve:
+        return 0
+    from app.serve import serve
+
+    serve(runs_dir, host=args.host, port=args.port)
+    return 0
+
+
+def _prepare_runs(runs_dir: Path, args: argparse.Namespace, pool) -> None:
+    """Train (or resume, or reuse) and encode each demo run; analyse each beside the next one's training."""
+    analysing = None  # the previous run's analysis, running beside this run's training
     for name, kind in DEMO_RUNS:
         run_path = runs_dir / name
         plan = _training_plan(run_path, args)
@@ -72,7 +91,6 @@ def run(args: argparse.Namespace) -> int:
                 flush=True,
             )
             argv = [
-                "train",
                 "--data",
                 f"synthetic:{args.images}",
                 "--model",
@@ -91,18 +109,59 @@ def run(args: argparse.Namespace) -> int:
                 str(run_path),
                 *plan,
             ]
-            if _command("train", argv[1:]) != 0:
+            if _train(argv) != 0:
                 raise ZspaceError(f"training {name} failed; see the message above (the run folder is {run_path})")
         _encode(run_path, f"synthetic:{args.encode_images}", args.image_size)
-        if _command("analyze", [str(run_path), "--quick"]) != 0:
-            raise ZspaceError(f"analysing {name} failed; see the message above")
-    print(f"demo: runs ready in {time.perf_counter() - started:.0f} s", flush=True)
-    if args.no_serve:
-        return 0
-    from app.serve import serve
+        _finish(analysing)
+        analysing = _start_analysis(run_path, pool)
+    _finish(analysing)
 
-    serve(runs_dir, host=args.host, port=args.port)
-    return 0
+
+def _start_analysis(run_path: Path, pool):
+    """Start ``zspace analyze RUN --quick --tsne-n DEMO_MAP_POINTS`` in the demo's analysis process.
+
+    The maps (t-SNE, UMAP) run on one thread; in a process of their own they use the core
+    that the next model's training leaves idle. Both runs go through the same process, so
+    umap-learn compiles its numba kernels (about 50 s on 2 cores) once, not twice.
+    """
+    print(f"demo: analysing {run_path.name} (t-SNE and UMAP maps, filaments and voids)", flush=True)
+    return run_path, pool.submit(_analyse, str(run_path))
+
+
+def _analysis_pool():
+    """One spawned worker process (never forked: the demo has TensorFlow loaded by then)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _analyse(run_path: str) -> tuple[int, str]:
+    """Run ``zspace analyze`` for the demo in this (worker) process; return its exit status and what it printed."""
+    import contextlib
+    import io
+
+    from analysis import precompute
+
+    parser = argparse.ArgumentParser(prog="zspace analyze")
+    precompute.configure_parser(parser)
+    args = parser.parse_args([run_path, "--quick", "--tsne-n", str(DEMO_MAP_POINTS)])
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+        status = run_reporting_errors("analyze", lambda: precompute.run(args))
+    return status, printed.getvalue()
+
+
+def _finish(analysing) -> None:
+    """Wait for an analysis started by :func:`_start_analysis`, print what it did, fail with its last line."""
+    if analysing is None:
+        return
+    run_path, future = analysing
+    status, printed = future.result()
+    print(printed, end="", flush=True)
+    if status != 0:
+        last = (printed.strip().splitlines() or ["no output"])[-1]
+        raise ZspaceError(f"analysing {run_path.name} failed: {last}")
 
 
 #: One rendered face set for both models (rendering 50,000 faces takes about 25 s).
@@ -129,16 +188,14 @@ def _encode(run_path: Path, spec: str, image_size: int) -> None:
     print(f"demo: {run_path.name} encoded in {time.perf_counter() - started:.0f} s", flush=True)
 
 
-def _command(name: str, argv: list[str]) -> int:
-    """Run one step of the demo as its command would (same options, same one-line errors)."""
-    if name == "train":
-        from models import train as module
-    else:
-        from analysis import precompute as module
-    parser = argparse.ArgumentParser(prog=f"zspace {name}")
-    module.configure_parser(parser)
+def _train(argv: list[str]) -> int:
+    """Train as ``zspace train`` would (same options, same one-line errors)."""
+    from models import train
+
+    parser = argparse.ArgumentParser(prog="zspace train")
+    train.configure_parser(parser)
     args = parser.parse_args(argv)
-    return run_reporting_errors(name, lambda: module.run(args))
+    return run_reporting_errors("train", lambda: train.run(args))
 
 
 def _training_plan(run_path: Path, args: argparse.Namespace) -> list[str] | None:
