@@ -1,6 +1,6 @@
 """``zspace export``: a run's points on a plane as CSV or Parquet, the same table the dashboard's export buttons write.
 
-    zspace export RUN --plane pca:I,J|axis:I,J|tsne[:MAP] [--filter EXPR] [--select EXPR]
+    zspace export RUN --plane pca:I,J|axis:I,J|tsne[:K]|umap[:K] [--filter EXPR] [--select EXPR]
                   [--colour radius|none|COLUMN] --out FILE.csv|FILE.parquet [--runs-root data/runs]
 
 Columns (:mod:`analysis.tables`): ``row, id, x, y``, the colour column, ``selected``
@@ -21,7 +21,7 @@ import numpy as np
 import rundir
 from rundir.errors import ZspaceError
 
-PLANE_HELP = "pca:I,J (principal components, from 0) | axis:I,J (latent axes) | tsne[:MAP] (a cached map, by number)"
+PLANE_HELP = "pca:I,J (principal components, from 0) | axis:I,J (latent axes) | tsne[:K] | umap[:K] (the K-th cached t-SNE or UMAP map, from 0, in the page's order)"
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -41,17 +41,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def tsne_maps(run: Path) -> list[dict]:
-    """The run's cached t-SNE maps (parameter sets) in the dashboard's order: raw z first, then by PCA size."""
+def maps_of(run: Path, kind: str) -> list[dict]:
+    """The run's cached maps of one kind (``tsne`` or ``umap``), in the dashboard's picker order."""
     from analysis import results
 
-    found = results.tsne.available(run)
-    return sorted(found, key=lambda p: (p.get("pca_components") or 0, p.get("n_points") or 0))
-
-
-def _map_label(params: dict) -> str:
-    reduced = f"after PCA-{params['pca_components']}" if params.get("pca_components") else "raw z"
-    return f"t-SNE {reduced} · {params.get('n_points')} points · perplexity {params.get('perplexity')}"
+    return [found for found in results.available_maps(run) if found["kind"] == kind]
 
 
 def plane_points(run: Path, plane: str) -> tuple[np.ndarray, np.ndarray]:
@@ -71,15 +65,16 @@ def plane_points(run: Path, plane: str) -> tuple[np.ndarray, np.ndarray]:
         if not (i < limit and j < limit):
             raise ZspaceError(f"--plane {plane}: indices must be below {limit}")
         return np.arange(len(z)), plane_coords(z, kind, i, j, pca=fit)
-    mapped = re.fullmatch(r"tsne(?::(\d+))?", plane)
+    mapped = re.fullmatch(r"(tsne|umap)(?::(\d+))?", plane)
     if not mapped:
         raise ZspaceError(f"--plane must be {PLANE_HELP}; got {plane[:40]!r}")
-    maps = tsne_maps(run)
-    listing = "; ".join(f"{k} = {_map_label(p)}" for k, p in enumerate(maps)) or "none (run `zspace analyze`)"
-    index = int(mapped.group(1) or 0)
+    kind = mapped.group(1)
+    maps = maps_of(run, kind)
+    listing = "; ".join(f"{k} = {m['label']}" for k, m in enumerate(maps)) or "none (run `zspace analyze`)"
+    index = int(mapped.group(2) or 0)
     if index >= len(maps):
-        raise ZspaceError(f"--plane {plane}: no such t-SNE map of {run.name}; maps: {listing}")
-    stored = results.tsne(run, **maps[index])
+        raise ZspaceError(f"--plane {plane}: no such {results.MAP_NAMES[kind]} map of {run.name}; maps: {listing}")
+    stored = results.load_map(run, kind, maps[index]["params"])
     return np.asarray(stored.ids, dtype=np.int64), np.asarray(stored.embedding, dtype=np.float32)
 
 

@@ -85,3 +85,19 @@ def test_t_sne_maps_have_no_inverse(mapped_run):
         results.map_point_to_z(mapped_run, "tsne", params, [0.0, 0.0])
     with pytest.raises(ValueError, match="compute it first"):
         results.map_point_to_z(mapped_run, "umap", {**UMAP, "n_neighbors": 7}, [0.0, 0.0])
+
+
+def test_zspace_export_writes_a_umap_map_and_names_the_maps_it_has(mapped_run, tmp_path):
+    import pandas as pd
+
+    from rundir.errors import ZspaceError
+    from zspace.export import export
+
+    # umap:1 is the second UMAP map in the page's order: after PCA-3.
+    written = export(mapped_run, "umap:1", tmp_path / "umap.csv", colour="none")
+    table = pd.read_csv(tmp_path / "umap.csv")
+    stored = results.load_map(mapped_run, "umap", {**results.available_maps(mapped_run)[2]["params"]})
+    assert written == 250 and table["row"].tolist() == stored.ids.tolist()
+    assert np.allclose(table[["x", "y"]], stored.embedding, atol=1e-5)
+    with pytest.raises(ZspaceError, match="no such UMAP map of fil; maps: 0 = UMAP raw z · 250 points"):
+        export(mapped_run, "umap:2", tmp_path / "none.csv")
