@@ -20,6 +20,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true", help="Dash debug mode with hot reload (never on a shared host)")
     parser.epilog = (
         "Set ZSPACE_AUTH=user:password to require HTTP basic auth (do this before binding beyond loopback); "
+        "ZSPACE_CACHE_DIR for the cache folder (default: data/cache beside the runs folder); "
         "ZSPACE_REDIS_URL to share the array cache through Redis. For several workers use gunicorn: "
         "ZSPACE_RUNS=data/runs gunicorn -w 2 -b 127.0.0.1:8050 app.wsgi:server"
     )
@@ -56,7 +57,8 @@ def serve(runs_dir="data/runs", host: str = "127.0.0.1", port: int = 8050, debug
         )
     if not os.path.isdir(runs_dir):
         print(f"note: runs folder {runs_dir} does not exist yet; the page will say how to create runs", flush=True)
-    app = create_app(runs_dir, auth=auth)
+    # The same cache folder as gunicorn's app.wsgi and `zspace worker` read, so the three agree.
+    app = create_app(runs_dir, auth=auth, cache_dir=os.environ.get("ZSPACE_CACHE_DIR"))
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"zspace dashboard: http://{shown}:{port}/  (Ctrl-C to stop)", flush=True)
     app.run(host=host, port=int(port), debug=debug, use_reloader=debug)

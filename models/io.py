@@ -2,7 +2,7 @@
 
 The dashboard's decoder service calls :func:`load_decoder` and wraps the
 result in a ``tf.function``; ``encode`` calls :func:`load_encoder`; ``train
---resume`` calls :func:`load_checkpoint`. Every problem a user can fix is a
+--resume`` calls :func:`load_model_file` on its checkpoint. Every problem a user can fix is a
 one-line :class:`~rundir.errors.RunNotReadyError`.
 """
 

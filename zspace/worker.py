@@ -26,7 +26,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cache-dir",
         default=os.environ.get("ZSPACE_CACHE_DIR"),
-        help="the web server's cache folder, where computed maps are kept (default $ZSPACE_CACHE_DIR or data/cache/flask)",
+        help="the web server's cache folder, where computed maps are kept (default $ZSPACE_CACHE_DIR, else the cache folder beside --runs, e.g. data/cache)",
     )
     parser.add_argument(
         "--concurrency",

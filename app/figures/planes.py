@@ -1,4 +1,4 @@
-"""The plane scatter: z-points on a PC / axis / t-SNE plane, or a density raster when too many."""
+"""The plane scatter: z-points on a PC / axis / attribute plane or a t-SNE / UMAP map, or a density raster when too many."""
 
 from __future__ import annotations
 

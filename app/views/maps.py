@@ -1,4 +1,4 @@
-"""2-D maps (t-SNE) of each run: a picker listing every cached map with its parameters, and a background job for a new one.
+"""2-D maps of each run: a picker listing every cached t-SNE and UMAP map with its parameters, and a background job for a new t-SNE map.
 
 The seed compares t-SNE of raw z with t-SNE after PCA-2, -4 and -10; ``zspace
 analyze`` computes those, and the picker lists each with its parameters so a
