@@ -1,64 +1,35 @@
 """zspace latent analysis: pure functions of z-point arrays, plus a per-run cache.
 
-Never imports TensorFlow or Dash. Reads runs only through ``rundir``
-and writes only through :mod:`analysis.cache` (atomic, ``allow_pickle=False``).
-Every random choice takes a ``random_state``; no global RNG is used. Bad input
-raises ``ValueError`` with one clear line.
+Never imports TensorFlow or Dash. Reads runs only through ``rundir`` and writes
+only through :mod:`analysis.cache` (atomic, ``allow_pickle=False``). Every
+random choice takes a ``random_state``; no global RNG is used. Bad input raises
+``ValueError`` (a filter: :class:`analysis.table_filter.FilterError`) with one clear line.
 
-Public API
-----------
-Pure functions (arrays in, small numpy results out)::
+Public API, one module a line::
 
-    density.axis_histograms(z, bin_width=0.25, lo=None, hi=None) -> (edges[bins+1], counts[z_dim, bins])
-    density.axis_summary(z, bin_width=0.25) -> DataFrame(axis, mode, mean, fwhm, std, skew, flagged, reason)
-    density.column_moments(z) -> (mean, std, skew)
-    radius.radii(z) -> (N,)
-    radius.radius_histogram(z_or_radii, bin_width=0.5) -> (edges, counts)
-    radius.chi_reference(edges, z_dim, n) -> expected counts per bin for N(0, I)
-    radius.chi_pdf(r, z_dim) -> density of the radius of N(0, I)
-    radius.radius_stats(radii) -> dict(peak, mean, median, std, min, max, p01, p99)
-    pca.fit_pca(z, solver="auto", n_components=None, random_state=0) -> PCAResult
-        PCAResult: mean_, components_, explained_variance_, explained_variance_ratio_, cumulative, solver,
-                   .transform(z, n_components=None), .inverse_transform(scores), .to_arrays(), .from_arrays(d)
-    pca.plane_to_z(pca, i, j, x, y, base_scores=None) -> z (z_dim,)
-    planes.plane_coords(z, kind, i, j, pca=None) -> (N, 2) float32       # kind "pca" | "axis"
-    planes.axis_plane_to_z(i, j, x, y, base_z) -> z (z_dim,)
-    planes.viewport_query(coords, x_range, y_range, budget=50000) -> ViewportResult
-        ViewportResult: count (exact), ids, xy, raster (None or dict(x_edges, y_edges, counts[x, y])), over_budget
-    tsne.run_tsne(z, n_points=20000, pca_components=None, perplexity=30, early_exaggeration=12, n_iter=750,
-                  learning_rate="auto", init="pca", backend="auto", random_state=0, callback=None, pca=None,
-                  n_jobs=None) -> TsneResult(ids, embedding, params, backend, seconds)
-        backend: "opentsne-bh" | "opentsne-fft" | "sklearn" | "auto" (tsne.choose_backend(n))
-        callback(progress: float, message: str) -> False to cancel (raises tsne.TsneCancelled)
-    structure.knn(data, queries=None, k=1, backend="sklearn") -> (distances (M, k), indices (M, k))
-    structure.nn_distances(data, queries=None, k=1) -> (M,) for k == 1, else (M, k)
-    structure.local_intrinsic_dimension(z, k=20, method="twonn" | "mle") -> (N,)
-    structure.make_probes(kind, n, z, random_state=0) -> (n, z_dim)   # normal | axis_gaussian | full_gaussian | uniform_box
-    structure.void_threshold(data, quantile=0.99) -> float
-    structure.void_fraction(data, probes, quantile=0.99) -> float
-    samplers.sample(kind, n, z, random_state=0, scale=0.5) -> (n, z_dim) float32
-        kind: normal | axis_gaussian | full_gaussian | uniform_box | data_noise
-    samplers.lerp(z0, z1, steps) ; samplers.slerp(z0, z1, steps) -> (steps, z_dim), both ends included
-    synthetic.filament_cloud(n_curves, points_per_curve, z_dim, noise=1e-3, random_state=0, return_labels=False)
-    synthetic.embedded_gaussian(n, intrinsic_dim, z_dim, random_state=0)
+    density       axis_histograms, axis_summary (flagged axes), column_moments, common_edges
+    radius        radii, radius_histogram, radius_stats, chi_pdf / chi_reference (the N(0, I) curve)
+    pca           fit_pca -> PCAResult (transform, inverse_transform, to/from_arrays), plane_to_z
+    planes        plane_coords (PC or axis pair), axis_plane_to_z, viewport_query -> ViewportResult
+    tsne          run_tsne -> TsneResult (openTSNE BH / FFT, scikit-learn), choose_backend, TsneParams
+    umap_maps     run_umap -> UmapResult (with what the inverse needs), UmapParams, map_input
+    umap_inverse  inverse_transform (map point -> z, no pickled model), inside_hull, triangulate, warm_up
+    structure     knn, nn_distances, local_intrinsic_dimension, make_probes, void_threshold / void_fraction
+    samplers      sample (normal, axis/full Gaussian, uniform box, data_noise, gmm, kde), fit, lerp, slerp
+    density_fit   fit_gmm / sample_gmm, fit_kde / sample_kde: ex-post densities with a bounded fit time
+    walks         path, path_profile, nearest_rows, attribute_direction, traversal, attribute_walk, jaccard
+    meaningful    "is D(z) a face?": image_features, realism, recall, dffs, thresholds, verdict, roc_auc
+    claims        check_claims (one row per seed claim of a run), compare_claims (an AE beside a VAE)
+    regions       in_box, in_polygon, in_shapes: the points inside a drawn box or lasso
+    table_filter  the metadata filter language: parse, evaluate, row_mask, canonical, FilterError
+    filter_syntax its tokenizer, tree and recursive-descent parser (never evaluates)
+    tables        points_table, table_bytes, format_of: export columns and formats (CSV, Parquet)
+    cache         cached, lookup, is_cached, entries, prune: ``<run>/analysis/<name>-<key>.npz`` + ``.json``
+    results       one Declaration per cached analysis (pca, tsne, umap, sampler_fit, ...), MAPS, load_map
+    precompute    ``zspace analyze RUN [--quick] [--skip-tsne] [--skip-umap]``: the default set, cached
 
-Cache (one entry per name + parameters + z-points fingerprint, in ``<run>/analysis/``)::
-
-    cache.cached(run_dir, name, params, compute) -> dict   # compute() -> dict of arrays / scalars / strings
-    cache.is_cached(run_dir, name, params) -> bool ; cache.lookup(...) -> dict | None
-    cache.entries(run_dir, name) -> list of sidecars (params of each current entry)
-
-Per-run cached analyses (what ``zspace analyze`` precomputes and the app reads)::
-
-    results.histograms(run, bin_width=0.25) -> dict(edges, counts)
-    results.axis_summary(run, bin_width=0.25) -> DataFrame
-    results.radius_profile(run, bin_width=0.5) -> dict(edges, counts, reference, z_dim, peak, mean, ...)
-    results.pca(run) -> PCAResult
-    results.tsne(run, n_points=20000, pca_components=None, ..., random_state=0, callback=None) -> TsneResult
-    results.available_tsne(run) -> list of parameter dicts already cached
-    results.structure_measures(run, n_points=5000, k=20, n_probes=2000, quantile=0.99, random_state=0) -> dict
-    results.<name>_key(...) -> (cache name, params), for cache.is_cached
-
-Command line: ``zspace analyze RUN [--quick] [--tsne-n N] [--skip-tsne]`` (:mod:`analysis.precompute`),
-``zspace bench analysis [--quick]`` (:mod:`analysis.bench`).
+A :class:`analysis.results.Declaration` is called like a function, ``results.pca(run)``, and also
+answers ``.is_cached(run)``, ``.lookup(run)``, ``.available(run)`` and ``.key(...)``.
+``_checks`` holds the shared input checks. Test point clouds live in :mod:`tools.synthetic`,
+``zspace bench analysis`` in :mod:`tools.bench.analysis`.
 """
