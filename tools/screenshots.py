@@ -24,10 +24,19 @@ BUSY_JS = (
 )
 
 
-def _wait(driver, condition, timeout: float = 90) -> None:
+def _wait(driver, condition, timeout: float = 90, watched: str | None = None) -> None:
+    """Wait until ``condition(driver)``; on a timeout say what the element ``watched`` shows instead."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, timeout).until(condition)
+    try:
+        WebDriverWait(driver, timeout).until(condition)
+    except TimeoutException:
+        if watched is None:
+            raise
+        shown = " ".join(driver.find_element(By.ID, watched).text.split())[:300]
+        raise ZspaceError(f"waited {timeout:.0f} s for #{watched}; it shows: {shown or '(nothing)'}") from None
 
 
 def _settle(driver) -> None:
@@ -41,12 +50,39 @@ def _click_a_point(driver) -> None:
     from selenium.webdriver.common.by import By
 
     from app.views import decode, planes
-    from tools.browser import click_plot, points
+    from tools.browser import click_plot
 
-    first = points(driver, planes.GRAPH["a"], 0, 1)
-    if first:
-        click_plot(driver, planes.GRAPH["a"], *first[0])
-        _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f"#{decode.PANEL['a']} img.face"))
+    target = _free_point(driver, planes.GRAPH["a"])
+    if not target:
+        raise ZspaceError("no z-point in the middle of the plane to click for the decode screenshot")
+    click_plot(driver, planes.GRAPH["a"], *target)
+    _wait(
+        driver,
+        lambda d: d.find_elements(By.CSS_SELECTOR, f"#{decode.PANEL['a']} img.face"),
+        watched=decode.PANEL["a"],
+    )
+
+
+#: A shown z-point in the middle of the plot (away from the mode bar and the edges) and outside every
+#: drawn selection box: a click there reaches the point, not the box that the selection view left on the plane.
+FREE_POINT_JS = (
+    "(() => { const L = gd._fullLayout, t = gd._fullData.find(t => t.type === 'scattergl');"
+    " const boxes = (gd.layout.selections || []).filter(b => b.type === 'rect' || b.x0 !== undefined);"
+    " for (let k = 0; k < t.x.length; k++) {"
+    "   const px = L.xaxis.l2p(t.x[k]) / L._size.w, py = L.yaxis.l2p(t.y[k]) / L._size.h;"
+    "   if (px < 0.15 || px > 0.85 || py < 0.15 || py > 0.85) continue;"
+    "   const inside = boxes.some(b => Math.min(b.x0, b.x1) <= t.x[k] && t.x[k] <= Math.max(b.x0, b.x1)"
+    "     && Math.min(b.y0, b.y1) <= t.y[k] && t.y[k] <= Math.max(b.y0, b.y1));"
+    "   if (!inside) return [t.x[k], t.y[k]];"
+    " } return null; })()"
+)
+
+
+def _free_point(driver, graph_id: str) -> list[float] | None:
+    """Data coordinates of a z-point a click reaches (see :data:`FREE_POINT_JS`), or None."""
+    from tools.browser import plot_js
+
+    return plot_js(driver, graph_id, FREE_POINT_JS)
 
 
 def _type(driver, element_id: str, value) -> None:
@@ -67,7 +103,11 @@ def _walk_a_path(driver) -> None:
     _type(driver, paths.FROM, 0)
     _type(driver, paths.TO, 1)
     _type(driver, paths.STEPS, 10)
-    _wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, f"#{paths.STRIPS['a']} img.face")) == 20)
+    _wait(
+        driver,
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, f"#{paths.STRIPS['a']} img.face")) == 20,
+        watched=paths.STRIPS["a"],
+    )
 
 
 def _show_neighbours(driver) -> None:
@@ -76,7 +116,11 @@ def _show_neighbours(driver) -> None:
     from app.views import neighbours
 
     _type(driver, neighbours.ROW, 0)
-    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f"#{neighbours.TILES['a']} img.face"))
+    _wait(
+        driver,
+        lambda d: d.find_elements(By.CSS_SELECTOR, f"#{neighbours.TILES['a']} img.face"),
+        watched=neighbours.TILES["a"],
+    )
 
 
 def _build_a_filter(driver) -> None:
@@ -129,7 +173,11 @@ def _pick_an_attribute(driver) -> None:
 
     # The run's first metadata column (the plane's attribute number 0), walked from the selected point.
     choose_option(driver, attributes.COLUMN, "(plane x = 0)")
-    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f"#{attributes.STRIP['a']} img.face"))
+    _wait(
+        driver,
+        lambda d: d.find_elements(By.CSS_SELECTOR, f"#{attributes.STRIP['a']} img.face"),
+        watched=attributes.STRIP["a"],
+    )
 
 
 #: view name -> what a user does before that view shows something worth a picture.

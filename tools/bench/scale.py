@@ -162,7 +162,8 @@ def measure(root: Path, name: str, n_points: int) -> dict:
     figures = {"points": n_points, "write_s": round(time.perf_counter() - started, 1)}
     print(f"  {name}: wrote {n_points:,} x {Z_DIM} in {figures['write_s']} s", flush=True)
     with gunicorn_server(runs, cache, workers=1) as (url, pid):
-        drawn = lambda d: "total" in _text(d, planes.COUNT["a"])  # noqa: E731 - the plane's count line
+        # The count line of a drawn plane, points or density raster, always says how many are "in view".
+        drawn = lambda d: "in view" in _text(d, planes.COUNT["a"])  # noqa: E731
         with MemorySampler(pid, interval=0.2) as memory:
             marks = {}
 
