@@ -191,10 +191,11 @@ def _inverse_epoch():
 def warm_up(random_state: int = 0) -> float:
     """Compile umap-learn's numba kernels with a tiny fit and inverse; return the seconds it took.
 
-    A first fit in a fresh process otherwise stalls while numba compiles (the
-    neighbour search, the layout and the inverse; about a minute of one core).
-    Numba types by dtype and layout, not size, so 300 points compile what a
-    20,000-point map needs.
+    A first click on a UMAP map's empty space otherwise stalls while numba compiles
+    the inverse (and the fit's kernels it shares). Numba types by dtype and
+    layout, not size, so 300 points compile what any map's inverse needs; a map of
+    4,096 points or more also compiles umap-learn's approximate neighbour search
+    on first use, in the background job that computes it.
     """
     import numba
 

@@ -30,15 +30,15 @@ from analysis.tsne import MapCancelled, ProgressCallback
 #: Input metrics offered: those for which umap-learn has a gradient, which its inverse needs.
 METRICS = ("euclidean", "cosine", "manhattan", "correlation")
 #: What our parameters leave fixed, passed explicitly so a fit and its inverse use one set of
-#: values: umap-learn's defaults, except that every size uses its approximate neighbour search
-#: (umap-learn switches to exact below 4,096 points, where the approximate one is as good), so
-#: :func:`analysis.umap_inverse.warm_up` compiles the one code path every map takes.
+#: values: umap-learn's defaults. Below 4,096 points umap-learn finds neighbours exactly; that
+#: path compiles in about a third of the time of its approximate search (pynndescent: about 35 s
+#: more per fresh process on 2 cores), which small maps — the demo's, the tests' — would pay in
+#: full. The inverse (a click on empty space) uses neither search.
 FIXED = {
     "learning_rate": 1.0,
     "repulsion_strength": 1.0,
     "negative_sample_rate": 5,
     "init": "spectral",
-    "force_approximation_algorithm": True,
 }
 #: umap-learn's default ``transform_seed``: seeds the negative sampling of the inverse.
 TRANSFORM_SEED = 42

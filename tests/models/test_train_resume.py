@@ -30,7 +30,15 @@ def _start_train(out: Path, epochs: int, pause_at: str, marker: Path) -> subproc
     """Start a training worker that holds at ``pause_at`` (see ``models.pause``) and says so in ``marker``."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "ZSPACE_PAUSE_AT": pause_at, "ZSPACE_PAUSE_FILE": str(marker)}
     argv = [sys.executable, "-c", BOOT, str(HERE), "train", *ARGS, "--epochs", str(epochs), "--out", str(out)]
-    return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A test run started in the background (`make test &`) inherits SIGINT as ignored, and Python keeps it
+    # ignored in the worker; the worker gets the default disposition back, as a terminal gives it.
+    return subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_sigint_default
+    )
+
+
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for_pause(proc: subprocess.Popen, marker: Path, timeout: float = 120) -> None:
