@@ -11,8 +11,8 @@ Public API, one module a line::
     radius        radii, radius_histogram, radius_stats, chi_pdf / chi_reference (the N(0, I) curve)
     pca           fit_pca -> PCAResult (transform, inverse_transform, to/from_arrays), plane_to_z
     planes        plane_coords (PC or axis pair), axis_plane_to_z, viewport_query -> ViewportResult
-    tsne          run_tsne -> TsneResult (openTSNE BH / FFT, scikit-learn), choose_backend, TsneParams
-    umap_maps     run_umap -> UmapResult (with what the inverse needs), UmapParams, map_input
+    tsne          run_tsne -> TsneResult (openTSNE BH / FFT, scikit-learn), choose_backend, TsneParams, map_input (shared by both maps)
+    umap_maps     run_umap -> UmapResult (with what the inverse needs), UmapParams
     umap_inverse  inverse_transform (map point -> z, no pickled model), inside_hull, triangulate, warm_up
     structure     knn, nn_distances, local_intrinsic_dimension, make_probes, void_threshold / void_fraction
     samplers      sample (normal, axis/full Gaussian, uniform box, data_noise, gmm, kde), fit, lerp, slerp

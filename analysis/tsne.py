@@ -213,6 +213,30 @@ class TsneParams:
             object.__setattr__(self, name, value)
 
 
+def map_input(z, ids, pca_components: int | None = None, pca: PCAResult | None = None, dtype=np.float32) -> np.ndarray:
+    """The rows a map of ``z`` is fitted on (t-SNE and UMAP): ``z[ids]``, or their leading PCA scores.
+
+    Parameters
+    ----------
+    z : array_like, shape (N, z_dim)
+    ids : array of int
+        Rows of ``z`` in the map.
+    pca_components : int, optional
+        Use the scores of the leading k principal components.
+    pca : PCAResult, optional
+        The fit to use for them (else fitted on all of ``z``).
+    dtype : numpy dtype
+        Of the returned C-contiguous array (float32 by default).
+    """
+    z = as_points(z, dtype=None)
+    x = np.asarray(z[np.asarray(ids)], dtype=np.float64)
+    if pca_components is not None:
+        if not 1 <= pca_components <= z.shape[1]:
+            raise ValueError(f"pca_components must be between 1 and z_dim={z.shape[1]}, got {pca_components}")
+        x = (pca if pca is not None else fit_pca(z)).transform(x, n_components=pca_components)
+    return np.ascontiguousarray(x, dtype=dtype)
+
+
 def run_tsne(
     z,
     params: TsneParams | None = None,
@@ -255,13 +279,7 @@ def run_tsne(
         raise ValueError(f"t-SNE needs at least 4 points, got {n}")
     if 3 * params.perplexity >= n:
         raise ValueError(f"perplexity {params.perplexity:g} is too large for {n} points; use at most {(n - 1) / 3:.0f}")
-    x = np.asarray(z[ids], dtype=np.float64)
-    if params.pca_components is not None:
-        k = params.pca_components
-        if not 1 <= k <= z.shape[1]:
-            raise ValueError(f"pca_components must be between 1 and z_dim={z.shape[1]}, got {k}")
-        pca = pca if pca is not None else fit_pca(z)
-        x = pca.transform(x, n_components=k)
+    x = map_input(z, ids, params.pca_components, pca, dtype=np.float64)
     chosen = choose_backend(n) if params.backend == "auto" else params.backend
     if n_jobs is None:
         n_jobs = 1 if n < SINGLE_THREAD_BELOW else -1

@@ -24,8 +24,8 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from analysis._checks import as_points, draw_ids, positive
-from analysis.pca import PCAResult, fit_pca
-from analysis.tsne import MapCancelled, ProgressCallback
+from analysis.pca import PCAResult
+from analysis.tsne import MapCancelled, ProgressCallback, map_input
 
 #: Input metrics offered: those for which umap-learn has a gradient, which its inverse needs.
 METRICS = ("euclidean", "cosine", "manhattan", "correlation")
@@ -218,28 +218,6 @@ class _EpochReport:
 
 class _Stop(Exception):
     """Unwinds umap-learn's layout loop after a cancel (the real reason is kept on the reporter)."""
-
-
-def map_input(z, ids, pca_components: int | None = None, pca: PCAResult | None = None) -> np.ndarray:
-    """The rows a map of ``z`` is fitted on: ``z[ids]``, or their leading PCA scores, as float32.
-
-    Parameters
-    ----------
-    z : array_like, shape (N, z_dim)
-    ids : array of int
-        Rows of ``z`` in the map.
-    pca_components : int, optional
-        Use the scores of the leading k principal components.
-    pca : PCAResult, optional
-        The fit to use for them (else fitted on all of ``z``).
-    """
-    z = as_points(z, dtype=None)
-    x = np.asarray(z[np.asarray(ids)], dtype=np.float64)
-    if pca_components is not None:
-        if not 1 <= pca_components <= z.shape[1]:
-            raise ValueError(f"pca_components must be between 1 and z_dim={z.shape[1]}, got {pca_components}")
-        x = (pca if pca is not None else fit_pca(z)).transform(x, n_components=pca_components)
-    return np.ascontiguousarray(x, dtype=np.float32)
 
 
 def run_umap(
