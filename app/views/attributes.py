@@ -10,12 +10,12 @@ data mean) along it, in units of the class-mean distance.
 
 from __future__ import annotations
 
-from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
 from app import plane_space
 from app.validate import choice, finite
-from app.views import decode, planes
-from app.views.instruments import MAX_STEPS, MIN_STEPS, base_point, clicked_row, steps_of, strip_row
+from app.views import planes
+from app.views.instruments import MAX_STEPS, MIN_STEPS, base_point, follow_clicked_rows, steps_of, strip_row
 from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, side_columns, side_run
 
 TAB = "Planes"
@@ -113,14 +113,7 @@ def register(app, store) -> None:
         kind, index = plane_choice(store, run_a, column)
         return index, kind
 
-    @app.callback(
-        Output(ROW, "value"),
-        Input(decode.SELECTED["a"], "data"),
-        Input(decode.SELECTED["b"], "data"),
-        prevent_initial_call=True,
-    )
-    def _follow(selected_a, selected_b):
-        return clicked_row(selected_a if ctx.triggered_id == decode.SELECTED["a"] else selected_b)
+    follow_clicked_rows(app, ROW)
 
     for side in SIDES:
 

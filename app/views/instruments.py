@@ -10,11 +10,12 @@ instrument follows the point last clicked on either side's plane
 from __future__ import annotations
 
 import numpy as np
-from dash import html, no_update
+from dash import Input, Output, ctx, html, no_update
 
 from app.images import strip, to_data_uri
 from app.store import MAX_SAMPLES
 from app.validate import whole
+from app.views import decode
 
 #: Fewest and most steps of a strip (both ends included); the most is what one decode call may hold.
 MIN_STEPS, MAX_STEPS = 2, MAX_SAMPLES
@@ -36,6 +37,19 @@ def clicked_row(selected):
     if isinstance(row, int) and not isinstance(row, bool) and row >= 0:
         return row
     return no_update
+
+
+def follow_clicked_rows(app, row_box: str) -> None:
+    """Wire ``row_box`` (a row input) to follow the point last clicked on either side's plane."""
+
+    @app.callback(
+        Output(row_box, "value"),
+        Input(decode.SELECTED["a"], "data"),
+        Input(decode.SELECTED["b"], "data"),
+        prevent_initial_call=True,
+    )
+    def _follow(selected_a, selected_b):
+        return clicked_row(selected_a if ctx.triggered_id == decode.SELECTED["a"] else selected_b)
 
 
 def base_point(store, run, row) -> tuple[np.ndarray, str]:

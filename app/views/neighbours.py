@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, ctx, dcc, html
+from dash import Input, Output, dcc, html
 
 from app import plane_space, subsets
 from app.validate import row_list, whole
-from app.views import decode, filters
-from app.views.instruments import clicked_row, row_of, sq_norms, tiles
+from app.views import filters
+from app.views.instruments import follow_clicked_rows, row_of, sq_norms, tiles
 from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, shown_runs, side_columns
 from app.views.paths import PATH_COLOUR
 from rundir.errors import ZspaceError
@@ -157,14 +157,7 @@ def overlay(store, run, where: plane_space.Plane, side: str, highlight) -> list:
 def register(app, store) -> None:
     """Wire the row box to the last clicked point, and the neighbours of each run."""
 
-    @app.callback(
-        Output(ROW, "value"),
-        Input(decode.SELECTED["a"], "data"),
-        Input(decode.SELECTED["b"], "data"),
-        prevent_initial_call=True,
-    )
-    def _follow(selected_a, selected_b):
-        return clicked_row(selected_a if ctx.triggered_id == decode.SELECTED["a"] else selected_b)
+    follow_clicked_rows(app, ROW)
 
     def refused(exc):
         return (error_box(exc), "", "", "", "", {})

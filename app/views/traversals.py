@@ -13,8 +13,8 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from app import plane_space
 from app.validate import choice, whole
-from app.views import decode, density
-from app.views.instruments import MAX_STEPS, MIN_STEPS, base_point, clicked_row, steps_of, strip_row
+from app.views import density
+from app.views.instruments import MAX_STEPS, MIN_STEPS, base_point, follow_clicked_rows, steps_of, strip_row
 from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, side_columns, side_run
 
 TAB = "Density"
@@ -92,14 +92,7 @@ def traversal_view(store, run, row, mode, index, steps) -> tuple[str, list]:
 def register(app, store) -> None:
     """Wire the start point, the Density view's axis clicks, and each run's traversal."""
 
-    @app.callback(
-        Output(ROW, "value"),
-        Input(decode.SELECTED["a"], "data"),
-        Input(decode.SELECTED["b"], "data"),
-        prevent_initial_call=True,
-    )
-    def _follow(selected_a, selected_b):
-        return clicked_row(selected_a if ctx.triggered_id == decode.SELECTED["a"] else selected_b)
+    follow_clicked_rows(app, ROW)
 
     @app.callback(
         Output(MODE, "value"),
