@@ -19,6 +19,7 @@ import json
 import math
 import re
 import urllib.parse
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from app.subsets import clean_filter, clean_selection
@@ -35,16 +36,16 @@ MESSAGES = (r"this link .+; (the rest of it is|it is not) applied.*",)
 _SAFE = ",:[]'()*!~"
 
 
-class Codec:
+class Codec(ABC):
     """Turns one property's value into URL text and back; ``decode`` raises ZspaceError on anything unusable."""
 
+    @abstractmethod
     def encode(self, value) -> str | None:
         """The value as text, or None to leave it out of the link (unset / default)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def decode(self, text: str):
         """The property value for ``text`` (checked)."""
-        raise NotImplementedError
 
     def spread(self, value, count: int) -> tuple:
         """One value per target of a field (the same value for each, unless a codec says otherwise)."""
