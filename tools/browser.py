@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -25,6 +26,17 @@ CHROME_FLAGS = (
 def chromium_available() -> bool:
     """True when both Chromium and its driver are installed where we look for them."""
     return Path(CHROMEDRIVER).exists() and (Path(CHROMIUM).exists() or shutil.which("chromium") is not None)
+
+
+def require_chromium() -> None:
+    """At the top of a browser test module: skip it without Chromium, or fail under ``ZSPACE_REQUIRE_BROWSER=1`` (CI)."""
+    if chromium_available():
+        return
+    if os.environ.get("ZSPACE_REQUIRE_BROWSER") == "1":
+        raise RuntimeError("ZSPACE_REQUIRE_BROWSER=1 but /usr/bin/chromium or /usr/bin/chromedriver is missing")
+    import pytest
+
+    pytest.skip("Chromium / chromedriver not installed", allow_module_level=True)
 
 
 def chrome_driver(width: int = 1280, height: int = 800):

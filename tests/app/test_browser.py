@@ -6,20 +6,16 @@ tests skip, except when ``ZSPACE_REQUIRE_BROWSER=1`` (CI), where they fail.
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
 from app.views import decode, maps, planes, sampling
-from tools.browser import BackgroundServer, chrome_driver, chromium_available, click_plot, plot_js, points
+from tools.browser import BackgroundServer, chrome_driver, click_plot, plot_js, points, require_chromium
 
 pytestmark = pytest.mark.browser
 
-if not chromium_available():
-    if os.environ.get("ZSPACE_REQUIRE_BROWSER") == "1":
-        raise RuntimeError("ZSPACE_REQUIRE_BROWSER=1 but /usr/bin/chromium or /usr/bin/chromedriver is missing")
-    pytest.skip("Chromium / chromedriver not installed", allow_module_level=True)
+require_chromium()
 
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402

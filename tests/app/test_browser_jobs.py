@@ -3,7 +3,6 @@ background t-SNE job shows its progress, lands on the plane, and can be cancelle
 
 from __future__ import annotations
 
-import os
 import re
 import statistics
 import time
@@ -12,14 +11,11 @@ import numpy as np
 import pytest
 
 from app.views import decode, maps, planes
-from tools.browser import BackgroundServer, choose_option, chrome_driver, chromium_available, click_plot, points
+from tools.browser import BackgroundServer, choose_option, chrome_driver, click_plot, points, require_chromium
 
 pytestmark = pytest.mark.browser
 
-if not chromium_available():
-    if os.environ.get("ZSPACE_REQUIRE_BROWSER") == "1":
-        raise RuntimeError("ZSPACE_REQUIRE_BROWSER=1 but /usr/bin/chromium or /usr/bin/chromedriver is missing")
-    pytest.skip("Chromium / chromedriver not installed", allow_module_level=True)
+require_chromium()
 
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402

@@ -6,7 +6,6 @@ Chromium these tests skip, except when ``ZSPACE_REQUIRE_BROWSER=1`` (CI).
 
 from __future__ import annotations
 
-import os
 import re
 import time
 
@@ -15,14 +14,11 @@ import pandas as pd
 import pytest
 
 from app.views import export, filters, planes, selection, share
-from tools.browser import BackgroundServer, chrome_driver, chromium_available, plot_js
+from tools.browser import BackgroundServer, chrome_driver, plot_js, require_chromium
 
 pytestmark = pytest.mark.browser
 
-if not chromium_available():
-    if os.environ.get("ZSPACE_REQUIRE_BROWSER") == "1":
-        raise RuntimeError("ZSPACE_REQUIRE_BROWSER=1 but /usr/bin/chromium or /usr/bin/chromedriver is missing")
-    pytest.skip("Chromium / chromedriver not installed", allow_module_level=True)
+require_chromium()
 
 from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.common.actions.action_builder import ActionBuilder  # noqa: E402

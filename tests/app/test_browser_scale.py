@@ -9,7 +9,6 @@ the true count, and points again once a zoom holds few enough.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 
@@ -17,14 +16,11 @@ import numpy as np
 import pytest
 
 from app.views import density, planes, progress
-from tools.browser import BackgroundServer, chrome_driver, chromium_available, plot_js
+from tools.browser import BackgroundServer, chrome_driver, plot_js, require_chromium
 
 pytestmark = pytest.mark.browser
 
-if not chromium_available():
-    if os.environ.get("ZSPACE_REQUIRE_BROWSER") == "1":
-        raise RuntimeError("ZSPACE_REQUIRE_BROWSER=1 but /usr/bin/chromium or /usr/bin/chromedriver is missing")
-    pytest.skip("Chromium / chromedriver not installed", allow_module_level=True)
+require_chromium()
 
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402

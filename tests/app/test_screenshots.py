@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 from PIL import Image
 
-from tools.browser import chromium_available
+from tools.browser import require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-if not chromium_available():
-    if os.environ.get("ZSPACE_REQUIRE_BROWSER") == "1":
-        raise RuntimeError("ZSPACE_REQUIRE_BROWSER=1 but /usr/bin/chromium or /usr/bin/chromedriver is missing")
-    pytest.skip("Chromium / chromedriver not installed", allow_module_level=True)
+require_chromium()
 
 
 def test_screenshots_cover_every_view_of_the_registry(runs_dir, tmp_path):

@@ -5,18 +5,13 @@ Without Chromium these tests skip, except when ``ZSPACE_REQUIRE_BROWSER=1`` (CI)
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from tools.browser import chrome_driver, chromium_available
+from tools.browser import chrome_driver, require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-if not chromium_available():
-    if os.environ.get("ZSPACE_REQUIRE_BROWSER") == "1":
-        raise RuntimeError("ZSPACE_REQUIRE_BROWSER=1 but /usr/bin/chromium or /usr/bin/chromedriver is missing")
-    pytest.skip("Chromium / chromedriver not installed", allow_module_level=True)
+require_chromium()
 
 
 def test_report_opens_offline_with_every_figure(report_dir):
