@@ -232,6 +232,11 @@ def start_training_runtime(
     from models.runtime import start_tensorflow
 
     tf = start_tensorflow()
+    if not has_gpu(tf):
+        # On CPUs with oneDNN, Grappler's remapper fails on the training step's LeakyReLU gradient and logs
+        # an ERROR line ("remapper failed: ... Mutation::Apply error") for every traced step; a failed pass
+        # is discarded anyway, so switching it off changes no computation, only the noise.
+        tf.config.optimizer.set_experimental_options({"remapping": False})
     strategy, resolved = make_strategy(tf, strategy_name, cpu_devices)
     replicas = int(strategy.num_replicas_in_sync)
     mixed, use_jit = resolve_precision(config.get("mixed_precision"), jit, has_gpu(tf), replicas)
