@@ -62,21 +62,25 @@ def test_a_map_computed_into_another_folder_is_listed_there_only(mapped_run, tmp
 
 def test_a_click_on_a_umap_map_decodes_a_z_near_the_data_and_says_if_it_is_trustworthy(mapped_run):
     z = np.load(mapped_run / "zpoints.npy")
+    typical = np.median(np.linalg.norm(z - z.mean(axis=0), axis=1))
+    rows = np.arange(0, 250, 10)
     for pca_components in (None, 3):
         params = {**results.umap.key(**UMAP, pca_components=pca_components)[1]}
         fit = results.load_map(mapped_run, "umap", params)
-        on_point = fit.embedding[7]
         far = fit.embedding.max(axis=0) + 5
-        decoded, inside = results.map_point_to_z(mapped_run, "umap", params, [on_point, far])
-        assert decoded.shape == (2, 8) and decoded.dtype == np.float32
-        np.testing.assert_array_equal(inside, [True, False])
+        decoded, inside = results.map_point_to_z(mapped_run, "umap", params, [*fit.embedding[rows], far])
+        assert decoded.shape == (len(rows) + 1, 8) and decoded.dtype == np.float32
+        np.testing.assert_array_equal(inside, [True] * len(rows) + [False])
         # The best a map of PCA-k scores can decode is the point's projection on those k components.
-        target = z[fit.ids[7]]
+        targets = z[fit.ids[rows]]
         if pca_components is not None:
             fit_pca = results.pca(mapped_run)
-            target = fit_pca.inverse_transform(fit_pca.transform(target[None])[:, :pca_components])[0]
-        typical = np.median(np.linalg.norm(z - z.mean(axis=0), axis=1))
-        assert np.linalg.norm(decoded[0] - target) < 0.2 * typical
+            targets = fit_pca.inverse_transform(fit_pca.transform(targets)[:, :pca_components])
+        # Judged over 25 points, not one: a single point's error depends on the platform's floating point
+        # (0.21 x typical on one CPU, < 0.2 on another), while a wrong inverse (the mean, a random data point)
+        # lands about 1.0-1.4 x typical away from every point.
+        errors = np.linalg.norm(decoded[: len(rows)] - targets, axis=1) / typical
+        assert np.median(errors) < 0.2 and errors.max() < 0.6
 
 
 def test_t_sne_maps_have_no_inverse(mapped_run):
