@@ -1,6 +1,7 @@
 """Minimum versions in pyproject.toml keep out releases with known security flaws, and the pins honour them.
 
-A later edit that lowers ``keras`` or ``dash`` below these floors fails here,
+A later edit that lowers ``keras``, ``dash`` or the serving stack (gunicorn, Flask,
+Werkzeug, Pillow) below these floors fails here,
 as does a ``constraints.txt`` pin that the declared requirements would refuse.
 """
 
@@ -29,6 +30,27 @@ REFUSED = {
         # Before 4.4.1 a background callback's cancel/job/cacheKey ids came back from the browser unsigned.
         ["2.17.0", "3.4.0", "4.4.0"],
         "a client must not be able to cancel (kill) a process id of its choice",
+    ),
+    # The serving stack: gunicorn faces the proxy, Flask / Werkzeug parse every request, Pillow decodes run images.
+    "gunicorn": (
+        # 22.0.0: Transfer-Encoding request smuggling (CVE-2024-6827, fixed 23.0.0).
+        ["21.2.0", "22.0.0"],
+        "a proxy in front of gunicorn must not be tricked into smuggling requests past basic auth",
+    ),
+    "flask": (
+        # 3.1.0: fallback secret keys signed with the wrong key (CVE-2025-47278); 3.1.2: Vary: Cookie missing (CVE-2026-27205).
+        ["3.0.3", "3.1.0", "3.1.2"],
+        "the secret key signs job handles; responses must not be cached across users",
+    ),
+    "werkzeug": (
+        # 3.0.5: multipart parser memory exhaustion (CVE-2024-49767); 3.1.5: safe_join device names (CVE-2026-27199).
+        ["3.0.5", "3.1.3", "3.1.5"],
+        "a request body must not exhaust the server's memory",
+    ),
+    "pillow": (
+        # 10.2.0: buffer overflow in ImageCms.buildTransform (CVE-2024-28219, fixed 10.3.0).
+        ["9.5.0", "10.0.0", "10.2.0"],
+        "images read from run folders must not overflow a buffer",
     ),
 }
 
