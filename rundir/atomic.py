@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from rundir.errors import ZspaceError
+
 TMP_PREFIX = ".tmp-"
 
 
@@ -82,6 +84,27 @@ def atomic_write_parquet(final: str | os.PathLike, frame) -> None:
     """Write a pandas DataFrame as Parquet to ``final`` atomically."""
     with atomic_path(final) as tmp:
         frame.to_parquet(tmp, index=False)
+
+
+def output_file(path: str | os.PathLike, option: str = "--out") -> Path:
+    """Check a file a command was asked to write: its folder must already exist (nothing else is created).
+
+    Commands that write one file the user named (``zspace export --out``, the
+    strip PNGs) create that file only; a typo in the folder must not leave new
+    folders behind.
+
+    Raises
+    ------
+    ZspaceError
+        One line naming the option and the missing folder.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ZspaceError(f"{option}: {path} is a folder; name a file inside it")
+    folder = path.parent
+    if not folder.is_dir():
+        raise ZspaceError(f"{option}: the folder {folder} does not exist; create it first (only the file is written)")
+    return path
 
 
 def remove_stale_temporaries(folder: str | os.PathLike) -> int:

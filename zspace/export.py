@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 import rundir
+from rundir.atomic import atomic_write_bytes, output_file
 from rundir.errors import ZspaceError
 
 PLANE_HELP = "pca:I,J (principal components, from 0) | axis:I,J (latent axes) | tsne[:K] | umap[:K] (the K-th cached t-SNE or UMAP map, from 0, in the page's order)"
@@ -100,6 +101,7 @@ def export(run: Path, plane: str, out: Path, filter_text=None, select_text=None,
         fmt = tables.format_of(out.name)
     except ValueError as exc:
         raise ZspaceError(f"--out: {exc}") from None
+    out = output_file(out)
     frame = rundir.load_metadata(run)
     z = rundir.load_zpoints(run)
     keep = np.ones(len(frame), bool) if filter_text is None else table_filter.row_mask(frame, filter_text)
@@ -118,8 +120,6 @@ def export(run: Path, plane: str, out: Path, filter_text=None, select_text=None,
         selected=chosen[rows],
         filtered=keep[rows],
     )
-    from rundir.atomic import atomic_write_bytes
-
     atomic_write_bytes(out, tables.table_bytes(table, fmt))
     return len(table)
 

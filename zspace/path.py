@@ -29,6 +29,10 @@ def run(args: argparse.Namespace) -> int:
     from analysis.walks import DENSITY_K, path, path_profile
     from rundir.errors import ZspaceError
 
+    if args.profile:
+        from rundir.atomic import output_file
+
+        output_file(args.profile, "--profile")  # before any work: only the file is created, never its folder
     folder, z = open_run(args.run, args.runs_root)
     a = checked_row(args.start, z, "--from", folder)
     b = checked_row(args.end, z, "--to", folder)

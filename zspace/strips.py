@@ -83,13 +83,14 @@ def write_strip(out: str, images: np.ndarray, columns: int | None) -> Path:
     from PIL import Image
 
     from app.images import strip
-    from rundir.atomic import atomic_path
+    from rundir.atomic import atomic_path, output_file
 
     if columns is not None and columns < 1:
         raise ZspaceError(f"--columns must be at least 1, got {columns}")
     out = Path(out)
     if out.suffix.lower() != ".png":
         raise ZspaceError(f"--out must name a .png file, got {out.name}")
+    out = output_file(out)
     picture = strip(images, columns=columns)
     with atomic_path(out) as tmp:
         Image.fromarray(picture[..., 0] if picture.shape[2] == 1 else picture).save(tmp, format="PNG")

@@ -90,3 +90,15 @@ def test_bad_arguments_get_one_line_and_exit_2(runs_root, tmp_path, capsys, args
 def test_an_unknown_output_format_is_refused_before_any_work(runs_root, tmp_path, capsys):
     assert export(runs_root, "bench-ae", "--plane", "pca:0,1", "--out", str(tmp_path / "x.xlsx")) == 2
     assert "--out: the output file must end with .csv or .parquet" in capsys.readouterr().err
+
+
+def test_out_in_a_missing_folder_is_refused_and_no_folder_is_created(runs_root, tmp_path, capsys):
+    out = tmp_path / "no" / "such" / "folder" / "points.csv"
+    assert export(runs_root, "bench-ae", "--plane", "pca:0,1", "--out", str(out)) == 2
+    line = capsys.readouterr().err.strip()
+    assert "--out: the folder" in line and "does not exist; create it first" in line, line
+    assert not (tmp_path / "no").exists(), "a folder was created for a mistyped --out"
+    # The same file in an existing folder is written, and nothing but that file appears.
+    before = set(tmp_path.iterdir())
+    assert export(runs_root, "bench-ae", "--plane", "pca:0,1", "--out", str(tmp_path / "points.csv")) == 0
+    assert set(tmp_path.iterdir()) - before == {tmp_path / "points.csv"}

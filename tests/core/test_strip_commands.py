@@ -76,6 +76,15 @@ def test_path_refuses_bad_rows_and_sizes_with_one_line(runs, tmp_path, capsys, e
     assert not out.exists()
 
 
+def test_path_creates_only_its_files_never_a_missing_folder(runs, tmp_path, capsys):
+    base = ["path", "bench-ae", "--runs-root", str(runs), "--from", "0", "--to", "3", "--steps", "2"]
+    line = refusal(capsys, [*base, "--out", str(tmp_path / "missing" / "strip.png")])
+    assert "--out: the folder" in line and "does not exist" in line
+    line = refusal(capsys, [*base, "--out", str(tmp_path / "ok.png"), "--profile", str(tmp_path / "gone" / "p.csv")])
+    assert "--profile: the folder" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "a refused command left a file or a folder"
+
+
 def test_path_refuses_a_broken_or_unknown_run(runs, tmp_path, capsys):
     out = str(tmp_path / "x.png")
     assert "cannot be used" in refusal(
