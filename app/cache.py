@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import stat
 import zipfile
 from pathlib import Path
 
@@ -98,6 +99,22 @@ class SafeRedisCache(RedisCache):
         )
 
 
+def private_cache_folder(folder: str | os.PathLike) -> Path:
+    """Create the array-cache folder with mode 0700, and take group and other access off one that has it.
+
+    Its files (0600, cachelib's default) hold the runs' derived arrays; the folder
+    itself is the server's own, so an existing 0755 one (older zspace, or a
+    umask) is tightened rather than refused.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    if mode & 0o077:
+        os.chmod(folder, mode & 0o700)
+    return folder
+
+
 def make_cache(server, cache_dir: str | os.PathLike) -> Cache:
     """Attach a flask-caching ``Cache`` to ``server``: Redis if ``ZSPACE_REDIS_URL`` is set, else files.
 
@@ -115,7 +132,7 @@ def make_cache(server, cache_dir: str | os.PathLike) -> Cache:
             "CACHE_KEY_PREFIX": KEY_PREFIX,
         }
     else:
-        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+        private_cache_folder(cache_dir)
         config = {"CACHE_TYPE": "app.cache.SafeFileSystemCache", "CACHE_DIR": str(cache_dir), "CACHE_THRESHOLD": 2000}
     config["CACHE_DEFAULT_TIMEOUT"] = 24 * 3600
     return Cache(server, config=config)

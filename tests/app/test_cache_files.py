@@ -34,3 +34,23 @@ def test_the_flask_cache_files_on_disk_hold_no_pickle(runs_dir, tmp_path):
         assert serializer.loads(payload) is not None, f"{path.name} does not read back"
     coords = [serializer.loads(p.read_bytes()[4:]) for p in files if p.name != "__wz_cache_count"]
     assert any(isinstance(c, np.ndarray) and c.shape == (600, 2) for c in coords), "the plane coordinates are cached"
+
+
+def test_the_array_cache_folder_is_private_and_an_open_one_is_tightened(runs_dir, tmp_path):
+    import os
+    import stat
+
+    from app.factory import create_app
+
+    fresh = tmp_path / "fresh"
+    store = create_app(runs_dir, cache_dir=fresh, warm=False).zspace_store
+    store.runs()  # writes entries
+    assert stat.S_IMODE((fresh / "flask").stat().st_mode) == 0o700
+    modes = {stat.S_IMODE(p.stat().st_mode) for p in (fresh / "flask").iterdir()}
+    assert modes == {0o600}, f"cache files readable by others: {sorted(map(oct, modes))}"
+    # A folder an older zspace (or a loose umask) left at 0755 loses group and other access at start.
+    old = tmp_path / "old"
+    (old / "flask").mkdir(parents=True)
+    os.chmod(old / "flask", 0o755)
+    create_app(runs_dir, cache_dir=old, warm=False)
+    assert stat.S_IMODE((old / "flask").stat().st_mode) == 0o700
