@@ -24,6 +24,8 @@ MAX_LENGTH = 2000
 #: Most values of one ``in [...]`` list, and most nested parentheses / ``not``.
 MAX_LIST = 200
 MAX_DEPTH = 32
+#: Most conditions (comparisons and ``in`` lists) in one filter: each is a pass over every row.
+MAX_CONDITIONS = 64
 #: The operand kinds a column can have.
 NUMBER, BOOL, TEXT = "number", "bool", "text"
 
@@ -188,6 +190,7 @@ class Parser:
         self.tokens: list[_Token] = []
         self.at = 0
         self.depth = 0
+        self.conditions = 0
         self.columns = columns
 
     @property
@@ -319,9 +322,19 @@ class Parser:
         self.take()
         for value in values:
             _check_types(left, Literal(value), self.columns)
+        self.counted()
         return In(left, tuple(values), negate)
 
+    def counted(self) -> None:
+        # Length alone does not bound the work: 2,000 characters hold about 250 comparisons.
+        self.conditions += 1
+        if self.conditions > MAX_CONDITIONS:
+            raise FilterError(
+                f"filter: more than {MAX_CONDITIONS} conditions are not allowed (join values with in [...])"
+            )
+
     def checked(self, compare: Compare, start: _Token) -> Compare:
+        self.counted()
         if not isinstance(compare.left, Column) and not isinstance(compare.right, Column):
             raise FilterError(f"filter: the condition at position {start.position} needs a column")
         _check_types(compare.left, compare.right, self.columns)

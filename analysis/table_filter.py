@@ -30,6 +30,7 @@ import numpy as np
 
 from analysis.filter_syntax import (
     BOOL,
+    MAX_CONDITIONS,
     MAX_DEPTH,
     MAX_LENGTH,
     MAX_LIST,
@@ -38,6 +39,7 @@ from analysis.filter_syntax import (
     OPS,
     TEXT,
     Column,
+    Compare,
     FilterError,
     In,
     Junction,
@@ -48,18 +50,25 @@ from analysis.filter_syntax import (
 
 #: The module's face (the limits, messages and error come from :mod:`analysis.filter_syntax`).
 __all__ = [
+    "MAX_CONDITIONS",
     "MAX_DEPTH",
     "MAX_LENGTH",
     "MAX_LIST",
+    "MAX_WORK",
     "MESSAGES",
     "FilterError",
     "canonical",
     "column_kinds",
     "condition_text",
+    "conditions",
     "evaluate",
     "parse",
     "row_mask",
 ]
+
+
+#: Most row comparisons one filter may cost (conditions x rows): 64 conditions up to 200,000 rows, fewer beyond.
+MAX_WORK = 64 * 200_000
 
 
 # -- the public face ---------------------------------------------------------------------------
@@ -94,16 +103,20 @@ def parse(text, columns: Mapping[str, str]):
     return Parser(text, columns).parse()
 
 
-def _values(frame, operand):
+def _values(frame, operand, columns: dict):
     import pandas as pd
 
     if isinstance(operand, Literal):
         return operand.value
+    if operand.name in columns:
+        return columns[operand.name]
     if operand.name == "row" and "row" not in frame.columns:
-        return pd.Series(np.arange(len(frame)), index=frame.index)
-    series = frame[operand.name]
-    if series.dtype.kind not in "biuf":
-        return series.astype("string")  # missing values compare as <NA>, then count as no match
+        series = pd.Series(np.arange(len(frame)), index=frame.index)
+    else:
+        series = frame[operand.name]
+        if series.dtype.kind not in "biuf":
+            series = series.astype("string")  # missing values compare as <NA>, then count as no match
+    columns[operand.name] = series
     return series
 
 
@@ -115,19 +128,45 @@ def _as_mask(result) -> np.ndarray:
     return np.asarray(result, dtype=bool)
 
 
-def evaluate(tree, frame) -> np.ndarray:
-    """The boolean row mask of a parsed filter over ``frame`` (the table it was parsed against)."""
+def conditions(tree) -> int:
+    """How many conditions (comparisons and ``in`` lists) a parsed filter holds: each is one pass over the rows."""
     if isinstance(tree, Junction):
-        masks = [evaluate(item, frame) for item in tree.items]
+        return sum(conditions(item) for item in tree.items)
+    if isinstance(tree, Not):
+        return conditions(tree.item)
+    return 1 if isinstance(tree, Compare | In) else 0
+
+
+def evaluate(tree, frame) -> np.ndarray:
+    """The boolean row mask of a parsed filter over ``frame`` (the table it was parsed against).
+
+    Raises
+    ------
+    FilterError
+        When conditions x rows exceed :data:`MAX_WORK` (the work is bounded, not only the text's length).
+    """
+    count = conditions(tree)
+    if count * len(frame) > MAX_WORK:
+        raise FilterError(
+            f"filter: {count} conditions on {len(frame):,} rows are not allowed "
+            f"(at most {MAX_WORK:,} row comparisons; use fewer conditions or one in [...] list)"
+        )
+    return _evaluate(tree, frame, {})
+
+
+def _evaluate(tree, frame, columns: dict) -> np.ndarray:
+    # ``columns`` keeps each column's values for this evaluation: a text column is converted once, not per condition.
+    if isinstance(tree, Junction):
+        masks = [_evaluate(item, frame, columns) for item in tree.items]
         combine = np.logical_and if tree.word == "and" else np.logical_or
         return combine.reduce(masks)
     if isinstance(tree, Not):
-        return ~evaluate(tree.item, frame)
+        return ~_evaluate(tree.item, frame, columns)
     if isinstance(tree, In):
-        values = _values(frame, tree.column)
+        values = _values(frame, tree.column, columns)
         found = _as_mask(values.isin([_same_precision(v, values) for v in tree.values]))
         return ~found if tree.negate else found
-    left, right = _values(frame, tree.left), _values(frame, tree.right)
+    left, right = _values(frame, tree.left, columns), _values(frame, tree.right, columns)
     if not hasattr(left, "shape") and not hasattr(right, "shape"):
         raise FilterError("filter: a condition of two values needs a column")
     left, right = _same_precision(left, right), _same_precision(right, left)

@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 
 from analysis import regions, tables
 from analysis.table_filter import (
+    MAX_CONDITIONS,
     MAX_DEPTH,
     MAX_LENGTH,
+    MAX_WORK,
     MESSAGES,
     FilterError,
     canonical,
@@ -115,6 +117,8 @@ def test_row_is_the_row_number_when_a_table_has_no_row_column(frame):
         ("x" * (MAX_LENGTH + 1), "longer than"),
         ("(" * (MAX_DEPTH + 1) + "smiling == 1" + ")" * (MAX_DEPTH + 1), "nested"),
         ("smiling in [" + ",".join(["1"] * 300) + "]", "lists of more than"),
+        (" or ".join(["pose > 0"] * (MAX_CONDITIONS + 1)), f"more than {MAX_CONDITIONS} conditions"),
+        (" < ".join(["pose"] * (MAX_CONDITIONS + 2)), f"more than {MAX_CONDITIONS} conditions"),  # a chain counts each
     ],
 )
 def test_anything_else_is_refused_with_one_line_naming_the_problem(frame, text, names):
@@ -194,3 +198,35 @@ def test_point_tables_hold_the_export_columns_in_both_formats(tmp_path):
     assert tables.format_of("x.PARQUET") == "parquet"
     with pytest.raises(ValueError, match=".csv or .parquet"):
         tables.format_of("x.xlsx")
+
+
+def test_the_work_of_a_filter_is_bounded_by_conditions_times_rows_not_only_by_length():
+    """At most MAX_CONDITIONS conditions, and conditions x rows <= MAX_WORK: exactly at both limits works."""
+    assert (MAX_CONDITIONS, MAX_WORK) == (64, 12_800_000)  # the documented limits (docs/SECURITY.md)
+    rows = MAX_WORK // MAX_CONDITIONS
+    big = pd.DataFrame(
+        {"pose": np.linspace(-1, 1, rows, dtype=np.float32), "split": np.where(np.arange(rows) % 2, "a", "b")}
+    )
+    # 64 conditions, each keeping a different slice; their "or" is checked against numpy directly.
+    lows = np.round(np.linspace(-1, 0.9, MAX_CONDITIONS // 2), 3)
+    text = " or ".join(f"({low:.3f} < pose < {low + 0.001:.3f})" for low in lows)
+    assert len(parse(text, column_kinds(big)).items) == MAX_CONDITIONS // 2  # each chain is two comparisons
+    pose = big["pose"].to_numpy()
+    expected = np.zeros(rows, bool)
+    for low in lows:
+        expected |= (np.float32(f"{low:.3f}") < pose) & (pose < np.float32(f"{low + 0.001:.3f}"))
+    assert np.array_equal(row_mask(big, text), expected) and 0 < expected.sum() < rows
+    # One row more is one comparison pass too many: refused with one line, before any work.
+    with pytest.raises(FilterError) as refused:
+        row_mask(pd.concat([big, big.iloc[:1]], ignore_index=True), text)
+    message = str(refused.value)
+    assert message.startswith(f"filter: {MAX_CONDITIONS} conditions on {rows + 1:,} rows are not allowed"), message
+    assert any(re.fullmatch(pattern, message) for pattern in MESSAGES), message
+    # Fewer conditions may look at more rows: the bound is the product.
+    assert row_mask(pd.concat([big, big], ignore_index=True), "split == 'a'").sum() == rows
+
+
+def test_a_text_column_used_by_many_conditions_gives_the_same_rows_as_one_in_list(frame):
+    many = " or ".join(f"split == {name!r}" for name in ("valid", "test", "nope"))
+    assert np.array_equal(row_mask(frame, many), row_mask(frame, "split in ['valid', 'test', 'nope']"))
+    assert row_mask(frame, many).tolist() == [False, False, True, True, False, False]
