@@ -72,36 +72,58 @@ def split_rows(n_points: int, p: ReferenceParams) -> tuple[np.ndarray, np.ndarra
     return np.sort(order[:n_ref]), np.sort(order[n_ref : n_ref + n_cal]), np.sort(order[n_ref + n_cal :])
 
 
-def training_images(run: str | os.PathLike, rows: np.ndarray) -> np.ndarray:
-    """uint8 training images (len(rows), S, S, 3) of z-point rows, read through the run's metadata.
+def training_images(run: str | os.PathLike, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """uint8 training images of z-point rows, read through the run's metadata, skipping originals that cannot be read.
+
+    Returns
+    -------
+    images : ndarray of uint8, shape (k, S, S, 3)
+    kept : ndarray of int64, shape (k,)
+        The rows the images belong to (``rows`` less the skipped ones).
+    skipped : list of str
+        One note per row whose ``source`` could not be loaded (a moved file, or a value
+        that is no image of the data source); the page shows that row fine, only its original is missing.
 
     Raises
     ------
     ZspaceError
-        When an image can no longer be read (the data moved): the image measures need the originals.
+        When fewer than half of the originals can be read (the data moved): the image measures need them.
     """
     from models.data import faces, load_original_image
 
     run = Path(run)
+    rows = np.asarray(rows, dtype=np.int64)
     config = rundir.read_config(run)
     size = int(config["image_size"])
-    sources = rundir.load_metadata(run)["source"].to_numpy()[np.asarray(rows, dtype=np.int64)]
+    sources = rundir.load_metadata(run)["source"].to_numpy()[rows]
     parts = [str(s).split(":") for s in sources]
     if parts and all(len(p) == 3 and p[0] == "synthetic" and p[1].isdigit() and p[2].isdigit() for p in parts):
         # Procedural faces render in batches far faster than one by one.
         seeds = {p[1] for p in parts}
         if len(seeds) == 1:
-            return faces.render_faces(int(seeds.pop()), np.array([int(p[2]) for p in parts]), size)
+            return faces.render_faces(int(seeds.pop()), np.array([int(p[2]) for p in parts]), size), rows, []
     spec = config.get("data")
     if not isinstance(spec, str):
         raise ZspaceError(f"run {run.name} names no data source; the image measures need its training images")
     out = np.empty((len(sources), size, size, 3), dtype=np.uint8)
+    kept, skipped = [], []
     for i, source in enumerate(sources):
-        image = load_original_image(spec, str(source), size)
+        try:
+            image = load_original_image(spec, str(source), size)
+            problem = "can no longer be read"
+        except ZspaceError as exc:  # e.g. a source value that leaves the dataset folder
+            image, problem = None, str(exc)
         if image is None:
-            raise ZspaceError(f"training image {source} of run {run.name} can no longer be read ({spec})")
-        out[i] = image
-    return out
+            skipped.append(f"row {rows[i]}: {problem}"[:200])
+            continue
+        out[len(kept)] = image
+        kept.append(i)
+    if 2 * len(kept) < len(sources):
+        first = f" (first: {skipped[0]})" if skipped else ""
+        raise ZspaceError(
+            f"only {len(kept)} of {len(sources)} training images of run {run.name} can be read ({spec}){first}"
+        )
+    return out[: len(kept)], rows[kept], skipped
 
 
 def raw_scores(ref: dict, codec, z, images: np.ndarray) -> dict:
@@ -130,7 +152,7 @@ def _compute(run, p: ReferenceParams, _callback) -> dict:
     run = Path(run)
     z = rundir.load_zpoints(run)
     ref_rows, cal_rows, pool_rows = split_rows(len(z), p)
-    images = training_images(run, ref_rows)
+    images, ref_rows, skipped = training_images(run, ref_rows)
     features = meaningful.image_features(images)
     pixels = meaningful.pixel_vectors(images)
     scale_rows = np.random.default_rng([p.seed, 0xCA1]).permutation(len(ref_rows))[:N_PIXEL_SCALE]
@@ -144,6 +166,9 @@ def _compute(run, p: ReferenceParams, _callback) -> dict:
         "features": features,
         "radii": meaningful.knn_radii(features),
         "pixel_scale": float(np.median(own)),
+        # Originals that could not be loaded are left out of the real set; the report says how many and why.
+        "skipped_originals": len(skipped),
+        "skipped_note": "; ".join(skipped[:3]) + ("; …" if len(skipped) > 3 else ""),
     }
     ref["face_mean"], ref["face_basis"] = meaningful.face_space(features)
     codec = load_codec(run)
@@ -165,7 +190,7 @@ def _compute(run, p: ReferenceParams, _callback) -> dict:
 #: The cached reference of a run (see the module notes). Keys: ``ref_rows``, ``cal_rows``, ``pool_rows``,
 #: ``images`` (uint8 reference images), ``features``, ``radii``, ``pixel_scale``, ``face_mean`` and
 #: ``face_basis`` (the eigenfaces), ``active`` (axes the re-encoding distance runs over), ``dffs_scale``,
-#: ``reencode_scale``,
+#: ``reencode_scale``, ``skipped_originals`` and ``skipped_note`` (reference rows whose original could not be loaded),
 #: ``threshold_<measure>`` and ``calibration_<measure>`` for each measure of :data:`analysis.meaningful.MEASURES`.
 reference = Declaration(f"meaningful_reference.v{MEASURES_VERSION}", ReferenceParams, _compute)
 

@@ -238,9 +238,16 @@ def structure(runs: list[Path], summary: dict, figure) -> str:
 
 
 def method_notes(summary: dict) -> str:
+    skipped = "".join(
+        f"<li><b>{html.escape(run['run'])}</b>: {run['originals']['skipped']:,} training images of the real set "
+        f"could not be loaded and were left out ({html.escape(run['originals']['note'])}).</li>"
+        for run in summary["runs"]
+        if run.get("originals", {}).get("skipped")
+    )
     return (
         "<h2>How the numbers are made</h2><ul class='note'>"
-        "<li><b>realism</b>: Kynkäänniemi et al. (NeurIPS 2019) realism score on 16 x 16 area-averaged pixels; "
+        + skipped
+        + "<li><b>realism</b>: Kynkäänniemi et al. (NeurIPS 2019) realism score on 16 x 16 area-averaged pixels; "
         ">= 1 means inside the k-NN balls of the training images.</li>"
         "<li><b>pixel_nn</b>: RMS pixel distance to the nearest of 1,000 training images, over the training "
         "images' own median nearest-neighbour distance.</li>"

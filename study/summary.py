@@ -20,7 +20,19 @@ from analysis.precompute import QUICK
 from study import scoring
 
 #: Keys of one run's summary, in ``summary.json`` order (documented in :func:`run_summary`).
-RUN_KEYS = ("run", "model", "z_dim", "n_points", "radius", "flagged_axes", "pca", "structure", "rates", "claims")
+RUN_KEYS = (
+    "run",
+    "model",
+    "z_dim",
+    "n_points",
+    "radius",
+    "flagged_axes",
+    "pca",
+    "structure",
+    "rates",
+    "originals",
+    "claims",
+)
 
 
 def cached_or_quick(declaration, run, **quick):
@@ -74,6 +86,8 @@ def run_summary(run: str | os.PathLike, rates: list[dict] | None = None) -> dict
         ``params``, ``computed_for_report``;
         ``rates``: sampler -> row of :func:`study.scoring.sampler_rates` (rate, consistent, precision,
         recall with ``_lo``/``_hi``, score medians);
+        ``originals``: ``skipped`` (training images of the rates' real set whose ``source`` could not be
+        loaded, left out) and ``note`` (which rows and why, empty when none);
         ``claims``: rows of :func:`analysis.claims.check_claims`.
     """
     run = Path(run)
@@ -115,9 +129,18 @@ def run_summary(run: str | os.PathLike, rates: list[dict] | None = None) -> dict
         },
         "structure": structure_numbers(run),
         "rates": {row["sampler"]: _plain(row) for row in rows},
+        "originals": skipped_originals(run),
     }
     out["claims"] = claims.check_claims(out)
     return out
+
+
+def skipped_originals(run) -> dict:
+    """How many originals the rates' real set left out because their ``source`` could not be loaded, and why."""
+    from study.reference import reference
+
+    ref = reference(run)  # cached by the rates
+    return {"skipped": int(ref.get("skipped_originals", 0)), "note": str(ref.get("skipped_note", ""))}
 
 
 def _plain(row: dict) -> dict:
