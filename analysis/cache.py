@@ -26,8 +26,6 @@ import numpy as np
 import rundir
 from rundir.atomic import atomic_path, atomic_write_json
 
-#: Rows sampled (evenly spaced) into the content part of the z-points fingerprint.
-FINGERPRINT_ROWS = 1024
 #: Bump when the stored layout of results changes, so old entries are not misread.
 CACHE_VERSION = 1
 
@@ -47,20 +45,12 @@ def _json_default(value):
 
 
 def zpoints_fingerprint(run_dir: str | os.PathLike) -> str:
-    """Identity of the run's ``zpoints.npy``: size, modification time and a hash of sampled rows.
+    """Identity of the run's ``zpoints.npy`` by content (:func:`rundir.zpoints_fingerprint`).
 
-    Re-encoding replaces the file (new mtime, new values), which changes the
-    fingerprint. Hashing sampled rows instead of all bytes keeps a cache hit on
-    a 200 MB file in milliseconds.
+    Shape, dtype, size and a hash of every byte: re-encoding changes it, a copy
+    (``cp -r``, rsync, a restore) keeps it, so a copied run keeps its analyses.
     """
-    path = Path(run_dir) / rundir.ZPOINTS
-    z = rundir.load_zpoints(run_dir, check_finite=False)
-    stat = path.stat()
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{z.shape}|{z.dtype}|{stat.st_size}|{stat.st_mtime_ns}".encode())
-    rows = np.unique(np.linspace(0, len(z) - 1, min(len(z), FINGERPRINT_ROWS)).astype(np.int64))
-    digest.update(np.ascontiguousarray(z[rows]).tobytes())
-    return digest.hexdigest()
+    return rundir.zpoints_fingerprint(run_dir)
 
 
 def entry_folder(run_dir: str | os.PathLike, folder: str | os.PathLike | None = None) -> Path:
@@ -98,7 +88,7 @@ def _from_arrays(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     return {key: (arr.item() if arr.ndim == 0 else arr) for key, arr in arrays.items()}
 
 
-def _read_entry(npz_path: Path, json_path: Path, key: str) -> dict[str, np.ndarray] | None:
+def _read_entry(npz_path: Path, json_path: Path, key: str, touch: bool = False) -> dict[str, np.ndarray] | None:
     try:
         sidecar = json.loads(json_path.read_text(encoding="utf-8"))
         if sidecar.get("key") != key:
@@ -109,9 +99,11 @@ def _read_entry(npz_path: Path, json_path: Path, key: str) -> dict[str, np.ndarr
         return None
     if sorted(arrays) != sorted(sidecar.get("fields", [])):
         return None
-    # Marks the entry as recently used, for prune(); a read-only folder simply keeps its times.
-    with contextlib.suppress(OSError):
-        os.utime(json_path)
+    if touch:
+        # Marks the entry as recently used, for prune(): only in a cache folder outside the run, never in the
+        # run itself (a reader must not change the runs folder, not even a file time).
+        with contextlib.suppress(OSError):
+            os.utime(json_path)
     return arrays
 
 
@@ -148,7 +140,7 @@ def lookup(
     """Return the cached result for ``name`` and ``params``, or None when absent or unreadable."""
     for where in _folders(folder):
         npz_path, json_path, key = entry_paths(run_dir, name, params, where)
-        arrays = _read_entry(npz_path, json_path, key)
+        arrays = _read_entry(npz_path, json_path, key, touch=where is not None)
         if arrays is not None:
             return _from_arrays(arrays)
     return None
@@ -194,6 +186,10 @@ def cached(
 def _store_entry(run_dir, name, params, key, arrays, npz_path, json_path) -> None:
     # A read-only run folder (recommended for shared servers) must not turn a
     # computed result into an error: the result is returned uncached instead.
+    if npz_path.parent == Path(run_dir) / rundir.ANALYSIS:
+        # A program that writes into the run also leaves the z-points' digest beside them, so a copy that
+        # keeps file times (cp -a, rsync -a) finds its analyses without hashing the file again.
+        rundir.record_zpoints_digest(run_dir)
     try:
         with atomic_path(npz_path) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, allow_pickle=False, **arrays)

@@ -15,6 +15,8 @@ from app.jobs import JobSlots, make_manager, signing_secret
 from app.store import INLINE_POINTS, RunStore
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+#: Sub-folder of the cache with the content digests of runs whose own digest file is stale (rundir.digest).
+DIGESTS = "digests"
 #: Largest request body the server accepts (HTTP 413 beyond).
 MAX_REQUEST_BYTES = 2 * 2**20
 
@@ -65,6 +67,8 @@ def create_app(
     """
     runs_dir = Path(runs_dir)
     cache_dir = Path(cache_dir or default_cache_dir(runs_dir))
+    # The z-points' content digests of copied runs are kept here: the server never writes into the runs folder.
+    rundir.keep_digests_in(cache_dir / DIGESTS)
     manager = make_manager(cache_dir)
     app = dash.Dash(
         __name__,

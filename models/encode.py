@@ -178,6 +178,7 @@ def encode_run(run: str | os.PathLike, source, batch_size: int = DEFAULT_BATCH) 
     seconds = time.perf_counter() - started
     if not variational:
         (run / rundir.ZLOGVAR).unlink(missing_ok=True)
+    rundir.record_zpoints_digest(run)  # the content digest beside the file: a copied run keeps its analyses
     record_encoded_source(run, source.spec)
     return rundir.update_status(
         run,

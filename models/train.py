@@ -40,6 +40,7 @@ RUN_CONTENTS = (
     rundir.ENCODER,
     rundir.DECODER,
     rundir.ZPOINTS,
+    rundir.ZPOINTS_DIGEST,
     rundir.ZLOGVAR,
     rundir.METADATA,
 )

@@ -3,12 +3,14 @@
 A run directory (``data/runs/<name>/``) is written only by the training /
 encoding worker and read by everyone else. This package knows its file names
 (:mod:`rundir.layout`), reads and checks them (:mod:`rundir.files`), lists and
-resolves runs (:mod:`rundir.listing`), locks a run while it is written
+resolves runs (:mod:`rundir.listing`), identifies the z-points by content
+(:mod:`rundir.digest`), locks a run while it is written
 (:mod:`rundir.lock`), writes atomically (:mod:`rundir.atomic`) and defines the
 user-facing errors (:mod:`rundir.errors`). It imports nothing else of zspace
 and never imports TensorFlow.
 """
 
+from rundir.digest import keep_digests_in, record_zpoints_digest, zpoints_fingerprint
 from rundir.files import (
     load_metadata,
     load_zpoints,
@@ -38,6 +40,7 @@ from rundir.layout import (
     TENSORBOARD,
     ZLOGVAR,
     ZPOINTS,
+    ZPOINTS_DIGEST,
     now_iso,
 )
 from rundir.listing import RunInfo, check_decoder_file, files_key, inspect_run, list_runs, resolve_run
@@ -62,11 +65,13 @@ __all__ = [
     "TENSORBOARD",
     "ZLOGVAR",
     "ZPOINTS",
+    "ZPOINTS_DIGEST",
     "now_iso",
     "RunInfo",
     "check_decoder_file",
     "files_key",
     "inspect_run",
+    "keep_digests_in",
     "list_runs",
     "load_metadata",
     "load_zpoints",
@@ -74,8 +79,10 @@ __all__ = [
     "read_config",
     "read_json",
     "read_status",
+    "record_zpoints_digest",
     "resolve_run",
     "run_lock",
     "update_status",
     "write_status",
+    "zpoints_fingerprint",
 ]

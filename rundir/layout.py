@@ -19,6 +19,8 @@ DECODER = "decoder.keras"
 CHECKPOINTS = "checkpoints"
 TENSORBOARD = "tensorboard"
 ZPOINTS = "zpoints.npy"
+#: The content digest of zpoints.npy with the size and time it was taken at (rundir.digest).
+ZPOINTS_DIGEST = "zpoints.digest.json"
 ZLOGVAR = "zlogvar.npy"
 METADATA = "metadata.parquet"
 ANALYSIS = "analysis"

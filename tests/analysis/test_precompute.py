@@ -46,6 +46,15 @@ def test_analyze_quick_then_cached(tmp_path, capsys, make_run):
     measures = results.structure_measures(run, n_points=300, n_probes=1000)
     assert measures["void_normal"] > 0.9 and 0.5 < measures["lid_median"] < 2
 
+    # `cp -r` gives every file a new time but the same bytes: the copy finds every cached analysis.
+    copy = tmp_path / "runs" / "fil-copy"
+    subprocess.run(["cp", "-r", str(run), str(copy)], check=True)
+    assert (copy / "zpoints.npy").stat().st_mtime_ns != (run / "zpoints.npy").stat().st_mtime_ns
+    assert cli.main([*argv[:1], "fil-copy", *argv[2:]]) == 0
+    assert "all 12 analyses of fil-copy cached" in capsys.readouterr().out
+    assert sorted(str(m["pca_components"]) for m in results.tsne.available(copy)) == ["10", "2", "4", "None"]
+    assert np.array_equal(results.umap(copy, n_points=200).embedding, results.umap(run, n_points=200).embedding)
+
 
 def test_analyze_refuses_unfinished_or_missing_runs(tmp_path, capsys, make_run):
     make_run(tmp_path / "busy", np.zeros((10, 4)), state="encoding")

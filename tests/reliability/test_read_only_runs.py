@@ -28,7 +28,7 @@ N_POINTS, Z_DIM = 300, 8
 SERVER = """
 import json, sys
 from pathlib import Path
-runs, cache, name = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+runs, cache, name, copied = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4]
 try:
     (runs / name / "probe").write_text("x")
     print(json.dumps({"writable": True}))
@@ -36,15 +36,19 @@ try:
 except PermissionError:
     pass
 from analysis import results
+from app import plane_space
 from app.factory import create_app
 store = create_app(runs, cache_dir=cache, auth=None).zspace_store
 try:
     pca = store.result(name, results.pca)
     histograms = store.result(name, results.histograms, bin_width=0.25)
+    copied_pca = store.result(copied, results.pca)
     print(json.dumps({
         "writable": False,
         "variance_ratio": [float(v) for v in pca.explained_variance_ratio_],
         "counts": [[int(c) for c in row] for row in histograms["counts"]],
+        "copied_maps": [m["label"] for m in plane_space.maps(store, copied)],
+        "copied_variance_ratio": [float(v) for v in copied_pca.explained_variance_ratio_],
     }))
 except Exception as exc:
     print(json.dumps({"writable": False, "error": f"{type(exc).__name__}: {exc}"}))
@@ -76,14 +80,21 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 
 
 def test_views_of_a_run_on_a_read_only_file_system_still_answer(tmp_path):
+    """Also: a run analysed elsewhere and copied in with ``cp -r`` (new file times) shows its cached analyses."""
+    from analysis import results
+
     runs = tmp_path / "runs"
     make_run(runs / "readonly", n=N_POINTS, z_dim=Z_DIM)
+    analysed = make_run(tmp_path / "elsewhere" / "copied", n=N_POINTS, z_dim=Z_DIM)
+    pca = results.pca(analysed)
+    results.tsne(analysed, n_points=100, perplexity=10, n_iter=250)
+    subprocess.run(["cp", "-r", str(analysed), str(runs / "copied")], check=True)
     before = snapshot(runs)
     env = {k: v for k, v in os.environ.items() if k not in ("ZSPACE_AUTH", "ZSPACE_REDIS_URL")}
     set_writable(runs, False)
     try:
         result = subprocess.run(
-            [sys.executable, "-c", SERVER, str(runs), str(tmp_path / "cache"), "readonly"],
+            [sys.executable, "-c", SERVER, str(runs), str(tmp_path / "cache"), "readonly", "copied"],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -103,3 +114,9 @@ def test_views_of_a_run_on_a_read_only_file_system_still_answer(tmp_path):
     counts = answer["counts"]
     assert len(counts) == Z_DIM and all(sum(row) == N_POINTS for row in counts)
     assert snapshot(runs) == before  # nothing written into (or next to) the run
+    # The copy's map is listed and its PCA read from its own cache: the server computed neither (no entry of
+    # the copy in the server's analysis cache), and the content digests went to the server's cache folder.
+    assert answer["copied_maps"] == ["t-SNE raw z · 100 points · perplexity 10"], answer["copied_maps"]
+    assert answer["copied_variance_ratio"] == pytest.approx(pca.explained_variance_ratio_.tolist(), rel=1e-6)
+    assert not list((tmp_path / "cache" / "analysis").glob("copied/*")), "the server recomputed the copy's analyses"
+    assert len(list((tmp_path / "cache" / "digests").glob("*.json"))) == 2  # both runs: neither has a valid sidecar
