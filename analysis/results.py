@@ -23,7 +23,7 @@ import numpy as np
 
 import rundir
 from analysis import density, density_fit, radius, samplers, structure
-from analysis._checks import draw_ids, positive
+from analysis._checks import positive
 from analysis.cache import cached, entries, is_cached, lookup
 from analysis.pca import PCAResult, fit_pca
 from analysis.tsne import TsneParams, TsneResult, run_tsne
@@ -161,18 +161,32 @@ class NeighbourParams:
 
 @dataclass(frozen=True)
 class StructureParams:
-    """Filament and void measures: points used, neighbours, probes per kind, threshold quantile, seed."""
+    """Filament and void measures: points measured, neighbours, probes per kind, threshold quantile, seed,
+    and the most points of the reference cloud (all z-points up to it; the null has as many)."""
 
     n_points: int = 5000
-    k: int = 20
+    k: int = structure.LID_K
     n_probes: int = 2000
-    quantile: float = 0.99
+    quantile: float = structure.VOID_QUANTILE
+    random_state: int = 0
+    max_points: int = 100_000
+
+    def __post_init__(self):
+        for name in ("n_points", "k", "n_probes", "random_state", "max_points"):
+            object.__setattr__(self, name, int(getattr(self, name)))
+        object.__setattr__(self, "quantile", float(self.quantile))
+
+
+@dataclass(frozen=True)
+class NnReferenceParams:
+    """Data rows whose nearest-neighbour distance to all other rows is measured, and their seed."""
+
+    n_queries: int = 2000
     random_state: int = 0
 
     def __post_init__(self):
-        for name in ("n_points", "k", "n_probes", "random_state"):
+        for name in ("n_queries", "random_state"):
             object.__setattr__(self, name, int(getattr(self, name)))
-        object.__setattr__(self, "quantile", float(self.quantile))
 
 
 # -- computations ------------------------------------------------------------------------------
@@ -235,20 +249,14 @@ def _local_dimension(run, p: NeighbourParams, _callback) -> dict:
 
 
 def _structure(run, p: StructureParams, _callback) -> dict:
-    z = zpoints(run)
-    ids = draw_ids(len(z), p.n_points, p.random_state)
-    data = np.asarray(z[ids], dtype=np.float32)
-    lid = structure.local_intrinsic_dimension(data, k=p.k)
-    data_nn = structure.nn_distances(data)
-    threshold = float(np.quantile(data_nn, p.quantile))
-    out = {"ids": ids, "lid": lid, "lid_median": float(np.nanmedian(lid)), "data_nn": data_nn}
-    out["threshold"] = threshold
-    for offset, kind in enumerate(structure.PROBE_KINDS):
-        probes = structure.make_probes(kind, p.n_probes, z, random_state=p.random_state + 1 + offset)
-        probe_nn = structure.nn_distances(data, probes)
-        out[f"probe_nn_{kind}"] = probe_nn
-        out[f"void_{kind}"] = float(np.mean(probe_nn > threshold))
-    return out
+    return structure.structure_with_null(
+        zpoints(run), p.n_points, p.n_probes, p.k, p.quantile, p.max_points, p.random_state
+    )
+
+
+def _nn_reference(run, p: NnReferenceParams, _callback) -> dict:
+    rows, distances = structure.data_nn_distances(zpoints(run), p.n_queries, p.random_state)
+    return {"rows": rows, "distances": np.sort(distances), **structure.nn_reference(distances)}
 
 
 # -- the declarations --------------------------------------------------------------------------
@@ -265,16 +273,32 @@ pca = Declaration("pca", PcaParams, _pca, lambda stored, _p: PCAResult.from_arra
 tsne = Declaration("tsne", TsneParams, _tsne, _tsne_result)
 #: ``values``: log local density, -log(distance to the k-th nearest neighbour), per point.
 local_density = Declaration("local_density", NeighbourParams, _local_density)
-#: ``values``: local intrinsic dimension (TwoNN over k neighbours) per point.
-local_dimension = Declaration("local_dimension", NeighbourParams, _local_dimension)
-#: Filament and void measures on a subsample: ``ids``, ``lid``, ``lid_median``, ``data_nn``,
-#: ``threshold`` and per probe kind ``probe_nn_<kind>`` and ``void_<kind>``.
-structure_measures = Declaration("structure", StructureParams, _structure)
+#: ``values``: local intrinsic dimension (Levina-Bickel MLE over k neighbours) per point.
+local_dimension = Declaration("local_dimension.mle", NeighbourParams, _local_dimension)
+#: Filament and void measures against every z-point, beside the covariance-matched Gaussian null
+#: (:func:`analysis.structure.structure_with_null`): ``ids``, ``lid``, ``lid_median`` (``_lo``/``_hi``),
+#: ``data_nn``, ``nn_median``, ``threshold``, per probe kind ``probe_nn_<kind>`` and ``void_<kind>``
+#: (``_lo``/``_hi``); each again with a ``null_`` prefix; ``n_reference``.
+structure_measures = Declaration("structure.v2", StructureParams, _structure)
+#: The data's own nearest-neighbour distances, the reference of every "how far from the data" number:
+#: ``rows``, ``distances`` (sorted; pass to :func:`analysis.structure.distance_percentile`),
+#: ``median``, ``p99`` and ``n`` (see :func:`analysis.structure.nn_reference`).
+nn_reference = Declaration("nn_reference", NnReferenceParams, _nn_reference)
 
 #: Every declaration, by cache name.
 DECLARATIONS = {
     d.name: d
-    for d in (histograms, axis_summary, radius_profile, pca, tsne, local_density, local_dimension, structure_measures)
+    for d in (
+        histograms,
+        axis_summary,
+        radius_profile,
+        pca,
+        tsne,
+        local_density,
+        local_dimension,
+        structure_measures,
+        nn_reference,
+    )
 }
 
 

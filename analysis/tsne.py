@@ -170,7 +170,11 @@ class TsneParams:
     n_iter : int
         Total iterations including 250 of early exaggeration (seed: 1000).
     learning_rate : float or "auto"
-        "auto" = max(N / early_exaggeration / 4, 50) in both libraries.
+        "auto" differs between the backends. openTSNE: N / exaggeration per
+        phase (Belkina et al., Nat. Commun. 2019), so N / early_exaggeration
+        during the early-exaggeration iterations and N afterwards (the phases
+        are run separately here, each with its own "auto"). scikit-learn:
+        max(N / early_exaggeration / 4, 50) for every iteration.
     init : {"pca", "random"}
     backend : {"auto", "opentsne-bh", "opentsne-fft", "sklearn"}
     random_state : int

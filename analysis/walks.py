@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from analysis._checks import CHUNK, as_points
+from analysis.neighbours import nearest_rows
 from analysis.samplers import lerp, slerp
-from analysis.structure import NEAREST_CHUNK
 
 #: How a path walks from A to B: a straight line, or the great circle (keeps the norm profile).
 PATH_KINDS = ("linear", "spherical")
@@ -48,81 +48,16 @@ def path(z0, z1, steps: int, kind: str = "linear") -> np.ndarray:
     return lerp(z0, z1, steps) if kind == "linear" else slerp(z0, z1, steps)
 
 
-def nearest_rows(data, queries, k: int = 1, exclude: int | None = None, rows=None, sq_norms=None):
-    """The ``k`` nearest data points of each query, exact, streamed over ``data`` in chunks.
-
-    Parameters
-    ----------
-    data : array_like, shape (N, d)
-        The z-points (a memory-mapped array is read chunk by chunk, never copied whole).
-    queries : array_like, shape (M, d) or (d,)
-    k : int
-        Neighbours per query (at most the number of candidate rows).
-    exclude : int, optional
-        A data row not to count (a selected point's own row).
-    rows : array_like of int, optional
-        Search only these rows (e.g. the points a 2-D map holds); default every row.
-    sq_norms : ndarray, shape (N,), optional
-        ``|data_i|^2`` if the caller keeps them (saves computing them per chunk).
-
-    Returns
-    -------
-    distances : ndarray of float64, shape (M, k), ascending
-    indices : ndarray of int64, shape (M, k)
-        Row ids into ``data``.
-    """
-    data = np.asarray(data)
-    if data.ndim != 2 or len(data) < 1:
-        raise ValueError(f"data must be a non-empty N x d array, got shape {data.shape}")
-    q = as_points(np.atleast_2d(np.asarray(queries, dtype=np.float32)), name="queries", dtype=np.float32)
-    if q.shape[1] != data.shape[1]:
-        raise ValueError(f"queries have {q.shape[1]} dimensions but data has {data.shape[1]}")
-    candidates = None if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
-    if candidates is not None and (len(candidates) == 0 or candidates[0] < 0 or candidates[-1] >= len(data)):
-        raise ValueError(f"rows must be row ids of the data (0..{len(data) - 1})")
-    if exclude is not None and not 0 <= int(exclude) < len(data):
-        raise ValueError(f"exclude={exclude} is not a row of the data (0..{len(data) - 1})")
-    total = len(data) if candidates is None else len(candidates)
-    available = total - (1 if exclude is not None and (candidates is None or int(exclude) in candidates) else 0)
-    k = int(k)
-    if not 1 <= k <= available:
-        raise ValueError(f"k={k} neighbours requested but only {available} data point(s) exist")
-    # Per query (row) the k best so far; rows are contiguous, so each partition below reads memory in order.
-    best_d2 = np.full((len(q), k), np.inf, dtype=np.float32)
-    best_ids = np.zeros((len(q), k), dtype=np.int64)
-    q_norms = np.einsum("ij,ij->i", q, q)
-    for start in range(0, total, NEAREST_CHUNK):
-        ids = (
-            np.arange(start, min(start + NEAREST_CHUNK, total), dtype=np.int64)
-            if candidates is None
-            else candidates[start : start + NEAREST_CHUNK]
-        )
-        block = np.asarray(data[start : start + len(ids)] if candidates is None else data[ids], dtype=np.float32)
-        norms = np.einsum("ij,ij->i", block, block) if sq_norms is None else np.asarray(sq_norms)[ids]
-        # |a-b|^2 = |a|^2 - 2ab + |b|^2: one (M x d) @ (d x chunk) product per chunk.
-        d2 = q @ block.T
-        d2 *= -2.0
-        d2 += norms[None, :]
-        d2 += q_norms[:, None]
-        if exclude is not None:
-            d2[:, ids == int(exclude)] = np.inf
-        # Keep the k best of (this chunk's k best) and (the running k best), per query.
-        if k < len(ids):
-            part = np.argpartition(d2, k - 1, axis=1)[:, :k]
-        else:
-            part = np.broadcast_to(np.arange(len(ids)), (len(q), len(ids)))
-        merged_d2 = np.concatenate([best_d2, np.take_along_axis(d2, part, axis=1)], axis=1)
-        merged_ids = np.concatenate([best_ids, ids[part]], axis=1)
-        keep = np.argpartition(merged_d2, k - 1, axis=1)[:, :k]
-        best_d2 = np.take_along_axis(merged_d2, keep, axis=1)
-        best_ids = np.take_along_axis(merged_ids, keep, axis=1)
-    order = np.argsort(best_d2, axis=1, kind="stable")
-    distances = np.sqrt(np.maximum(np.take_along_axis(best_d2, order, axis=1), 0.0)).astype(np.float64)
-    return distances, np.take_along_axis(best_ids, order, axis=1)
-
-
-def path_profile(data, steps, k: int = DENSITY_K, sq_norms=None, rows=None) -> dict[str, np.ndarray]:
+def path_profile(data, steps, *, exclude, k: int = DENSITY_K, sq_norms=None, rows=None) -> dict[str, np.ndarray]:
     """Per step of a path: distance to the nearest data point, k-NN radius and norm, in full z-space.
+
+    The path's own end points (and any point it is compared with) are left out
+    of the reference: counted as data, they would put the first and last step
+    at distance 0 and make every path seem to rise out of the data and
+    "cross a void" by construction. Measured against the *other* points, a
+    step is comparable with the data's own nearest-neighbour distances
+    (:func:`analysis.structure.data_nn_distances`, its median and 99th
+    percentile in :func:`analysis.structure.nn_reference`).
 
     Parameters
     ----------
@@ -130,8 +65,10 @@ def path_profile(data, steps, k: int = DENSITY_K, sq_norms=None, rows=None) -> d
         The run's z-points.
     steps : array_like, shape (M, d)
         The path (e.g. from :func:`path`); several paths may be stacked into one call (one pass over ``data``).
+    exclude : int, sequence of int or None
+        Data rows not counted: the path's end points and compared points (None: the ends are no data rows).
     k : int
-        Neighbours of the local-density measure (clipped to N).
+        Neighbours of the local-density measure (clipped to the rows available).
     sq_norms : ndarray, shape (N,), optional
     rows : array_like of int, optional
         Measure against these data rows only (e.g. the rows a metadata filter keeps); default all.
@@ -143,8 +80,10 @@ def path_profile(data, steps, k: int = DENSITY_K, sq_norms=None, rows=None) -> d
         the k-th nearest (small = crowded, large = a void); ``norm`` (M,): |z|. All float64.
     """
     steps = as_points(steps, name="steps")
-    available = len(data) if rows is None else len(np.unique(np.asarray(rows)))
-    distances, _ = nearest_rows(data, steps, k=min(int(k), available), rows=rows, sq_norms=sq_norms)
+    candidates = np.arange(len(data)) if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
+    left_out = 0 if exclude is None else int(np.isin(candidates, np.atleast_1d(exclude)).sum())
+    available = len(candidates) - left_out
+    distances, _ = nearest_rows(data, steps, k=min(int(k), available), exclude=exclude, rows=rows, sq_norms=sq_norms)
     return {"nearest": distances[:, 0], "knn_radius": distances[:, -1], "norm": np.linalg.norm(steps, axis=1)}
 
 

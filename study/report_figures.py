@@ -16,6 +16,8 @@ from plotly.subplots import make_subplots
 #: Colours of the first and the compared run.
 COLOURS = ("#1f6feb", "#d9480f")
 FAINT = ("rgba(31,111,235,0.22)", "rgba(217,72,15,0.22)")
+#: Colour of the null model (the covariance-matched Gaussian) in every figure.
+NULL_COLOUR = "#6e7781"
 #: Points drawn per scatter at most (a subsample beyond; the title says so).
 MAX_SHOWN = 4000
 
@@ -134,27 +136,59 @@ def scatter_figure(
     return fig
 
 
-def structure_figure(name: str, lid: np.ndarray, data_nn: np.ndarray, probe_nn: dict, threshold: float) -> go.Figure:
-    """Filaments and voids of one run: local intrinsic dimension, and nearest-data distances of data vs probes."""
+def structure_figure(name: str, stored: dict) -> go.Figure:
+    """Filaments and voids of one run beside its covariance-matched Gaussian null.
+
+    Left: local intrinsic dimension of the data and of the null. Right: each
+    data point's distance to its nearest neighbour (data and null) and each
+    probe's distance to the nearest data point; dashed: the data's void threshold.
+    ``stored``: :data:`analysis.results.structure_measures` of the run.
+    """
     fig = make_subplots(
-        rows=1, cols=2, subplot_titles=("local intrinsic dimension (TwoNN)", "distance to the nearest data point")
+        rows=1, cols=2, subplot_titles=("local intrinsic dimension (MLE)", "distance to the nearest data point")
     )
-    lid = np.asarray(lid, dtype=np.float64)
-    fig.add_trace(
-        go.Histogram(
-            x=lid[np.isfinite(lid)].astype(np.float32), nbinsx=40, name="local dimension", marker={"color": COLOURS[0]}
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(go.Histogram(x=np.asarray(data_nn, np.float32), name="data", opacity=0.6, nbinsx=50), row=1, col=2)
-    for kind, values in probe_nn.items():
+    for key, label, colour in (("lid", "data", COLOURS[0]), ("null_lid", "Gaussian null", NULL_COLOUR)):
+        values = np.asarray(stored[key], dtype=np.float64)
         fig.add_trace(
-            go.Histogram(x=np.asarray(values, np.float32), name=f"probes: {kind}", opacity=0.5, nbinsx=50), row=1, col=2
+            go.Histogram(
+                x=values[np.isfinite(values)].astype(np.float32),
+                nbinsx=40,
+                name=f"local dimension: {label}",
+                opacity=0.6,
+                marker={"color": colour},
+            ),
+            row=1,
+            col=1,
         )
-    fig.add_vline(x=float(threshold), line={"dash": "dash", "color": "#444"}, row=1, col=2)
+    for key, label in (("data_nn", "data"), ("null_data_nn", "Gaussian null")):
+        colour = COLOURS[0] if key == "data_nn" else NULL_COLOUR
+        fig.add_trace(
+            go.Histogram(
+                x=np.asarray(stored[key], np.float32),
+                name=f"{label} to its neighbour",
+                opacity=0.6,
+                nbinsx=50,
+                marker={"color": colour},
+            ),
+            row=1,
+            col=2,
+        )
+    for key in (key for key in stored if key.startswith("probe_nn_")):
+        fig.add_trace(
+            go.Histogram(
+                x=np.asarray(stored[key], np.float32),
+                name=f"probes: {key.removeprefix('probe_nn_')}",
+                opacity=0.4,
+                nbinsx=50,
+            ),
+            row=1,
+            col=2,
+        )
+    fig.add_vline(x=float(stored["threshold"]), line={"dash": "dash", "color": "#444"}, row=1, col=2)
     fig.update_layout(barmode="overlay")
-    return _layout(fig, f"{name}: filaments and voids (dashed: void threshold)", height=360)
+    return _layout(
+        fig, f"{name}: filaments and voids beside a Gaussian of the same shape (dashed: void threshold)", height=380
+    )
 
 
 def rates_figure(rows: list[dict]) -> go.Figure:

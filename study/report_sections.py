@@ -58,17 +58,22 @@ def claims_table(summary: dict) -> str:
                     esc(c["claim"]),
                     esc(c["measure"]),
                     _fmt(c["value"]),
+                    _fmt(c.get("null")),
                     esc(c["rule"]),
                     _verdict(c["holds"]),
                 ]
             )
     for c in summary["comparison"]:
         runs = " vs ".join(esc(s["run"]) for s in summary["runs"])
-        rows.append([runs, esc(c["claim"]), esc(c["measure"]), _fmt(c["value"]), esc(c["rule"]), _verdict(c["holds"])])
+        rows.append(
+            [runs, esc(c["claim"]), esc(c["measure"]), _fmt(c["value"]), "–", esc(c["rule"]), _verdict(c["holds"])]
+        )
     return (
         "<h2>Seed claims</h2><p class='note'>Each claim of the seed study checked on these runs with the number "
-        "that decides it. The rules are ours; the seed gives none.</p>"
-        + _table(["run", "claim", "number", "value", "rule", "verdict"], rows)
+        "that decides it and, for the structure claims, the same number for the null model (a Gaussian with the "
+        "run's mean and covariance and as many points): a claim of filaments or voids holds only where the data "
+        "differ from it. The rules are ours; the seed gives none.</p>"
+        + _table(["run", "claim", "number", "value", "null", "rule", "verdict"], rows)
     )
 
 
@@ -218,23 +223,41 @@ def tsne_maps(runs: list[Path], figure) -> str:
 
 
 def structure(runs: list[Path], summary: dict, figure) -> str:
-    parts = ["<h2>Structure: filaments and voids</h2>"]
+    parts = [
+        "<h2>Structure: filaments and voids</h2><p class='note'>Each number beside the same number for the null "
+        "model: a Gaussian with the run's own mean and covariance and as many points. Neighbour distances are "
+        "measured against every z-point; a probe is in a void when it is farther from every data point than 99 % "
+        "of the data points are from their nearest neighbour. Void fractions with their 95 % Wilson interval.</p>"
+    ]
     rows = []
     for run in runs:
         stored, params, _ = cached_or_quick(
             results.structure_measures, run, n_points=QUICK["structure_n"], n_probes=QUICK["probes"]
         )
-        probes = {key.removeprefix("probe_nn_"): stored[key] for key in stored if key.startswith("probe_nn_")}
-        parts.append(
-            figure(rf.structure_figure(run.name, stored["lid"], stored["data_nn"], probes, stored["threshold"]))
-        )
+        parts.append(figure(rf.structure_figure(run.name, stored)))
         s = next(s for s in summary["runs"] if s["run"] == run.name)["structure"]
+        null = s["null"]
+        for label, mine, theirs in (
+            ("median local dimension", _fmt(s["lid_median"]), _fmt(null["lid_median"])),
+            ("median nearest-neighbour distance", _fmt(s["nn_median"]), _fmt(null["nn_median"])),
+            ("void threshold (99th percentile)", _fmt(s["void_threshold"]), _fmt(null["void_threshold"])),
+        ):
+            rows.append([esc(run.name), esc(label), mine, theirs])
+        for kind, value in s["void_fraction"].items():
+            lo, hi = s["void_interval"][kind]
+            nlo, nhi = null["void_interval"][kind]
+            rows.append(
+                [
+                    esc(run.name),
+                    esc(f"void fraction of {kind} probes"),
+                    f"{value:.3f} [{lo:.3f}, {hi:.3f}]",
+                    f"{null['void_fraction'][kind]:.3f} [{nlo:.3f}, {nhi:.3f}]",
+                ]
+            )
         rows.append(
-            [esc(run.name), _fmt(s["lid_median"]), _fmt(params["n_points"])]
-            + [_fmt(s["void_fraction"].get(k)) for k in probes]
+            [esc(run.name), "points (each cloud); points measured", _fmt(s["n_reference"]), _fmt(params["n_points"])]
         )
-    header = ["run", "median local dimension", "points"] + [f"void fraction: {k}" for k in probes]
-    return "".join(parts) + _table(header, rows)
+    return "".join(parts) + _table(["run", "number", "data", "Gaussian null (same N)"], rows)
 
 
 def method_notes(summary: dict) -> str:

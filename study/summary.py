@@ -50,18 +50,11 @@ def cached_or_quick(declaration, run, **quick):
 
 
 def structure_numbers(run) -> dict:
-    """Median local dimension, void fractions and where they came from."""
+    """Median local dimension, nearest-neighbour distance and void fractions, each beside its null, and their source."""
     stored, params, computed = cached_or_quick(
         results.structure_measures, run, n_points=QUICK["structure_n"], n_probes=QUICK["probes"]
     )
-    kinds = [key.removeprefix("void_") for key in stored if key.startswith("void_")]
-    return {
-        "lid_median": float(stored["lid_median"]),
-        "void_fraction": {kind: float(stored[f"void_{kind}"]) for kind in kinds},
-        "void_threshold": float(stored["threshold"]),
-        "params": params,
-        "computed_for_report": computed,
-    }
+    return {**claims.structure_summary(stored), "params": params, "computed_for_report": computed}
 
 
 def run_summary(run: str | os.PathLike, rates: list[dict] | None = None) -> dict:
@@ -82,8 +75,9 @@ def run_summary(run: str | os.PathLike, rates: list[dict] | None = None) -> dict
         ``flagged_axes``: list of {``axis``, ``mode``, ``mean``, ``fwhm``, ``std``, ``reason``};
         ``pca``: ``pc1_share``, ``pc2_share``, ``flattens_at`` (components above the flat rest,
         :func:`analysis.claims.flattens_at`), ``cumulative_10``;
-        ``structure``: ``lid_median``, ``void_fraction`` (probe kind -> share), ``void_threshold``,
-        ``params``, ``computed_for_report``;
+        ``structure``: :func:`analysis.claims.structure_summary` (``lid_median``, ``nn_median``,
+        ``void_threshold``, ``void_fraction`` and ``void_interval`` per probe kind, ``n_reference``, and
+        ``null``: the same for the covariance-matched Gaussian), ``params``, ``computed_for_report``;
         ``rates``: sampler -> row of :func:`study.scoring.sampler_rates` (rate, consistent, precision,
         recall with ``_lo``/``_hi``, score medians);
         ``originals``: ``skipped`` (training images of the rates' real set whose ``source`` could not be

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         zs = path(z[a], z[b], steps, kind)
     except ValueError as exc:  # slerp between opposite directions
         raise ZspaceError(f"no spherical path from {a} to {b}: {exc}") from None
-    profile = path_profile(z, zs, k=DENSITY_K)
+    profile = path_profile(z, zs, exclude=(a, b), k=DENSITY_K)
     out = write_strip(args.out, decode(folder, zs), args.columns)
     if args.profile:
         from rundir.atomic import atomic_write_text

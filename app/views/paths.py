@@ -129,7 +129,9 @@ def walk_view(store, run, start, end, steps, side: str = "a", filter_state=None)
     if among is not None and len(among) == 0:
         raise ZspaceError(f"the filter keeps no rows of {run}: nothing to measure the path against")
     stacked = np.vstack(list(paths.values()))
-    measured = path_profile(store.z(run), stacked, k=DENSITY_K, sq_norms=sq_norms(store, run), rows=among)
+    measured = path_profile(
+        store.z(run), stacked, exclude=(a, b), k=DENSITY_K, sq_norms=sq_norms(store, run), rows=among
+    )
     profiles = {
         kind: {name: values[i * steps : (i + 1) * steps] for name, values in measured.items()}
         for i, kind in enumerate(paths)

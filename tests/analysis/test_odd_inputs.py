@@ -101,7 +101,7 @@ def test_structure_on_odd_points(z, method):
         (lambda: density.axis_histograms(np.array([["a"]])), "numeric"),
         (lambda: radius.radius_histogram(np.array([-1.0, 2.0])), "non-negative"),
         (lambda: structure.nn_distances(np.zeros((1, 3))), "only 0 other point"),
-        (lambda: structure.local_intrinsic_dimension(np.zeros((2, 3))), "at least 3 points"),
+        (lambda: structure.local_intrinsic_dimension(np.zeros((3, 3))), r"\(mle\) needs at least 4 points"),
         (lambda: pca.fit_pca(np.zeros((4, 3)), solver="magic"), "unknown PCA solver"),
         (lambda: planes.viewport_query(np.zeros((3, 3)), (0, 1), (0, 1)), "N x 2"),
         (lambda: planes.viewport_query(np.zeros((3, 2)), (1, 0), (0, 1)), "low <= high"),

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from analysis import structure, walks
+from analysis import neighbours, structure, walks
 from tools import synthetic
 
 
@@ -46,27 +46,53 @@ def test_nearest_data_distance_along_a_path_between_two_filaments_rises_in_the_m
     others = np.flatnonzero(labels != 0)
     second = int(others[np.argmax(np.linalg.norm(z[others] - z[first], axis=1))])
     for kind in walks.PATH_KINDS:
-        profile = walks.path_profile(z, walks.path(z[first], z[second], 15, kind), k=10)
+        profile = walks.path_profile(z, walks.path(z[first], z[second], 15, kind), exclude=(first, second), k=10)
         nearest = profile["nearest"]
-        assert nearest[0] == pytest.approx(0, abs=1e-3) and nearest[-1] == pytest.approx(0, abs=1e-3)
-        typical = np.quantile(structure.nn_distances(z), 0.99)
+        # The end points are not their own reference: each end is as far from the data as its nearest other point.
+        own = structure.nn_distances(z)
+        assert nearest[0] == pytest.approx(own[first], rel=1e-6) and nearest[-1] == pytest.approx(own[second], rel=1e-6)
+        typical = np.quantile(own, 0.99)
         assert nearest[7] > 3 * typical, f"{kind}: the middle of the path lies in a void"
         assert nearest[7] > nearest[1] and nearest[7] > nearest[-2]
         assert np.all(profile["knn_radius"] >= nearest)
         assert np.allclose(profile["norm"], np.linalg.norm(walks.path(z[first], z[second], 15, kind), axis=1))
 
 
+def test_a_straight_path_inside_a_dense_cloud_stays_below_the_data_99th_percentile_reference():
+    # A dense 3-d cloud in 16 dimensions: the straight line between two of its points runs through data all the way.
+    z = synthetic.embedded_gaussian(4000, 3, 16, random_state=5)
+    gen = np.random.default_rng(6)
+    reference = structure.nn_reference(structure.data_nn_distances(z)[1])
+    for a, b in gen.choice(len(z), size=(5, 2), replace=False):
+        # Points of the core (not its rim): their own nearest neighbour is a typical one.
+        a, b = (int(np.argsort(np.linalg.norm(z, axis=1))[i]) for i in (a % 2000, b % 2000))
+        profile = walks.path_profile(z, walks.path(z[a], z[b], 25, "linear"), exclude=(a, b))
+        assert profile["nearest"].max() <= reference["p99"], (a, b, profile["nearest"].max(), reference)
+        # Counted as data, the ends would sit at 0 — the bug this exclusion removes.
+        counted = walks.path_profile(z, walks.path(z[a], z[b], 25, "linear"), exclude=None)
+        assert counted["nearest"][0] == 0.0 and profile["nearest"][0] > 0.0
+
+
 def test_streamed_neighbours_are_exact_across_chunks_with_exclude_and_a_subset(filaments, monkeypatch):
     z, _ = filaments
     queries = z[[3, 400, 1700]] + 0.05
     expected_d, expected_i = structure.knn(z, queries, k=7)
-    monkeypatch.setattr(walks, "NEAREST_CHUNK", 97)  # many chunks, the last one short
+    monkeypatch.setattr(neighbours, "NEAREST_CHUNK", 97)  # many chunks, the last one short
     distances, rows = walks.nearest_rows(z, queries, k=7)
     assert np.array_equal(rows, expected_i)
     assert np.allclose(distances, expected_d, atol=1e-4)
     # A data point's own row can be left out: its nearest is then another point.
     d_self, r_self = walks.nearest_rows(z, z[400], k=3, exclude=400)
     assert 400 not in r_self[0] and np.allclose(d_self[0], structure.knn(z, z[400:401], k=4)[0][0, 1:], atol=1e-4)
+    # Several rows left out at once (a path's two end points), against brute force.
+    gone = [400, int(r_self[0, 0]), 3]
+    d_gone, r_gone = walks.nearest_rows(z, queries, k=4, exclude=gone)
+    brute = np.linalg.norm(z[None, :, :].astype(np.float64) - queries[:, None, :], axis=2)
+    brute[:, gone] = np.inf
+    assert np.array_equal(r_gone, np.argsort(brute, axis=1)[:, :4])
+    assert np.allclose(d_gone, np.sort(brute, axis=1)[:, :4], rtol=1e-9)
+    with pytest.raises(ValueError, match="exclude=-1 is not a row"):
+        walks.nearest_rows(z, queries, k=1, exclude=[-1, 2])
     # Only a subset of rows (the points a map holds).
     subset = np.arange(0, len(z), 5)
     _, in_subset = walks.nearest_rows(z, queries, k=2, rows=subset)

@@ -187,7 +187,7 @@ def bench_instruments(store, repeats: int) -> dict:
         callback.append(time.perf_counter() - started)
         steps = np.vstack([path(z[a], z[b], 64, kind) for kind in ("linear", "spherical")])
         started = time.perf_counter()
-        path_profile(z, steps, k=DENSITY_K)
+        path_profile(z, steps, exclude=(int(a), int(b)), k=DENSITY_K)
         profile.append(time.perf_counter() - started)
         started = time.perf_counter()
         neighbour_view(store, "bench", None, int(a), 32)
