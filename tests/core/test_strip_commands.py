@@ -50,7 +50,12 @@ def test_path_writes_a_strip_and_the_spherical_one_differs(runs, tmp_path, capsy
     assert not np.array_equal(image(line, 2), image(arc, 2))
     profile = (tmp_path / "line.csv").read_text().splitlines()
     assert profile[0] == "step,t,nearest,knn_radius,norm" and len(profile) == 7
-    assert float(profile[1].split(",")[2]) == pytest.approx(0, abs=1e-3)  # A is a data point
+    # A and B are left out of the reference: the first step is as far from the data as A's nearest other point.
+    z = np.load(runs / "bench-ae" / "zpoints.npy").astype(np.float64)
+    others = np.delete(z, [3, 250], axis=0)
+    for step, row in ((1, 3), (6, 250)):
+        expected = np.linalg.norm(others - z[row], axis=1).min()
+        assert float(profile[step].split(",")[2]) == pytest.approx(expected, rel=1e-5)
 
 
 def test_path_with_a_run_folder_and_a_grid_of_columns(runs, tmp_path):
