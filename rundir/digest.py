@@ -109,6 +109,11 @@ def zpoints_fingerprint(run: str | os.PathLike) -> str:
     RunNotReadyError
         When the file is missing, malformed or truncated, or changed while it was hashed.
     """
+    return _fingerprint_and_stamp(run)[0]
+
+
+def _fingerprint_and_stamp(run) -> tuple[str, tuple[int, int]]:
+    # The stamp returned is the one the fingerprint was taken (or checked) at, never a later stat.
     zpoints = Path(run) / ZPOINTS
     try:
         stat = zpoints.stat()
@@ -120,7 +125,7 @@ def zpoints_fingerprint(run: str | os.PathLike) -> str:
     with _memory_lock:
         remembered = _memory.get(memory_key)
     if remembered is not None and remembered[0] == exact:
-        return remembered[1]
+        return remembered[1], stamp
     kept = _kept_path(zpoints)
     fingerprint = _read_sidecar(zpoints.with_name(ZPOINTS_DIGEST), stamp)
     if fingerprint is None and kept is not None:
@@ -134,7 +139,7 @@ def zpoints_fingerprint(run: str | os.PathLike) -> str:
         _memory[memory_key] = (exact, fingerprint)
         while len(_memory) > KEPT_IN_MEMORY:
             _memory.pop(next(iter(_memory)))
-    return fingerprint
+    return fingerprint, stamp
 
 
 def record_zpoints_digest(run: str | os.PathLike) -> str | None:
@@ -144,10 +149,8 @@ def record_zpoints_digest(run: str | os.PathLike) -> str | None:
     read-only run still works: its digest is then hashed once per process or kept
     by the server). Never call it from the server: it never writes into the runs folder.
     """
-    zpoints = Path(run) / ZPOINTS
-    fingerprint = zpoints_fingerprint(run)
-    stamp = _stamp(zpoints.stat())
-    sidecar = zpoints.with_name(ZPOINTS_DIGEST)
+    fingerprint, stamp = _fingerprint_and_stamp(run)
+    sidecar = Path(run) / ZPOINTS_DIGEST
     if _read_sidecar(sidecar, stamp) == fingerprint:
         return fingerprint
     try:

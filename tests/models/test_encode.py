@@ -92,3 +92,28 @@ def test_a_diverged_encoder_fails_without_touching_the_old_zpoints(trained, caps
     assert rundir.read_config(trained)["data"] == "fake:64"
     assert rundir.read_status(trained)["state"] == "failed"
     assert not list(trained.glob(TMP_PREFIX + "*")), "the temporary .npy files are removed"
+
+
+def test_encode_renames_zpoints_then_writes_their_digest_then_says_complete(fake_data, trained, monkeypatch):
+    """A reader that sees the run complete finds a digest that matches the new z-points (a copy keeps it)."""
+    import os
+
+    from models import encode
+    from rundir import digest
+
+    order, real_replace = [], os.replace
+
+    def recording_replace(src, dst):
+        real_replace(src, dst)
+        name = os.path.basename(dst)
+        state = rundir.read_status(trained)["state"] if name == rundir.STATUS else ""
+        order.append(f"{name}:{state}" if state else name)
+
+    monkeypatch.setattr(os, "replace", recording_replace)
+    encode.encode_run(trained, fake_data.FakeSource(40, 32, seed=5), batch_size=16)
+    written = [name for name in order if not name.startswith(rundir.STATUS) or name.endswith("complete")]
+    assert written.index(rundir.ZPOINTS) < written.index(rundir.ZPOINTS_DIGEST) < written.index("status.json:complete")
+    # The digest was taken of the renamed file, at its size and time: reading it hashes nothing.
+    digest._memory.clear()
+    sidecar = digest._read_sidecar(trained / rundir.ZPOINTS_DIGEST, digest._stamp((trained / rundir.ZPOINTS).stat()))
+    assert sidecar == digest._hash(trained / rundir.ZPOINTS, (trained / rundir.ZPOINTS).stat())
