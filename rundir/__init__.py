@@ -45,6 +45,7 @@ from rundir.layout import (
 )
 from rundir.listing import RunInfo, check_decoder_file, files_key, inspect_run, list_runs, resolve_run
 from rundir.lock import run_lock
+from rundir.private_copies import serve_private_copies
 
 __all__ = [
     "ANALYSIS",
@@ -82,6 +83,7 @@ __all__ = [
     "record_zpoints_digest",
     "resolve_run",
     "run_lock",
+    "serve_private_copies",
     "update_status",
     "write_status",
     "zpoints_fingerprint",

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from rundir import private_copies
 from rundir.atomic import atomic_write_json
 from rundir.errors import RunNotReadyError
 from rundir.layout import CONFIG, METADATA, MODEL_KINDS, SCHEMA_VERSION, STATES, STATUS, ZPOINTS, now_iso
@@ -99,8 +100,8 @@ def read_status(run: str | os.PathLike) -> dict[str, Any]:
     return read_json(path, "run status")
 
 
-def npy_header(path: str | os.PathLike) -> tuple[tuple[int, ...], np.dtype]:
-    """Return shape and dtype of a ``.npy`` file after checking it is complete.
+def npy_layout(path: str | os.PathLike) -> tuple[tuple[int, ...], np.dtype, bool, int]:
+    """Return shape, dtype, Fortran order and data offset of a ``.npy`` file after checking it is complete.
 
     Raises
     ------
@@ -113,10 +114,11 @@ def npy_header(path: str | os.PathLike) -> tuple[tuple[int, ...], np.dtype]:
         with path.open("rb") as handle:
             version = np.lib.format.read_magic(handle)
             if version == (1, 0):
-                shape, _fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
             else:
-                shape, _fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
             offset = handle.tell()
+            actual = os.fstat(handle.fileno()).st_size
     except FileNotFoundError:
         raise RunNotReadyError(f"{path.name} is missing") from None
     except (ValueError, OSError, SyntaxError, TypeError) as exc:
@@ -127,14 +129,23 @@ def npy_header(path: str | os.PathLike) -> tuple[tuple[int, ...], np.dtype]:
         raise RunNotReadyError(f"{path.name} has an impossible shape {shape}")
     # Python integers: a header claiming (2**60, 256) must not overflow into a small, "complete" size.
     expected = offset + math.prod(shape) * dtype.itemsize
-    actual = path.stat().st_size
     if actual < expected:
         raise RunNotReadyError(f"{path.name} is truncated ({actual:,} bytes, its header needs {expected:,}); re-encode")
-    return tuple(shape), dtype
+    return tuple(shape), dtype, bool(fortran), offset
+
+
+def npy_header(path: str | os.PathLike) -> tuple[tuple[int, ...], np.dtype]:
+    """Return shape and dtype of a ``.npy`` file after checking it is complete (see :func:`npy_layout`)."""
+    shape, dtype, _fortran, _offset = npy_layout(path)
+    return shape, dtype
 
 
 def load_zpoints(run: str | os.PathLike, mmap: bool = True, check_finite: bool = True) -> np.ndarray:
     """Load the run's z-points (N x z_dim float32), memory-mapped by default.
+
+    In a process that serves the dashboard (:func:`rundir.private_copies.serve_private_copies`)
+    the points are read into a private, read-only copy instead (kept per file version), so a
+    ``zpoints.npy`` truncated or rewritten under the server costs a one-line message, never the process.
 
     Raises
     ------
@@ -144,7 +155,7 @@ def load_zpoints(run: str | os.PathLike, mmap: bool = True, check_finite: bool =
     """
     run = Path(run)
     config = read_config(run)
-    shape, dtype = npy_header(run / ZPOINTS)
+    shape, dtype, fortran, offset = npy_layout(run / ZPOINTS)
     if len(shape) != 2:
         raise RunNotReadyError(f"zpoints.npy must be 2-D (N x z_dim), found shape {shape}")
     if dtype != np.float32:
@@ -153,7 +164,11 @@ def load_zpoints(run: str | os.PathLike, mmap: bool = True, check_finite: bool =
         raise RunNotReadyError(f"zpoints.npy has z_dim {shape[1]} but the config says {config['z_dim']}")
     if shape[0] < 1:
         raise RunNotReadyError("zpoints.npy holds no points; re-run `zspace encode`")
-    z = np.load(run / ZPOINTS, mmap_mode="r" if mmap else None, allow_pickle=False)
+    if mmap and private_copies.enabled():
+        # A server process: never a memory map, which a file truncated under it would turn into SIGBUS.
+        z = private_copies.read(run / ZPOINTS, shape, dtype, fortran, offset)
+    else:
+        z = np.load(run / ZPOINTS, mmap_mode="r" if mmap else None, allow_pickle=False)
     if check_finite and not _all_finite(z):
         raise RunNotReadyError("zpoints.npy contains NaN or inf values; the model diverged — retrain or re-encode")
     return z
