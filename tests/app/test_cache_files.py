@@ -54,3 +54,24 @@ def test_the_array_cache_folder_is_private_and_an_open_one_is_tightened(runs_dir
     os.chmod(old / "flask", 0o755)
     create_app(runs_dir, cache_dir=old, warm=False)
     assert stat.S_IMODE((old / "flask").stat().st_mode) == 0o700
+
+
+def test_with_redis_unreachable_the_server_starts_computes_and_logs_one_line(runs_dir, tmp_path, monkeypatch, caplog):
+    import logging
+    import time
+
+    from app.cache import RedisOutage, SafeRedisCache
+    from app.factory import create_app
+    from tools.bench.load import free_port
+
+    monkeypatch.setenv("ZSPACE_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    monkeypatch.setattr(SafeRedisCache, "outage", RedisOutage(off="the cache is off", back="the cache is back"))
+    caplog.set_level(logging.WARNING, logger="app.cache")
+    store = create_app(runs_dir, cache_dir=tmp_path / "cache", warm=False).zspace_store
+    started = time.perf_counter()
+    computed = [store.memo("ae", f"probe{k}", lambda k=k: np.full(3, k)) for k in range(20)]
+    assert [int(c[0]) for c in computed] == list(range(20))  # every value computed, none lost
+    assert store.cache.get("anything") is None and store.cache.set("x", 1) is False and not store.cache.has("x")
+    assert time.perf_counter() - started < 5  # misses, not waits on a dead socket
+    lines = [r.getMessage() for r in caplog.records if "Redis is unreachable" in r.getMessage()]
+    assert len(lines) == 1 and "the cache is off" in lines[0], lines
