@@ -69,6 +69,9 @@ def create_app(
     cache_dir = Path(cache_dir or default_cache_dir(runs_dir))
     # The z-points' content digests of copied runs are kept here: the server never writes into the runs folder.
     rundir.keep_digests_in(cache_dir / DIGESTS)
+    # z-points are read into private copies, never memory-mapped: a file truncated under a mapped
+    # array would kill the process with SIGBUS (see rundir.private_copies).
+    rundir.serve_private_copies()
     manager = make_manager(cache_dir)
     app = dash.Dash(
         __name__,

@@ -7,9 +7,9 @@ callbacks, so they never run inside a request thread. Two engines:
   job and keeps its results in ``<cache>/background``. That folder and its files
   are private to the server's user (0700 / 0600, values stored as JSON, never
   pickled), and the server refuses to start on a folder others can read.
-* **several workers or hosts** (``ZSPACE_REDIS_URL`` set): Dash's
-  ``CeleryManager`` on that Redis (broker and result store); ``zspace worker``
-  runs the jobs.
+* **several workers or hosts** (``ZSPACE_REDIS_URL`` set): Celery on that
+  Redis (broker and result store), run by ``zspace worker``, with sealed
+  results, heartbeats and re-queued jobs (:mod:`app.celery_jobs`).
 
 Job and cache handles that travel through the browser are signed by Dash with
 the Flask ``secret_key``; :func:`signing_secret` keeps that secret outside the
@@ -165,34 +165,13 @@ def _own_jobs_manager(handle):
     return OwnJobsDiskcacheManager(handle)
 
 
-def celery_app(redis_url: str):
-    """The Celery application of the background callbacks: broker and result store on ``redis_url``.
-
-    Tasks and results travel as JSON only (never pickle); ``zspace worker`` runs them.
-    """
-    from celery import Celery
-
-    app = Celery("zspace", broker=redis_url, backend=redis_url)
-    app.conf.update(
-        task_serializer="json",
-        result_serializer="json",
-        accept_content=["json"],
-        result_accept_content=["json"],
-        # One t-SNE at a time per worker process, and a killed worker's job goes back to the queue.
-        worker_prefetch_multiplier=1,
-        task_acks_late=True,
-        broker_connection_retry_on_startup=True,
-    )
-    return app
-
-
 def make_manager(cache_dir: str | Path):
     """The background-callback manager: Celery on ``ZSPACE_REDIS_URL`` if set, else a private diskcache folder."""
     redis_url = os.environ.get("ZSPACE_REDIS_URL")
     if redis_url:
-        from dash import CeleryManager
+        from app.celery_jobs import SignedCeleryManager, celery_app
 
-        return CeleryManager(celery_app(redis_url))
+        return SignedCeleryManager(celery_app(redis_url), signing_secret(cache_dir))
     import diskcache
 
     folder = ensure_private_folder(Path(cache_dir) / JOB_STORE)

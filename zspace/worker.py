@@ -5,7 +5,9 @@ compute t-SNE maps or the base analyses of a large run themselves: they queue a
 Dash background callback on Redis, and this worker runs it. It builds the same
 dashboard (same runs folder, same cache folder) so that every background
 callback is registered as a Celery task under the same name the web workers
-queue, then hands over to Celery's own worker.
+queue, then hands over to Celery's own worker. It also re-queues the jobs of
+workers that stopped mid-job (:func:`app.celery_jobs.requeue_stalled`), so a
+restarted worker finishes them.
 """
 
 from __future__ import annotations
@@ -60,5 +62,32 @@ def run(args: argparse.Namespace) -> int:
     if concurrency < 1:
         raise ZspaceError(f"--concurrency must be >= 1, got {concurrency}")
     celery = celery_of(args.runs, args.cache_dir)
-    celery.worker_main(["worker", f"--loglevel={args.loglevel}", f"--concurrency={concurrency}", "--without-gossip"])
+    sweep_for_stopped_workers()
+    # No gossip, mingle or event heartbeats: remote control is off (app.celery_jobs), workers need not talk.
+    options = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+    celery.worker_main(["worker", f"--loglevel={args.loglevel}", f"--concurrency={concurrency}", *options])
     return 0
+
+
+def sweep_for_stopped_workers() -> None:
+    """Once this worker is ready, re-queue jobs of stopped workers, then look again every few seconds.
+
+    Without it a job whose worker was killed would wait for Redis's visibility
+    timeout (30 minutes) before any worker took it again. The sweep runs in the
+    worker's main process only (it starts after the job processes are forked).
+    """
+    import threading
+
+    from celery.signals import worker_ready, worker_shutdown
+
+    from app.job_queue import sweep_forever
+
+    stop = threading.Event()
+
+    @worker_ready.connect(weak=False)
+    def _start(sender=None, **_kwargs):
+        threading.Thread(target=sweep_forever, args=(sender.app, stop), name="zspace-job-sweep", daemon=True).start()
+
+    @worker_shutdown.connect(weak=False)
+    def _stop(**_kwargs):
+        stop.set()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dash import Input, Output, State, dcc, html
 
 from app import plane_space
+from app.job_results import TEXT, returns
 from app.validate import choice
 from app.views.parts import RUN, SIDES, guarded, ids, labelled, side_columns, side_run
 from rundir.errors import ZspaceError
@@ -179,6 +180,7 @@ def register(app, store) -> None:
         cancel=[Input(CANCEL, "n_clicks")],
         prevent_initial_call=True,
     )
+    @returns(TEXT)
     @guarded(str)
     def _compute(set_progress, _clicks, run_a, run_b, for_side, n_points, perplexity, reduce_to):
         run = side_run(run_a, run_b, choice(for_side, "map for", SIDES))

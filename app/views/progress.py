@@ -17,6 +17,7 @@ import time
 from dash import Input, Output, State, dcc, html, no_update
 
 from app import plane_space
+from app.job_results import NO_UPDATE, JobResult, returns
 from app.views.parts import ABOVE_TABS, RUN, guarded, ids, shown_runs
 from rundir.errors import ZspaceError
 
@@ -144,6 +145,20 @@ REDRAW = (
 )
 
 
+def _prepared(value) -> bool:
+    # What the job returns: ({"done": time}, line), or (no_update, line) for a refusal.
+    if not (isinstance(value, list) and len(value) == 2 and isinstance(value[1], str) and len(value[1]) <= 2000):
+        return False
+    marker = value[0]
+    return marker == NO_UPDATE or (
+        isinstance(marker, dict) and set(marker) == {"done"} and isinstance(marker["done"], int | float)
+    )
+
+
+#: The shape of the job's result, checked before it reaches the page (app.job_results).
+PREPARED = JobResult(check=_prepared, failed=lambda line: [NO_UPDATE, line])
+
+
 def register(app, store) -> None:
     """Wire the plan (a plain callback), the background job and the redraw when it is done."""
 
@@ -167,6 +182,7 @@ def register(app, store) -> None:
         interval=POLL_MS,
         prevent_initial_call=True,
     )
+    @returns(PREPARED)
     @guarded(lambda exc: (no_update, str(exc)))
     def _prepare(set_progress, needed):
         return {"done": time.time()}, prepare(store, needed, set_progress)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dash import Input, Output, State, dash_table, html
 
+from app.job_results import TEXT, returns
 from app.views import sampling
 from app.views.parts import RUN, TABS, guarded, ids, shown_runs
 from rundir.errors import ZspaceError
@@ -170,6 +171,7 @@ def register(app, store) -> None:
         cancel=[Input(CANCEL, "n_clicks")],
         prevent_initial_call=True,
     )
+    @returns(TEXT)
     @guarded(str)
     def _compute(set_progress, _clicks, run_a, run_b):
         runs = [run for _, run in shown_runs(run_a, run_b)]
