@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -27,7 +28,7 @@ from analysis._checks import positive
 from analysis.cache import cached, entries, is_cached, lookup
 from analysis.pca import PCAResult, fit_pca
 from analysis.tsne import TsneParams, TsneResult, run_tsne
-from analysis.umap_inverse import inside_hull, inverse_transform, triangulate
+from analysis.umap_inverse import InverseMap, inverse_map
 from analysis.umap_maps import UmapParams, UmapResult, map_input, run_umap
 
 Params = TypeVar("Params")
@@ -443,8 +444,9 @@ def map_point_to_z(run, kind: str, params: dict, points, folder=None) -> tuple[n
         raise ValueError(f"no cached {MAP_NAMES[kind]} map with these parameters; compute it first")
     k = fit.params["pca_components"]
     reduce_first = pca(run) if k is not None else None
-    data = map_input(zpoints(run), fit.ids, k, reduce_first)
-    tri = triangulate(fit.embedding)
-    inverse = inverse_transform(fit, data, points, triangulation=tri)
-    z = inverse if k is None else reduce_first.inverse_transform(inverse)
-    return np.asarray(z, dtype=np.float32), inside_hull(fit.embedding, points, triangulation=tri)
+    # The map's triangulation, graph and input rows are built once per process and map, not on every click.
+    key = (str(Path(run).resolve()), rundir.zpoints_fingerprint(run), kind, str(sorted(params.items())), str(folder))
+    inverse = inverse_map(key, lambda: InverseMap(fit, map_input(zpoints(run), fit.ids, k, reduce_first)))
+    mapped = inverse.to_z(points)
+    z = mapped if k is None else reduce_first.inverse_transform(mapped)
+    return np.asarray(z, dtype=np.float32), inverse.inside(points)

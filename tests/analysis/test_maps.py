@@ -83,6 +83,29 @@ def test_a_click_on_a_umap_map_decodes_a_z_near_the_data_and_says_if_it_is_trust
         assert np.median(errors) < 0.2 and errors.max() < 0.6
 
 
+def test_a_maps_inverse_structures_are_built_once_per_map_and_rebuilt_for_new_z_points(mapped_run, monkeypatch):
+    from analysis import umap_inverse
+
+    built = []
+    real = umap_inverse.triangulate
+    monkeypatch.setattr(umap_inverse, "triangulate", lambda embedding: built.append(len(embedding)) or real(embedding))
+    monkeypatch.setattr(umap_inverse, "_inverse_maps", type(umap_inverse._inverse_maps)())
+    params = {**results.umap.key(**UMAP, pca_components=None)[1]}
+    fit = results.load_map(mapped_run, "umap", params)
+    clicks = [fit.embedding[k] + 0.01 for k in (3, 40, 77)]
+    answers = [results.map_point_to_z(mapped_run, "umap", params, click) for click in clicks]
+    assert built == [250], "the triangulation was rebuilt for a click on the same map"
+    # Kept structures give what building them afresh gives (umap-learn's inverse, seeded: bit for bit).
+    data = np.asarray(np.load(mapped_run / "zpoints.npy")[fit.ids], dtype=np.float32)
+    for click, (z, inside) in zip(clicks, answers, strict=True):
+        np.testing.assert_array_equal(z, umap_inverse.inverse_transform(fit, data, click))
+        assert inside.tolist() == [True]
+    # Other parameters are another map: its own structures.
+    other = {**results.umap.key(**UMAP, pca_components=3)[1]}
+    results.map_point_to_z(mapped_run, "umap", other, results.load_map(mapped_run, "umap", other).embedding[0])
+    assert len(built) == 2 + 3  # + the three direct calls above, which keep nothing
+
+
 def test_t_sne_maps_have_no_inverse(mapped_run):
     params = results.available_maps(mapped_run)[0]["params"]
     with pytest.raises(ValueError, match="t-SNE maps have no inverse"):
