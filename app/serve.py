@@ -22,7 +22,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "Set ZSPACE_AUTH=user:password to require HTTP basic auth (do this before binding beyond loopback); "
         "ZSPACE_CACHE_DIR for the cache folder (default: data/cache beside the runs folder); "
         "ZSPACE_REDIS_URL to share the array cache through Redis. For several workers use gunicorn: "
-        "ZSPACE_RUNS=data/runs gunicorn -w 2 -b 127.0.0.1:8050 app.wsgi:server"
+        "ZSPACE_RUNS=data/runs gunicorn -k gthread -w 2 --threads 8 -b 127.0.0.1:8050 app.wsgi:server"
     )
 
 

@@ -1,4 +1,4 @@
-"""WSGI entry for gunicorn: ``ZSPACE_RUNS=data/runs gunicorn -w 2 -b 127.0.0.1:8050 app.wsgi:server``.
+"""WSGI entry for gunicorn: ``ZSPACE_RUNS=data/runs gunicorn -k gthread -w 2 --threads 8 -b 127.0.0.1:8050 app.wsgi:server``.
 
 Each worker builds its own app (and decoder service); they share the array
 cache through its folder (``ZSPACE_CACHE_DIR``) or Redis (``ZSPACE_REDIS_URL``,

@@ -16,7 +16,7 @@ SUITES: dict[str, tuple[str, str]] = {
     "samplers": ("tools.bench.samplers", "GMM and KDE fits for the fitted samplers on 200k x 256 (subsampled)"),
     "models": ("tools.bench.models", "training throughput and tf.function decode vs model.predict"),
     "app": ("tools.bench.app", "decode callback latency, figure build cost, viewport re-query"),
-    "load": ("tools.bench.load", "gunicorn with 2 workers under 20 concurrent clients on loopback"),
+    "load": ("tools.bench.load", "the documented gunicorn setup under 1, then 16 concurrent clients on loopback"),
     "scale": ("tools.bench.scale", "a never-analysed 1,000,000 x 256 run served: progress, first paint, zoom, memory"),
 }
 

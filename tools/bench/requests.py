@@ -13,6 +13,7 @@ import random
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -190,20 +191,55 @@ class RequestFactory:
     """Builds valid decode / zoom / sample requests for the usable runs of a runs folder."""
 
     def __init__(self, dependencies: list[dict], runs: dict[str, np.ndarray]):
-        from app.views import decode, planes, sampling
+        from app.views import decode, maps, planes, sampling
 
-        self.ids = {"decode": decode, "planes": planes, "sampling": sampling}
+        self.ids = {"decode": decode, "planes": planes, "sampling": sampling, "maps": maps}
         self.decode = find_dependency(dependencies, f"{decode.PANEL['a']}.children")
         self.zoom = find_dependency(dependencies, f"{planes.GRAPH['a']}.figure")
         self.sample = find_dependency(dependencies, f"{sampling.GRID['a']}.children")
         self.nearest = next((d for d in dependencies if d["output"] == f"{decode.NEAREST['a']}.children"), None)
+        self.picker = find_dependency(dependencies, f"{maps.PICKED['a']}.options")
         self.runs = runs  # name -> z-points: clicks hit real points of the (axis 0, axis 1) plane
+        #: (run, map key, embedding) of every cached UMAP map (:meth:`find_umap_maps`): the "umap" kind clicks them.
+        self.umap_maps: list[tuple[str, str, np.ndarray]] = []
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The request kinds a client cycles through: :data:`KINDS`, plus ``umap`` when a run has a UMAP map."""
+        return (*KINDS, "umap") if self.umap_maps else KINDS
+
+    def find_umap_maps(self, url: str, runs_dir) -> None:
+        """Ask the server's map picker for each run's maps and keep the UMAP ones (with their points, for clicks)."""
+        from analysis import results
+
+        for name in sorted(self.runs):
+            body = callback_body(self.picker, valid_values(name, None), [f"{self.ids['planes'].KIND}.value"])
+            status, text = post(url + "/_dash-update-component", body)
+            if status != 200:
+                raise ZspaceError(f"the map picker answered HTTP {status} for {name}")
+            options = json.loads(text)["response"][self.ids["maps"].PICKED["a"]]["options"]
+            for entry in results.available_maps(Path(runs_dir) / name):
+                key = next((o["value"] for o in options if o["label"] == entry["label"]), None)
+                if entry["kind"] == "umap" and key is not None:
+                    fit = results.load_map(Path(runs_dir) / name, "umap", entry["params"])
+                    self.umap_maps.append((name, key, np.asarray(fit.embedding)))
 
     def build(self, kind: str, gen: random.Random) -> dict:
         """One request body of ``kind`` for a random usable run."""
         from app.views.parts import RUN, TABS
 
         planes, sampling = self.ids["planes"], self.ids["sampling"]
+        if kind == "umap":  # empty space near a mapped point: the decoder's image of UMAP's inverse there
+            name, key, embedding = gen.choice(self.umap_maps)
+            x, y = embedding[gen.randrange(len(embedding))] + np.array([gen.uniform(-0.3, 0.3), gen.uniform(-0.3, 0.3)])
+            values = {
+                f"{RUN['a']}.value": name,
+                f"{planes.KIND}.value": "map",
+                f"{self.ids['maps'].PICKED['a']}.value": key,
+                f"{planes.GRAPH['a']}.clickData": {"points": [{"x": float(x), "y": float(y)}]},
+                f"{planes.BASE_MODE}.value": "mean",
+            }
+            return callback_body(self.decode, values, [f"{planes.GRAPH['a']}.clickData"])
         name = gen.choice(sorted(self.runs))
         z = self.runs[name]
         common = {f"{RUN['a']}.value": name, f"{planes.KIND}.value": "axis"}
@@ -254,7 +290,7 @@ def answer_problem(kind: str, status: int, text: str) -> str | None:
     if '"className":"error"' in text or '"className": "error"' in text:
         return "the page shows an error: " + text[:200]
     # Dash's JSON writes "/" as \u002f, so look for the scheme and encoding, not "image/png".
-    if kind in ("decode", "sample") and not ("data:image" in text and "base64," in text):
+    if kind in ("decode", "sample", "umap") and not ("data:image" in text and "base64," in text):
         return "no image in the answer"
     if kind == "zoom" and "points" not in text:
         return "no count line in the answer"
