@@ -53,15 +53,15 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def find_run(run: str, runs_root: str) -> Path:
-    """Return the run folder for a path or a bare name under ``runs_root``."""
+    """Return the folder for a path, or for a run name under ``runs_root`` (``NAME`` or ``SWEEP/NAME``)."""
     path = Path(run)
     if path.is_dir():
         return path
-    if "/" in run or "\\" in run:
-        raise ZspaceError(f"run folder {run} does not exist")
     try:
         return rundir.resolve_run(runs_root, run)
     except ZspaceError:
+        if run.count("/") > 1 or "\\" in run or path.is_absolute():
+            raise ZspaceError(f"run folder {run} does not exist") from None
         raise ZspaceError(f"no run named {run!r} in {runs_root}; pass a run folder or set --runs-root") from None
 
 

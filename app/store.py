@@ -85,7 +85,7 @@ class RunStore:
 
     # -- runs ---------------------------------------------------------------------------------
     def _inspect(self, child: Path) -> rundir.RunInfo:
-        key = f"runinfo:{child.name}:{rundir.files_key(child)}"
+        key = f"runinfo:{child}:{rundir.files_key(child)}"
         found = self.cache.get(key)
         if found is None:
             info = rundir.inspect_run(child)
@@ -112,8 +112,8 @@ class RunStore:
 
     def path(self, name) -> Path:
         """Resolve a run name from a browser to its folder; unusable or unknown runs raise ZspaceError."""
-        path = rundir.resolve_run(self.runs_dir, name)
-        if path.parent != self.runs_dir.resolve() or not (path / rundir.CONFIG).exists():
+        path = rundir.resolve_run(self.runs_dir, name)  # NAME or SWEEP/NAME, never outside the runs folder
+        if not (path / rundir.CONFIG).exists():
             raise ZspaceError(f"unknown run {str(name)[:80]!r}")
         info = self._inspect(path)
         if not info.usable:
@@ -173,8 +173,12 @@ class RunStore:
         )
 
     def request_folder(self, name) -> Path:
-        """Where analyses a request asks for are kept for this run (outside the runs folder)."""
-        return self.request_root / self.path(name).name
+        """Where analyses a request asks for are kept for this run (outside the runs folder).
+
+        ``<cache>/analysis/NAME``, or ``<cache>/analysis/SWEEP/NAME`` for a run of a sweep folder.
+        """
+        self.path(name)  # validated: the name is NAME or SWEEP/NAME, each part a plain folder name
+        return self.request_root.joinpath(*name.split("/"))
 
     def result(self, name, declaration, *args, background: bool = False, **params):
         """A cached analysis (an :mod:`analysis.results` declaration) of the run.

@@ -88,6 +88,15 @@ class Name(Codec):
 
 
 @dataclass(frozen=True)
+class RunName(Name):
+    """A run's name: ``NAME``, or ``SWEEP/NAME`` for a run of a sweep folder (:mod:`rundir.listing`)."""
+
+    def _ok(self, text: str) -> bool:
+        parts = text.split("/")
+        return len(text) <= self.longest and len(parts) <= 2 and all(super(RunName, self)._ok(p) for p in parts)
+
+
+@dataclass(frozen=True)
 class Whole(Codec):
     """A whole number in ``[lo, hi]``."""
 

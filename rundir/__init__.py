@@ -4,7 +4,8 @@ A run directory (``data/runs/<name>/``) is written only by the training /
 encoding worker and read by everyone else. This package knows its file names
 (:mod:`rundir.layout`), reads and checks them (:mod:`rundir.files`), lists and
 resolves runs (:mod:`rundir.listing`), identifies the z-points by content
-(:mod:`rundir.digest`), locks a run while it is written
+(:mod:`rundir.digest`), reads sweep folders (:mod:`rundir.sweep`) and snapshots
+(:mod:`rundir.snapshots`), locks a run while it is written
 (:mod:`rundir.lock`), writes atomically (:mod:`rundir.atomic`) and defines the
 user-facing errors (:mod:`rundir.errors`). It imports nothing else of zspace
 and never imports TensorFlow.
@@ -35,15 +36,26 @@ from rundir.layout import (
     MODEL_KINDS,
     READ_FILES,
     SCHEMA_VERSION,
+    SNAPSHOT_ROWS,
+    SNAPSHOTS,
     STATES,
     STATUS,
+    SWEEP,
     TENSORBOARD,
     ZLOGVAR,
     ZPOINTS,
     ZPOINTS_DIGEST,
     now_iso,
 )
-from rundir.listing import RunInfo, check_decoder_file, files_key, inspect_run, list_runs, resolve_run
+from rundir.listing import (
+    RunInfo,
+    check_decoder_file,
+    files_key,
+    inspect_run,
+    list_runs,
+    qualified_name,
+    resolve_run,
+)
 from rundir.lock import run_lock
 from rundir.private_copies import serve_private_copies
 
@@ -61,8 +73,11 @@ __all__ = [
     "MODEL_KINDS",
     "READ_FILES",
     "SCHEMA_VERSION",
+    "SNAPSHOT_ROWS",
+    "SNAPSHOTS",
     "STATES",
     "STATUS",
+    "SWEEP",
     "TENSORBOARD",
     "ZLOGVAR",
     "ZPOINTS",
@@ -77,6 +92,7 @@ __all__ = [
     "load_metadata",
     "load_zpoints",
     "npy_header",
+    "qualified_name",
     "read_config",
     "read_json",
     "read_status",

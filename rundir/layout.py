@@ -25,6 +25,12 @@ ZLOGVAR = "zlogvar.npy"
 METADATA = "metadata.parquet"
 ANALYSIS = "analysis"
 LOCK = ".lock"
+#: Folder of a run's per-epoch encodings of a fixed set of rows (``zspace train --snapshot-every``).
+SNAPSHOTS = "snapshots"
+#: The rows every snapshot encodes, recorded once (int64, inside ``snapshots/``).
+SNAPSHOT_ROWS = "rows.npy"
+#: The manifest that makes a folder of runs a sweep folder (``zspace sweep``); never inside a run.
+SWEEP = "sweep.json"
 
 #: Every file a reader of a finished run opens; a change to any of them changes what the app shows.
 READ_FILES = (CONFIG, STATUS, ZPOINTS, METADATA, DECODER, HISTORY)

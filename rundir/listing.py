@@ -3,6 +3,17 @@
 Listing never raises for a broken run: the reason is one line in
 ``RunInfo.reason`` that names the run and never a server path, so one broken
 run never breaks the page for the others.
+
+Run names, the one rule :func:`list_runs` and :func:`resolve_run` share:
+
+* ``NAME`` — a run folder directly in the runs folder;
+* ``SWEEP/NAME`` — a run folder directly in a *sweep folder* ``SWEEP`` (a
+  folder directly in the runs folder that holds ``sweep.json``,
+  :mod:`rundir.sweep`). A sweep folder is not a run itself, and nothing deeper
+  is looked into (a sweep inside a sweep is not listed).
+
+Each part is a plain folder name (no ``/``, ``\\``, ``.``, ``..`` or NUL), and a
+link that leads out of the folder it sits in is refused, at either level.
 """
 
 from __future__ import annotations
@@ -17,7 +28,7 @@ from typing import Any
 
 from rundir.errors import RunNotReadyError, ZspaceError
 from rundir.files import load_metadata, load_zpoints, read_config, read_status
-from rundir.layout import BUSY_STATES, CONFIG, DECODER, READ_FILES, STATUS
+from rundir.layout import BUSY_STATES, CONFIG, DECODER, READ_FILES, STATUS, SWEEP
 
 log = logging.getLogger(__name__)
 
@@ -150,11 +161,31 @@ def _looks_like_run(child: Path) -> bool:
     return (child / CONFIG).exists() or (child / STATUS).exists()
 
 
-def list_runs(root: str | os.PathLike, check_finite: bool = True, inspect=None) -> list[RunInfo]:
-    """Inspect every sub-folder of ``root`` that looks like a run, sorted by name.
+def _is_sweep_folder(child: Path) -> bool:
+    return (child / SWEEP).is_file()
 
-    A sub-folder that is a link to somewhere outside ``root`` is listed as
-    refused without opening anything inside it.
+
+def _plain_name(name) -> bool:
+    return (
+        isinstance(name, str)
+        and bool(name)
+        and name not in (".", "..")
+        and not any(c in name for c in ("/", "\\", "\x00"))
+    )
+
+
+def qualified_name(run: str | os.PathLike) -> str:
+    """The name a run is listed under: ``SWEEP/NAME`` for a run inside a sweep folder, else its folder's name."""
+    run = Path(run)
+    return f"{run.parent.name}/{run.name}" if _is_sweep_folder(run.parent) else run.name
+
+
+def list_runs(root: str | os.PathLike, check_finite: bool = True, inspect=None) -> list[RunInfo]:
+    """Inspect every run of ``root`` — its sub-folders that look like runs and the runs of its sweep folders.
+
+    Runs are named as in the module's rule (``NAME`` or ``SWEEP/NAME``) and
+    sorted by name. A sub-folder that is a link to somewhere outside its
+    folder is listed as refused without opening anything inside it.
 
     Parameters
     ----------
@@ -173,41 +204,61 @@ def list_runs(root: str | os.PathLike, check_finite: bool = True, inspect=None) 
     if not root.is_dir():
         return []
     runs = []
+    for child, name in _run_folders(root):
+        if child is None:
+            runs.append(RunInfo(name=name, path=root / name, state="refused", usable=False, reason=LINKED_REASON))
+            continue
+        try:
+            info = inspect(child)
+        except Exception:  # a bug in inspecting one run must not hide every other run
+            log.exception("inspecting run %s failed", name)
+            info = RunInfo(name=name, path=child, state="broken", usable=False, reason="cannot be inspected")
+        info.name = name
+        runs.append(info)
+    return sorted(runs, key=lambda info: info.name)
+
+
+def _run_folders(root: Path, prefix: str = ""):
+    """(folder, name) of every run folder under ``root`` by the naming rule; (None, name) for a link out."""
     real_root = root.resolve()
     for child in sorted(root.iterdir()):
         if child.name.startswith("."):
             continue
+        name = prefix + child.name
         if child.is_symlink() and child.resolve().parent != real_root:
             # resolve_run refuses such a run, so list it as unusable rather than offer it.
             if child.resolve().is_dir():
-                runs.append(RunInfo(name=child.name, path=child, state="refused", usable=False, reason=LINKED_REASON))
+                yield None, name
             continue
-        if not child.is_dir() or not _looks_like_run(child):
+        if not child.is_dir():
             continue
-        try:
-            runs.append(inspect(child))
-        except Exception:  # a bug in inspecting one run must not hide every other run
-            log.exception("inspecting run %s failed", child.name)
-            runs.append(
-                RunInfo(name=child.name, path=child, state="broken", usable=False, reason="cannot be inspected")
-            )
-    return runs
+        if not prefix and _is_sweep_folder(child):
+            yield from _run_folders(child, prefix=f"{child.name}/")
+        elif _looks_like_run(child):
+            yield child, name
 
 
 def resolve_run(root: str | os.PathLike, name: str) -> Path:
     """Map a run name coming from a user or a browser to its folder, safely.
 
-    Only the plain names of existing sub-folders of ``root`` are accepted, so
-    ``../../etc``, absolute paths, links out of ``root`` and encoded variants cannot escape it.
+    Only ``NAME`` (a sub-folder of ``root``) and ``SWEEP/NAME`` (a sub-folder of
+    a sweep folder of ``root``) are accepted, each part a plain name, so
+    ``../../etc``, absolute paths, links out of either folder and encoded
+    variants cannot escape ``root``.
     """
-    if not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
+    parts = name.split("/") if isinstance(name, str) else [None]
+    if len(parts) > 2 or not all(_plain_name(part) for part in parts):
         raise ZspaceError(f"unknown run {str(name)[:80]!r}")
     root = Path(root).resolve()
     try:
-        candidate = (root / name).resolve()
-        found = candidate.parent == root and candidate.is_dir()
+        folder = root
+        for depth, part in enumerate(parts):
+            candidate = (folder / part).resolve()
+            if candidate.parent != folder or not candidate.is_dir():
+                raise ZspaceError(f"unknown run {name[:80]!r}")
+            if depth < len(parts) - 1 and not _is_sweep_folder(candidate):
+                raise ZspaceError(f"unknown run {name[:80]!r}")
+            folder = candidate
     except OSError:  # e.g. a name longer than the file system allows: still just an unknown run
-        found = False
-    if not found:
-        raise ZspaceError(f"unknown run {name[:80]!r}")
-    return candidate
+        raise ZspaceError(f"unknown run {name[:80]!r}") from None
+    return folder

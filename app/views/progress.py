@@ -114,7 +114,7 @@ def prepare(store, needed, set_progress) -> str:
     """Compute every missing base analysis of the runs in ``needed``; ``set_progress((value, max, text))``."""
     if not isinstance(needed, dict) or not isinstance(needed.get("runs"), list) or not needed["runs"]:
         raise ZspaceError("nothing to compute")
-    runs = [store.path(run).name for run in needed["runs"][:2]]  # validated: unknown or unusable runs refused
+    runs = [str(run) for run in needed["runs"][:2] if store.path(run)]  # validated: unknown or unusable refused
 
     def waiting():
         set_progress((0, 1, "waiting for another background job to finish…"))

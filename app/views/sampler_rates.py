@@ -134,7 +134,7 @@ def compute_rates(store, runs: list[str], set_progress) -> str:
                 set_progress((int(100 * (index + fraction) / len(paths)), 100, message))
                 return True
 
-            with storing_in(store.request_folder(path.name)):
+            with storing_in(store.request_folder(runs[index])):
                 try:
                     sampler_rates(path, progress=progress)
                 except RatesCancelled as exc:

@@ -22,7 +22,7 @@ import numpy as np
 from dash import Input, Output, State, dcc, html, no_update
 
 from app import plane_space, subsets, url_state
-from app.url_state import Field, Name, Row, Whole
+from app.url_state import Field, Name, Row, RunName, Whole
 from app.views import decode, filters, maps, paths, planes
 from app.views.parts import ABOVE_TABS, RUN, SIDES, TABS, guarded, ids, side_run
 from rundir.errors import ZspaceError
@@ -40,8 +40,8 @@ WRITTEN = make("written")
 #: What a link carries beyond the views' own ``URL_STATE``: the runs, the tab, each side's map and clicked
 #: point, and the path's end points (these belong to views that declare no ``URL_STATE`` of their own yet).
 URL_STATE = {
-    "run": Field(RUN["a"], "value", Name("run")),
-    "compare": Field(RUN["b"], "value", Name("compare")),
+    "run": Field(RUN["a"], "value", RunName("run")),
+    "compare": Field(RUN["b"], "value", RunName("compare")),
     "tab": Field(TABS, "value", Name("tab", 60)),
     **{f"map-{s}": Field(maps.PICKED[s], "value", Name("map")) for s in SIDES},
     **{
