@@ -4,7 +4,9 @@ The default set is the seed study's: per-axis histograms and summary,
 radius histograms (bin widths 0.5 and 0.05), PCA, t-SNE on 20k raw z-points
 with the seed's parameters and on the leading 2, 4 and 10 principal
 components, UMAP maps of the same points (raw z and PCA-10, umap-learn's
-defaults), and the filament / void measures. Each result lands in the run's
+defaults), and the filament / void measures; for a run trained with
+``--snapshot-every``, each snapshot's structure numbers and one PCA basis for
+all snapshots (:mod:`analysis.snapshots`). Each result lands in the run's
 ``analysis/`` cache, so a second call only reads (and says "cached").
 """
 
@@ -15,6 +17,7 @@ import time
 from pathlib import Path
 
 import rundir
+from analysis.sizes import FULL, QUICK
 from rundir.errors import ZspaceError
 
 #: The seed's t-SNE of raw z-points; the PCA-reduced maps use t-SNE defaults, as the seed did.
@@ -26,8 +29,6 @@ TSNE_PCA_COMPONENTS = (2, 4, 10)
 #: took 16.5 s of CPU against 130 s for the t-SNE map of the same points (docs/BENCHMARKS.md), so
 #: two of them add little to the four t-SNE maps.
 UMAP_PCA_COMPONENTS = (None, 10)
-QUICK = {"tsne_n": 2000, "structure_n": 1500, "probes": 1000}
-FULL = {"tsne_n": 20000, "structure_n": 5000, "probes": 2000}
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -113,6 +114,23 @@ def plan(
             name = "raw z" if k is None else f"after PCA-{k}"
             params = {"n_points": umap_n, "pca_components": k, "random_state": seed}
             steps.append((f"UMAP {name} ({umap_n:,} points)", results.umap, params))
+    return steps + snapshot_steps(run)
+
+
+def snapshot_steps(run: Path) -> list:
+    """The analyses of a run's snapshots (none without): each epoch's structure numbers, then the common PCA basis.
+
+    Always at ``--quick`` sizes, the ones :func:`analysis.snapshots.epoch_curve` reads by default.
+    """
+    from analysis import snapshots
+    from rundir.snapshots import snapshot_epochs
+
+    epochs = snapshot_epochs(run)
+    steps = [
+        (f"structure after epoch {epoch} (snapshot)", snapshots.epoch_structure, {"epoch": epoch}) for epoch in epochs
+    ]
+    if epochs:
+        steps.append((f"PCA basis of {len(epochs)} snapshots", snapshots.snapshot_pca, {}))
     return steps
 
 

@@ -115,3 +115,34 @@ def _positive_int(config: dict[str, Any], key: str) -> int:
         raise ZspaceError(f"{key} must be a positive integer, got {value!r}")
     config[key] = int(value)
     return config[key]
+
+
+#: Rows a snapshot encodes unless ``--snapshot-n`` says otherwise (fewer when the data has fewer images).
+DEFAULT_SNAPSHOT_N = 5000
+
+
+def snapshot_settings(every: int | None, n: int | None, n_images: int) -> dict[str, int | None]:
+    """Check ``--snapshot-every`` / ``--snapshot-n`` against the data; return ``snapshot_every`` and ``snapshot_n``.
+
+    Without ``every`` no snapshots are taken (both ``None``). ``n`` defaults to
+    :data:`DEFAULT_SNAPSHOT_N`, capped at the data's size; a larger ``n`` given
+    explicitly is refused.
+
+    Raises
+    ------
+    ZspaceError
+        One line for a value that is not a positive whole number, ``n`` without
+        ``every``, or ``n`` larger than the data.
+    """
+    for flag, value in (("--snapshot-every", every), ("--snapshot-n", n)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ZspaceError(f"{flag} must be a positive whole number, got {value!r}")
+    if every is None:
+        if n is not None:
+            raise ZspaceError("--snapshot-n needs --snapshot-every E (how many epochs between snapshots)")
+        return {"snapshot_every": None, "snapshot_n": None}
+    if n is not None and n > n_images:
+        raise ZspaceError(
+            f"--snapshot-n {n:,} is larger than the data ({n_images:,} images); give at most {n_images:,}"
+        )
+    return {"snapshot_every": int(every), "snapshot_n": int(n if n is not None else min(DEFAULT_SNAPSHOT_N, n_images))}

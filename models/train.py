@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import rundir
-from models.config import ARCHITECTURE_FIELDS, config_differences, make_config, training_source
+from models.config import (
+    ARCHITECTURE_FIELDS,
+    DEFAULT_SNAPSHOT_N,
+    config_differences,
+    make_config,
+    snapshot_settings,
+    training_source,
+)
 from models.distribute import STRATEGIES, WorkerRole, remove_worker_dir, worker_role, worker_write_dir
 from rundir.atomic import atomic_write_json, remove_stale_temporaries
 from rundir.errors import ZspaceError, run_reporting_errors
@@ -44,7 +51,9 @@ RUN_CONTENTS = (
     rundir.ZLOGVAR,
     rundir.METADATA,
 )
-RUN_FOLDERS = (rundir.CHECKPOINTS, rundir.TENSORBOARD, rundir.ANALYSIS)
+RUN_FOLDERS = (rundir.CHECKPOINTS, rundir.TENSORBOARD, rundir.ANALYSIS, rundir.SNAPSHOTS)
+#: Snapshot options (``--snapshot-every``, ``--snapshot-n``): kept by a resume unless given again.
+SNAPSHOT_FIELDS = ("snapshot_every", "snapshot_n")
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -90,6 +99,18 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         help="compile the training step with XLA (default: on with a GPU and one replica)",
     )
+    parser.add_argument(
+        "--snapshot-every",
+        type=int,
+        metavar="E",
+        help="encode a fixed set of images after every E epochs (and after the last) into snapshots/epoch_NNN.npy",
+    )
+    parser.add_argument(
+        "--snapshot-n",
+        type=int,
+        metavar="N",
+        help=f"images per snapshot, the same rows every time (default {DEFAULT_SNAPSHOT_N:,}, at most the data's size)",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--resume",
@@ -111,7 +132,8 @@ def resolve_config(args: argparse.Namespace, existing: dict[str, Any] | None) ->
         On invalid values, a missing ``--data``, or a resume whose architecture / data differ.
     """
     given = {
-        key: getattr(args, key, None) for key in (*ARCHITECTURE_FIELDS, "data", "mixed_precision", *TRAINING_DEFAULTS)
+        key: getattr(args, key, None)
+        for key in (*ARCHITECTURE_FIELDS, "data", "mixed_precision", *TRAINING_DEFAULTS, *SNAPSHOT_FIELDS)
     }
     if existing:
         # Runs from before these fields existed trained in float32 on their ``data``.
@@ -133,7 +155,9 @@ def resolve_config(args: argparse.Namespace, existing: dict[str, Any] | None) ->
     if not config["learning_rate"] > 0:
         raise ZspaceError(f"--lr must be > 0, got {config['learning_rate']}")
     if existing:
-        differences = config_differences(existing, config, RESUME_FIELDS)
+        # The snapshot rows are recorded once: a resume may not change how many there are.
+        fields = (*RESUME_FIELDS, "snapshot_n") if existing.get("snapshot_n") else RESUME_FIELDS
+        differences = config_differences(existing, config, fields)
         if differences:
             raise ZspaceError(
                 f"cannot --resume {args.out} with a different configuration ({'; '.join(differences)}); "
@@ -192,6 +216,8 @@ def prepare_run_dir(out: Path, force: bool, resume: bool) -> None:
 def run(args: argparse.Namespace) -> int:
     """Train as the command line asked; return the exit status."""
     out = Path(args.out)
+    if (out / rundir.SWEEP).exists():
+        raise ZspaceError(f"{out} is a sweep folder; train into one of its runs or another --out")
     existing = None
     if args.resume:
         if not (out / rundir.CONFIG).exists():
@@ -206,6 +232,7 @@ def run(args: argparse.Namespace) -> int:
     source = open_source(config["data"], image_size=config["image_size"], seed=config["seed"])
     if len(source) < 1:
         raise ZspaceError(f"the data source {config['data']} holds no usable images")
+    config.update(snapshot_settings(config.get("snapshot_every"), config.get("snapshot_n"), len(source)))
     skipped = source.skip_summary()
     if skipped and role.is_chief:
         print(skipped, flush=True)

@@ -164,6 +164,13 @@ def fit_run(
     )  # fmt: skip
     if initial_epoch < epochs:
         callbacks = [recorder, keras.callbacks.TensorBoard(str(run / rundir.TENSORBOARD), write_graph=False)]
+        writes_run = resume_from is None or Path(resume_from).resolve() == run.resolve()
+        if config.get("snapshot_every") and writes_run:
+            from models.snapshots import SnapshotRecorder, prepare_rows
+
+            rows = prepare_rows(run, config, len(source), initial_epoch)
+            # Before the recorder: a snapshot lands before the checkpoint of its epoch.
+            callbacks.insert(0, SnapshotRecorder(run, source, rows, config["snapshot_every"], epochs))
         dataset = make_training_dataset(source, batch_size, int(config["seed"]), initial_epoch, epochs)
         # Every worker builds the same seeded pipeline and keeps its share of each global batch.
         options = tf.data.Options()
