@@ -58,15 +58,34 @@ SNAPSHOT_FIELDS = ("snapshot_every", "snapshot_n")
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``zspace train``."""
+    parser.add_argument("--model", choices=("ae", "vae"), help="model kind (default vae)")
+    parser.add_argument("--beta", type=float, help="weight of the KL term of the VAE loss (default 1.0)")
+    parser.add_argument("--out", required=True, help="run directory to write, e.g. data/runs/NAME")
+    add_training_options(parser)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its last finished epoch; omitted options are taken from its config, "
+        "and a differing architecture or data source is refused",
+    )
+    mode.add_argument(
+        "--force", action="store_true", help="replace an existing run in --out (its weights, z-points and analyses)"
+    )
+
+
+def add_training_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options of a run's data, architecture (all but model and β) and training; ``zspace sweep`` shares them.
+
+    Every one defaults to None (not given) except ``--strategy``.
+    """
     parser.add_argument(
         "--data", help="data source: synthetic[:N], celeba:PATH or folder:PATH (required unless --resume)"
     )
-    parser.add_argument("--model", choices=("ae", "vae"), help="model kind (default vae)")
     parser.add_argument("--image-size", type=int, help="image side in pixels, a multiple of 16 (default 64)")
     parser.add_argument("--z-dim", type=int, help="latent dimension (default 256)")
     parser.add_argument("--extra-dense", type=int, metavar="N", help="Dense(N) before z / mu, logvar (default off)")
     parser.add_argument("--batch-norm", action="store_true", default=None, help="BatchNormalization after each conv")
-    parser.add_argument("--beta", type=float, help="weight of the KL term of the VAE loss (default 1.0)")
     parser.add_argument(
         "--recon-loss", choices=("bce", "mse"), help="reconstruction loss, summed over pixels (default bce)"
     )
@@ -74,7 +93,6 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, help="images per step (default 64)")
     parser.add_argument("--lr", type=float, dest="learning_rate", help="Adam learning rate (default 1e-3)")
     parser.add_argument("--seed", type=int, help="random seed for weights, shuffling and synthetic data (default 0)")
-    parser.add_argument("--out", required=True, help="run directory to write, e.g. data/runs/NAME")
     parser.add_argument(
         "--strategy",
         choices=STRATEGIES,
@@ -110,16 +128,6 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         type=int,
         metavar="N",
         help=f"images per snapshot, the same rows every time (default {DEFAULT_SNAPSHOT_N:,}, at most the data's size)",
-    )
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue the run in --out from its last finished epoch; omitted options are taken from its config, "
-        "and a differing architecture or data source is refused",
-    )
-    mode.add_argument(
-        "--force", action="store_true", help="replace an existing run in --out (its weights, z-points and analyses)"
     )
 
 

@@ -18,10 +18,11 @@ from rundir.errors import run_reporting_errors
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("zspace.demo", "generate demo faces, train a demo AE and VAE, analyse them and serve the dashboard"),
     "train": ("models.train", "train an AE or VAE in this process and write a run directory"),
+    "sweep": ("zspace.sweep", "train one run per beta (0 = the AE) into a sweep folder, then analyse each"),
     "encode": ("models.encode", "encode a data source into a run's z-points and metadata"),
     "summary": ("models.summary", "print the parameter counts of a model configuration"),
     "analyze": ("analysis.precompute", "precompute and cache the default analyses of a run"),
-    "report": ("study.report", "write the seed's study of a run (or an AE beside a VAE) as one offline HTML file"),
+    "report": ("study.report", "write the seed's study of runs side by side (or of a sweep) as one offline HTML file"),
     "export": ("zspace.export", "write a run's points on a plane (row, id, x, y, colour, flags) as CSV or Parquet"),
     "serve": ("app.serve", "serve the dashboard for a folder of runs"),
     "worker": ("zspace.worker", "run the background jobs of the dashboard on Redis (Celery worker)"),

@@ -5,9 +5,10 @@ compute t-SNE maps or the base analyses of a large run themselves: they queue a
 Dash background callback on Redis, and this worker runs it. It builds the same
 dashboard (same runs folder, same cache folder) so that every background
 callback is registered as a Celery task under the same name the web workers
-queue, then hands over to Celery's own worker. It also re-queues the jobs of
-workers that stopped mid-job (:func:`app.celery_jobs.requeue_stalled`), so a
-restarted worker finishes them.
+queue, adds the task that trains one run of ``zspace sweep``
+(:mod:`zspace.sweep_jobs`), then hands over to Celery's own worker. It also
+re-queues the jobs of workers that stopped mid-job
+(:func:`app.job_queue.requeue_stalled`), so a restarted worker finishes them.
 """
 
 from __future__ import annotations
@@ -48,10 +49,13 @@ def celery_of(runs_dir, cache_dir=None):
     if not os.environ.get("ZSPACE_REDIS_URL"):
         raise ZspaceError("zspace worker needs ZSPACE_REDIS_URL=redis://HOST:PORT/DB (the web workers' Redis)")
     from app.factory import create_app
+    from zspace.sweep_jobs import register_tasks
 
-    # No decoder warm-up: the worker computes analyses, it never decodes.
+    # No decoder warm-up: the worker's dashboard jobs compute analyses and rates, decoding only inside a job.
     dash_app = create_app(runs_dir, cache_dir=cache_dir, warm=False)
-    return dash_app.zspace_manager.handle
+    celery = dash_app.zspace_manager.handle
+    register_tasks(celery, runs_dir)  # the runs of `zspace sweep` (trained inside --runs only)
+    return celery
 
 
 def run(args: argparse.Namespace) -> int:
