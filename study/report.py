@@ -1,10 +1,12 @@
-"""``zspace report RUN [--compare RUN2] --out DIR``: the seed's study of a run as one offline HTML file.
+"""``zspace report RUN [RUN ...] [--compare RUN2] --out DIR``: the seed's study of runs as one offline HTML file.
 
 Writes ``DIR/report.html`` — self-contained: plotly.js embedded once, images
 as ``data:`` URIs, no network request at all — and ``DIR/summary.json`` (the
-numbers; keys in :func:`study.summary.run_summary`). Analyses come from the
-runs' caches (``zspace analyze`` fills them); what is missing is computed at
-quick sizes and the report says so.
+numbers; keys in :func:`study.summary.summarize`). A RUN may be a sweep
+folder: its runs join the report and its curve against β is drawn; a run
+trained with ``--snapshot-every`` adds its curve over the epochs. Analyses
+come from the runs' caches (``zspace analyze`` fills them); what is missing is
+computed at quick sizes and the report says so.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 import rundir
 from rundir.atomic import atomic_write_json, atomic_write_text
 from rundir.errors import ZspaceError
+from study import report_figures as rf
 
 #: Decoded samples shown per sampler and run.
 GRID_SAMPLES = 8
@@ -40,45 +43,91 @@ table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``zspace report``."""
-    parser.add_argument("run", help="run directory, or the name of a run under --runs-root")
-    parser.add_argument("--compare", default=None, help="a second run shown beside the first (e.g. the VAE)")
+    parser.add_argument(
+        "run",
+        nargs="+",
+        help="run folders or run names under --runs-root (NAME or SWEEP/NAME), or sweep folders (all their runs, "
+        f"and the curve against beta); at most {len(rf.COLOURS)} runs in all",
+    )
+    parser.add_argument("--compare", default=None, help="one more run shown beside the others (e.g. the VAE)")
     parser.add_argument("--out", required=True, help="folder for report.html and summary.json (created)")
     parser.add_argument("--runs-root", default="data/runs", help="folder of runs for bare names (default data/runs)")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Write the report of one run, or of two side by side."""
-    from analysis.precompute import find_run
-
-    runs = [find_run(args.run, args.runs_root)]
-    if args.compare:
-        runs.append(find_run(args.compare, args.runs_root))
-    if len(runs) == 2 and runs[0].resolve() == runs[1].resolve():
-        raise ZspaceError("--compare names the same run; give a different one")
+    """Write the report of the runs (and sweeps) named, side by side."""
+    runs, sweeps = expand_runs([*args.run, *([args.compare] if args.compare else [])], args.runs_root)
     started = time.perf_counter()
-    page, summary = write_report(runs, Path(args.out), progress=lambda message: print(f"  {message}", flush=True))
+    page, summary = write_report(
+        runs, Path(args.out), progress=lambda message: print(f"  {message}", flush=True), sweeps=sweeps
+    )
     print(f"wrote {page} and {summary} in {time.perf_counter() - started:.0f} s")
     return 0
+
+
+def expand_runs(names: list[str], runs_root: str) -> tuple[list[Path], list[Path]]:
+    """The run folders and the sweep folders a report's RUN arguments name (a sweep brings its runs along).
+
+    Raises
+    ------
+    ZspaceError
+        For a run given twice (also through a sweep), two runs with the same name, or more runs than
+        :data:`study.report_figures.COLOURS` has colours.
+    """
+    from analysis.precompute import find_run
+    from rundir.sweep import inspect_sweep, is_sweep
+
+    runs: list[Path] = []
+    sweeps: list[Path] = []
+    for name in names:
+        path = Path(name) if Path(name).is_dir() else None
+        if path is None and "/" not in name and is_sweep(Path(runs_root) / name):
+            path = rundir.resolve_run(runs_root, name)
+        if path is not None and is_sweep(path):
+            info = inspect_sweep(path)
+            if not info.usable:
+                raise ZspaceError(f"sweep {info.name} cannot be read: {info.reason}")
+            sweeps.append(path)
+            runs += [path / member["run"] for member in info.members]
+        else:
+            runs.append(find_run(name, runs_root))
+    seen: dict[Path, str] = {}
+    for run in runs:
+        label = rundir.qualified_name(run)
+        if run.resolve() in seen:
+            raise ZspaceError(f"run {label} is given twice; name each run once")
+        if label in seen.values():
+            raise ZspaceError(f"two runs are named {label}; a report tells runs apart by name")
+        seen[run.resolve()] = label
+    if len(runs) > len(rf.COLOURS):
+        raise ZspaceError(f"{len(runs)} runs given; a report shows at most {len(rf.COLOURS)}")
+    return runs, sweeps
 
 
 def _check_ready(run: Path) -> None:
     state = rundir.read_status(run).get("state")
     if state != "complete":
-        raise ZspaceError(f"run {run.name} is not complete ({state}); a report needs a trained and encoded run")
+        name = rundir.qualified_name(run)
+        raise ZspaceError(f"run {name} is not complete ({state}); a report needs a trained and encoded run")
     for name in (rundir.ENCODER, rundir.DECODER):
         if not (run / name).is_file():
-            raise ZspaceError(f"run {run.name} has no {name}; the sampler rates need its encoder and decoder")
+            raise ZspaceError(
+                f"run {rundir.qualified_name(run)} has no {name}; the sampler rates need its encoder and decoder"
+            )
 
 
-def write_report(runs: list[Path], out: Path, progress=None) -> tuple[Path, Path]:
-    """Compute (or read) everything, then write ``report.html`` and ``summary.json`` into ``out`` atomically."""
+def write_report(runs: list[Path], out: Path, progress=None, sweeps: list[Path] = ()) -> tuple[Path, Path]:
+    """Compute (or read) everything, then write ``report.html`` and ``summary.json`` into ``out`` atomically.
+
+    ``sweeps`` are sweep folders whose curves the report draws (their runs belong in ``runs``).
+    """
     from study.summary import summarize
 
     note = progress or (lambda _message: None)
     for run in runs:
         _check_ready(Path(run))
     note("sampler rates and summary numbers (cached after the first report)")
-    summary = summarize(runs, progress=lambda fraction, message: note(f"{message} ({fraction:.0%})"))
+    summary = summarize(runs, progress=lambda fraction, message: note(f"{message} ({fraction:.0%})"), sweeps=sweeps)
     note("figures")
     body = _body(runs, summary, note)
     out.mkdir(parents=True, exist_ok=True)
@@ -104,7 +153,7 @@ def _finite(value):
 def _page(runs: list[Path], body: str) -> str:
     import plotly.offline
 
-    title = "zspace report: " + " vs ".join(run.name for run in runs)
+    title = "zspace report: " + " vs ".join(rundir.qualified_name(run) for run in runs)
     return (
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{CSS}</style><script>{plotly.offline.get_plotlyjs()}</script></head>"
@@ -130,7 +179,10 @@ def _body(runs: list[Path], summary: dict, note) -> str:
     from study import report_sections as sections
 
     figure = _Figures()
+    from study.report_series import series
+
     parts = [sections.overview(summary), sections.claims_table(summary), sections.rates(summary, figure)]
+    parts.append(series(summary, figure))
     note("decoded sample grids")
     parts.append(sections.sample_grids(runs, GRID_SAMPLES))
     note("densities, radius, spectrum")

@@ -13,9 +13,13 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-#: Colours of the first and the compared run.
-COLOURS = ("#1f6feb", "#d9480f")
-FAINT = ("rgba(31,111,235,0.22)", "rgba(217,72,15,0.22)")
+#: One colour per run of a report, in the order given (a report shows at most this many runs).
+COLOURS = (
+    "#1f6feb", "#d9480f", "#2f9e44", "#9c36b5", "#e8590c", "#0c8599", "#c2255c", "#5c940d",
+    "#1864ab", "#862e9c", "#a61e4d", "#2b8a3e", "#364fc7", "#d6336c", "#087f5b", "#74b816",
+)  # fmt: skip
+#: The same colours, faint (the many unflagged axes of the density figure).
+FAINT = tuple(f"rgba({int(c[1:3], 16)},{int(c[3:5], 16)},{int(c[5:7], 16)},0.22)" for c in COLOURS)
 #: Colour of the null model (the covariance-matched Gaussian) in every figure.
 NULL_COLOUR = "#6e7781"
 #: Points drawn per scatter at most (a subsample beyond; the title says so).

@@ -17,6 +17,8 @@ from study import scoring
 from study.summary import cached_or_quick
 
 esc = html.escape
+#: A run's name in the report: ``SWEEP/NAME`` for a run of a sweep folder, as ``summary.json`` names it.
+name_of = rundir.qualified_name
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -64,7 +66,7 @@ def claims_table(summary: dict) -> str:
                 ]
             )
     for c in summary["comparison"]:
-        runs = " vs ".join(esc(s["run"]) for s in summary["runs"])
+        runs = f"{esc(c['ae'])} vs {esc(c['vae'])}"
         rows.append(
             [runs, esc(c["claim"]), esc(c["measure"]), _fmt(c["value"]), "–", esc(c["rule"]), _verdict(c["holds"])]
         )
@@ -111,7 +113,7 @@ def sample_grids(runs: list[Path], k: int) -> str:
         "Caption: realism / distance from face space / re-encoding ratio.</p>"
     ]
     for run in runs:
-        parts.append(f"<h3>{esc(run.name)}</h3>")
+        parts.append(f"<h3>{esc(name_of(run))}</h3>")
         for sampler in scoring.ROWS:
             shown = scoring.scored_samples(run, sampler, k=k, seed=0)
             tiles = []
@@ -132,10 +134,10 @@ def distributions(runs: list[Path], summary: dict, figure) -> str:
     for run in runs:
         hist = results.histograms(run)
         flagged = np.zeros(hist["counts"].shape[0], dtype=bool)
-        flagged[[a["axis"] for a in next(s for s in summary["runs"] if s["run"] == run.name)["flagged_axes"]]] = True
-        density.append({"name": run.name, **hist, "flagged": flagged})
-        radius.append({"name": run.name, **results.radius_profile(run)})
-        spectrum.append({"name": run.name, "ratio": results.pca(run).explained_variance_ratio_})
+        flagged[[a["axis"] for a in next(s for s in summary["runs"] if s["run"] == name_of(run))["flagged_axes"]]] = True
+        density.append({"name": name_of(run), **hist, "flagged": flagged})
+        radius.append({"name": name_of(run), **results.radius_profile(run)})
+        spectrum.append({"name": name_of(run), "ratio": results.pca(run).explained_variance_ratio_})
     axes = []
     for s in summary["runs"]:
         axes += [
@@ -186,13 +188,13 @@ def planes(runs: list[Path], figure, shares) -> str:
         reach = np.max(np.abs(xy), axis=1)
         cells = []
         keep = _subsample(len(xy), rf.MAX_SHOWN)
-        cells.append(figure(rf.scatter_figure(xy[keep], len(xy), f"{run.name}: PC1-PC2", "PC1", "PC2", side)))
+        cells.append(figure(rf.scatter_figure(xy[keep], len(xy), f"{name_of(run)}: PC1-PC2", "PC1", "PC2", side)))
         for share in shares:
             half = float(max(np.quantile(reach, share), 1e-9))
             inside = np.flatnonzero(reach <= half)
             pick = inside[_subsample(len(inside), rf.MAX_SHOWN)]
             box = (-half, half, -half, half)
-            title = f"{run.name}: square of side {2 * half:.3g}"
+            title = f"{name_of(run)}: square of side {2 * half:.3g}"
             cells.append(figure(rf.scatter_figure(xy[pick], len(inside), title, "PC1", "PC2", side, box)))
         parts.append(f"<div class='pair'>{''.join(cells)}</div>")
     return "".join(parts)
@@ -205,7 +207,7 @@ def tsne_maps(runs: list[Path], figure) -> str:
         if not found:
             found = [{"n_points": QUICK["tsne_n"]}]
             parts.append(
-                f"<p class='note'>{esc(run.name)}: no cached t-SNE map; one of {QUICK['tsne_n']:,} points "
+                f"<p class='note'>{esc(name_of(run))}: no cached t-SNE map; one of {QUICK['tsne_n']:,} points "
                 "was computed for this report (run <code>zspace analyze</code> for the full set).</p>"
             )
         cells = []
@@ -214,7 +216,7 @@ def tsne_maps(runs: list[Path], figure) -> str:
             reduced = params.get("pca_components")
             what = f"after PCA-{reduced}" if reduced else "raw z"
             keep = _subsample(len(fit.embedding), rf.MAX_SHOWN)
-            title = f"{run.name}: t-SNE {what}, perplexity {params.get('perplexity', 30)}"
+            title = f"{name_of(run)}: t-SNE {what}, perplexity {params.get('perplexity', 30)}"
             cells.append(
                 figure(rf.scatter_figure(fit.embedding[keep], len(fit.embedding), title, "t-SNE 1", "t-SNE 2", side))
             )
@@ -234,28 +236,28 @@ def structure(runs: list[Path], summary: dict, figure) -> str:
         stored, params, _ = cached_or_quick(
             results.structure_measures, run, n_points=QUICK["structure_n"], n_probes=QUICK["probes"]
         )
-        parts.append(figure(rf.structure_figure(run.name, stored)))
-        s = next(s for s in summary["runs"] if s["run"] == run.name)["structure"]
+        parts.append(figure(rf.structure_figure(name_of(run), stored)))
+        s = next(s for s in summary["runs"] if s["run"] == name_of(run))["structure"]
         null = s["null"]
         for label, mine, theirs in (
             ("median local dimension", _fmt(s["lid_median"]), _fmt(null["lid_median"])),
             ("median nearest-neighbour distance", _fmt(s["nn_median"]), _fmt(null["nn_median"])),
             ("void threshold (99th percentile)", _fmt(s["void_threshold"]), _fmt(null["void_threshold"])),
         ):
-            rows.append([esc(run.name), esc(label), mine, theirs])
+            rows.append([esc(name_of(run)), esc(label), mine, theirs])
         for kind, value in s["void_fraction"].items():
             lo, hi = s["void_interval"][kind]
             nlo, nhi = null["void_interval"][kind]
             rows.append(
                 [
-                    esc(run.name),
+                    esc(name_of(run)),
                     esc(f"void fraction of {kind} probes"),
                     f"{value:.3f} [{lo:.3f}, {hi:.3f}]",
                     f"{null['void_fraction'][kind]:.3f} [{nlo:.3f}, {nhi:.3f}]",
                 ]
             )
         rows.append(
-            [esc(run.name), "points (each cloud); points measured", _fmt(s["n_reference"]), _fmt(params["n_points"])]
+            [esc(name_of(run)), "points (each cloud); points measured", _fmt(s["n_reference"]), _fmt(params["n_points"])]
         )
     return "".join(parts) + _table(["run", "number", "data", "Gaussian null (same N)"], rows)
 

@@ -196,18 +196,19 @@ def sampler_rates(
     re-encodes); cached afterwards (milliseconds). See docs/BENCHMARKS.md.
     """
     run = Path(run)
+    label = rundir.qualified_name(run)
     model = str(rundir.read_config(run)["model"])
     rows = list(rows)
     table = []
     for i, sampler in enumerate(rows):
-        if progress is not None and progress(i / len(rows), f"{run.name}: {sampler}") is False:
-            raise RatesCancelled(f"sampler rates of {run.name} cancelled at {sampler}")
+        if progress is not None and progress(i / len(rows), f"{label}: {sampler}") is False:
+            raise RatesCancelled(f"sampler rates of {label} cancelled at {sampler}")
         stored = rate_row(run, sampler=sampler, n=n, seed=seed, gmm_k=gmm_k)
-        row = {"run": run.name, "model": model, "sampler": sampler}
+        row = {"run": label, "model": model, "sampler": sampler}
         for name in meaningful.MEASURES:
             stored[f"{name}_median"] = float(np.median(stored[f"score_{name}"]))
         row.update({key: stored[key] for key in RATE_COLUMNS})
         table.append(row)
     if progress is not None:
-        progress(1.0, f"{run.name}: done")
+        progress(1.0, f"{label}: done")
     return table

@@ -17,6 +17,7 @@ import numpy as np
 import rundir
 from analysis import claims, radius, results
 from analysis.precompute import QUICK
+from analysis.snapshots import epoch_curve
 from study import scoring
 
 #: Keys of one run's summary, in ``summary.json`` order (documented in :func:`run_summary`).
@@ -31,6 +32,7 @@ RUN_KEYS = (
     "structure",
     "rates",
     "originals",
+    "epochs",
     "claims",
 )
 
@@ -80,6 +82,7 @@ def run_summary(run: str | os.PathLike, rates: list[dict] | None = None) -> dict
         ``null``: the same for the covariance-matched Gaussian), ``params``, ``computed_for_report``;
         ``rates``: sampler -> row of :func:`study.scoring.sampler_rates` (rate, consistent, precision,
         recall with ``_lo``/``_hi``, score medians);
+        ``epochs``: the run's per-epoch curve (:func:`analysis.snapshots.epoch_curve`), None without snapshots;
         ``originals``: ``skipped`` (training images of the rates' real set whose ``source`` could not be
         loaded, left out) and ``note`` (which rows and why, empty when none);
         ``claims``: rows of :func:`analysis.claims.check_claims`.
@@ -95,7 +98,7 @@ def run_summary(run: str | os.PathLike, rates: list[dict] | None = None) -> dict
     flagged = table[table["flagged"].astype(bool)]
     rows = rates if rates is not None else scoring.sampler_rates(run)
     out = {
-        "run": run.name,
+        "run": rundir.qualified_name(run),  # SWEEP/NAME for a run of a sweep folder
         "model": str(config["model"]),
         "z_dim": z_dim,
         "n_points": int(len(z)),
@@ -124,6 +127,7 @@ def run_summary(run: str | os.PathLike, rates: list[dict] | None = None) -> dict
         "structure": structure_numbers(run),
         "rates": {row["sampler"]: _plain(row) for row in rows},
         "originals": skipped_originals(run),
+        "epochs": epoch_curve(run),
     }
     out["claims"] = claims.check_claims(out)
     return out
@@ -141,29 +145,41 @@ def _plain(row: dict) -> dict:
     return {key: (value if isinstance(value, str) else float(value)) for key, value in row.items()}
 
 
-def summarize(runs: list[str | os.PathLike], progress=None) -> dict:
-    """``summary.json``: every run's summary and, for an AE beside a VAE, the comparison claims.
+def pairwise_claims(summaries: list[dict]) -> list[dict]:
+    """The AE-versus-VAE claims for every pair of an AE and a VAE among ``summaries``, in the order given.
+
+    Each row of :func:`analysis.claims.compare_claims` gains ``ae`` and ``vae``: the two runs' names.
+    """
+    rows = []
+    for ae in (s for s in summaries if s["model"] == "ae"):
+        for vae in (s for s in summaries if s["model"] == "vae"):
+            for row in claims.compare_claims(ae["rates"], vae["rates"]):
+                rows.append({"ae": ae["run"], "vae": vae["run"], **row})
+    return rows
+
+
+def summarize(runs: list[str | os.PathLike], progress=None, sweeps: list[str | os.PathLike] = ()) -> dict:
+    """``summary.json``: every run's summary, the claims of each AE/VAE pair, and each sweep's curve.
 
     Returns
     -------
     dict
-        ``runs`` (list of :func:`run_summary` dicts), ``comparison`` (rows of
-        :func:`analysis.claims.compare_claims`, empty unless an AE and a VAE are given), and
+        ``runs`` (list of :func:`run_summary` dicts), ``comparison`` (:func:`pairwise_claims`:
+        one set of rows per AE and VAE pair, empty without one), ``sweeps`` (per sweep folder in
+        ``sweeps`` its :func:`study.sweep.sweep_curve`, computed where not cached), and
         ``settings``: ``samples_per_rate``, ``bootstrap``, ``confidence``, ``calibration_quantile``.
     """
     from analysis import meaningful
+    from study.sweep import sweep_curve
 
     summaries = []
     for run in runs:
         rows = scoring.sampler_rates(run, progress=progress)
         summaries.append(run_summary(run, rows))
-    by_model = {s["model"]: s for s in summaries}
-    comparison = []
-    if "ae" in by_model and "vae" in by_model:
-        comparison = claims.compare_claims(by_model["ae"]["rates"], by_model["vae"]["rates"])
     return {
         "runs": summaries,
-        "comparison": comparison,
+        "comparison": pairwise_claims(summaries),
+        "sweeps": [sweep_curve(folder, compute=True) for folder in sweeps],
         "settings": {
             "samples_per_rate": scoring.N_RATE,
             "bootstrap": meaningful.N_BOOTSTRAP,

@@ -10,8 +10,12 @@ from pathlib import Path
 
 import pytest
 
-#: Small enough to train in seconds, large enough that decoded data points look like faces.
+#: Small enough to train in seconds, large enough that decoded data points look like faces; the same 400
+#: images are encoded after each epoch (snapshots), so the report has a curve over training to draw.
 TRAIN = ["--data", "synthetic:600", "--image-size", "32", "--z-dim", "16", "--epochs", "3"]
+TRAIN += ["--snapshot-every", "1", "--snapshot-n", "400"]
+#: The β sweep of the sweep tests: three runs of one epoch (β = 0 is the AE).
+SWEEP = ["--data", "synthetic:600", "--image-size", "32", "--z-dim", "8", "--epochs", "1", "--beta", "0,0.5,4"]
 
 
 @pytest.fixture(scope="session")
@@ -35,4 +39,24 @@ def report_dir(trained_runs, tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("report")
     assert main(["report", str(trained_runs["ae"]), "--compare", str(trained_runs["vae"]), "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def sweep_dir(tmp_path_factory) -> Path:
+    """``zspace sweep`` of :data:`SWEEP` into ``runs/betas`` (analysed without 2-D maps), run once."""
+    from zspace.cli import main
+
+    out = tmp_path_factory.mktemp("sweep-runs") / "betas"
+    assert main(["sweep", *SWEEP, "--analyses", "no-maps", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def sweep_report(sweep_dir, tmp_path_factory) -> Path:
+    """``zspace report SWEEP --out DIR`` on :func:`sweep_dir`, run once through the command line."""
+    from zspace.cli import main
+
+    out = tmp_path_factory.mktemp("sweep-report")
+    assert main(["report", str(sweep_dir), "--out", str(out)]) == 0
     return out
