@@ -94,3 +94,19 @@ def sweep_forever(celery, stop: threading.Event) -> None:
             log.warning("could not look for jobs of stopped workers: %s: %s", type(exc).__name__, exc)
         if stop.wait(SWEEP_S):
             return
+
+
+def keep_delivered(client, task_id: str) -> bool:
+    """Date the delivered message of a running job as delivered now; False when it is not (or no longer) delivered.
+
+    Redis's visibility timeout hands a message back to the queue once it has been
+    delivered for :data:`app.celery_jobs.VISIBILITY_TIMEOUT_S`, whatever its job is
+    doing. A job that may run longer (a run of ``zspace sweep`` trains for hours)
+    calls this with each heartbeat, so its message is handed to another worker
+    only when the heartbeat stops (:func:`requeue_stalled`), never while it runs.
+    """
+    for tag, entry in client.hgetall("unacked").items():
+        if _task_of(entry) == task_id:
+            client.zadd("unacked_index", {tag: time.time()}, xx=True)
+            return True
+    return False

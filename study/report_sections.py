@@ -134,7 +134,8 @@ def distributions(runs: list[Path], summary: dict, figure) -> str:
     for run in runs:
         hist = results.histograms(run)
         flagged = np.zeros(hist["counts"].shape[0], dtype=bool)
-        flagged[[a["axis"] for a in next(s for s in summary["runs"] if s["run"] == name_of(run))["flagged_axes"]]] = True
+        numbers = next(s for s in summary["runs"] if s["run"] == name_of(run))
+        flagged[[a["axis"] for a in numbers["flagged_axes"]]] = True
         density.append({"name": name_of(run), **hist, "flagged": flagged})
         radius.append({"name": name_of(run), **results.radius_profile(run)})
         spectrum.append({"name": name_of(run), "ratio": results.pca(run).explained_variance_ratio_})
@@ -257,7 +258,12 @@ def structure(runs: list[Path], summary: dict, figure) -> str:
                 ]
             )
         rows.append(
-            [esc(name_of(run)), "points (each cloud); points measured", _fmt(s["n_reference"]), _fmt(params["n_points"])]
+            [
+                esc(name_of(run)),
+                "points (each cloud); points measured",
+                _fmt(s["n_reference"]),
+                _fmt(params["n_points"]),
+            ]
         )
     return "".join(parts) + _table(["run", "number", "data", "Gaussian null (same N)"], rows)
 

@@ -18,7 +18,7 @@ from study import report_figures as rf
 
 esc = html.escape
 
-#: The sweep's panels besides the rates: (title, curve key or (key, sub-key) list).
+#: The sweep's panels besides the rates: (title, curve key).
 SWEEP_PANELS = (
     ("void fraction per probe kind", "void_fraction"),
     ("median local intrinsic dimension", "lid_median"),
@@ -28,7 +28,7 @@ SWEEP_PANELS = (
 )
 #: The per-epoch panels: (title, curve keys drawn in it).
 EPOCH_PANELS = (
-    ("median local intrinsic dimension", ("lid_median",)),
+    ("median local intrinsic dimension (and its Gaussian null)", ("lid_median", "null_lid_median")),
     ("void fraction per probe kind", ("void_normal", "void_axis_gaussian", "void_full_gaussian", "void_uniform_box")),
     ("active units", ("active_units",)),
     ("mean radius |z|", ("radius_mean",)),
@@ -74,23 +74,48 @@ def sweep_rates_figure(curve: dict) -> go.Figure:
     return _style(fig, f"{curve['sweep']}: meaningful rate per sampler against β", 420)
 
 
+def _panel_series(curve: dict, key: str) -> list[tuple[str, dict]]:
+    """(name, {"value", "lo", "hi", "null"} lists) per line of a panel; plain lists have only a value."""
+    value = curve[key]
+    if isinstance(value, list):
+        return [(key, {"value": value})]
+    if "value" in value:
+        return [(key, value)]
+    return list(value.items())
+
+
 def sweep_structure_figure(curve: dict) -> go.Figure:
-    """The other numbers against β: void fractions, median local dimension, reconstruction error, KL, active units."""
+    """The other numbers against β: void fractions and median local dimension (each with its 95 % interval and,
+    dashed grey, its Gaussian null), reconstruction error, KL and active units."""
     x = beta_labels(curve["betas"])
     fig = make_subplots(rows=2, cols=3, subplot_titles=[title for title, _ in SWEEP_PANELS], vertical_spacing=0.25)
     for panel, (_title, key) in enumerate(SWEEP_PANELS):
         row, col = panel // 3 + 1, panel % 3 + 1
-        series = curve[key] if isinstance(curve[key], dict) else {key: curve[key]}
-        for index, (name, values) in enumerate(series.items()):
+        series = _panel_series(curve, key)
+        for index, (name, parts) in enumerate(series):
+            value = np.asarray(_values(parts["value"]))
+            bars = None
+            if "lo" in parts:
+                lo, hi = np.asarray(_values(parts["lo"])), np.asarray(_values(parts["hi"]))
+                bars = {"type": "data", "symmetric": False, "array": hi - value, "arrayminus": value - lo}
+            colour = rf.COLOURS[index % len(rf.COLOURS)]
             fig.add_trace(
                 go.Scatter(
-                    x=x, y=_values(values), name=name, mode="lines+markers", showlegend=len(series) > 1,
-                    line={"color": rf.COLOURS[index % len(rf.COLOURS)]},
+                    x=x, y=value, name=name, mode="lines+markers", showlegend=len(series) > 1,
+                    line={"color": colour}, error_y=bars,
                 ),
                 row=row, col=col,
             )  # fmt: skip
+            if "null" in parts:
+                fig.add_trace(
+                    go.Scatter(
+                        x=x, y=_values(parts["null"]), name=f"{name}: Gaussian null", mode="lines",
+                        showlegend=False, line={"color": rf.NULL_COLOUR if len(series) == 1 else colour, "dash": "dash"},
+                    ),
+                    row=row, col=col,
+                )  # fmt: skip
         fig.update_xaxes(type="category", title_text="β", row=row, col=col)
-    return _style(fig, f"{curve['sweep']}: structure and fit against β", 560)
+    return _style(fig, f"{curve['sweep']}: structure and fit against β (dashed: the Gaussian null)", 600)
 
 
 def epoch_figure(name: str, curve: dict) -> go.Figure:
@@ -135,7 +160,8 @@ def sweep_section(curve: dict, figure) -> str:
         reason = "" if curve["usable"][i] else f" <span class='na'>({esc(curve['reasons'][i])})</span>"
         rows.append(
             [f"{beta:g}", esc(curve["runs"][i]) + reason, curve["models"][i].upper(), _rate(curve, "normal", i)]
-            + [_rate(curve, "gmm", i), _cell(curve["void_fraction"]["normal"][i]), _cell(curve["lid_median"][i])]
+            + [_rate(curve, "gmm", i), _cell(curve["void_fraction"]["normal"]["value"][i])]
+            + [_cell(curve["lid_median"]["value"][i])]
             + [_cell(curve["recon_mse"][i]), _cell(curve["kl"][i]), _cell(curve["active_units"][i])]
         )
     head = "".join(f"<th>{esc(h)}</th>" for h in header)

@@ -4,7 +4,8 @@ For each run (β = 0 is the AE), in β order:
 
 * the sampler lab's meaningful rate per sampler with its 95 % interval
   (:func:`study.scoring.rate_row`, the rate table's cached rows);
-* void fraction per probe kind and median local intrinsic dimension
+* void fraction per probe kind and median local intrinsic dimension, each with
+  its 95 % interval and its covariance-matched Gaussian null
   (:data:`analysis.results.structure_measures` at ``zspace analyze --quick`` sizes);
 * reconstruction error, KL of the posteriors from N(0, I) and active units
   (:data:`fit_numbers`, cached here).
@@ -143,7 +144,8 @@ def sweep_curve(
     dict
         ``sweep`` (its name), ``betas``, ``runs`` (``NAME/beta-0`` ...), ``models``, ``usable`` (bool per run) and
         ``reasons`` (why not, else ""); ``rates``: sampler -> ``{"rate", "lo", "hi"}`` lists;
-        ``void_fraction``: probe kind -> list; ``lid_median``, ``recon_mse``, ``kl``, ``active_units``: lists.
+        ``void_fraction``: probe kind -> ``{"value", "lo", "hi", "null"}`` lists and ``lid_median``: the same
+        (``null``: the Gaussian null's number); ``recon_mse``, ``kl``, ``active_units``: lists.
         A value a run lacks (unusable, not computed, an AE's KL) is None.
 
     Raises
@@ -158,8 +160,9 @@ def sweep_curve(
     curve: dict = {"sweep": info.name, "betas": [float(m["beta"]) for m in info.members], "runs": info.runs()}
     curve.update(models=[m["model"] for m in info.members], usable=[False] * n, reasons=[""] * n)
     curve["rates"] = {sampler: {"rate": [None] * n, "lo": [None] * n, "hi": [None] * n} for sampler in scoring.ROWS}
-    curve["void_fraction"] = {kind: [None] * n for kind in structure.PROBE_KINDS}
-    for name in ("lid_median", *FIT_NUMBERS):
+    curve["void_fraction"] = {kind: _with_null(n) for kind in structure.PROBE_KINDS}
+    curve["lid_median"] = _with_null(n)
+    for name in FIT_NUMBERS:
         curve[name] = [None] * n
     for i, member in enumerate(info.members):
         name = curve["runs"][i]
@@ -185,6 +188,10 @@ def storing_in_if(folder):
     return storing_in(folder) if folder is not None else contextlib.nullcontext()
 
 
+def _with_null(n: int) -> dict[str, list]:
+    return {part: [None] * n for part in ("value", "lo", "hi", "null")}
+
+
 def _number(value) -> float | None:
     value = float(value)
     return value if math.isfinite(value) else None
@@ -197,9 +204,11 @@ def _fill(curve: dict, i: int, numbers: dict) -> None:
                 curve["rates"][sampler][key][i] = value
     found = numbers["structure"]
     if found is not None:
-        curve["lid_median"][i] = _number(found["lid_median"])
-        for kind in curve["void_fraction"]:
-            curve["void_fraction"][kind][i] = _number(found[f"void_{kind}"])
+        for name, target in (("lid_median", curve["lid_median"]),) + tuple(
+            (f"void_{kind}", series) for kind, series in curve["void_fraction"].items()
+        ):
+            for part, key in (("value", name), ("lo", f"{name}_lo"), ("hi", f"{name}_hi"), ("null", f"null_{name}")):
+                target[part][i] = _number(found[key])
     if numbers["fit"] is not None:
         for name in FIT_NUMBERS:
             curve[name][i] = _number(numbers["fit"][name])

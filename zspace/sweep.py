@@ -27,7 +27,7 @@ from typing import Any
 import rundir
 from rundir.errors import ZspaceError
 from rundir.sweep import check_betas, member_name, model_of, new_manifest, parse_betas, read_sweep, write_sweep
-from zspace.sweep_jobs import ANALYSES, MEMBER_TASK, run_member
+from zspace.sweep_jobs import ANALYSES, MEMBER_TASK, SEALED_OUTCOME, is_finished, run_member, sealed_task
 
 #: Training options every run of a sweep shares for good: changing one would make the curve compare unlike runs.
 #: (``epochs`` may grow: every run then trains on; ``strategy``, ``cpu_devices`` and ``jit`` change no result.)
@@ -173,15 +173,20 @@ def run_here(folder: Path, manifest: dict, analyses: str) -> dict:
 
 
 def run_on_workers(folder: Path, manifest: dict, analyses: str) -> dict:
-    """Send every run to the Celery workers, then follow them until all have answered."""
+    """Send every run to the Celery workers (sealed), then follow them until all have answered."""
     from app.celery_jobs import celery_app
+    from app.factory import default_cache_dir
+    from app.job_results import Seal
+    from app.jobs import signing_secret
 
+    # The workers' secret: ZSPACE_SECRET_KEY, else the key file of the cache folder the workers use.
+    seal = Seal(signing_secret(os.environ.get("ZSPACE_CACHE_DIR") or default_cache_dir(folder.parent)))
     celery = celery_app(os.environ["ZSPACE_REDIS_URL"])
     pending = {}
     for index, member in enumerate(manifest["members"]):
         run = (folder / member["run"]).resolve()
         run.mkdir(exist_ok=True)  # the worker checks the folder is a run of a sweep of its runs folder
-        args = [str(run), float(member["beta"]), manifest["train"], analyses]
+        args = sealed_task(seal, run, member["beta"], manifest["train"], analyses)
         pending[index] = celery.send_task(MEMBER_TASK, args=args)
         _set_state(folder, manifest, index, "queued")
     print(f"sent {len(pending)} runs to the workers on ZSPACE_REDIS_URL; waiting for them", flush=True)
@@ -189,13 +194,14 @@ def run_on_workers(folder: Path, manifest: dict, analyses: str) -> dict:
         while pending:
             for index, result in list(pending.items()):
                 member = manifest["members"][index]
-                if result.ready():
-                    outcome = _outcome(result)
+                run = (folder / member["run"]).resolve()
+                if result.state in ("SUCCESS", "FAILURE", "REVOKED"):
+                    outcome = _outcome(seal, run, result)
                     _set_state(folder, manifest, index, outcome["state"], outcome["message"])
                     print(f"  {member['run']}: {outcome['state']} {outcome['message']}".rstrip(), flush=True)
                     del pending[index]
                 else:
-                    _set_state(folder, manifest, index, _seen_state(folder / member["run"], member))
+                    _set_state(folder, manifest, index, _seen_state(run, member))
             time.sleep(POLL_S if pending else 0)
     except KeyboardInterrupt:
         print("stopped waiting; the workers go on, and running the sweep again follows them", flush=True)
@@ -203,14 +209,16 @@ def run_on_workers(folder: Path, manifest: dict, analyses: str) -> dict:
     return manifest
 
 
-def _outcome(result) -> dict[str, str]:
-    try:
-        value = result.get(timeout=10, propagate=True)
-    except Exception as exc:  # the task itself raised on the worker (a bug there)
-        return {"state": "failed", "message": f"the worker failed: {type(exc).__name__}: {exc}"[:300]}
-    if not isinstance(value, dict) or value.get("state") not in ("complete", "failed", "interrupted"):
-        return {"state": "failed", "message": "the worker answered something unexpected"}
-    return {"state": value["state"], "message": str(value.get("message", ""))[:300]}
+def _outcome(seal, run: Path, result) -> dict[str, str]:
+    """A finished task's answer, trusted only when sealed by the deployment and borne out by the run itself."""
+    if result.state != "SUCCESS":
+        return {"state": "failed", "message": f"the worker failed ({result.state}): {result.result}"[:300]}
+    body = seal.open(SEALED_OUTCOME, str(run), result.result)
+    if body is None or body.get("state") not in ("complete", "failed", "interrupted"):
+        return {"state": "failed", "message": "the worker's answer did not pass verification; run the sweep again"}
+    if body["state"] == "complete" and not is_finished(run, None):
+        return {"state": "failed", "message": "the worker answered complete but the run is not; run the sweep again"}
+    return {"state": body["state"], "message": str(body.get("message", ""))[:300]}
 
 
 def _seen_state(run: Path, member: dict) -> str:

@@ -129,22 +129,85 @@ def run_member(
     return {"state": "complete", "message": ""}
 
 
-def register_tasks(celery, runs_dir: str | Path) -> None:
+#: The longest one run of a sweep may train and analyse on a worker (then it stops, resumable, with a message).
+MEMBER_TIME_LIMIT_S = 7 * 24 * 3600
+#: What a sealed task and its sealed answer are bound to (with the run's folder).
+SEALED_TASK, SEALED_OUTCOME = MEMBER_TASK, f"{MEMBER_TASK}.outcome"
+
+
+def sealed_task(seal, run: Path, beta: float, options: dict[str, Any], analyses: str) -> list:
+    """The arguments of :data:`MEMBER_TASK`: the run folder, and the rest sealed with the deployment's secret."""
+    body = {"beta": float(beta), "options": options, "analyses": analyses}
+    return [str(run), seal.close(SEALED_TASK, str(run), body)]
+
+
+def register_tasks(celery, runs_dir: str | Path, seal) -> None:
     """Register :data:`MEMBER_TASK` on ``celery`` (``zspace worker`` does), for runs inside ``runs_dir`` only.
 
-    A task message names a run folder; the worker refuses one that is not
-    ``SWEEP/NAME`` of its own runs folder (:func:`rundir.resolve_run`), so a
-    message cannot make it write anywhere else.
+    A task must be sealed with the deployment's secret (``seal``, :class:`app.job_results.Seal`: the
+    secret never travels through Redis) and name a ``SWEEP/NAME`` folder of the worker's own runs folder
+    (:func:`rundir.resolve_run`); anything else is refused before anything is read or trained. While it
+    runs, the task writes a heartbeat and keeps its message from Redis's visibility timeout
+    (:func:`app.job_queue.keep_delivered`): a worker that dies has its run re-queued by the next
+    ``zspace worker``, which resumes it from its last checkpoint. Its answer is sealed too.
     """
     root = Path(runs_dir)
 
-    @celery.task(name=MEMBER_TASK)
-    def member(run: str, beta: float, options: dict, analyses: str = "all") -> dict:
+    @celery.task(
+        name=MEMBER_TASK, bind=True, ignore_result=False,
+        soft_time_limit=MEMBER_TIME_LIMIT_S, time_limit=MEMBER_TIME_LIMIT_S + 600,
+    )  # fmt: skip
+    def member(self, run: str, envelope: dict) -> dict:
+        def answer(state: str, message: str) -> dict:
+            return seal.close(SEALED_OUTCOME, str(run), {"state": state, "message": message})
+
+        body = seal.open(SEALED_TASK, str(run), envelope)
+        if body is None:
+            return answer("failed", "the task was not sealed with this deployment's secret; nothing was trained")
         path = Path(run).resolve()
         try:
-            name = f"{path.parent.name}/{path.name}"
-            if rundir.resolve_run(root, name) != path:
+            if rundir.resolve_run(root, f"{path.parent.name}/{path.name}") != path:
                 raise ZspaceError("not a sweep run")
         except ZspaceError:
-            return {"state": "failed", "message": f"{path.name} is not a run of a sweep in this worker's --runs folder"}
-        return run_member(path, float(beta), dict(options), analyses)
+            return answer("failed", f"{path.name} is not a run of a sweep in this worker's --runs folder")
+        with _Heartbeat(celery.backend.client, self.request.id):
+            outcome = run_member(path, float(body["beta"]), dict(body["options"]), str(body["analyses"]))
+        return answer(outcome["state"], outcome["message"])
+
+
+class _Heartbeat:
+    """While a task runs: its heartbeat every few seconds, and its message kept from the visibility timeout."""
+
+    def __init__(self, client, task_id: str):
+        import threading
+
+        self.client, self.task_id = client, task_id
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="zspace-sweep-heartbeat", daemon=True)
+
+    def beat(self) -> None:
+        import json
+
+        from app.celery_jobs import EXPIRE_S
+        from app.job_queue import BEAT_PREFIX, keep_delivered
+
+        try:
+            self.client.set(BEAT_PREFIX + self.task_id, json.dumps({"beat": time.time()}), ex=EXPIRE_S)
+            keep_delivered(self.client, self.task_id)
+        except Exception as exc:  # Redis away: the run goes on; the next beat tries again
+            logging.getLogger(__name__).warning("sweep heartbeat failed: %s: %s", type(exc).__name__, exc)
+
+    def _run(self) -> None:
+        from app.celery_jobs import HEARTBEAT_S
+
+        while not self.stop.wait(HEARTBEAT_S):
+            self.beat()
+
+    def __enter__(self):
+        self.beat()
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=30)

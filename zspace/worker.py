@@ -54,7 +54,7 @@ def celery_of(runs_dir, cache_dir=None):
     # No decoder warm-up: the worker's dashboard jobs compute analyses and rates, decoding only inside a job.
     dash_app = create_app(runs_dir, cache_dir=cache_dir, warm=False)
     celery = dash_app.zspace_manager.handle
-    register_tasks(celery, runs_dir)  # the runs of `zspace sweep` (trained inside --runs only)
+    register_tasks(celery, runs_dir, dash_app.zspace_manager.seal)  # the runs of `zspace sweep`, sealed, in --runs
     return celery
 
 

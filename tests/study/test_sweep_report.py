@@ -51,8 +51,14 @@ def test_the_report_on_a_sweep_holds_three_runs_each_ae_vae_pair_and_the_curve(s
             row = run["rates"][sampler]
             assert (rates["lo"][i], rates["rate"][i], rates["hi"][i]) == (row["rate_lo"], row["rate"], row["rate_hi"])
             assert rates["lo"][i] <= rates["rate"][i] <= rates["hi"][i]
-        assert curve["void_fraction"]["normal"][i] == run["structure"]["void_fraction"]["normal"]
-        assert curve["lid_median"][i] == pytest.approx(run["structure"]["lid_median"])
+        mine, null = run["structure"], run["structure"]["null"]
+        assert curve["void_fraction"]["normal"]["value"][i] == mine["void_fraction"]["normal"]
+        assert [curve["void_fraction"]["uniform_box"][p][i] for p in ("lo", "hi")] == mine["void_interval"][
+            "uniform_box"
+        ]
+        assert curve["void_fraction"]["uniform_box"]["null"][i] == null["void_fraction"]["uniform_box"]
+        assert curve["lid_median"]["value"][i] == pytest.approx(mine["lid_median"])
+        assert curve["lid_median"]["null"][i] == pytest.approx(null["lid_median"])
     assert curve["kl"][0] is None and all(kl > 0 for kl in curve["kl"][1:])
     page = (sweep_report / "report.html").read_text(encoding="utf-8")
     assert "<h2>β sweep: betas</h2>" in page and "<th>void (N(0, I))</th>" in page
