@@ -28,6 +28,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 
 from dash import CeleryManager
 
@@ -228,8 +229,10 @@ class SignedCeleryManager(CeleryManager):
     # -- the server's side ----------------------------------------------------------------------
     def call_job_fn(self, key, job_fn, args, context):
         job_key = job_fn.name.removeprefix("background_callback_")
+        # The task id names the job it runs, so every answer about it (even once Redis forgot it) has that job's shape.
+        task_id = f"{job_key}.{uuid.uuid4().hex}"
         try:
-            task_id = super().call_job_fn(key, job_fn, args, context)
+            job_fn.apply_async(args=(key, self._make_progress_key(key), args, context), task_id=task_id)
             queued = {"value": None, "queued": time.time(), "task": task_id, "job": job_key}
             progress_key = self._make_progress_key(key)
             envelope = json.dumps([self.seal.close("progress", progress_key, queued)])
@@ -289,18 +292,21 @@ class SignedCeleryManager(CeleryManager):
     def get_result(self, key, job):
         job = "" if job is None else str(job)
         if job.startswith(UNREACHABLE):
-            return self._failed(job.removeprefix(UNREACHABLE), QUEUE_DOWN)
+            return self._failed(_job_key(job), QUEUE_DOWN)
         try:
             raw = self.client.get(key)
             body = self.seal.open("result", key, _json(raw)) if raw is not None else None
             if raw is not None and body is None:
                 self._dropped(key, "a job result that this server did not seal")
             if body is None:
-                # No result of ours yet. Finished only if the job stopped beating and its message is gone.
+                # No result of ours yet. Finished only if the job stopped beating and its message is gone, or if
+                # Redis forgot the job altogether (restarted empty: its progress entry, written at start, is gone).
                 progress = self._progress(key)
+                if progress is None and not self.client.exists(self._make_progress_key(key)):
+                    return self._failed(_job_key(job), LOST)
                 if progress is not None and self._stalled(key, progress) == LOST:
                     self._forget(key, job)
-                    return self._failed(progress.get("job"), LOST if raw is None else UNVERIFIED)
+                    return self._failed(_job_key(job), LOST if raw is None else UNVERIFIED)
                 return self.UNDEFINED
             self._forget(key, job)
         except _redis_errors() as exc:
@@ -308,13 +314,13 @@ class SignedCeleryManager(CeleryManager):
             return self.UNDEFINED
         self.outage.answered()
         if "failed" in body:
-            return self._failed(body.get("job"), str(body["failed"]))
+            return self._failed(_job_key(job), str(body["failed"]))
         value = body.get("value")
         if value == NO_UPDATE:
             return value
-        if not self.results.get(body.get("job"), result_of(None)).check(value):
+        if body.get("job") != _job_key(job) or not self.results.get(_job_key(job), result_of(None)).check(value):
             self._dropped(key, "a sealed job result of an unexpected shape")
-            return self._failed(body.get("job"), UNVERIFIED)
+            return self._failed(_job_key(job), UNVERIFIED)
         return value
 
     def _dropped(self, key: str, what: str) -> None:
@@ -354,6 +360,11 @@ class SignedCeleryManager(CeleryManager):
 
     def result_ready(self, key):
         return self.get_result(key, None) is not self.UNDEFINED
+
+
+def _job_key(job: str) -> str:
+    """The background callback a job id runs (ids are ``<job key>.<random>``, or ``unreachable:<job key>``)."""
+    return str(job).removeprefix(UNREACHABLE).split(".", 1)[0]
 
 
 def _json(raw):

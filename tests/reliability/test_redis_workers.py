@@ -108,7 +108,7 @@ def test_a_tsne_job_started_through_one_worker_is_polled_and_finished_through_th
     assert READY.match(job.result(answer)), job.result(answer)
     assert any(job.progress_text(a) for a in job.answers), "worker B relayed the job's progress while it ran"
     # The job ran on the Celery worker, not in either web worker.
-    assert re.search(r"Task background_callback_\w+\[[\w-]+\] succeeded", deployment["worker"].log())
+    assert re.search(r"Task background_callback_\w+\[[\w.-]+\] succeeded", deployment["worker"].log())
 
     # Worker B lists the new map: it reads the map the Celery worker stored in the shared cache folder.
     picker = find_dependency(dependencies(url_b), f"{maps.PICKED['a']}.options")
@@ -160,7 +160,7 @@ def test_a_worker_killed_mid_job_is_reported_within_a_minute_and_a_restarted_wor
     )
     answer = job.wait(url_b, lambda a: "response" in a, JOB_TIMEOUT_S)
     assert READY.match(job.result(answer)), job.result(answer)
-    assert re.search(r"Task background_callback_\w+\[[\w-]+\] succeeded", restarted.log())
+    assert re.search(r"Task background_callback_\w+\[[\w.-]+\] succeeded", restarted.log())
     assert "re-queued job" in (deployment["logs"] / "b.log").read_text()
 
 
