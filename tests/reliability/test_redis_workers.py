@@ -61,16 +61,26 @@ def deployment(tmp_path_factory):
     redis = Redis(root)
     redis.start()
     extra = {"ZSPACE_REDIS_URL": redis.url}
-    here = {"runs": runs, "cache": cache, "logs": logs, "redis": redis, "extra": extra}
-    here["worker"] = Worker(runs, cache, extra, logs / "celery-1.log")
+    here = {"runs": runs, "cache": cache, "logs": logs, "redis": redis, "extra": extra, "started": []}
+
+    def start_worker(log_name: str) -> Worker:
+        """A new ``zspace worker`` that serves the tests from now on; every one started is stopped at the end."""
+        here["worker"] = Worker(runs, cache, extra, logs / log_name)
+        here["started"].append(here["worker"])
+        return here["worker"]
+
+    here["start_worker"] = start_worker
     try:
+        start_worker("celery-1.log")
         with (
             gunicorn_server(runs, cache, workers=1, extra_env=extra, log_path=logs / "a.log") as (url_a, _),
             gunicorn_server(runs, cache, workers=1, extra_env=extra, log_path=logs / "b.log") as (url_b, _),
         ):
-            yield here | {"a": url_a, "b": url_b}
+            here.update(a=url_a, b=url_b)
+            yield here
     finally:
-        here["worker"].stop()
+        for worker in here["started"]:
+            worker.stop()
         redis.kill()
 
 
@@ -155,9 +165,7 @@ def test_a_worker_killed_mid_job_is_reported_within_a_minute_and_a_restarted_wor
     assert STALE_S <= waited <= 60, f"the page said so after {waited:.0f} s"
     assert "response" not in answer and all("response" not in a for a in job.answers)
 
-    deployment["worker"] = restarted = Worker(
-        deployment["runs"], deployment["cache"], deployment["extra"], deployment["logs"] / "celery-2.log"
-    )
+    restarted = deployment["start_worker"]("celery-2.log")
     answer = job.wait(url_b, lambda a: "response" in a, JOB_TIMEOUT_S)
     assert READY.match(job.result(answer)), job.result(answer)
     assert re.search(r"Task background_callback_\w+\[[\w.-]+\] succeeded", restarted.log())
