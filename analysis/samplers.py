@@ -69,7 +69,33 @@ def _full_gaussian_factor(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, vectors * np.sqrt(np.clip(values, 0, None))
 
 
-def sample(kind: str, n: int, z, random_state=0, scale: float = 0.5, fit: dict | None = None) -> np.ndarray:
+#: Samplers that draw from statistics of the data (:func:`statistics`), which a caller may compute once and keep.
+STATISTIC_KINDS = ("axis_gaussian", "full_gaussian", "uniform_box")
+
+
+def statistics(kind: str, z) -> dict[str, np.ndarray]:
+    """What ``kind`` needs of the data ``z`` to draw from it: a few arrays, for :func:`sample` as ``stats``.
+
+    ``axis_gaussian``: each axis's ``mean`` and ``std``; ``full_gaussian``: ``mean`` and ``factor``
+    (L with L L^T = the covariance); ``uniform_box``: the box's ``lo`` and ``hi``. Computing them is
+    the whole cost of a draw on a large run (the covariance of 50k x 256 points: about a second),
+    so a server keeps them per run and filter.
+    """
+    if kind not in STATISTIC_KINDS:
+        raise ValueError(f"sampler {kind!r} draws from no statistics; those that do: {', '.join(STATISTIC_KINDS)}")
+    z = as_points(z, dtype=None)
+    if kind == "axis_gaussian":
+        data = np.asarray(z, dtype=np.float64)
+        return {"mean": data.mean(axis=0), "std": data.std(axis=0)}
+    if kind == "full_gaussian":
+        mean, factor = _full_gaussian_factor(z)
+        return {"mean": mean, "factor": factor}
+    return {"lo": np.asarray(z.min(axis=0), dtype=np.float64), "hi": np.asarray(z.max(axis=0), dtype=np.float64)}
+
+
+def sample(
+    kind: str, n: int, z, random_state=0, scale: float = 0.5, fit: dict | None = None, stats: dict | None = None
+) -> np.ndarray:
     """Draw ``n`` random z-points of one kind.
 
     Parameters
@@ -90,6 +116,8 @@ def sample(kind: str, n: int, z, random_state=0, scale: float = 0.5, fit: dict |
         Noise standard deviation of ``data_noise``.
     fit : dict, optional
         The density of a fitted kind, from :func:`fit` (required for ``gmm`` and ``kde``).
+    stats : dict, optional
+        :func:`statistics` of ``z`` for this kind, when the caller keeps them (the draw is the same).
 
     Returns
     -------
@@ -113,15 +141,14 @@ def sample(kind: str, n: int, z, random_state=0, scale: float = 0.5, fit: dict |
         return density_fit.sample_kde(fit, n, z, gen).astype(np.float32)
     if kind == "normal":
         out = gen.standard_normal((n, d))
-    elif kind == "axis_gaussian":
-        data = np.asarray(z, dtype=np.float64)
-        out = data.mean(axis=0) + gen.standard_normal((n, d)) * data.std(axis=0)
-    elif kind == "full_gaussian":
-        mean, factor = _full_gaussian_factor(z)
-        out = mean + gen.standard_normal((n, d)) @ factor.T
-    elif kind == "uniform_box":
-        lo, hi = np.asarray(z.min(axis=0), dtype=np.float64), np.asarray(z.max(axis=0), dtype=np.float64)
-        out = lo + gen.uniform(size=(n, d)) * (hi - lo)
+    elif kind in STATISTIC_KINDS:
+        s = stats if stats is not None else statistics(kind, z)
+        if kind == "axis_gaussian":
+            out = s["mean"] + gen.standard_normal((n, d)) * s["std"]
+        elif kind == "full_gaussian":
+            out = s["mean"] + gen.standard_normal((n, d)) @ s["factor"].T
+        else:
+            out = s["lo"] + gen.uniform(size=(n, d)) * (s["hi"] - s["lo"])
     else:
         scale = positive(scale, "scale") if scale != 0 else 0.0
         rows = np.sort(gen.integers(0, len(z), size=n))

@@ -10,6 +10,8 @@ Each grid can be downloaded as one PNG.
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 from dash import Input, Output, State, dcc, html, no_update
 
@@ -136,7 +138,12 @@ def sample_z(store, run, sampler, k, seed, scale, filter_state=None) -> tuple[np
                 f"the {SAMPLER_LABELS[sampler]} sampler of {run} is not fitted yet: press 'compute the rates' "
                 "above, which fits it in the background"
             )
-    return samplers.sample(sampler, k, data, random_state=seed, scale=scale, fit=fit), note
+    stats = None
+    if sampler in samplers.STATISTIC_KINDS:
+        # The data's statistics are the whole cost of a draw (a covariance of 50k x 256: a second): kept per run and rows.
+        which = "all" if rows is None else hashlib.blake2b(np.asarray(rows).tobytes(), digest_size=8).hexdigest()
+        stats = store.memo(run, f"sampler-stats:{sampler}:{which}", lambda: samplers.statistics(sampler, data))
+    return samplers.sample(sampler, k, data, random_state=seed, scale=scale, fit=fit, stats=stats), note
 
 
 def lab_scores(store, run, z) -> dict | None:

@@ -26,6 +26,21 @@ def test_fitted_samplers_reproduce_data_moments(data):
     assert np.allclose(normal.mean(axis=0), 0, atol=0.05)
 
 
+def test_kept_statistics_give_the_same_draw_as_computing_them_and_are_the_datas_moments(data):
+    z64 = data.astype(np.float64)
+    for kind in samplers.STATISTIC_KINDS:
+        stats = samplers.statistics(kind, data)
+        kept = samplers.sample(kind, 50, data, random_state=5, stats=stats)
+        assert np.array_equal(kept, samplers.sample(kind, 50, data, random_state=5)), kind
+    axis, full = samplers.statistics("axis_gaussian", data), samplers.statistics("full_gaussian", data)
+    np.testing.assert_allclose(axis["std"], z64.std(axis=0), rtol=1e-10)
+    np.testing.assert_allclose(full["factor"] @ full["factor"].T, np.cov(z64.T), atol=1e-8)
+    box = samplers.statistics("uniform_box", data)
+    assert np.array_equal(box["lo"], z64.min(axis=0)) and np.array_equal(box["hi"], z64.max(axis=0))
+    with pytest.raises(ValueError, match="draws from no statistics"):
+        samplers.statistics("normal", data)
+
+
 def test_data_noise_sampler_stays_near_data(data):
     from analysis.structure import nn_distances
 

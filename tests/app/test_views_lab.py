@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
-from app.views import sampler_rates, structure
+from app.views import sampler_rates, sampling, structure
 
 pytestmark = pytest.mark.slow
 
@@ -82,3 +83,20 @@ def test_a_umap_map_is_listed_drawn_and_a_click_on_its_empty_space_decodes(store
     if tsne is not None:
         tsne_plane = plane_space.plane(store, "ae", "map", map_key=tsne["key"])
         assert not tsne_plane.clickable
+
+
+def test_a_samplers_statistics_are_computed_once_per_run_and_filter_and_draw_the_same(store, monkeypatch):
+    from analysis import samplers
+
+    computed = []
+    real = samplers.statistics
+    monkeypatch.setattr(samplers, "statistics", lambda kind, z: computed.append((kind, len(z))) or real(kind, z))
+    first, _ = sampling.sample_z(store, "vae", "full_gaussian", 8, 11, 0.5)
+    again, _ = sampling.sample_z(store, "vae", "full_gaussian", 8, 12, 0.5)
+    filtered, note = sampling.sample_z(
+        store, "vae", "full_gaussian", 8, 11, 0.5, {"expr": "smiling == 1", "within": None}
+    )
+    z = store.z("vae")
+    assert computed == [("full_gaussian", len(z)), ("full_gaussian", int(note.split()[3].replace(",", "")))]
+    np.testing.assert_array_equal(first, samplers.sample("full_gaussian", 8, z, random_state=11))
+    assert not np.array_equal(again, first) and not np.array_equal(filtered, first)

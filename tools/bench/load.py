@@ -13,6 +13,7 @@ Traffic only ever goes to 127.0.0.1.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -284,6 +285,12 @@ def run_load(
         with urllib.request.urlopen(url + "/_dash-dependencies", timeout=30) as response:  # noqa: S310
             factory = RequestFactory(json.loads(response.read()), runs)
         factory.find_umap_maps(url, runs_dir)
+        if factory.umap_maps:
+            # A process's first UMAP click compiles the inverse (numba, about a minute of CPU): not part of a round.
+            gen = random.Random(7)
+            bodies = [factory.build("umap", gen) for _ in range(2 * workers)]
+            with concurrent.futures.ThreadPoolExecutor(len(bodies)) as pool:
+                list(pool.map(lambda body: post(url + "/_dash-update-component", body, timeout=600), bodies))
         # Concurrent, so that every worker loads TensorFlow and the decoders before the clock starts.
         warm = load_round(url, factory, clients=4, duration=300.0, seed=99, max_per_client=warmup * len(factory.kinds))
         if warm["errors"]:

@@ -299,13 +299,13 @@ def answer_problem(kind: str, status: int, text: str) -> str | None:
     return None
 
 
-def post(url: str, body: dict) -> tuple[int, str]:
+def post(url: str, body: dict, timeout: float = REQUEST_TIMEOUT_S) -> tuple[int, str]:
     """POST ``body`` as JSON to ``url`` (loopback only); return (status, text)."""
     request = urllib.request.Request(
         url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
     )
     try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:  # noqa: S310 - loopback URL
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback URL
             return response.status, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode("utf-8", "replace")
