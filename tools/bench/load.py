@@ -343,6 +343,8 @@ def print_report(figures: dict) -> None:
     rounds = [("1 client", figures["single"])] + [
         (f"{r['clients']} clients, round {k}", r) for k, r in enumerate(figures["rounds"], start=1)
     ]
+    if figures.get("baseline_sync"):
+        rounds.append((f"sync -w {setup['workers']}, {CLIENTS} clients", figures["baseline_sync"]))
     print(f"{'kind':8s}" + "".join(f"{name:>26s}" for name, _ in rounds))
     for kind in REPORTED:
         print(f"{kind:8s}" + "".join(f"{_cell(r, kind):>26s}" for _, r in rounds))
@@ -368,7 +370,9 @@ def print_report(figures: dict) -> None:
 def main(args) -> int:
     """Entry of ``zspace bench load``: data/runs if it has usable runs, else small demo runs in a temp folder.
 
-    Exit status 1 if any request failed, peak memory grew by more than MAX_MEMORY_GROWTH or a goal was missed.
+    The documented setup is measured first; then, as the baseline of the same run, one round of the same
+    clients against the earlier setup (gunicorn's sync workers). Exit status 1 if any request of the
+    documented setup failed, its peak memory grew by more than MAX_MEMORY_GROWTH or a goal was missed.
     """
     duration = 10.0 if getattr(args, "quick", False) else 60.0
     runs_dir = Path(os.environ.get("ZSPACE_RUNS", "data/runs"))
@@ -384,6 +388,12 @@ def main(args) -> int:
             flush=True,
         )
         figures = run_load(runs_dir, clients=CLIENTS, duration=duration)
+        print(
+            f"baseline: the earlier setup, gunicorn -w {TEAM_WORKERS} sync, {CLIENTS} clients x {duration:.0f} s",
+            flush=True,
+        )
+        baseline = run_load(runs_dir, clients=CLIENTS, duration=duration, rounds=1, single=False, threads=1)
+        figures["baseline_sync"] = baseline["rounds"][0]
     print_report(figures)
     if getattr(args, "out", None):
         from rundir.atomic import atomic_write_json
