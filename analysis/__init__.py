@@ -24,12 +24,13 @@ Public API, one module a line::
     table_filter  the metadata filter language: parse, evaluate, row_mask, canonical, FilterError
     filter_syntax its tokenizer, tree and recursive-descent parser (never evaluates)
     tables        points_table, table_bytes, format_of: export columns and formats (CSV, Parquet)
-    cache         cached, lookup, is_cached, entries, prune: ``<run>/analysis/<name>-<key>.npz`` + ``.json``
+    cache         cached, lookup, is_cached, entries, prune, search_order / storing_in (the one cache-folder rule)
     results       one Declaration per cached analysis (pca, tsne, umap, sampler_fit, ...), MAPS, load_map
     precompute    ``zspace analyze RUN [--quick] [--skip-tsne] [--skip-umap]``: the default set, cached
 
-A :class:`analysis.results.Declaration` is called like a function, ``results.pca(run)``, and also
-answers ``.is_cached(run)``, ``.lookup(run)``, ``.available(run)`` and ``.key(...)``.
+A :class:`analysis.results.Declaration` is called like a function, ``results.pca(run)`` (computed when
+missing), and also answers ``.read(run)`` (None when missing, never computes), ``.is_cached(run)``,
+``.available(run)`` and ``.key(...)``.
 ``_checks`` holds the shared input checks. Test point clouds live in :mod:`tools.synthetic`,
 ``zspace bench analysis`` in :mod:`tools.bench.analysis`.
 """

@@ -126,10 +126,15 @@ def storing_in(folder: str | os.PathLike) -> Iterator[None]:
         _STORING_IN.reset(token)
 
 
-def _folders(folder) -> list:
-    # An explicit folder is the only place; else the run's own cache, then the one set by storing_in().
+def search_order(folder: str | os.PathLike | None = None) -> list[Path | None]:
+    """Where an entry is looked up, in order; a new entry is stored in the last one.
+
+    The one cache-folder rule of zspace: an explicit ``folder`` is the only place;
+    otherwise the run's own cache (``None``: what ``zspace analyze`` wrote) comes
+    first, then the folder :func:`storing_in` set for this thread, if any.
+    """
     if folder is not None:
-        return [folder]
+        return [Path(folder)]
     extra = _STORING_IN.get()
     return [None] if extra is None else [None, extra]
 
@@ -138,7 +143,7 @@ def lookup(
     run_dir: str | os.PathLike, name: str, params: dict, folder: str | os.PathLike | None = None
 ) -> dict[str, Any] | None:
     """Return the cached result for ``name`` and ``params``, or None when absent or unreadable."""
-    for where in _folders(folder):
+    for where in search_order(folder):
         npz_path, json_path, key = entry_paths(run_dir, name, params, where)
         arrays = _read_entry(npz_path, json_path, key, touch=where is not None)
         if arrays is not None:
@@ -177,7 +182,7 @@ def cached(
     found = lookup(run_dir, name, params, folder)
     if found is not None:
         return found
-    npz_path, json_path, key = entry_paths(run_dir, name, params, _folders(folder)[-1])
+    npz_path, json_path, key = entry_paths(run_dir, name, params, search_order(folder)[-1])
     arrays = _to_arrays(compute())
     _store_entry(run_dir, name, params, key, arrays, npz_path, json_path)
     return _from_arrays(arrays)
@@ -217,14 +222,24 @@ def is_cached(run_dir: str | os.PathLike, name: str, params: dict, folder: str |
 def entries(run_dir: str | os.PathLike, name: str, folder: str | os.PathLike | None = None) -> list[dict[str, Any]]:
     """Sidecars (name, key, params, ...) of the current, readable entries of ``name`` in a run.
 
-    Entries computed for an older ``zpoints.npy`` are left out. Use it to list,
-    e.g., which t-SNE maps of a run are ready.
+    Read from every folder of :func:`search_order` (an entry found in two is
+    listed once). Entries computed for an older ``zpoints.npy`` are left out.
+    Use it to list, e.g., which t-SNE maps of a run are ready.
     """
-    where = entry_folder(run_dir, folder)
-    if not where.is_dir():
-        return []
-    fingerprint = zpoints_fingerprint(run_dir)
-    found = []
+    fingerprint, found, seen = None, [], set()
+    for where in search_order(folder):
+        where = entry_folder(run_dir, where)
+        if not where.is_dir():
+            continue
+        fingerprint = fingerprint or zpoints_fingerprint(run_dir)
+        for sidecar in _current_sidecars(where, name, fingerprint):
+            if sidecar.get("key") not in seen:
+                seen.add(sidecar.get("key"))
+                found.append(sidecar)
+    return found
+
+
+def _current_sidecars(where: Path, name: str, fingerprint: str) -> Iterator[dict]:
     for json_path in sorted(where.glob(f"{name}-*.json")):
         try:
             sidecar = json.loads(json_path.read_text(encoding="utf-8"))
@@ -236,8 +251,7 @@ def entries(run_dir: str | os.PathLike, name: str, folder: str | os.PathLike | N
             and sidecar.get("zpoints_fingerprint") == fingerprint
             and json_path.with_suffix(".npz").exists()
         ):
-            found.append(sidecar)
-    return found
+            yield sidecar
 
 
 def prune(root: str | os.PathLike, max_bytes: int) -> int:

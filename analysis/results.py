@@ -3,9 +3,10 @@
 This is what ``zspace analyze`` precomputes and what the dashboard calls: the
 same declaration with the same parameters hits the same cache entry in every
 process. A declaration is called like a function, ``results.pca(run)`` or
-``results.histograms(run, bin_width=0.5)``, and also says whether an entry is
-ready (``results.pca.is_cached(run)``) and which parameter sets are cached
-(``results.tsne.available(run)``).
+``results.histograms(run, bin_width=0.5)`` (computed when missing), reads
+without computing (``results.pca.read(run)``: None when missing), says whether
+an entry is ready (``results.pca.is_cached(run)``) and which parameter sets
+are cached (``results.tsne.available(run)``).
 
 Adding an analysis: a pure function of arrays in its own module, then one
 ``Declaration`` here (a parameter dataclass, a compute and, if the result is
@@ -76,34 +77,31 @@ class Declaration(Generic[Params, Result]):
         return self.name, asdict(self.settings(*args, **given))
 
     def __call__(self, run, *args, callback=None, folder=None, **given) -> Result:
-        """The result for ``run`` and ``given`` parameters, computed once and then read from the cache."""
-        return self.loaded(self.stored(run, *args, callback=callback, folder=folder, **given), *args, **given)
+        """The result for ``run`` and ``given`` parameters: read from the cache, computed (and stored) when missing.
 
-    def stored(self, run, *args, callback=None, folder=None, **given) -> dict:
-        """The stored arrays (a plain dict, what caches can hold), computed once per parameter set.
-
-        With ``folder`` (a cache outside the run, e.g. the server's), the run's own cache
-        (what ``zspace analyze`` wrote) is read first and a missing result is stored in ``folder``.
+        ``folder`` is where the entry is read and stored instead of the run's own cache;
+        without it, :func:`analysis.cache.search_order` says where (see :func:`analysis.cache.storing_in`).
         """
+        arrays = self.read_or_compute_arrays(run, *args, callback=callback, folder=folder, **given)
+        return self.from_arrays(arrays, *args, **given)
+
+    def read_or_compute_arrays(self, run, *args, callback=None, folder=None, **given) -> dict:
+        """The stored arrays (a plain dict, what caches can hold): read, or computed and stored when missing."""
         params = self.settings(*args, **given)
-        if folder is not None:
-            found = lookup(run, self.name, asdict(params))
-            if found is not None:
-                return found
         return cached(run, self.name, asdict(params), lambda: self.compute(run, params, callback), folder)
 
-    def lookup_stored(self, run, *args, folder=None, **given) -> dict | None:
+    def read_arrays(self, run, *args, folder=None, **given) -> dict | None:
         """The stored arrays when already cached, else None (never computes)."""
         return lookup(run, *self.key(*args, **given), folder)
 
-    def lookup(self, run, *args, folder=None, **given) -> Result | None:
+    def read(self, run, *args, folder=None, **given) -> Result | None:
         """The cached result, or None when it has not been computed (never computes)."""
-        stored = self.lookup_stored(run, *args, folder=folder, **given)
-        return None if stored is None else self.loaded(stored, *args, **given)
+        arrays = self.read_arrays(run, *args, folder=folder, **given)
+        return None if arrays is None else self.from_arrays(arrays, *args, **given)
 
-    def loaded(self, stored: dict, *args, **given) -> Result:
-        """What callers get from ``stored`` arrays (a PCAResult, a DataFrame, or the dict itself)."""
-        return self.load(stored, self.settings(*args, **given))
+    def from_arrays(self, arrays: dict, *args, **given) -> Result:
+        """What callers get from stored ``arrays`` (a PCAResult, a DataFrame, or the dict itself); computes nothing."""
+        return self.load(arrays, self.settings(*args, **given))
 
     def is_cached(self, run, *args, folder=None, **given) -> bool:
         """True when a readable entry exists for these parameters."""
@@ -413,7 +411,7 @@ def load_map(run, kind: str, params: dict, folder=None) -> TsneResult | UmapResu
     """
     if kind not in MAPS:
         raise ValueError(f"unknown map kind {kind!r}; choose one of {', '.join(MAPS)}")
-    return MAPS[kind].lookup(run, folder=folder, **params)
+    return MAPS[kind].read(run, folder=folder, **params)
 
 
 def map_point_to_z(run, kind: str, params: dict, points, folder=None) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ from app import page, request_guard
 from app.auth import auth_from_env, require_basic_auth
 from app.cache import make_cache
 from app.jobs import JobSlots, make_manager, signing_secret
-from app.store import INLINE_POINTS, RunStore
+from app.store import INLINE_POINTS, PLANE_BUDGET, RunStore
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 #: Sub-folder of the cache with the content digests of runs whose own digest file is stale (rundir.digest).
@@ -34,7 +34,7 @@ def default_cache_dir(runs_dir: str | os.PathLike) -> Path:
 def create_app(
     runs_dir: str | os.PathLike = "data/runs",
     cache_dir: str | os.PathLike | None = None,
-    plane_budget: int = 250_000,
+    plane_budget: int = PLANE_BUDGET,
     auth: tuple[str, str] | None = None,
     warm: bool = True,
     inline_points: int = INLINE_POINTS,
@@ -104,8 +104,8 @@ def create_app(
     request_guard.install(app)
     if warm:
         # TensorFlow and the listed runs' decoders load in the background, so the first click does not wait.
-        usable = [store.path(run["name"]) for run in store.runs() if run["usable"]]
-        store.decoder.warm([(path, rundir.files_key(path)) for path in usable])
+        usable = [store.open(run["name"]) for run in store.runs() if run["usable"]]
+        store.decoder.warm([(run.folder, run.files_key) for run in usable])
     app.zspace_store = store  # for tests and benchmarks: the same store the callbacks use
     app.zspace_manager = manager  # its Celery application is what `zspace worker` runs
     return app

@@ -3,7 +3,8 @@
 Every view that draws or reads a plane (the Planes view, click-to-decode, paths,
 neighbours, export) goes through here, so a plane kind is defined once. The
 arithmetic is :mod:`analysis.planes` / :mod:`analysis.pca`; this module only
-validates browser input and memoises through the run store.
+validates browser input and memoises through the run's handle
+(:class:`app.store.RunHandle`; ``run.coords(plane)`` places its points on a plane).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.store import MemoKey, RunHandle
 from app.validate import choice, whole
 from rundir.errors import ZspaceError
 
@@ -64,23 +66,49 @@ class Plane:
             return f"attribute:{self.column}"
         return f"{self.kind}:{self.i}:{self.j}"
 
+    def points(self, run: RunHandle) -> tuple[np.ndarray, np.ndarray]:
+        """(row ids, xy float32 N x 2) of ``run``'s points on this plane; what ``run.coords(plane)`` returns."""
+        if self.kind == "map":
+            from analysis import results
 
-def plane(store, run, kind, i=0, j=1, map_key=None) -> Plane:
+            entry = map_entry(run, self.map_key)
+            if entry["invertible"]:
+                warm_map_inverse()
+            stored = run.result(results.MAPS[entry["kind"]], **entry["params"])
+            return np.asarray(stored.ids), np.asarray(stored.embedding, dtype=np.float32)
+        xy = run.memo(MemoKey.coords(self.key()), lambda: _linear_coords(run, self))
+        return np.arange(len(xy), dtype=np.int64), xy
+
+
+def _linear_coords(run: RunHandle, where: Plane) -> np.ndarray:
+    if where.kind == "attribute":
+        from analysis.walks import scores
+
+        origin, basis = attribute_basis(run, where.column)
+        return scores(run.z(), basis, origin).astype(np.float32)
+    from analysis.planes import plane_coords
+
+    fit = pca(run) if where.kind == "pca" else None
+    return plane_coords(run.z(), where.kind, where.i, where.j, pca=fit)
+
+
+def plane(run: RunHandle, kind, i=0, j=1, map_key=None) -> Plane:
     """Validate a plane chosen in the browser against the run."""
     kind = choice(kind, "plane kind", PLANE_KINDS)
     if kind == "map":
         if not map_key:
-            raise ZspaceError(f"no t-SNE or UMAP map is computed for {run}: compute one below or run `zspace analyze`")
-        choice(map_key, "map", [m["key"] for m in maps(store, run)])
+            raise ZspaceError(
+                f"no t-SNE or UMAP map is computed for {run.name}: compute one below or run `zspace analyze`"
+            )
+        choice(map_key, "map", [m["key"] for m in maps(run)])
         return Plane("map", map_key=str(map_key))
     if kind == "attribute":
-        columns = attribute_columns(store, run)
+        columns = attribute_columns(run)
         if not columns:
-            raise ZspaceError(f"no attribute direction for {run}: its metadata has no numeric column")
+            raise ZspaceError(f"no attribute direction for {run.name}: its metadata has no numeric column")
         index = whole(i, "attribute number (x)", 0, len(columns) - 1)
         return Plane("attribute", i=index, j=0, column=columns[index])
-    z_dim = int(store.config(run)["z_dim"])
-    return Plane(kind, whole(i, "x axis", 0, z_dim - 1), whole(j, "y axis", 0, z_dim - 1))
+    return Plane(kind, whole(i, "x axis", 0, run.z_dim - 1), whole(j, "y axis", 0, run.z_dim - 1))
 
 
 def _map_key(kind: str, params: dict) -> str:
@@ -88,96 +116,66 @@ def _map_key(kind: str, params: dict) -> str:
     return f"{kind}-{hashlib.blake2b(text.encode(), digest_size=6).hexdigest()}"
 
 
-def maps(store, run) -> list[dict]:
+def maps(run: RunHandle) -> list[dict]:
     """Every cached 2-D map of the run (from ``zspace analyze`` or computed in the page): key, kind, params, label.
 
     Listed as :func:`analysis.results.available_maps` orders them (raw z first,
-    then after PCA-2 / 4 / 10, as the seed compared them).
+    then after PCA-2 / 4 / 10, as the seed compared them), from every cache folder of the run.
     """
     from analysis import results
 
-    path = store.path(run)
-    found, seen = [], set()
-    for folder in (None, store.request_folder(run)):
-        for entry in results.available_maps(path, folder=folder):
-            key = _map_key(entry["kind"], entry["params"])
-            if key not in seen:
-                seen.add(key)
-                found.append({**entry, "key": key})
-    return found
+    with run.cache_scope():
+        return [
+            {**entry, "key": _map_key(entry["kind"], entry["params"])} for entry in results.available_maps(run.folder)
+        ]
 
 
-def map_entry(store, run, map_key: str) -> dict:
+def map_entry(run: RunHandle, map_key: str) -> dict:
     """The listed map with this key (ZspaceError when it is not one of the run's maps)."""
-    for entry in maps(store, run):
+    listed = maps(run)
+    for entry in listed:
         if entry["key"] == map_key:
             return entry
-    raise ZspaceError(f"map must be one of {', '.join(m['key'] for m in maps(store, run)) or 'none computed'}")
+    raise ZspaceError(f"map must be one of {', '.join(m['key'] for m in listed) or 'none computed'}")
 
 
-def pca(store, run):
+def pca(run: RunHandle):
     """The run's PCA (analysis.pca.PCAResult), the same cache entry `zspace analyze` writes."""
     from analysis import results
 
-    return store.result(run, results.pca)
+    return run.result(results.pca)
 
 
-def attribute_columns(store, run) -> list[str]:
+def attribute_columns(run: RunHandle) -> list[str]:
     """The metadata columns an attribute direction can be taken from (every numeric one), in table order."""
-    return store.metadata_columns(run)
+    return run.metadata_columns()
 
 
-def attribute_direction(store, run, column) -> dict:
+def attribute_direction(run: RunHandle, column) -> dict:
     """The class-mean direction of a metadata column (:func:`analysis.walks.attribute_direction`), memoised."""
-    column = str(choice(column, "attribute", attribute_columns(store, run)))
+    column = str(choice(column, "attribute", attribute_columns(run)))
 
     def compute():
         from analysis.walks import attribute_direction as fit
 
         try:
-            return fit(store.z(run), store.column(run, column))
+            return fit(run.z(), run.column(column))
         except ValueError as exc:  # a constant column, or classes with the same mean
             raise ZspaceError(f"no attribute direction for {column}: {exc}") from None
 
-    return store.memo(run, f"direction:{column}", compute)
+    return run.memo(MemoKey.direction(column), compute)
 
 
-def attribute_basis(store, run, column) -> tuple[np.ndarray, np.ndarray]:
+def attribute_basis(run: RunHandle, column) -> tuple[np.ndarray, np.ndarray]:
     """(origin, basis 2 x d) of the plane "attribute direction x PC1": the data mean, the direction, PC1 made orthogonal."""
     from analysis.walks import plane_basis
 
-    fit = pca(store, run)
+    fit = pca(run)
     try:
-        basis = plane_basis(attribute_direction(store, run, column)["unit"], fit.components_)
+        basis = plane_basis(attribute_direction(run, column)["unit"], fit.components_)
     except ValueError as exc:
         raise ZspaceError(f"no attribute direction for {column}: {exc}") from None
     return np.asarray(fit.mean_, dtype=np.float64), basis
-
-
-def coords(store, run, where: Plane) -> tuple[np.ndarray, np.ndarray]:
-    """(row ids, xy float32 N x 2) of the run's points on a plane (a map holds its mapped subset)."""
-    if where.kind == "map":
-        from analysis import results
-
-        entry = map_entry(store, run, where.map_key)
-        if entry["invertible"]:
-            warm_map_inverse()
-        stored = store.result(run, results.MAPS[entry["kind"]], **entry["params"])
-        return np.asarray(stored.ids), np.asarray(stored.embedding, dtype=np.float32)
-
-    def compute():
-        if where.kind == "attribute":
-            from analysis.walks import scores
-
-            origin, basis = attribute_basis(store, run, where.column)
-            return scores(store.z(run), basis, origin).astype(np.float32)
-        from analysis.planes import plane_coords
-
-        fit = pca(store, run) if where.kind == "pca" else None
-        return plane_coords(store.z(run), where.kind, where.i, where.j, pca=fit)
-
-    xy = store.memo(run, f"coords:{where.key()}", compute)
-    return np.arange(len(xy), dtype=np.int64), xy
 
 
 _WARM_STARTED = threading.Event()
@@ -205,32 +203,28 @@ def warm_map_inverse() -> None:
     threading.Thread(target=work, name="zspace-umap-warm-up", daemon=True).start()
 
 
-def map_to_z(store, run, where: Plane, x: float, y: float) -> tuple[np.ndarray, bool]:
+def map_to_z(run: RunHandle, where: Plane, x: float, y: float) -> tuple[np.ndarray, bool]:
     """The z at an empty spot (x, y) of an invertible map (UMAP), and whether the spot is inside the data's hull."""
     from analysis import results
 
-    entry = map_entry(store, run, where.map_key)
+    entry = map_entry(run, where.map_key)
     if not entry["invertible"]:
         raise ZspaceError("empty space on a t-SNE map has no z: click a point, or use a PCA, axis or UMAP plane")
-    path = store.path(run)
-    z, inside = None, None
-    for folder in (None, store.request_folder(run)):
-        if results.load_map(path, entry["kind"], entry["params"], folder) is not None:
-            z, inside = results.map_point_to_z(path, entry["kind"], entry["params"], [[x, y]], folder)
-            break
-    if z is None:
-        raise ZspaceError(f"map must be one of {', '.join(m['key'] for m in maps(store, run)) or 'none computed'}")
+    with run.cache_scope():
+        if results.load_map(run.folder, entry["kind"], entry["params"]) is None:  # dropped since it was listed
+            raise ZspaceError(f"map must be one of {', '.join(m['key'] for m in maps(run)) or 'none computed'}")
+        z, inside = results.map_point_to_z(run.folder, entry["kind"], entry["params"], [[x, y]])
     return np.asarray(z[0], dtype=np.float32), bool(inside[0])
 
 
-def to_z(store, run, where: Plane, x: float, y: float, base_row: int | None = None) -> np.ndarray:
+def to_z(run: RunHandle, where: Plane, x: float, y: float, base_row: int | None = None) -> np.ndarray:
     """The z at plane point (x, y): other coordinates at the mean, or at data row ``base_row``."""
     if not where.linear:
         raise ZspaceError("empty space on a map has no z here: use map_to_z for a UMAP map, or a PCA or axis plane")
-    z_all = store.z(run)
-    fit = pca(store, run)
+    z_all = run.z()
+    fit = pca(run)
     if where.kind == "attribute":
-        origin, basis = attribute_basis(store, run, where.column)
+        origin, basis = attribute_basis(run, where.column)
         base = np.asarray(z_all[base_row], dtype=np.float64) if base_row is not None else origin
         # Keep the base's coordinates off the plane; set its two plane coordinates to (x, y).
         return np.asarray(base + (np.array([x, y]) - (base - origin) @ basis.T) @ basis, dtype=np.float32)
@@ -245,37 +239,37 @@ def to_z(store, run, where: Plane, x: float, y: float, base_row: int | None = No
     return np.asarray(axis_plane_to_z(where.i, where.j, x, y, base), dtype=np.float32)
 
 
-def project(store, run, where: Plane, z: np.ndarray) -> np.ndarray:
+def project(run: RunHandle, where: Plane, z: np.ndarray) -> np.ndarray:
     """Plane coordinates (K x 2) of arbitrary z-vectors on a PCA or axis plane."""
     z = np.atleast_2d(np.asarray(z, dtype=np.float64))
     if where.kind == "axis":
         return z[:, [where.i, where.j]].astype(np.float32)
     if where.kind == "pca":
-        scores = pca(store, run).transform(z)
+        scores = pca(run).transform(z)
         return scores[:, [where.i, where.j]].astype(np.float32)
     if where.kind == "attribute":
-        origin, basis = attribute_basis(store, run, where.column)
+        origin, basis = attribute_basis(run, where.column)
         return ((z - origin) @ basis.T).astype(np.float32)
     raise ZspaceError("only PCA and axis planes place arbitrary z exactly; a map places data points only")
 
 
-def axis_label(store, run, where: Plane, which: int) -> str:
+def axis_label(run: RunHandle, where: Plane, which: int) -> str:
     """The x (``which`` 0) or y (1) axis title of a plane."""
     if where.kind == "map":
         from analysis.results import MAP_NAMES
 
-        kind = map_entry(store, run, where.map_key)["kind"]
+        kind = map_entry(run, where.map_key)["kind"]
         return f"{MAP_NAMES.get(kind, kind)} {which + 1}"
     if where.kind == "attribute":
         if which == 1:
             return "PC 1 (⊥ the direction)"
-        found = attribute_direction(store, run, where.column)
+        found = attribute_direction(run, where.column)
         return (
             f"{where.column}: {found['low_label']} → {found['high_label']} (class means {found['distance']:.3g} apart)"
         )
     index = where.i if which == 0 else where.j
     if where.kind == "axis":
         return f"z[{index}]"
-    ratio = pca(store, run).explained_variance_ratio_
+    ratio = pca(run).explained_variance_ratio_
     share = f" ({100 * float(ratio[index]):.1f}% var.)" if index < len(ratio) else ""
     return f"PC {index + 1}{share}"

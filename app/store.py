@@ -1,22 +1,30 @@
-"""The runs folder as the dashboard sees it: validated run names in, memoised arrays out.
+"""The runs folder as the dashboard sees it, and one run of it: ``RunStore.open(name) -> RunHandle``.
 
-``RunStore`` does two things only: run access (every name that arrives from a
-browser is resolved through :func:`rundir.resolve_run` and checked usable) and
-memoisation (a small in-process tier in front of the shared flask cache, keyed
-by the run's :func:`rundir.files_key`, so a re-encoded or retrained run never
-serves stale data). Every computation is an :mod:`analysis` function or
-declaration; results a request asks for are kept in a size-capped folder of the
-server's cache, never written into the runs folder.
+``RunStore`` is what the server shares between requests: the runs folder
+(every name that arrives from a browser is resolved through
+:func:`rundir.resolve_run` and checked usable), the memo tiers (a small
+in-process LRU in front of the shared flask cache), the decoder service, the
+host's job slots and the plane budget. A request opens the runs it shows as
+:class:`RunHandle` values and asks everything of one run through its handle:
+z-points, metadata, cached analyses, plane coordinates, memoised values,
+decoding. Memoised values are keyed by the run's :func:`rundir.files_key`, so
+a re-encoded or retrained run never serves stale data; results a request asks
+for are kept in a size-capped folder of the server's cache, never written into
+the runs folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -32,6 +40,8 @@ MAX_SAMPLES = 64
 #: Runs of up to this many points get their base analyses (PCA, histograms, radius) inside a request
 #: (about a second at 50k x 256 on 2 cores); larger runs get them from a background job with progress.
 INLINE_POINTS = 50_000
+#: Most points one plane figure draws before it shows a density raster of them instead (and says so).
+PLANE_BUDGET = 250_000
 #: Largest request-driven analysis folder (bytes) before the least recently used entries are dropped.
 REQUEST_CACHE_BYTES = 1 << 30
 #: Metadata tables kept in memory per process.
@@ -44,8 +54,87 @@ class AnalysisPending(ZspaceError):
     """A base analysis of a large run is not computed yet; it is computed in the background."""
 
 
+class MemoKey:
+    """The names values are memoised under (per run and files key): each written here once."""
+
+    RUN_INFO = "runinfo"
+    SQ_NORMS = "sqnorm"
+    RADII = "radii"
+    HISTORY = "history"
+
+    @staticmethod
+    def coords(plane_key: str) -> str:
+        """A plane's coordinates (``plane_key``: :meth:`app.plane_space.Plane.key`)."""
+        return f"coords:{plane_key}"
+
+    @staticmethod
+    def direction(column: str) -> str:
+        """A metadata column's attribute direction."""
+        return f"direction:{column}"
+
+    @staticmethod
+    def column(column: str) -> str:
+        """A numeric metadata column as float32."""
+        return f"meta:{column}"
+
+    @staticmethod
+    def selection(digest: str) -> str:
+        """The rows inside a selection (``digest``: :func:`app.subsets.digest` of it)."""
+        return f"selection:{digest}"
+
+    @staticmethod
+    def filter(digest: str) -> str:
+        """The row mask of a filter."""
+        return f"filter:{digest}"
+
+    @staticmethod
+    def links(source: RunHandle) -> str:
+        """For each row of ``source``, the row of this run holding the same image."""
+        return f"links:{source.name}:{source.files_key}"
+
+    @staticmethod
+    def percentiles(mode: str, index: int) -> str:
+        """The 1st..99th percentile of an axis (``mode`` "axis") or a principal component ("pc")."""
+        return f"range:{mode}:{index}"
+
+    @staticmethod
+    def sampler_statistics(sampler: str, rows: str) -> str:
+        """A sampler's data statistics over ``rows`` ("all", or a digest of the filtered rows)."""
+        return f"sampler-stats:{sampler}:{rows}"
+
+    @staticmethod
+    def result(declaration, params: dict) -> str:
+        """An analysis declaration's result for ``params`` (its full, normalised parameter set)."""
+        return f"{declaration.name}:{sorted(declaration.key(**params)[1].items())}"
+
+
+class Recent:
+    """A thread-safe in-process LRU of at most ``kept`` values."""
+
+    def __init__(self, kept: int):
+        self.kept = int(kept)
+        self._values: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        """The value under ``key`` (now the most recently used), or None."""
+        with self._lock:
+            if key not in self._values:
+                return None
+            self._values.move_to_end(key)
+            return self._values[key]
+
+    def put(self, key, value) -> None:
+        """Keep ``value`` under ``key``, dropping the least recently used beyond ``kept``."""
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self.kept:
+                self._values.popitem(last=False)
+
+
 class RunStore:
-    """The runs folder as the dashboard sees it.
+    """The runs folder as the dashboard sees it, and what the server shares between requests.
 
     Parameters
     ----------
@@ -68,7 +157,7 @@ class RunStore:
         runs_dir: str | os.PathLike,
         cache,
         cache_dir: str | os.PathLike,
-        plane_budget: int = 250_000,
+        plane_budget: int = PLANE_BUDGET,
         inline_points: int = INLINE_POINTS,
         slots: JobSlots | None = None,
     ):
@@ -79,13 +168,11 @@ class RunStore:
         self.inline_points = int(inline_points)
         self.slots = slots if slots is not None else JobSlots(cache_dir)
         self.decoder = DecoderService()
-        self._frames: OrderedDict = OrderedDict()
-        self._recent: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
+        self.frames = Recent(FRAMES_KEPT)
+        self.recent = Recent(RECENT_KEPT)
 
-    # -- runs ---------------------------------------------------------------------------------
-    def _inspect(self, child: Path) -> rundir.RunInfo:
-        key = f"runinfo:{child}:{rundir.files_key(child)}"
+    def _inspect(self, child: Path, key: str | None = None) -> rundir.RunInfo:
+        key = f"{MemoKey.RUN_INFO}:{child}:{key or rundir.files_key(child)}"
         found = self.cache.get(key)
         if found is None:
             info = rundir.inspect_run(child)
@@ -110,152 +197,203 @@ class RunStore:
             for info in rundir.list_runs(self.runs_dir, inspect=self._inspect)
         ]
 
-    def path(self, name) -> Path:
-        """Resolve a run name from a browser to its folder; unusable or unknown runs raise ZspaceError."""
+    def open(self, name) -> RunHandle:
+        """The run named ``name`` (``NAME`` or ``SWEEP/NAME``, from a browser); unknown or unusable runs raise ZspaceError."""
         path = rundir.resolve_run(self.runs_dir, name)  # NAME or SWEEP/NAME, never outside the runs folder
         if not (path / rundir.CONFIG).exists():
             raise ZspaceError(f"unknown run {str(name)[:80]!r}")
-        info = self._inspect(path)
+        key = rundir.files_key(path)
+        info = self._inspect(path, key)
         if not info.usable:
             raise ZspaceError(f"run {name} cannot be shown: {info.reason}")
-        return path
+        return RunHandle(self, rundir.qualified_name(path), path, key, info.config, info.n_points, info.z_dim)
 
-    def config(self, name) -> dict:
-        """The run's config.json."""
-        return rundir.read_config(self.path(name))
 
-    def z(self, name) -> np.ndarray:
+class PlaneLike(Protocol):
+    """What :meth:`RunHandle.coords` takes: a plane that names itself and places a run's points on it."""
+
+    def key(self) -> str: ...
+
+    def points(self, run: RunHandle) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class RunHandle:
+    """One usable run, opened for one request: everything a view asks of a run goes through here.
+
+    Attributes
+    ----------
+    store : RunStore
+        What the server shares (memo tiers, decoder, job slots).
+    name : str
+        The run's name as the page lists it: ``NAME``, or ``SWEEP/NAME`` for a run of a sweep folder.
+    folder : pathlib.Path
+        The run directory (never written by the server).
+    files_key : str
+        :func:`rundir.files_key` when the run was opened: every memoised value is keyed by it.
+    config : dict
+        The run's ``config.json`` (checked when the run was listed).
+    n_points, z_dim : int
+        Shape of the run's z-points.
+    """
+
+    store: RunStore = field(repr=False, compare=False)
+    name: str
+    folder: Path
+    files_key: str
+    config: dict[str, Any] = field(repr=False, compare=False)
+    n_points: int
+    z_dim: int
+
+    # -- the run's files -----------------------------------------------------------------------
+    def z(self) -> np.ndarray:
         """The run's z-points, memory-mapped (already checked finite when the run was listed)."""
-        return rundir.load_zpoints(self.path(name), check_finite=False)
+        return rundir.load_zpoints(self.folder, check_finite=False)
 
-    def n_points(self, name) -> int:
-        """Number of z-points of the run."""
-        return int(self.z(name).shape[0])
+    def metadata(self):
+        """The run's metadata table (pandas), loaded once per process and run version."""
+        key = (str(self.folder), self.files_key)
+        frame = self.store.frames.get(key)
+        if frame is None:
+            frame = rundir.load_metadata(self.folder, self.n_points)
+            self.store.frames.put(key, frame)
+        return frame
 
-    # -- memoisation --------------------------------------------------------------------------
-    def memo(self, name: str, what: str, compute):
-        """Return ``compute()`` memoised under ``what`` and the run's files key.
+    def metadata_columns(self) -> list[str]:
+        """Metadata columns that can colour a plane (numeric or boolean, beyond the bookkeeping ones)."""
+        frame = self.metadata()
+        skip = {"row", "id", "source", "split"}
+        return [str(c) for c in frame.columns if c not in skip and (frame[c].dtype.kind in "biuf")]
+
+    def metadata_row(self, row: int) -> dict:
+        """One metadata row as JSON-able values."""
+        frame = self.metadata()
+        return {str(k): (v.item() if hasattr(v, "item") else v) for k, v in frame.iloc[int(row)].items()}
+
+    def column(self, column: str) -> np.ndarray:
+        """One numeric metadata column as float32 (memoised)."""
+        columns = self.metadata_columns()
+        if column not in columns:
+            raise ZspaceError(f"metadata column must be one of {', '.join(columns[:12])}")
+        return self.memo(MemoKey.column(column), lambda: self.metadata()[column].to_numpy(dtype=np.float32))
+
+    def sibling(self, name) -> RunHandle:
+        """Another run of the same folder (one a selection or a link names), opened and checked like this one."""
+        return self if name == self.name else self.store.open(name)
+
+    # -- memoised values -----------------------------------------------------------------------
+    def memo(self, key: str, compute: Callable[[], Any]):
+        """``compute()`` memoised under ``key`` (a :class:`MemoKey`) and the run's files key; computes when missing.
 
         Two tiers: a small in-process LRU (a click must not deserialise the same
         arrays again) in front of the flask cache (shared by every worker).
         """
-        key = f"{what}:{name}:{rundir.files_key(self.path(name))}"
-        with self._lock:
-            if key in self._recent:
-                self._recent.move_to_end(key)
-                return self._recent[key]
-        value = self.cache.get(key)
+        full = f"{key}:{self.name}:{self.files_key}"
+        value = self.store.recent.get(full)
+        if value is not None:
+            return value
+        value = self.store.cache.get(full)
         if value is None:
             started = time.perf_counter()
             value = compute()
-            self.cache.set(key, value)
+            self.store.cache.set(full, value)
             # One line per computation: an operator (and the two-worker test) sees what was not served from the cache.
-            log.info("computed %s of %s in %.2f s", what, name, time.perf_counter() - started)
-        with self._lock:
-            self._recent[key] = value
-            while len(self._recent) > RECENT_KEPT:
-                self._recent.popitem(last=False)
+            log.info("computed %s of %s in %.2f s", key, self.name, time.perf_counter() - started)
+        self.store.recent.put(full, value)
         return value
 
-    def is_memoised(self, name: str, what: str) -> bool:
-        """True when :meth:`memo` would return ``what`` without computing it (in this process or the shared cache)."""
-        key = f"{what}:{name}:{rundir.files_key(self.path(name))}"
-        with self._lock:
-            if key in self._recent:
-                return True
-        return bool(self.cache.has(key))
+    def is_memoised(self, key: str) -> bool:
+        """True when :meth:`memo` would return ``key`` without computing it (never computes)."""
+        full = f"{key}:{self.name}:{self.files_key}"
+        return self.store.recent.get(full) is not None or bool(self.store.cache.has(full))
 
-    def is_stored(self, name, declaration, *args, **params) -> bool:
-        """True when :meth:`result` would read ``declaration`` from a cache instead of computing it."""
-        path = self.path(name)
-        return declaration.is_cached(path, *args, **params) or declaration.is_cached(
-            path, *args, folder=self.request_folder(name), **params
-        )
+    def coords(self, plane: PlaneLike) -> tuple[np.ndarray, np.ndarray]:
+        """(row ids, xy float32 N x 2) of the run's points on ``plane`` (a map holds its mapped subset); memoised."""
+        return plane.points(self)
 
-    def request_folder(self, name) -> Path:
+    def sq_norms(self) -> np.ndarray:
+        """``|z_i|^2`` of every z-point (memoised)."""
+        z = self.z()
+        return self.memo(MemoKey.SQ_NORMS, lambda: np.einsum("ij,ij->i", z, z, dtype=np.float32))
+
+    # -- cached analyses -----------------------------------------------------------------------
+    @property
+    def request_folder(self) -> Path:
         """Where analyses a request asks for are kept for this run (outside the runs folder).
 
         ``<cache>/analysis/NAME``, or ``<cache>/analysis/SWEEP/NAME`` for a run of a sweep folder.
         """
-        self.path(name)  # validated: the name is NAME or SWEEP/NAME, each part a plain folder name
-        return self.request_root.joinpath(*name.split("/"))
+        return self.store.request_root.joinpath(*self.name.split("/"))
 
-    def result(self, name, declaration, *args, background: bool = False, **params):
-        """A cached analysis (an :mod:`analysis.results` declaration) of the run.
+    @contextlib.contextmanager
+    def cache_scope(self) -> Iterator[None]:
+        """Within the block, this run's analyses follow :func:`analysis.cache.search_order`: read from
+        the run's own cache, then the request folder; new results stored in the request folder."""
+        from analysis.cache import storing_in
 
-        Read from the run's own cache (``zspace analyze``) or the request folder; computed
-        into the request folder when missing, unless the run is too large to compute inside
-        a request (then :class:`AnalysisPending` says so and the background job computes it).
+        with storing_in(self.request_folder):
+            yield
+
+    @property
+    def cache_folders(self) -> tuple[Path, ...]:
+        """The folders an analysis of this run is read from, in order (new results go to the last)."""
+        from analysis.cache import entry_folder, search_order
+
+        with self.cache_scope():
+            return tuple(entry_folder(self.folder, where) for where in search_order())
+
+    def result(self, declaration, *, background: bool = False, **params):
+        """A cached analysis (an :mod:`analysis.results` declaration) of the run, memoised; computes when missing.
+
+        Read from the cache folders in order; computed into the request folder when
+        missing, unless the run is too large to compute inside a request (then
+        :class:`AnalysisPending` says so and the background job computes it;
+        ``background=True`` is that job).
         """
-        path = self.path(name)
-        folder = self.request_folder(name)
 
-        def stored():
-            found = declaration.lookup_stored(path, *args, **params)
-            if found is None:
-                found = declaration.lookup_stored(path, *args, folder=folder, **params)
-            if found is None:
-                if not background and self.n_points(name) > self.inline_points:
+        def arrays():
+            with self.cache_scope():
+                found = declaration.read_arrays(self.folder, **params)
+                if found is not None:
+                    return found
+                if not background and self.n_points > self.store.inline_points:
                     raise AnalysisPending(
-                        f"{declaration.name} of {name} is being computed in the background; "
+                        f"{declaration.name} of {self.name} is being computed in the background; "
                         "this view fills in when it is ready"
                     )
-                found = declaration.stored(path, *args, folder=folder, **params)
-                from analysis.cache import prune
+                found = declaration.read_or_compute_arrays(self.folder, **params)
+            from analysis.cache import prune
 
-                prune(self.request_root, REQUEST_CACHE_BYTES)
+            prune(self.store.request_root, REQUEST_CACHE_BYTES)
             return found
 
-        settings = declaration.key(*args, **params)[1]
-        what = f"{declaration.name}:{sorted(settings.items())}"
-        return declaration.loaded(self.memo(name, what, stored), *args, **params)
+        return declaration.from_arrays(self.memo(MemoKey.result(declaration, params), arrays), **params)
 
-    # -- metadata -----------------------------------------------------------------------------
-    def metadata(self, name):
-        """The run's metadata table (pandas), loaded once per process and run version."""
-        path = self.path(name)
-        key = (str(path), rundir.files_key(path))
-        with self._lock:
-            if key in self._frames:
-                self._frames.move_to_end(key)
-                return self._frames[key]
-        frame = rundir.load_metadata(path, self.n_points(name))
-        with self._lock:
-            self._frames[key] = frame
-            while len(self._frames) > FRAMES_KEPT:
-                self._frames.popitem(last=False)
-        return frame
+    def cached_result(self, declaration, **params):
+        """The declaration's result when one of the cache folders holds it, else None (never computes)."""
+        with self.cache_scope():
+            return declaration.read(self.folder, **params)
 
-    def metadata_columns(self, name) -> list[str]:
-        """Metadata columns that can colour a plane (numeric or boolean, beyond the bookkeeping ones)."""
-        frame = self.metadata(name)
-        skip = {"row", "id", "source", "split"}
-        return [str(c) for c in frame.columns if c not in skip and (frame[c].dtype.kind in "biuf")]
+    def is_cached(self, declaration, **params) -> bool:
+        """True when :meth:`result` would read ``declaration`` from a cache folder instead of computing it."""
+        with self.cache_scope():
+            return declaration.is_cached(self.folder, **params)
 
-    def metadata_row(self, name, row: int) -> dict:
-        """One metadata row as JSON-able values."""
-        frame = self.metadata(name)
-        return {str(k): (v.item() if hasattr(v, "item") else v) for k, v in frame.iloc[int(row)].items()}
+    def available(self, declaration) -> list[dict[str, Any]]:
+        """Parameter sets of ``declaration`` cached for this run, in the cache folders' order."""
+        with self.cache_scope():
+            return declaration.available(self.folder)
 
-    def column(self, name, column: str) -> np.ndarray:
-        """One numeric metadata column as float32 (memoised)."""
-        if column not in self.metadata_columns(name):
-            raise ZspaceError(f"metadata column must be one of {', '.join(self.metadata_columns(name)[:12])}")
-        return self.memo(name, f"meta:{column}", lambda: self.metadata(name)[column].to_numpy(dtype=np.float32))
-
-    # -- decoding -----------------------------------------------------------------------------
-    def decode(self, name, z) -> np.ndarray:
+    # -- decoding ------------------------------------------------------------------------------
+    def decode(self, z) -> np.ndarray:
         """Decode z-vectors (at most MAX_SAMPLES) with the run's decoder to uint8 images."""
         z = np.atleast_2d(np.asarray(z, dtype=np.float32))
         if len(z) > MAX_SAMPLES:
             raise ZspaceError(f"at most {MAX_SAMPLES} images per request")
-        path = self.path(name)
-        return self.decoder.decode(path, rundir.files_key(path), z)
+        return self.store.decoder.decode(self.folder, self.files_key, z)
 
-    def nearest_distance(self, name, queries, exclude: int | None = None) -> np.ndarray:
+    def nearest_distance(self, queries, exclude: int | None = None) -> np.ndarray:
         """Distance from each query to its nearest z-point (optionally not counting row ``exclude``)."""
         from analysis.structure import nearest_data_distance
 
-        z = self.z(name)
-        sq_norms = self.memo(name, "sqnorm", lambda: np.einsum("ij,ij->i", z, z, dtype=np.float32))
-        return nearest_data_distance(z, queries, exclude=exclude, sq_norms=sq_norms)
+        return nearest_data_distance(self.z(), queries, exclude=exclude, sq_norms=self.sq_norms())

@@ -3,10 +3,10 @@
 The browser holds only small JSON (see :func:`clean_filter` and
 :func:`clean_selection`): a filter is its text (and optionally a selection it
 keeps), a selection is the shapes drawn on one run's plane. The row masks are
-recomputed here and memoised through the run store, never sent to the browser.
+recomputed here and memoised through the run's handle, never sent to the browser.
 
 Views that act on rows (sampling, paths, neighbours, export) call
-:func:`filter_rows` (or :func:`filter_mask`) with the filter view's store value;
+:func:`filter_rows` (or :func:`filter_mask`) with the run and the filter view's store value;
 linked views map a selection's rows to the compared run with :func:`linked_rows`
 (both runs encode the same images; rows are matched by the metadata's ``id``).
 """
@@ -20,9 +20,9 @@ import re
 import numpy as np
 import pandas as pd  # imported with the app, before requests: a first import racing in two threads breaks plotly
 
-import rundir
 from analysis import regions, table_filter
 from app import plane_space
+from app.store import MemoKey, RunHandle
 from app.validate import choice, finite, whole
 from rundir.errors import ZspaceError
 
@@ -144,70 +144,77 @@ def shapes_from_relayout(relayout) -> list[dict] | None:
     return shapes
 
 
-def selection_plane(store, selection: dict) -> plane_space.Plane:
-    """The validated plane a selection was drawn on."""
+def drawn_on(run: RunHandle, selection: dict) -> RunHandle:
+    """The run a (cleaned) selection was drawn on, opened from ``run`` or any other run of the same folder."""
+    return run.sibling(selection["run"])
+
+
+def selection_plane(run: RunHandle, selection: dict) -> plane_space.Plane:
+    """The validated plane a selection was drawn on (``run``: any run of the folder)."""
     spec = selection["plane"]
-    return plane_space.plane(store, selection["run"], spec["kind"], spec["i"], spec["j"], spec["map"])
+    return plane_space.plane(drawn_on(run, selection), spec["kind"], spec["i"], spec["j"], spec["map"])
 
 
-def selection_rows(store, selection, filter_state=None) -> np.ndarray:
-    """Row ids (of ``selection["run"]``) of the points inside the selection that pass the filter."""
+def selection_rows(run: RunHandle, selection, filter_state=None) -> np.ndarray:
+    """Row ids (of the run the selection was drawn on) of the points inside it that pass the filter.
+
+    ``run`` is any run of the folder: the selection names its own.
+    """
     selection = clean_selection(selection)
     if selection is None:
         return np.empty(0, dtype=np.int64)
-    run = selection["run"]
-    where = selection_plane(store, selection)
+    source = drawn_on(run, selection)
+    where = selection_plane(source, selection)
 
     def compute():
-        ids, xy = plane_space.coords(store, run, where)
+        ids, xy = source.coords(where)
         return np.sort(np.asarray(ids, dtype=np.int64)[regions.in_shapes(xy, selection["shapes"])])
 
-    rows = store.memo(run, f"selection:{digest(selection)}", compute)
-    mask = filter_mask(store, run, filter_state)
+    rows = source.memo(MemoKey.selection(digest(selection)), compute)
+    mask = filter_mask(source, filter_state)
     return rows if mask is None else rows[mask[rows]]
 
 
 # -- the same images in another run ------------------------------------------------------------
-def _row_links(store, run_from: str, run_to: str) -> np.ndarray:
-    """For each row of ``run_from``, the row of ``run_to`` holding the same image id (-1 where none)."""
+def _row_links(source: RunHandle, target: RunHandle) -> np.ndarray:
+    """For each row of ``source``, the row of ``target`` holding the same image id (-1 where none)."""
 
     def compute():
-        source, target = store.metadata(run_from), store.metadata(run_to)
-        if "id" not in source.columns or "id" not in target.columns:
+        before, after = source.metadata(), target.metadata()
+        if "id" not in before.columns or "id" not in after.columns:
             # No ids to match: the same row is the same image (both runs encode one source in order).
-            links = np.arange(len(source), dtype=np.int64)
-            links[links >= len(target)] = -1
+            links = np.arange(len(before), dtype=np.int64)
+            links[links >= len(after)] = -1
             return links
-        index = pd.Index(target["id"].astype(str))
+        index = pd.Index(after["id"].astype(str))
         if not index.is_unique:
             index = index.drop_duplicates(keep="first")
-            positions = pd.Index(target["id"].astype(str)).get_indexer(index)
-            found = index.get_indexer(source["id"].astype(str))
+            positions = pd.Index(after["id"].astype(str)).get_indexer(index)
+            found = index.get_indexer(before["id"].astype(str))
             return np.where(found >= 0, positions[found], -1).astype(np.int64)
-        return index.get_indexer(source["id"].astype(str)).astype(np.int64)
+        return index.get_indexer(before["id"].astype(str)).astype(np.int64)
 
-    key = f"links:{run_from}:{rundir.files_key(store.path(run_from))}"
-    return store.memo(run_to, key, compute)
+    return target.memo(MemoKey.links(source), compute)
 
 
-def linked_rows(store, rows, run_from: str, run_to: str) -> tuple[np.ndarray, str]:
-    """The rows of ``run_to`` that hold the same images as ``rows`` of ``run_from``, and a note when some differ.
+def linked_rows(rows, source: RunHandle, target: RunHandle) -> tuple[np.ndarray, str]:
+    """The rows of ``target`` that hold the same images as ``rows`` of ``source``, and a note when some differ.
 
     The note is empty when every image is found at the same row (both runs encode
     the same images in the same order, the usual case).
     """
     rows = np.asarray(rows, dtype=np.int64)
-    if run_from == run_to:
+    if source.name == target.name:
         return rows, ""
-    links = _row_links(store, run_from, run_to)
+    links = _row_links(source, target)
     mapped = links[rows]
     found = mapped[mapped >= 0]
     if len(found) == len(rows) and np.array_equal(found, rows):
         return rows, ""
     if len(found) == len(rows):
-        return np.sort(found), f"the images sit at other rows in {run_to}: matched by image id"
+        return np.sort(found), f"the images sit at other rows in {target.name}: matched by image id"
     return np.sort(found), (
-        f"the runs hold different images: {len(found):,} of the {len(rows):,} selected images are in {run_to}"
+        f"the runs hold different images: {len(found):,} of the {len(rows):,} selected images are in {target.name}"
     )
 
 
@@ -229,7 +236,7 @@ def clean_filter(state) -> dict | None:
     return {"expr": expr.strip(), "within": within}
 
 
-def filter_mask(store, run, filter_state) -> np.ndarray | None:
+def filter_mask(run: RunHandle, filter_state) -> np.ndarray | None:
     """Boolean mask (one per row of ``run``) of the rows the filter keeps; None when there is no filter.
 
     Raises
@@ -242,27 +249,27 @@ def filter_mask(store, run, filter_state) -> np.ndarray | None:
         return None
 
     def compute():
-        mask = np.ones(store.n_points(run), dtype=bool)
+        mask = np.ones(run.n_points, dtype=bool)
         if state["expr"]:
-            mask &= table_filter.row_mask(store.metadata(run), state["expr"])
+            mask &= table_filter.row_mask(run.metadata(), state["expr"])
         if state["within"] is not None:
-            source = state["within"]["run"]
-            rows, _ = linked_rows(store, selection_rows(store, state["within"]), source, run)
+            source = drawn_on(run, state["within"])
+            rows, _ = linked_rows(selection_rows(source, state["within"]), source, run)
             kept = np.zeros(len(mask), dtype=bool)
             kept[rows] = True
             mask &= kept
         return mask
 
-    return store.memo(run, f"filter:{digest(state)}", compute)
+    return run.memo(MemoKey.filter(digest(state)), compute)
 
 
-def filter_rows(store, run, filter_state) -> np.ndarray | None:
+def filter_rows(run: RunHandle, filter_state) -> np.ndarray | None:
     """Row ids of ``run`` that the filter keeps (sorted), or None when there is no filter.
 
     The one call for a view that acts on rows: pass the filter view's store value
     (``State(app.views.filters.FILTER, "data")``) and use only the rows returned.
     """
-    mask = filter_mask(store, run, filter_state)
+    mask = filter_mask(run, filter_state)
     return None if mask is None else np.flatnonzero(mask)
 
 

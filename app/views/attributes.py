@@ -13,10 +13,11 @@ from __future__ import annotations
 from dash import Input, Output, State, dcc, html, no_update
 
 from app import plane_space
+from app.store import RunHandle
 from app.validate import choice, finite
 from app.views import planes
 from app.views.instruments import MAX_STEPS, MIN_STEPS, base_point, follow_clicked_rows, steps_of, strip_row
-from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, side_columns, side_run
+from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, open_side, side_columns
 
 TAB = "Planes"
 MESSAGES = (r"no attribute direction for .+",)
@@ -53,43 +54,43 @@ def layout() -> html.Div:
     return html.Div([controls, side_columns(side)], className="view attributes")
 
 
-def column_options(store, run, current) -> tuple[list[dict], str | None]:
+def column_options(run: RunHandle | None, current) -> tuple[list[dict], str | None]:
     """The run's metadata columns as options, and the picked one if the run still has it.
 
     Nothing is picked at first, so opening the page decodes no walk nobody asked for.
     """
-    if not run:
+    if run is None:
         return [], None
-    columns = plane_space.attribute_columns(store, run)
+    columns = plane_space.attribute_columns(run)
     options = [{"label": f"{column} (plane x = {i})", "value": column} for i, column in enumerate(columns)]
     return options, current if current in columns else None
 
 
-def plane_choice(store, run, column) -> tuple[str, int]:
+def plane_choice(run: RunHandle, column) -> tuple[str, int]:
     """The Planes kind and x number that show ``column``'s direction against PC1."""
-    columns = plane_space.attribute_columns(store, run)
+    columns = plane_space.attribute_columns(run)
     return "attribute", columns.index(choice(column, "attribute", columns))
 
 
-def attribute_view(store, run, column, row, span, steps) -> tuple[str, list]:
+def attribute_view(run: RunHandle, column, row, span, steps) -> tuple[str, list]:
     """The direction's facts and the strip of the start point walked along it, for one run."""
     from analysis.walks import attribute_walk
 
     if not column:
         return "pick a metadata column", []
-    direction = plane_space.attribute_direction(store, run, column)
+    direction = plane_space.attribute_direction(run, column)
     span = finite(span, "span", 0.01, MAX_SPAN)
     steps = steps_of(steps)
-    start, label = base_point(store, run, row)
+    start, label = base_point(run, row)
     offsets, zs = attribute_walk(start, direction, span, steps)
-    images = store.decode(run, zs)
+    images = run.decode(zs)
     facts = (
-        f"{run}: {column} {direction['high_label']} (n={direction['n_high']:,}) vs "
+        f"{run.name}: {column} {direction['high_label']} (n={direction['n_high']:,}) vs "
         f"{direction['low_label']} (n={direction['n_low']:,}) — class means {direction['distance']:.3g} apart; "
         f"{label} walked from −{span:g} to +{span:g} class-mean distances"
     )
     captions = [f"{offset:+.2f} d" for offset in offsets]
-    return facts, [strip_row(f"{column}: {label}", images, captions, f"{run}-{column}-walk.png")]
+    return facts, [strip_row(f"{column}: {label}", images, captions, f"{run.name}-{column}-walk.png")]
 
 
 def register(app, store) -> None:
@@ -98,7 +99,7 @@ def register(app, store) -> None:
     @app.callback(Output(COLUMN, "options"), Output(COLUMN, "value"), Input(RUN["a"], "value"), State(COLUMN, "value"))
     @guarded(lambda exc: ([], None))
     def _columns(run_a, current):
-        return column_options(store, run_a, current)
+        return column_options(open_side(store, run_a, None, "a"), current)
 
     @app.callback(
         Output(planes.AXIS_I, "value", allow_duplicate=True),
@@ -110,7 +111,7 @@ def register(app, store) -> None:
     )
     @guarded(lambda exc: (no_update, no_update))
     def _show(_clicks, run_a, column):
-        kind, index = plane_choice(store, run_a, column)
+        kind, index = plane_choice(store.open(run_a), column)
         return index, kind
 
     follow_clicked_rows(app, ROW)
@@ -129,7 +130,7 @@ def register(app, store) -> None:
         )
         @guarded(lambda exc: ("", error_box(exc)))
         def _walk(run_a, run_b, column, row, span, steps, side=side):
-            run = side_run(run_a, run_b, side)
-            if not run:
+            run = open_side(store, run_a, run_b, side)
+            if run is None:
                 return "", []
-            return attribute_view(store, run, column, row, span, steps)
+            return attribute_view(run, column, row, span, steps)

@@ -7,9 +7,10 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from app import plane_space
 from app.images import to_data_uri
+from app.store import RunHandle, RunStore
 from app.validate import finite, whole
 from app.views import maps, planes
-from app.views.parts import RUN, SIDES, error_box, guarded, ids, side_columns, side_run
+from app.views.parts import RUN, SIDES, error_box, guarded, ids, open_side, side_columns
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -82,12 +83,12 @@ def point_at(coords: np.ndarray, ids_: np.ndarray, x: float, y: float) -> int:
     return int(ids_[best])
 
 
-def original_image(store, run, row: int):
+def original_image(run: RunHandle, row: int):
     """The original image of a data row, or None when its source is gone (the run still decodes)."""
     from models.data import load_original_image
 
-    config = store.config(run)
-    meta = store.metadata_row(run, row)
+    config = run.config
+    meta = run.metadata_row(row)
     try:
         return load_original_image(config.get("data"), meta.get("source"), int(config["image_size"]))
     except (ZspaceError, OSError, ValueError):
@@ -103,43 +104,45 @@ def _tile(src: str, caption: str) -> html.Figure:
     return html.Figure([html.Img(src=src, className="face"), html.Figcaption(caption)], className="tile")
 
 
-def decode_click(store, run, click, where: plane_space.Plane, base_mode, selected) -> tuple[list, dict | None, dict]:
+def decode_click(
+    run: RunHandle, click, where: plane_space.Plane, base_mode, selected
+) -> tuple[list, dict | None, dict]:
     """Decode what a click on the plane hit.
 
     Returns
     -------
     (panel children, new ``selected``, what to measure the nearest-data distance of)
     """
-    z_all = store.z(run)
+    z_all = run.z()
     what, (x, y) = clicked_target(click)
     if what == "point":
-        ids_, coords = plane_space.coords(store, run, where)
+        ids_, coords = run.coords(where)
         row = point_at(coords, ids_, x, y)
         z = np.asarray(z_all[row], dtype=np.float32)
-        tiles = [_tile(to_data_uri(store.decode(run, z)[0]), "decoded (reconstruction)")]
-        original = original_image(store, run, row)
+        tiles = [_tile(to_data_uri(run.decode(z)[0]), "decoded (reconstruction)")]
+        original = original_image(run, row)
         if original is not None:
             tiles.insert(0, _tile(to_data_uri(original), "original"))
-        meta = store.metadata_row(run, row)
+        meta = run.metadata_row(row)
         title = f"point {row}" + (f" · id {meta['id']}" if "id" in meta else "")
         facts = {"radius |z|": f"{float(np.linalg.norm(z)):.3f}"}
         facts.update({k: _short(v) for k, v in meta.items() if k != "row"})
-        new_selected = target = {"run": run, "row": row}
+        new_selected = target = {"run": run.name, "row": row}
     else:
-        base_row = selected.get("row") if isinstance(selected, dict) and selected.get("run") == run else None
+        base_row = selected.get("row") if isinstance(selected, dict) and selected.get("run") == run.name else None
         use_point = base_mode == "selected" and isinstance(base_row, int) and 0 <= base_row < len(z_all)
         title = f"empty space at ({x:.3f}, {y:.3f})"
         if where.kind == "map":
-            z, inside = plane_space.map_to_z(store, run, where, x, y)
+            z, inside = plane_space.map_to_z(run, where, x, y)
             hull = "yes" if inside else "no: outside the data's hull the z is an extrapolation, not trustworthy"
             facts = {"inside the map's data hull": hull}
         else:
-            z = plane_space.to_z(store, run, where, x, y, base_row if use_point else None)
+            z = plane_space.to_z(run, where, x, y, base_row if use_point else None)
             facts = {"other coordinates held at": f"point {base_row}" if use_point else "the mean"}
         facts["radius |z|"] = f"{float(np.linalg.norm(z)):.3f}"
-        tiles = [_tile(to_data_uri(store.decode(run, z)[0]), "decoded at the click")]
+        tiles = [_tile(to_data_uri(run.decode(z)[0]), "decoded at the click")]
         new_selected = selected
-        target = {"run": run, "z": [round(float(v), 6) for v in z]}
+        target = {"run": run.name, "z": [round(float(v), 6) for v in z]}
     rows = [html.Tr([html.Th(k), html.Td(v)]) for k, v in facts.items()]
     # Images and facts side by side, so a long attribute list does not push the images off screen.
     panel = [
@@ -149,7 +152,7 @@ def decode_click(store, run, click, where: plane_space.Plane, base_mode, selecte
     return panel, new_selected, target
 
 
-def nearest_text(store, target) -> str:
+def nearest_text(store: RunStore, target) -> str:
     """The nearest-data distance line for what was decoded (a scan of every z-point, so its own callback).
 
     Parameters
@@ -160,19 +163,19 @@ def nearest_text(store, target) -> str:
     """
     if not isinstance(target, dict):
         return ""
-    run = target.get("run")
-    z_all = store.z(run)
+    run = store.open(target.get("run"))
+    z_all = run.z()
     if "row" in target:
         row = whole(target["row"], "row", 0, len(z_all) - 1)
-        return f"nearest other point: {float(store.nearest_distance(run, z_all[row], exclude=row)[0]):.3f}"
+        return f"nearest other point: {float(run.nearest_distance(z_all[row], exclude=row)[0]):.3f}"
     z = target.get("z")
     if not isinstance(z, list) or len(z) != z_all.shape[1]:
         raise ZspaceError(f"z must be {z_all.shape[1]} finite numbers")
     z = np.array([finite(v, "z", -planes.MAX_COORDINATE, planes.MAX_COORDINATE) for v in z])
-    return f"nearest data point: {float(store.nearest_distance(run, z)[0]):.3f}"
+    return f"nearest data point: {float(run.nearest_distance(z)[0]):.3f}"
 
 
-def decoder_status(store) -> tuple[str, bool]:
+def decoder_status(store: RunStore) -> tuple[str, bool]:
     """What the decoder is doing, and whether polling can stop."""
     return (LOADING_TEXT, False) if store.decoder.warming else (READY_TEXT, True)
 
@@ -205,11 +208,11 @@ def register(app, store) -> None:
         )
         @guarded(lambda exc: (error_box(exc), no_update, None))
         def _decode(click, run_a, run_b, kind, i, j, map_key, base_mode, selected, side=side):
-            run = side_run(run_a, run_b, side)
-            if not run:
+            run = open_side(store, run_a, run_b, side)
+            if run is None:
                 raise ZspaceError("no run selected")
-            where = plane_space.plane(store, run, kind, i, j, map_key)
-            return decode_click(store, run, click, where, base_mode, selected)
+            where = plane_space.plane(run, kind, i, j, map_key)
+            return decode_click(run, click, where, base_mode, selected)
 
         @app.callback(Output(NEAREST[side], "children"), Input(DECODED[side], "data"), prevent_initial_call=True)
         @guarded(str)

@@ -7,9 +7,10 @@ from dash import Input, Output, State, ctx, dash_table, dcc, html, no_update
 
 from app.figures.distributions import density_figure
 from app.figures.style import message_figure
+from app.store import RunHandle
 from app.validate import choice
 from app.views import planes
-from app.views.parts import RUN, guarded, ids, labelled, shown_runs
+from app.views.parts import RUN, guarded, ids, labelled, open_shown
 
 TAB = "Density"
 MESSAGES = ()
@@ -60,23 +61,25 @@ def layout() -> html.Div:
     )
 
 
-def density_view(store, run_a, run_b, bin_width):
-    """Density figure and axis-table rows for the shown run(s)."""
+def density_view(shown: list[tuple[str, RunHandle]], bin_width):
+    """Density figure and axis-table rows for the shown run(s) (``shown``: (side, run) pairs)."""
     from analysis import results
 
     bin_width = choice(bin_width, "bin width", BIN_WIDTHS)
     series, rows = [], []
-    for side, run in shown_runs(run_a, run_b):
-        hist = store.result(run, results.histograms, bin_width)
-        table = store.result(run, results.axis_summary, bin_width)
+    for side, run in shown:
+        hist = run.result(results.histograms, bin_width=bin_width)
+        table = run.result(results.axis_summary, bin_width=bin_width)
         records = table.to_dict(orient="records")
         flagged = np.array([bool(r["flagged"]) for r in records])
-        series.append({"name": run, "side": side, "edges": hist["edges"], "counts": hist["counts"], "flagged": flagged})
+        series.append(
+            {"name": run.name, "side": side, "edges": hist["edges"], "counts": hist["counts"], "flagged": flagged}
+        )
         for r in records:
             row = {k: (round(float(v), 4) if isinstance(v, float | np.floating) else v) for k, v in r.items()}
             row = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
             row["flagged"] = "yes" if r["flagged"] else ""
-            rows.append({"run": run, **row})
+            rows.append({"run": run.name, **row})
     rows.sort(key=lambda r: (r["flagged"] != "yes", r["run"], r["axis"]))
     return density_figure(series), rows
 
@@ -110,7 +113,7 @@ def register(app, store) -> None:
     def _density(run_a, run_b, bin_width):
         if not run_a:
             return message_figure("no run selected"), [], []
-        figure, rows = density_view(store, run_a, run_b, bin_width)
+        figure, rows = density_view(open_shown(store, run_a, run_b), bin_width)
         columns = [{"name": c, "id": c} for c in (rows[0].keys() if rows else [])]
         return figure, rows, columns
 

@@ -15,9 +15,10 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from analysis import tables
 from app import plane_space, subsets
+from app.store import RunHandle
 from app.validate import choice
 from app.views import filters, maps, planes, selection
-from app.views.parts import RUN, SIDES, guarded, ids, side_columns, side_run
+from app.views.parts import RUN, SIDES, guarded, ids, open_side, side_columns
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -53,23 +54,23 @@ def layout() -> html.Div:
     return html.Div(side_columns(side), className="view export")
 
 
-def plane_table(store, run, where: plane_space.Plane, colour, filter_state, chosen):
+def plane_table(run: RunHandle, where: plane_space.Plane, colour, filter_state, chosen):
     """The export table of every point of a plane, with the colour column and the selected / filtered flags."""
-    rows, xy = plane_space.coords(store, run, where)
+    rows, xy = run.coords(where)
     rows = np.asarray(rows, dtype=np.int64)
     if len(rows) > MAX_EXPORT_POINTS:
         raise ZspaceError(
             f"more than {MAX_EXPORT_POINTS:,} points to export ({len(rows):,}): "
-            f"use `zspace export {run} --plane ... --out FILE`"
+            f"use `zspace export {run.name} --plane ... --out FILE`"
         )
-    frame = store.metadata(run)
+    frame = run.metadata()
     image_ids = frame["id"].to_numpy()[rows] if "id" in frame.columns else rows
-    values, label = planes.colour_values(store, run, colour)
-    mask = subsets.filter_mask(store, run, filter_state)
-    picked = np.zeros(store.n_points(run), dtype=bool)
+    values, label = planes.colour_values(run, colour)
+    mask = subsets.filter_mask(run, filter_state)
+    picked = np.zeros(run.n_points, dtype=bool)
     chosen = subsets.clean_selection(chosen)
     if chosen is not None:
-        picked[selection.rows_here(store, run, chosen, filter_state)[0]] = True
+        picked[selection.rows_here(run, chosen, filter_state)[0]] = True
     return tables.points_table(
         rows,
         image_ids,
@@ -81,11 +82,11 @@ def plane_table(store, run, where: plane_space.Plane, colour, filter_state, chos
     )
 
 
-def export_file(store, run, where, colour, filter_state, chosen, fmt: str) -> tuple[dict, str]:
+def export_file(run: RunHandle, where, colour, filter_state, chosen, fmt: str) -> tuple[dict, str]:
     """The ``dcc.Download`` value for the plane's table in ``fmt`` ("csv" / "parquet"), and a note."""
     fmt = choice(fmt, "format", tuple(tables.FORMATS.values()))
-    table = plane_table(store, run, where, colour, filter_state, chosen)
-    name = f"{run}-{where.key().replace(':', '-')}.{fmt}"
+    table = plane_table(run, where, colour, filter_state, chosen)
+    name = f"{run.name}-{where.key().replace(':', '-')}.{fmt}"
     payload = base64.b64encode(tables.table_bytes(table, fmt)).decode("ascii")
     download = {"content": payload, "filename": name, "base64": True, "type": tables.MEDIA_TYPES[fmt]}
     return download, f"{name}: {len(table):,} points"
@@ -113,9 +114,9 @@ def register(app, store) -> None:
         )
         @guarded(lambda exc: (no_update, str(exc)))
         def _export(_csv, _parquet, run_a, run_b, kind, i, j, map_key, colour, filter_state, chosen, side=side):
-            run = side_run(run_a, run_b, side)
-            if not run:
+            run = open_side(store, run_a, run_b, side)
+            if run is None:
                 raise ZspaceError("no run selected")
-            where = plane_space.plane(store, run, kind, i, j, map_key)
+            where = plane_space.plane(run, kind, i, j, map_key)
             fmt = "parquet" if ctx.triggered_id == PARQUET[side] else "csv"
-            return export_file(store, run, where, colour, filter_state, chosen, fmt)
+            return export_file(run, where, colour, filter_state, chosen, fmt)

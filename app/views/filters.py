@@ -14,9 +14,10 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from analysis import table_filter
 from app import subsets
+from app.store import RunHandle
 from app.url_state import Field, FilterCodec
 from app.validate import choice
-from app.views.parts import RUN, SIDES, guarded, ids, labelled, shown_runs, side_columns, side_run
+from app.views.parts import RUN, SIDES, guarded, ids, labelled, open_shown, open_side, side_columns
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -80,29 +81,29 @@ def layout() -> html.Div:
 BOOKKEEPING = ("row", "id", "source", "split")
 
 
-def column_options(store, run) -> list[dict]:
+def column_options(run: RunHandle | None) -> list[dict]:
     """The run's metadata columns as builder options with their kind: attributes first, then ``row``, ``id``, ..."""
-    if not run:
+    if run is None:
         return []
-    kinds = table_filter.column_kinds(store.metadata(run))
+    kinds = table_filter.column_kinds(run.metadata())
     order = sorted(kinds, key=lambda name: name in BOOKKEEPING)  # stable: the table's order otherwise
     return [{"label": f"{name} ({kinds[name]})", "value": name} for name in order]
 
 
-def checked(store, runs: list[str], text: str) -> str:
+def checked(runs: list[RunHandle], text: str) -> str:
     """``text`` parsed against each run's columns; its canonical form (the first problem raises)."""
     canonical = ""
     for run in runs:
-        canonical = table_filter.canonical(text, table_filter.column_kinds(store.metadata(run)))
+        canonical = table_filter.canonical(text, table_filter.column_kinds(run.metadata()))
     return canonical
 
 
-def edit_filter(store, runs, trigger, text, builder, current) -> tuple[str, dict | None, str]:
+def edit_filter(runs: list[RunHandle], trigger, text, builder, current) -> tuple[str, dict | None, str]:
     """Apply what the user did to the filter: type / apply, add a built condition, or clear.
 
     Parameters
     ----------
-    runs : list of str
+    runs : list of RunHandle
         The runs shown (the filter must parse against each).
     trigger : str
         The component that changed (:data:`TEXT`, :data:`APPLY`, :data:`ADD` or :data:`CLEAR`).
@@ -125,24 +126,24 @@ def edit_filter(store, runs, trigger, text, builder, current) -> tuple[str, dict
         column, op, value, join = builder
         if not runs:
             raise ZspaceError("no run selected")
-        kinds = table_filter.column_kinds(store.metadata(runs[0]))
+        kinds = table_filter.column_kinds(runs[0].metadata())
         condition = table_filter.condition_text(str(column or ""), op, "" if value is None else value, kinds)
         join = choice(join, "join", ("and", "or"))
         text = f"({text.strip()}) {join} {condition}" if text.strip() else condition
     if not text.strip():
         state = subsets.clean_filter({"expr": "", "within": within})
         return text, state, ""
-    canonical = checked(store, runs, text)
+    canonical = checked(runs, text)
     return text, subsets.clean_filter({"expr": canonical, "within": within}), ""
 
 
-def count_line(store, run, filter_state) -> str:
+def count_line(run: RunHandle, filter_state) -> str:
     """How many of the run's rows the filter keeps (always shown)."""
-    total = store.n_points(run)
-    rows = subsets.filter_rows(store, run, filter_state)
+    total = run.n_points
+    rows = subsets.filter_rows(run, filter_state)
     if rows is None:
-        return f"no filter: all {total:,} rows of {run}"
-    return f"{len(rows):,} of {total:,} rows match in {run} · {subsets.describe_filter(filter_state)}"
+        return f"no filter: all {total:,} rows of {run.name}"
+    return f"{len(rows):,} of {total:,} rows match in {run.name} · {subsets.describe_filter(filter_state)}"
 
 
 def register(app, store) -> None:
@@ -151,7 +152,7 @@ def register(app, store) -> None:
     @app.callback(Output(COLUMN, "options"), Input(RUN["a"], "value"))
     @guarded(lambda exc: [])
     def _columns(run_a):
-        return column_options(store, run_a)
+        return column_options(open_side(store, run_a, None, "a"))
 
     @app.callback(
         Output(TEXT, "value"),
@@ -172,9 +173,9 @@ def register(app, store) -> None:
     )
     @guarded(lambda exc: (no_update, no_update, f"not applied: {exc}"))
     def _edit(text, _apply, _add, _clear, column, op, value, join, current, run_a, run_b):
-        runs = [run for _, run in shown_runs(run_a, run_b)]
+        runs = [run for _, run in open_shown(store, run_a, run_b)]
         builder = (column, op, value, join)
-        return edit_filter(store, runs, ctx.triggered_id, text, builder, current)
+        return edit_filter(runs, ctx.triggered_id, text, builder, current)
 
     for side in SIDES:
 
@@ -186,5 +187,5 @@ def register(app, store) -> None:
         )
         @guarded(str)
         def _count(filter_state, run_a, run_b, side=side):
-            run = side_run(run_a, run_b, side)
-            return count_line(store, run, filter_state) if run else ""
+            run = open_side(store, run_a, run_b, side)
+            return count_line(run, filter_state) if run is not None else ""

@@ -13,7 +13,7 @@ import numpy as np
 from dash import Input, Output, ctx, html, no_update
 
 from app.images import strip, to_data_uri
-from app.store import MAX_SAMPLES
+from app.store import MAX_SAMPLES, RunHandle
 from app.validate import whole
 from app.views import decode
 
@@ -26,9 +26,9 @@ def steps_of(value) -> int:
     return whole(value, "steps", MIN_STEPS, MAX_STEPS)
 
 
-def row_of(store, run, value, name: str = "row") -> int:
+def row_of(run: RunHandle, value, name: str = "row") -> int:
     """A row id from the browser, validated against the run's points."""
-    return whole(value, name, 0, store.n_points(run) - 1)
+    return whole(value, name, 0, run.n_points - 1)
 
 
 def clicked_row(selected):
@@ -52,21 +52,14 @@ def follow_clicked_rows(app, row_box: str) -> None:
         return clicked_row(selected_a if ctx.triggered_id == decode.SELECTED["a"] else selected_b)
 
 
-def base_point(store, run, row) -> tuple[np.ndarray, str]:
+def base_point(run: RunHandle, row) -> tuple[np.ndarray, str]:
     """The z a traversal or walk starts from: data row ``row``, or the data mean when no row is given."""
-    z = store.z(run)
     if row is None or row == "":
         from app import plane_space
 
-        return np.asarray(plane_space.pca(store, run).mean_, dtype=np.float64), "the mean of the data"
-    index = row_of(store, run, row)
-    return np.asarray(z[index], dtype=np.float64), f"point {index}"
-
-
-def sq_norms(store, run) -> np.ndarray:
-    """``|z_i|^2`` of every z-point of the run (memoised under the run store's own key for them)."""
-    z = store.z(run)
-    return store.memo(run, "sqnorm", lambda: np.einsum("ij,ij->i", z, z, dtype=np.float32))
+        return np.asarray(plane_space.pca(run).mean_, dtype=np.float64), "the mean of the data"
+    index = row_of(run, row)
+    return np.asarray(run.z()[index], dtype=np.float64), f"point {index}"
 
 
 def tiles(images, captions, css: str = "tile step") -> list:

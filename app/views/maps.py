@@ -13,8 +13,9 @@ from dash import Input, Output, State, dcc, html
 
 from app import plane_space
 from app.job_results import TEXT, returns
+from app.store import RunHandle
 from app.validate import choice
-from app.views.parts import RUN, SIDES, guarded, ids, labelled, side_columns, side_run
+from app.views.parts import RUN, SIDES, guarded, ids, labelled, open_side, side_columns
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -89,28 +90,28 @@ def layout() -> html.Div:
     return html.Div([side_columns(side), job], className="view maps")
 
 
-def map_options(store, run, current) -> tuple[list[dict], str | None]:
+def map_options(run: RunHandle | None, current) -> tuple[list[dict], str | None]:
     """The run's maps as dropdown options, and the value to show (the current one if still there)."""
-    if not run:
+    if run is None:
         return [], None
-    listed = plane_space.maps(store, run)
+    listed = plane_space.maps(run)
     options = [{"label": m["label"], "value": m["key"]} for m in listed]
     keys = [m["key"] for m in listed]
     return options, current if current in keys else (keys[0] if keys else None)
 
 
-def map_info(store, run, map_key) -> str:
+def map_info(run: RunHandle | None, map_key) -> str:
     """What the picked map is: its kind, input, size and every parameter."""
-    if not run:
+    if run is None:
         return ""
     if not map_key:
-        return f"no map is computed for {run}: compute one below or run `zspace analyze {run}`"
-    entry = plane_space.map_entry(store, run, map_key)
+        return f"no map is computed for {run.name}: compute one below or run `zspace analyze {run.name}`"
+    entry = plane_space.map_entry(run, map_key)
     shown = ", ".join(f"{k} {v}" for k, v in entry["params"].items() if v is not None)
     return f"{entry['label']} — {shown}"
 
 
-def compute_map(store, run, n_points, perplexity, reduce_to, set_progress) -> str:
+def compute_map(run: RunHandle, n_points, perplexity, reduce_to, set_progress) -> str:
     """Compute a t-SNE map for ``run`` into the server's cache; ``set_progress((value, max, text))``."""
     from analysis import results
     from analysis.tsne import TsneCancelled
@@ -118,9 +119,8 @@ def compute_map(store, run, n_points, perplexity, reduce_to, set_progress) -> st
     n_points = choice(n_points, "points", POINT_CHOICES)
     perplexity = choice(perplexity, "perplexity", PERPLEXITY_CHOICES)
     reduce_to = choice(reduce_to, "input", REDUCE_CHOICES)
-    z_dim = int(store.config(run)["z_dim"])
     params = {"n_points": n_points, "perplexity": float(perplexity)}
-    params["pca_components"] = reduce_to if 0 < reduce_to < z_dim else None
+    params["pca_components"] = reduce_to if 0 < reduce_to < run.z_dim else None
 
     def progress(fraction, message):
         set_progress((int(100 * fraction), 100, message))
@@ -128,14 +128,15 @@ def compute_map(store, run, n_points, perplexity, reduce_to, set_progress) -> st
 
     try:
         # One of the host's job slots for the whole map; without a free one the user is told to wait.
-        with store.slots.slot():
-            fit = results.tsne(store.path(run), folder=store.request_folder(run), callback=progress, **params)
+        with run.store.slots.slot(), run.cache_scope():
+            fit = results.tsne(run.folder, callback=progress, **params)
     except TsneCancelled as exc:
         raise ZspaceError(str(exc)) from None
     except ValueError as exc:  # e.g. a perplexity too large for a small run: the analysis says why
         raise ZspaceError(str(exc)) from None
     return (
-        f"t-SNE of {len(fit.ids):,} points of {run} ready ({fit.backend}, {fit.seconds:.1f} s): pick it in the map list"
+        f"t-SNE of {len(fit.ids):,} points of {run.name} ready ({fit.backend}, {fit.seconds:.1f} s): "
+        "pick it in the map list"
     )
 
 
@@ -153,7 +154,7 @@ def register(app, store) -> None:
         )
         @guarded(lambda exc: ([], None))
         def _options(run_a, run_b, _done, current, side=side):
-            return map_options(store, side_run(run_a, run_b, side), current)
+            return map_options(open_side(store, run_a, run_b, side), current)
 
         @app.callback(
             Output(INFO[side], "children"),
@@ -163,7 +164,7 @@ def register(app, store) -> None:
         )
         @guarded(str)
         def _info(map_key, run_a, run_b, side=side):
-            return map_info(store, side_run(run_a, run_b, side), map_key)
+            return map_info(open_side(store, run_a, run_b, side), map_key)
 
     @app.callback(
         Output(STATUS, "children"),
@@ -183,7 +184,7 @@ def register(app, store) -> None:
     @returns(TEXT)
     @guarded(str)
     def _compute(set_progress, _clicks, run_a, run_b, for_side, n_points, perplexity, reduce_to):
-        run = side_run(run_a, run_b, choice(for_side, "map for", SIDES))
-        if not run:
+        run = open_side(store, run_a, run_b, choice(for_side, "map for", SIDES))
+        if run is None:
             return "no run selected"
-        return compute_map(store, run, n_points, perplexity, reduce_to, set_progress)
+        return compute_map(run, n_points, perplexity, reduce_to, set_progress)

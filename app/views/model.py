@@ -9,6 +9,7 @@ from dash import Input, Output, dash_table, dcc, html, no_update
 
 import rundir
 from app.figures.distributions import history_figure
+from app.store import MemoKey, RunHandle
 from app.views.parts import RUN, SIDES, TABS, error_box, guarded, ids, side_columns, side_run
 
 TAB = "Model"
@@ -23,11 +24,11 @@ def layout() -> html.Div:
     return html.Div([side_columns(lambda s: [dcc.Loading(html.Div(id=PANEL[s]))])], className="view")
 
 
-def history_columns(store, run) -> dict[str, np.ndarray] | None:
-    """The run's ``history.csv`` as numeric columns, or None when it has none (read through the store's memo)."""
+def history_columns(run: RunHandle) -> dict[str, np.ndarray] | None:
+    """The run's ``history.csv`` as numeric columns, or None when it has none (memoised)."""
     import pandas as pd
 
-    path = store.path(run) / rundir.HISTORY
+    path = run.folder / rundir.HISTORY
     if not path.exists():
         return None
 
@@ -35,24 +36,26 @@ def history_columns(store, run) -> dict[str, np.ndarray] | None:
         frame = pd.read_csv(path)
         return {c: frame[c].to_numpy(dtype=np.float32) for c in frame.columns if frame[c].dtype.kind in "iuf"}
 
-    return store.memo(run, "history", read)
+    return run.memo(MemoKey.HISTORY, read)
 
 
-def model_panel(store, run) -> list:
+def model_panel(run: RunHandle) -> list:
     """Parameter table, training curves and config of a run."""
     from models.summary import parameter_table
 
-    config = store.config(run)
-    parts = [html.H3(f"{run} ({str(config['model']).upper()}, z_dim {config['z_dim']}, {config['image_size']} px)")]
+    config = run.config
+    parts = [
+        html.H3(f"{run.name} ({str(config['model']).upper()}, z_dim {config['z_dim']}, {config['image_size']} px)")
+    ]
     table = parameter_table(config)
     parts.append(
         html.P(f"parameters: encoder {table['encoder']:,} · decoder {table['decoder']:,} · total {table['total']:,}")
     )
     layers = [{k: str(v) if isinstance(v, list | tuple) else v for k, v in row.items()} for row in table["layers"]]
     parts.append(dash_table.DataTable(data=layers, page_size=15, style_cell={"fontSize": 12, "fontFamily": "inherit"}))
-    columns = history_columns(store, run)
+    columns = history_columns(run)
     if columns:
-        parts.append(dcc.Graph(figure=history_figure(run, columns), config={"displaylogo": False}))
+        parts.append(dcc.Graph(figure=history_figure(run.name, columns), config={"displaylogo": False}))
     else:
         parts.append(html.P("no history.csv in this run", className="note"))
     parts.append(html.Details([html.Summary("config.json"), html.Pre(json.dumps(config, indent=2))]))
@@ -68,9 +71,9 @@ def register(app, store) -> None:
         )
         @guarded(error_box)
         def _model(tab, run_a, run_b, side=side):
-            run = side_run(run_a, run_b, side)
-            if not run:
+            name = side_run(run_a, run_b, side)
+            if not name:
                 return []
             if tab != TAB:
                 return no_update
-            return model_panel(store, run)
+            return model_panel(store.open(name))

@@ -12,10 +12,11 @@ import plotly.graph_objects as go
 from dash import Input, Output, dcc, html
 
 from app import plane_space, subsets
+from app.store import RunHandle
 from app.validate import row_list, whole
 from app.views import filters
-from app.views.instruments import follow_clicked_rows, row_of, sq_norms, tiles
-from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, shown_runs, side_columns
+from app.views.instruments import follow_clicked_rows, row_of, tiles
+from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, open_shown, side_columns
 from app.views.paths import PATH_COLOUR
 from rundir.errors import ZspaceError
 
@@ -50,26 +51,27 @@ def layout() -> html.Div:
     return html.Div([controls, side_columns(side), dcc.Store(id=HIGHLIGHT)], className="view neighbours")
 
 
-def neighbours_of(store, run, row: int, k: int, among=None) -> tuple[np.ndarray, np.ndarray]:
+def neighbours_of(run: RunHandle, row: int, k: int, among=None) -> tuple[np.ndarray, np.ndarray]:
     """(distances, rows) of the ``k`` nearest *other* data points of data row ``row``, nearest first.
 
     ``among``: only these rows are candidates (the rows the metadata filter keeps); default all.
     """
     from analysis.walks import nearest_rows
 
-    z = store.z(run)
+    z = run.z()
     if among is not None:
         among = np.asarray(among)[np.asarray(among) != row]
         if len(among) == 0:
-            raise ZspaceError(f"the filter keeps no other rows of {run}: no neighbours to show")
+            raise ZspaceError(f"the filter keeps no other rows of {run.name}: no neighbours to show")
     k = min(k, (len(z) if among is None else len(among) + 1) - 1)
-    distances, rows = nearest_rows(z, z[row], k=k, exclude=row, rows=among, sq_norms=sq_norms(store, run))
+    distances, rows = nearest_rows(z, z[row], k=k, exclude=row, rows=among, sq_norms=run.sq_norms())
     return distances[0], rows[0]
 
 
-def neighbour_view(store, run_a, run_b, row, k, filter_state=None) -> tuple[dict, dict, str, dict]:
+def neighbour_view(shown: list[tuple[str, RunHandle]], row, k, filter_state=None) -> tuple[dict, dict, str, dict]:
     """Per side: (title, tiles); the overlap line; the highlight JSON for the planes.
 
+    ``shown``: (side, run) of each side that shows a run (:func:`app.views.parts.open_shown`).
     With a metadata filter, neighbours are searched among the rows it keeps.
 
     Returns
@@ -78,23 +80,22 @@ def neighbour_view(store, run_a, run_b, row, k, filter_state=None) -> tuple[dict
     overlap : str
     highlight : dict side -> ``{"run", "row", "rows"}``
     """
-    shown = shown_runs(run_a, run_b)
     if row is None or row == "" or not shown:
         return {}, {}, HINT, {}
     k = whole(k, "k", 1, MAX_NEIGHBOURS)
     titles, shown_tiles, highlight, found = {}, {}, {}, {}
     for side, run in shown:
-        index = row_of(store, run, row)
-        among = subsets.filter_rows(store, run, filter_state)
-        distances, rows = neighbours_of(store, run, index, k, among)
-        z = store.z(run)
-        images = store.decode(run, np.vstack([z[index : index + 1], z[rows]]))
+        index = row_of(run, row)
+        among = subsets.filter_rows(run, filter_state)
+        distances, rows = neighbours_of(run, index, k, among)
+        z = run.z()
+        images = run.decode(np.vstack([z[index : index + 1], z[rows]]))
         captions = [f"point {index} (selected)"] + [f"{r} · d {d:.3f}" for r, d in zip(rows, distances, strict=True)]
-        model = str(store.config(run).get("model", "")).upper()
+        model = str(run.config.get("model", "")).upper()
         kept = "" if among is None else f" among the {len(among):,} rows the filter keeps"
-        titles[side] = f"{run} ({model}): the {len(rows)} nearest data points of point {index}{kept}"
+        titles[side] = f"{run.name} ({model}): the {len(rows)} nearest data points of point {index}{kept}"
         shown_tiles[side] = tiles(images, captions, css="tile neighbour")
-        highlight[side] = {"run": run, "row": index, "rows": [int(r) for r in rows]}
+        highlight[side] = {"run": run.name, "row": index, "rows": [int(r) for r in rows]}
         found[side] = rows
     if len(found) == 2:
         from analysis.walks import jaccard
@@ -115,15 +116,15 @@ def overlay_inputs(side: str) -> list:
     return [Input(HIGHLIGHT, "data")]
 
 
-def overlay(store, run, where: plane_space.Plane, side: str, highlight) -> list:
+def overlay(run: RunHandle, where: plane_space.Plane, side: str, highlight) -> list:
     """The selected point and its neighbours ringed on the plane (on a map: those the map holds)."""
     entry = highlight.get(side) if isinstance(highlight, dict) else None
-    if not isinstance(entry, dict) or entry.get("run") != run:
+    if not isinstance(entry, dict) or entry.get("run") != run.name:
         return []
     try:
-        rows = row_list(entry.get("rows"), "neighbours", store.n_points(run), MAX_NEIGHBOURS)
-        centre = row_of(store, run, entry.get("row"))
-        ids_, xy = plane_space.coords(store, run, where)
+        rows = row_list(entry.get("rows"), "neighbours", run.n_points, MAX_NEIGHBOURS)
+        centre = row_of(run, entry.get("row"))
+        ids_, xy = run.coords(where)
     except ZspaceError:  # a stale or odd highlight draws nothing; the neighbours view says what is wrong
         return []
     on_plane = np.isin(ids_, rows)
@@ -179,7 +180,8 @@ def register(app, store) -> None:
     )
     @guarded(refused)
     def _neighbours(run_a, run_b, row, k, filter_state):
-        titles, shown_tiles, overlap, highlight = neighbour_view(store, run_a, run_b, row, k, filter_state)
+        shown = open_shown(store, run_a, run_b) if row not in (None, "") else []
+        titles, shown_tiles, overlap, highlight = neighbour_view(shown, row, k, filter_state)
         return (
             shown_tiles.get("a", []),
             shown_tiles.get("b", []),

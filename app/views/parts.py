@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from dash import dcc, html
 
+from app.store import RunHandle, RunStore
 from rundir.errors import ZspaceError
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,17 @@ def side_run(run_a, run_b, side: str):
 def shown_runs(run_a, run_b) -> list[tuple[str, str]]:
     """(side, run) for each side that shows a run."""
     return [(side, run) for side in SIDES if (run := side_run(run_a, run_b, side))]
+
+
+def open_side(store: RunStore, run_a, run_b, side: str) -> RunHandle | None:
+    """The run shown on ``side``, opened (see :func:`side_run`); None when that side shows nothing."""
+    name = side_run(run_a, run_b, side)
+    return store.open(name) if name else None
+
+
+def open_shown(store: RunStore, run_a, run_b) -> list[tuple[str, RunHandle]]:
+    """(side, run) for each side that shows a run, opened."""
+    return [(side, store.open(name)) for side, name in shown_runs(run_a, run_b)]
 
 
 def side_columns(make: Callable[[str], list]) -> html.Div:

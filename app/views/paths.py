@@ -17,9 +17,10 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from app import plane_space, subsets
 from app.figures.style import message_figure
 from app.figures.walks import profile_figure
+from app.store import RunHandle
 from app.views import decode, filters
-from app.views.instruments import MAX_STEPS, MIN_STEPS, row_of, sq_norms, steps_of, strip_row
-from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, side_columns, side_run
+from app.views.instruments import MAX_STEPS, MIN_STEPS, row_of, steps_of, strip_row
+from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, open_side, side_columns
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -93,26 +94,26 @@ def set_endpoint(trigger, selected_a, selected_b) -> tuple:
     return no_update, no_update, no_update
 
 
-def endpoints(store, run, start, end) -> tuple[int, int]:
+def endpoints(run: RunHandle, start, end) -> tuple[int, int]:
     """Validated rows A and B of the run (two different points)."""
-    a, b = row_of(store, run, start, "A"), row_of(store, run, end, "B")
+    a, b = row_of(run, start, "A"), row_of(run, end, "B")
     if a == b:
         raise ZspaceError("A and B are the same point: pick two different points")
     return a, b
 
 
-def walk(store, run, a: int, b: int, steps: int) -> dict[str, np.ndarray]:
+def walk(run: RunHandle, a: int, b: int, steps: int) -> dict[str, np.ndarray]:
     """Both paths (kind -> steps x z_dim) from row ``a`` to row ``b``."""
     from analysis.walks import PATH_KINDS, path
 
-    z = store.z(run)
+    z = run.z()
     try:
         return {kind: path(z[a], z[b], steps, kind) for kind in PATH_KINDS}
     except ValueError:  # slerp between opposite directions
         raise ZspaceError("the spherical path from A to B is undefined: they point in opposite directions") from None
 
 
-def walk_view(store, run, start, end, steps, side: str = "a", filter_state=None) -> tuple[str, list, go.Figure]:
+def walk_view(run: RunHandle, start, end, steps, side: str = "a", filter_state=None) -> tuple[str, list, go.Figure]:
     """Title, the linear and the spherical strip, and the per-step profile of the path from A to B in one run.
 
     With a metadata filter the profile measures each step against the rows it keeps.
@@ -121,17 +122,15 @@ def walk_view(store, run, start, end, steps, side: str = "a", filter_state=None)
 
     if start is None or end is None:
         return HINT, [], message_figure("", height=120)
-    a, b = endpoints(store, run, start, end)
+    a, b = endpoints(run, start, end)
     steps = steps_of(steps)
-    paths = walk(store, run, a, b, steps)
+    paths = walk(run, a, b, steps)
     # One streamed pass over the z-points measures both paths.
-    among = subsets.filter_rows(store, run, filter_state)
+    among = subsets.filter_rows(run, filter_state)
     if among is not None and len(among) == 0:
-        raise ZspaceError(f"the filter keeps no rows of {run}: nothing to measure the path against")
+        raise ZspaceError(f"the filter keeps no rows of {run.name}: nothing to measure the path against")
     stacked = np.vstack(list(paths.values()))
-    measured = path_profile(
-        store.z(run), stacked, exclude=(a, b), k=DENSITY_K, sq_norms=sq_norms(store, run), rows=among
-    )
+    measured = path_profile(run.z(), stacked, exclude=(a, b), k=DENSITY_K, sq_norms=run.sq_norms(), rows=among)
     profiles = {
         kind: {name: values[i * steps : (i + 1) * steps] for name, values in measured.items()}
         for i, kind in enumerate(paths)
@@ -139,11 +138,11 @@ def walk_view(store, run, start, end, steps, side: str = "a", filter_state=None)
     fractions = np.linspace(0.0, 1.0, steps)
     rows = []
     for kind, zs in paths.items():
-        images = store.decode(run, zs)
+        images = run.decode(zs)
         captions = [f"t {t:.2f} · NN {d:.2f}" for t, d in zip(fractions, profiles[kind]["nearest"], strict=True)]
-        rows.append(strip_row(f"{kind} path", images, captions, f"{run}-{kind}-{a}-{b}.png"))
-    model = str(store.config(run).get("model", "")).upper()
-    title = f"{run} ({model}): point {a} → point {b}, {steps} steps"
+        rows.append(strip_row(f"{kind} path", images, captions, f"{run.name}-{kind}-{a}-{b}.png"))
+    model = str(run.config.get("model", "")).upper()
+    title = f"{run.name} ({model}): point {a} → point {b}, {steps} steps"
     if among is not None:
         title += f", measured against the {len(among):,} rows the filter keeps"
     return title, rows, profile_figure(fractions, profiles, side=side, k=DENSITY_K)
@@ -155,14 +154,14 @@ def _positions(ids_: np.ndarray, xy: np.ndarray, rows: np.ndarray) -> np.ndarray
     return xy[order[np.searchsorted(ids_[order], rows)]]
 
 
-def place(store, run, where: plane_space.Plane, zs: np.ndarray) -> np.ndarray:
+def place(run: RunHandle, where: plane_space.Plane, zs: np.ndarray) -> np.ndarray:
     """Plane coordinates of arbitrary z: exact on linear planes, the nearest mapped point's on a map."""
     if where.linear:
-        return plane_space.project(store, run, where, zs)
+        return plane_space.project(run, where, zs)
     from analysis.walks import nearest_rows
 
-    ids_, xy = plane_space.coords(store, run, where)
-    _, nearest = nearest_rows(store.z(run), zs, k=1, rows=ids_, sq_norms=sq_norms(store, run))
+    ids_, xy = run.coords(where)
+    _, nearest = nearest_rows(run.z(), zs, k=1, rows=ids_, sq_norms=run.sq_norms())
     return _positions(ids_, xy, nearest[:, 0])
 
 
@@ -171,14 +170,14 @@ def overlay_inputs(side: str) -> list:
     return [Input(FROM, "value"), Input(TO, "value"), Input(STEPS, "value")]
 
 
-def overlay(store, run, where: plane_space.Plane, side: str, start, end, steps) -> list:
+def overlay(run: RunHandle, where: plane_space.Plane, side: str, start, end, steps) -> list:
     """The linear and the spherical path from A to B drawn over the plane's points (nothing while A or B is unset)."""
     if start is None or end is None:
         return []
     try:
-        a, b = endpoints(store, run, start, end)
-        paths = walk(store, run, a, b, steps_of(steps))
-        placed = {kind: place(store, run, where, zs) for kind, zs in paths.items()}
+        a, b = endpoints(run, start, end)
+        paths = walk(run, a, b, steps_of(steps))
+        placed = {kind: place(run, where, zs) for kind, zs in paths.items()}
     except ZspaceError:  # the paths view says what is wrong; the plane stays usable
         return []
     traces = [
@@ -241,7 +240,7 @@ def register(app, store) -> None:
         )
         @guarded(lambda exc: ("", error_box(exc), message_figure("", height=120)))
         def _walk(run_a, run_b, start, end, steps, filter_state, side=side):
-            run = side_run(run_a, run_b, side)
-            if not run:
+            run = open_side(store, run_a, run_b, side)
+            if run is None:
                 return "", [], message_figure("", height=120)
-            return walk_view(store, run, start, end, steps, side, filter_state)
+            return walk_view(run, start, end, steps, side, filter_state)

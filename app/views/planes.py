@@ -10,10 +10,11 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from app import plane_space, subsets
 from app.figures.planes import padded_range, plane_figure, raster_cells
 from app.figures.style import message_figure
+from app.store import MemoKey, RunHandle
 from app.url_state import Choice, Field, Name, Whole, Zoom
 from app.validate import choice, finite
 from app.views import filters, maps
-from app.views.parts import RUN, SIDES, guarded, ids, labelled, number, side_columns, side_run
+from app.views.parts import RUN, SIDES, guarded, ids, labelled, number, open_side, side_columns
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -165,7 +166,7 @@ def count_text(
     return text
 
 
-def colour_values(store, run, by) -> tuple[np.ndarray | None, str]:
+def colour_values(run: RunHandle, by) -> tuple[np.ndarray | None, str]:
     """Per-point colour values for ``by`` (a base colouring or a metadata column) and its label."""
     from analysis import results
 
@@ -174,19 +175,18 @@ def colour_values(store, run, by) -> tuple[np.ndarray | None, str]:
     if by == "radius":
         from analysis.radius import radii
 
-        return store.memo(run, "radii", lambda: radii(store.z(run)).astype(np.float32)), "radius |z|"
+        return run.memo(MemoKey.RADII, lambda: radii(run.z()).astype(np.float32)), "radius |z|"
     if by in ("density", "lid"):
-        n = store.n_points(run)
         declaration = results.local_dimension if by == "lid" else results.local_density
-        if n > MAX_INLINE_KNN and not declaration.is_cached(store.path(run), k=KNN_K):
+        if run.n_points > MAX_INLINE_KNN and not run.is_cached(declaration, k=KNN_K):
             raise ZspaceError(
                 f"colouring by {BASE_COLOURS[by]} is computed only for runs of up to {MAX_INLINE_KNN:,} points "
-                f"({run} has {n:,}); colour by radius or a metadata column instead"
+                f"({run.name} has {run.n_points:,}); colour by radius or a metadata column instead"
             )
-        values = store.result(run, declaration, k=KNN_K)["values"]
+        values = run.result(declaration, k=KNN_K)["values"]
         return np.asarray(values, dtype=np.float32), "local intrinsic dim." if by == "lid" else "log density (-log d_k)"
-    choice(by, "colour", [*BASE_COLOURS, *store.metadata_columns(run)])
-    return store.column(run, by), str(by)
+    choice(by, "colour", [*BASE_COLOURS, *run.metadata_columns()])
+    return run.column(by), str(by)
 
 
 def overlay_views(app) -> list:
@@ -194,9 +194,9 @@ def overlay_views(app) -> list:
 
     ``overlay_inputs(side)`` lists the Dash ``Input`` / ``State`` objects whose values
     the overlay needs (a change of an ``Input`` redraws the plane);
-    ``overlay(store, run, where, side, *values)`` returns plotly traces drawn over the
+    ``overlay(run, where, side, *values)`` returns plotly traces drawn over the
     points (a path, highlighted neighbours, a selection); a view may also define
-    ``overlay_layout(store, run, where, side, *values) -> dict`` of layout updates
+    ``overlay_layout(run, where, side, *values) -> dict`` of layout updates
     (the selection's outline). The page shell hands the
     registry over as ``app.zspace_views`` (a view never imports the registry itself).
     """
@@ -240,8 +240,7 @@ def restored_range(restore) -> tuple[list[float], list[float]]:
 
 
 def update_plane(
-    store,
-    run,
+    run: RunHandle,
     kind,
     i,
     j,
@@ -273,13 +272,13 @@ def update_plane(
     restore : dict, optional
         A link's zoom (see :data:`RESTORE`), shown when it arrives or by the next drawing if that one was lost.
     """
-    where = plane_space.plane(store, run, kind, i, j, map_key)
-    ids_, xy = plane_space.coords(store, run, where)
-    total = store.n_points(run)
-    key = f"{run}|{where.key()}"
+    where = plane_space.plane(run, kind, i, j, map_key)
+    ids_, xy = run.coords(where)
+    total = run.n_points
+    key = f"{run.name}|{where.key()}"
     # The whole plane's frame comes from every point, so a filter does not move the view.
     x_range, y_range = padded_range(xy[:, 0]), padded_range(xy[:, 1])
-    mask = subsets.filter_mask(store, run, filter_state)
+    mask = subsets.filter_mask(run, filter_state)
     if mask is not None:
         keep = mask[ids_]
         ids_, xy = ids_[keep], xy[keep]
@@ -310,9 +309,9 @@ def update_plane(
 
     cells = raster_cells(width)
     result = viewport_query(
-        xy, x_range, y_range, budget=store.plane_budget, **({"raster_size": cells} if cells else {})
+        xy, x_range, y_range, budget=run.store.plane_budget, **({"raster_size": cells} if cells else {})
     )
-    values, label = colour_values(store, run, colour)
+    values, label = colour_values(run, colour)
     shown_ids = ids_[result.ids]
     figure = plane_figure(
         result.xy,
@@ -322,31 +321,29 @@ def update_plane(
         colour=None if values is None else values[shown_ids],
         colour_label=label,
         raster=result.raster,
-        x_label=plane_space.axis_label(store, run, where, 0),
-        y_label=plane_space.axis_label(store, run, where, 1),
+        x_label=plane_space.axis_label(run, where, 0),
+        y_label=plane_space.axis_label(run, where, 1),
         side=side,
         clickable_space=where.clickable,
         uirevision=revision,
     )
     for overlay_view, values in overlays:
-        for trace in overlay_view.overlay(store, run, where, side, *values):
+        for trace in overlay_view.overlay(run, where, side, *values):
             figure.add_trace(trace)
         if hasattr(overlay_view, "overlay_layout"):
-            figure.update_layout(overlay_view.overlay_layout(store, run, where, side, *values))
+            figure.update_layout(overlay_view.overlay_layout(run, where, side, *values))
     mapped = len(ids_) if where.kind == "map" else None
     kept = None if mask is None else int(mask.sum())
-    text = count_text(len(result.ids), result.count, total, result.over_budget, store.plane_budget, mapped, kept)
+    text = count_text(len(result.ids), result.count, total, result.over_budget, run.store.plane_budget, mapped, kept)
     view = {"key": key, "x": list(map(float, x_range)), "y": list(map(float, y_range)), "rev": revision}
     return figure, text, {**view, "restored": restored}
 
 
-def colour_options(store, run) -> list[dict]:
-    """Colour choices for a run: the base ones and every numeric metadata column."""
+def colour_options(run: RunHandle | None) -> list[dict]:
+    """Colour choices for a run: the base ones and every numeric metadata column (the base ones only without a run)."""
     options = [{"label": label, "value": value} for value, label in BASE_COLOURS.items()]
-    if run:
-        # An unusable run still gets the base colours; its planes say why.
-        with contextlib.suppress(ZspaceError):
-            options += [{"label": f"metadata: {c}", "value": c} for c in store.metadata_columns(run)]
+    if run is not None:
+        options += [{"label": f"metadata: {c}", "value": c} for c in run.metadata_columns()]
     return options
 
 
@@ -409,8 +406,8 @@ def register(app, store) -> None:
                 elif isinstance(view, dict):
                     return no_update, no_update, no_update  # e.g. a resize, or a selection drawn
                 # Else the plot's first autosize event: it supersedes the first drawing still in flight, so draw.
-            run = side_run(run_a, run_b, side)
-            if not run:
+            run = open_side(store, run_a, run_b, side)
+            if run is None:
                 return message_figure("no run selected" if side == "a" else ""), "", None
             overlays, start = [], 0
             for drawer, group in zip(drawers, extra, strict=True):  # not `view`: that is the side's view JSON
@@ -418,7 +415,6 @@ def register(app, store) -> None:
                 start += len(group)
             square = (sx, sy, length)
             return update_plane(
-                store,
                 run,
                 kind,
                 i,
@@ -454,4 +450,7 @@ def register(app, store) -> None:
 
     @app.callback(Output(COLOUR, "options"), Input(RUN["a"], "value"))
     def _colours(run_a):
-        return colour_options(store, run_a)
+        run = None
+        with contextlib.suppress(ZspaceError):  # an unusable run still gets the base colours; its planes say why
+            run = open_side(store, run_a, None, "a")
+        return colour_options(run)

@@ -18,6 +18,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from app import plane_space
 from app.job_results import NO_UPDATE, JobResult, returns
+from app.store import MemoKey, RunHandle, RunStore
 from app.views.parts import ABOVE_TABS, RUN, guarded, ids, shown_runs
 from rundir.errors import ZspaceError
 
@@ -59,62 +60,56 @@ def layout() -> html.Div:
     )
 
 
-def base_steps(store, run) -> list[tuple[str, object, object]]:
+def base_steps(run: RunHandle) -> list[tuple[str, object, object]]:
     """(label, is_ready(), compute()) for each base analysis of ``run``, in the order they are computed."""
     from analysis import results
 
     def result(declaration):
-        return (
-            lambda: store.is_stored(run, declaration),
-            lambda: store.result(run, declaration, background=True),
-        )
+        return (lambda: run.is_cached(declaration), lambda: run.result(declaration, background=True))
 
-    plane_what = f"coords:{DEFAULT_PLANE.key()}"
+    plane_key = MemoKey.coords(DEFAULT_PLANE.key())
     return [
         ("PCA", *result(results.pca)),
-        (
-            "the PCA plane",
-            lambda: store.is_memoised(run, plane_what),
-            lambda: plane_space.coords(store, run, DEFAULT_PLANE),
-        ),
+        ("the PCA plane", lambda: run.is_memoised(plane_key), lambda: run.coords(DEFAULT_PLANE)),
         ("per-axis histograms", *result(results.histograms)),
         ("the per-axis summary", *result(results.axis_summary)),
         ("the radius profile", *result(results.radius_profile)),
     ]
 
 
-def pending(store, run) -> list[str]:
+def pending(run: RunHandle) -> list[str]:
     """Labels of the base analyses ``run`` still lacks (empty for runs the requests may compute themselves)."""
-    if store.n_points(run) <= store.inline_points:
+    if run.n_points <= run.store.inline_points:
         return []
-    return [label for label, ready, _ in base_steps(store, run) if not ready()]
+    return [label for label, ready, _ in base_steps(run) if not ready()]
 
 
-def plan(store, run_a, run_b) -> tuple[object, str, dict]:
+def plan(store: RunStore, run_a, run_b) -> tuple[object, str, dict]:
     """What the page must compute for the runs it shows: (job request or no_update, note, box style).
 
     Answers within a request's time: it only checks which cache entries exist.
     """
     needed, parts = [], []
-    for _side, run in shown_runs(run_a, run_b):
+    for _side, name in shown_runs(run_a, run_b):
         try:
-            missing = pending(store, run)
+            run = store.open(name)
+            missing = pending(run)
         except ZspaceError:  # an unusable run says why in its own views
             continue
         if missing:
-            needed.append(run)
-            parts.append(f"{', '.join(missing)} of {run} ({store.n_points(run):,} points)")
+            needed.append(run.name)
+            parts.append(f"{', '.join(missing)} of {run.name} ({run.n_points:,} points)")
     if not needed:
         return no_update, "", HIDDEN
     note = f"computing {'; '.join(parts)} in the background — the views fill in when it is done"
     return {"runs": needed, "asked": time.time()}, note, SHOWN
 
 
-def prepare(store, needed, set_progress) -> str:
+def prepare(store: RunStore, needed, set_progress) -> str:
     """Compute every missing base analysis of the runs in ``needed``; ``set_progress((value, max, text))``."""
     if not isinstance(needed, dict) or not isinstance(needed.get("runs"), list) or not needed["runs"]:
         raise ZspaceError("nothing to compute")
-    runs = [str(run) for run in needed["runs"][:2] if store.path(run)]  # validated: unknown or unusable refused
+    runs = [store.open(name) for name in needed["runs"][:2]]  # validated: unknown or unusable runs refused
 
     def waiting():
         set_progress((0, 1, "waiting for another background job to finish…"))
@@ -123,14 +118,12 @@ def prepare(store, needed, set_progress) -> str:
     # Other jobs (a t-SNE map) may hold every slot; the base analyses wait for one instead of failing.
     with store.slots.slot(wait=SLOT_WAIT_S, on_wait=waiting):
         # Looked up under the slot: a job for the same run from another page may have just finished them.
-        work = [
-            (run, label, compute) for run in runs for label, ready, compute in base_steps(store, run) if not ready()
-        ]
+        work = [(run, label, compute) for run in runs for label, ready, compute in base_steps(run) if not ready()]
         for done, (run, label, compute) in enumerate(work):
-            set_progress((done, len(work), f"{label} of {run} ({done + 1} of {len(work)})…"))
+            set_progress((done, len(work), f"{label} of {run.name} ({done + 1} of {len(work)})…"))
             compute()
     set_progress((1, 1, "done"))
-    return f"base analyses of {', '.join(runs)} ready ({time.perf_counter() - started:.1f} s)"
+    return f"base analyses of {', '.join(run.name for run in runs)} ready ({time.perf_counter() - started:.1f} s)"
 
 
 #: Runs in the browser when a job is done: sets the run pickers to the values they already hold, which makes

@@ -6,8 +6,9 @@ from dash import Input, Output, dcc, html
 
 from app.figures.distributions import radius_figure
 from app.figures.style import message_figure
+from app.store import RunHandle
 from app.validate import choice
-from app.views.parts import RUN, guarded, ids, labelled, shown_runs
+from app.views.parts import RUN, guarded, ids, labelled, open_shown
 
 TAB = "Radius"
 MESSAGES = ()
@@ -37,14 +38,14 @@ def layout() -> html.Div:
     )
 
 
-def radius_view(store, run_a, run_b, bin_width):
-    """Radius histogram(s) with the chi reference."""
+def radius_view(shown: list[tuple[str, RunHandle]], bin_width):
+    """Radius histogram(s) of the shown runs ((side, run) pairs) with the chi reference."""
     from analysis import results
 
     bin_width = choice(bin_width, "bin width", BIN_WIDTHS)
     series = [
-        {"name": run, "side": side, **store.result(run, results.radius_profile, bin_width)}
-        for side, run in shown_runs(run_a, run_b)
+        {"name": run.name, "side": side, **run.result(results.radius_profile, bin_width=bin_width)}
+        for side, run in shown
     ]
     return radius_figure(series)
 
@@ -55,4 +56,4 @@ def register(app, store) -> None:
     @app.callback(Output(GRAPH, "figure"), Input(RUN["a"], "value"), Input(RUN["b"], "value"), Input(BIN, "value"))
     @guarded(lambda exc: message_figure(str(exc)))
     def _radius(run_a, run_b, bin_width):
-        return radius_view(store, run_a, run_b, bin_width) if run_a else message_figure("no run selected")
+        return radius_view(open_shown(store, run_a, run_b), bin_width) if run_a else message_figure("no run selected")

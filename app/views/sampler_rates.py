@@ -14,8 +14,9 @@ from __future__ import annotations
 from dash import Input, Output, State, dash_table, html
 
 from app.job_results import TEXT, returns
+from app.store import RunHandle
 from app.views import sampling
-from app.views.parts import RUN, TABS, guarded, ids, shown_runs
+from app.views.parts import RUN, TABS, guarded, ids, open_shown
 from rundir.errors import ZspaceError
 
 TAB = "Sampling"
@@ -77,36 +78,33 @@ def _cell(row: dict | None, name: str = "rate") -> str:
     return f"{row[name]:.2f} [{row[f'{name}_lo']:.2f}, {row[f'{name}_hi']:.2f}]"
 
 
-def cached_rows(store, run) -> dict[str, dict | None]:
+def cached_rows(run: RunHandle) -> dict[str, dict | None]:
     """sampler -> its cached rate row (None where not computed yet); never computes."""
-    from analysis.cache import storing_in
     from study.scoring import GMM_K, N_RATE, ROWS, rate_row
 
-    path = store.path(run)
-    with storing_in(store.request_folder(run)):
-        return {sampler: rate_row.lookup(path, sampler=sampler, n=N_RATE, seed=0, gmm_k=GMM_K) for sampler in ROWS}
+    return {sampler: run.cached_result(rate_row, sampler=sampler, n=N_RATE, seed=0, gmm_k=GMM_K) for sampler in ROWS}
 
 
-def rate_table(store, run_a, run_b) -> tuple[list[dict], list[dict], str]:
-    """Rows and columns of the table for the shown runs, and a note on what is missing."""
+def rate_table(shown: list[tuple[str, RunHandle]]) -> tuple[list[dict], list[dict], str]:
+    """Rows and columns of the table for the shown runs ((side, run) pairs), and a note on what is missing."""
     from study.scoring import ROWS
 
-    runs = shown_runs(run_a, run_b)
-    found = {run: cached_rows(store, run) for _, run in runs}
+    runs = [run for _, run in shown]
+    found = {run.name: cached_rows(run) for run in runs}
     columns = [{"name": "sampler", "id": "sampler"}]
-    for _, run in runs:
-        model = str(store.config(run)["model"]).upper()
+    for run in runs:
+        model = str(run.config["model"]).upper()
         columns += [
-            {"name": f"{run} ({model}) meaningful", "id": f"{run}:rate"},
-            {"name": f"{run} re-encode consistent", "id": f"{run}:consistent"},
-            {"name": f"{run} precision", "id": f"{run}:precision"},
+            {"name": f"{run.name} ({model}) meaningful", "id": f"{run.name}:rate"},
+            {"name": f"{run.name} re-encode consistent", "id": f"{run.name}:consistent"},
+            {"name": f"{run.name} precision", "id": f"{run.name}:precision"},
         ]
     rows = []
     for sampler in ROWS:
         row = {"sampler": sampling.SAMPLER_LABELS.get(sampler, sampler)}
-        for _, run in runs:
+        for run in runs:
             for name in ("rate", "consistent", "precision"):
-                row[f"{run}:{name}"] = _cell(found[run][sampler], name)
+                row[f"{run.name}:{name}"] = _cell(found[run.name][sampler], name)
         rows.append(row)
     missing = [run for run, table in found.items() if any(v is None for v in table.values())]
     note = (
@@ -117,29 +115,26 @@ def rate_table(store, run_a, run_b) -> tuple[list[dict], list[dict], str]:
     return rows, columns, note
 
 
-def compute_rates(store, runs: list[str], set_progress) -> str:
+def compute_rates(runs: list[RunHandle], set_progress) -> str:
     """Compute every missing rate row of ``runs`` in one job slot; ``set_progress((value, max, text))``."""
-    from analysis.cache import storing_in
     from study.scoring import RatesCancelled, sampler_rates
-
-    paths = [store.path(run) for run in runs]  # validated before any work
 
     def waiting():
         set_progress((0, 100, "waiting for another background job to finish…"))
 
-    with store.slots.slot(wait=SLOT_WAIT_S, on_wait=waiting):
-        for index, path in enumerate(paths):
+    with runs[0].store.slots.slot(wait=SLOT_WAIT_S, on_wait=waiting):
+        for index, run in enumerate(runs):
 
             def progress(fraction, message, index=index):
-                set_progress((int(100 * (index + fraction) / len(paths)), 100, message))
+                set_progress((int(100 * (index + fraction) / len(runs)), 100, message))
                 return True
 
-            with storing_in(store.request_folder(runs[index])):
+            with run.cache_scope():
                 try:
-                    sampler_rates(path, progress=progress)
+                    sampler_rates(run.folder, progress=progress)
                 except RatesCancelled as exc:
                     raise ZspaceError(str(exc)) from None
-    return f"rates of {', '.join(runs)} ready"
+    return f"rates of {', '.join(run.name for run in runs)} ready"
 
 
 def register(app, store) -> None:
@@ -158,7 +153,7 @@ def register(app, store) -> None:
     def _table(tab, run_a, run_b, _done):
         if tab != TAB or not run_a:
             return [], [], ""
-        return rate_table(store, run_a, run_b)
+        return rate_table(open_shown(store, run_a, run_b))
 
     @app.callback(
         Output(STATUS, "children"),
@@ -174,7 +169,7 @@ def register(app, store) -> None:
     @returns(TEXT)
     @guarded(str)
     def _compute(set_progress, _clicks, run_a, run_b):
-        runs = [run for _, run in shown_runs(run_a, run_b)]
+        runs = [run for _, run in open_shown(store, run_a, run_b)]  # validated before any work
         if not runs:
             return "no run selected"
-        return compute_rates(store, runs, set_progress)
+        return compute_rates(runs, set_progress)

@@ -17,7 +17,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from app import subsets
 from app.images import strip, to_data_uri
-from app.store import MAX_SAMPLES
+from app.store import MAX_SAMPLES, MemoKey, RunHandle
 from app.url_state import Choice, Field, Number, Whole
 from app.validate import choice, finite, whole
 from app.views import filters
@@ -103,7 +103,7 @@ def layout() -> html.Div:
     return html.Div([controls, side_columns(side)], className="view")
 
 
-def sample_z(store, run, sampler, k, seed, scale, filter_state=None) -> tuple[np.ndarray, str]:
+def sample_z(run: RunHandle, sampler, k, seed, scale, filter_state=None) -> tuple[np.ndarray, str]:
     """K random z of ``sampler`` for ``run`` (fitted to the rows the filter keeps), and a note saying so."""
     from analysis import results, samplers
 
@@ -111,11 +111,11 @@ def sample_z(store, run, sampler, k, seed, scale, filter_state=None) -> tuple[np
     k = whole(k, "K", 1, MAX_SAMPLES)
     seed = whole(seed, "seed", 0, MAX_SEED)
     scale = finite(scale, "noise scale", 0.0, 100.0)
-    rows = subsets.filter_rows(store, run, filter_state) if sampler != "normal" else None
-    data, note = store.z(run), ""
+    rows = subsets.filter_rows(run, filter_state) if sampler != "normal" else None
+    data, note = run.z(), ""
     if rows is not None:
         if len(rows) == 0:
-            raise ZspaceError(f"the filter keeps no rows of {run}: nothing to fit a sampler to")
+            raise ZspaceError(f"the filter keeps no rows of {run.name}: nothing to fit a sampler to")
         note = f"fitted to the {len(rows):,} rows the filter keeps"
         if len(rows) > MAX_FIT_ROWS:
             rows = rows[np.linspace(0, len(rows) - 1, MAX_FIT_ROWS).astype(np.int64)]
@@ -129,35 +129,29 @@ def sample_z(store, run, sampler, k, seed, scale, filter_state=None) -> tuple[np
                 f"{SAMPLER_LABELS[sampler]} samplers are fitted to the whole run (in the background); "
                 "clear the filter to sample them"
             )
-        from analysis.cache import storing_in
-
-        with storing_in(store.request_folder(run)):
-            fit = results.sampler_fit.lookup(store.path(run), kind=sampler)
+        fit = run.cached_result(results.sampler_fit, kind=sampler)
         if fit is None:
             raise ZspaceError(
-                f"the {SAMPLER_LABELS[sampler]} sampler of {run} is not fitted yet: press 'compute the rates' "
+                f"the {SAMPLER_LABELS[sampler]} sampler of {run.name} is not fitted yet: press 'compute the rates' "
                 "above, which fits it in the background"
             )
     stats = None
     if sampler in samplers.STATISTIC_KINDS:
         # The data's statistics are the whole cost of a draw (a covariance of 50k x 256: a second): kept per run and rows.
         which = "all" if rows is None else hashlib.blake2b(np.asarray(rows).tobytes(), digest_size=8).hexdigest()
-        stats = store.memo(run, f"sampler-stats:{sampler}:{which}", lambda: samplers.statistics(sampler, data))
+        stats = run.memo(MemoKey.sampler_statistics(sampler, which), lambda: samplers.statistics(sampler, data))
     return samplers.sample(sampler, k, data, random_state=seed, scale=scale, fit=fit, stats=stats), note
 
 
-def lab_scores(store, run, z) -> dict | None:
+def lab_scores(run: RunHandle, z) -> dict | None:
     """The sampler lab's per-image scores of the decodes of ``z`` (None until the lab has the run's reference)."""
-    from analysis.cache import storing_in
     from study import reference
     from study.codec import load_codec
 
-    path = store.path(run)
-    with storing_in(store.request_folder(run)):
-        ref = reference.reference.lookup(path)
+    ref = run.cached_result(reference.reference)
     if ref is None:
         return None
-    codec = load_codec(path)
+    codec = load_codec(run.folder)
     return reference.score(ref, codec, z, codec.decode(z))
 
 
@@ -176,15 +170,15 @@ def _caption(index: int, distance: float, scores: dict | None) -> html.Figcaptio
     )
 
 
-def sample_grid(store, run, sampler, k, seed, scale, filter_state=None) -> list:
+def sample_grid(run: RunHandle, sampler, k, seed, scale, filter_state=None) -> list:
     """K images decoded from random z of ``sampler``, each captioned with its nearest-data distance and scores.
 
     The grid ends with a link that downloads it as one PNG, and a note when a filter shaped the sampler.
     """
-    z, note = sample_z(store, run, sampler, k, seed, scale, filter_state)
-    images = store.decode(run, z)
-    dist = store.nearest_distance(run, z)
-    scores = lab_scores(store, run, z)
+    z, note = sample_z(run, sampler, k, seed, scale, filter_state)
+    images = run.decode(z)
+    dist = run.nearest_distance(z)
+    scores = lab_scores(run, z)
     if scores is None:
         note = (note + " · " if note else "") + "scores appear once the rates above are computed"
     else:
@@ -193,7 +187,7 @@ def sample_grid(store, run, sampler, k, seed, scale, filter_state=None) -> list:
         html.Figure([html.Img(src=to_data_uri(img), className="face"), _caption(i, d, scores)], className="tile sample")
         for i, (img, d) in enumerate(zip(images, dist, strict=True))
     ]
-    name = f"{run}-{sampler}-seed{seed}-k{len(images)}.png"
+    name = f"{run.name}-{sampler}-seed{seed}-k{len(images)}.png"
     link = html.A(
         "download grid (PNG)", href=to_data_uri(strip(images, PNG_COLUMNS)), download=name, className="note png"
     )
@@ -224,10 +218,11 @@ def register(app, store) -> None:
         )
         @guarded(lambda exc: (error_box(exc), no_update))
         def _samples(tab, run_a, run_b, sampler, k, seed, scale, filter_state, side=side):
-            run = side_run(run_a, run_b, side)
-            if not run:
+            name = side_run(run_a, run_b, side)
+            if not name:
                 return [], ""
             if tab != TAB:  # decoding is work: only for the tab in front
                 return no_update, no_update
-            title = f"{run} ({str(store.config(run)['model']).upper()})"
-            return sample_grid(store, run, sampler, k, seed, scale, filter_state), title
+            run = store.open(name)
+            title = f"{run.name} ({str(run.config['model']).upper()})"
+            return sample_grid(run, sampler, k, seed, scale, filter_state), title

@@ -16,9 +16,10 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from app import plane_space, subsets
+from app.store import RunHandle
 from app.url_state import Field, SelectionCodec
 from app.views import filters, maps, planes
-from app.views.parts import RUN, SIDES, guarded, ids, side_columns, side_run
+from app.views.parts import RUN, SIDES, guarded, ids, open_side, side_columns, side_run
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -69,26 +70,27 @@ def selection_from_plot(relayout, run, spec: dict):
     return subsets.clean_selection({"run": run, "plane": spec, "shapes": shapes})
 
 
-def rows_here(store, run, selection, filter_state) -> tuple[np.ndarray, int, str]:
+def rows_here(run: RunHandle, selection, filter_state) -> tuple[np.ndarray, int, str]:
     """(rows of ``run`` to highlight, rows selected on the run it was drawn on, a note on image ids)."""
-    source_rows = subsets.selection_rows(store, selection, filter_state)
-    source = selection["run"]
-    rows, note = subsets.linked_rows(store, source_rows, source, run)
-    if source != run:
-        mask = subsets.filter_mask(store, run, filter_state)  # only what this plane shows lights up
+    source = subsets.drawn_on(run, selection)
+    source_rows = subsets.selection_rows(source, selection, filter_state)
+    rows, note = subsets.linked_rows(source_rows, source, run)
+    if source.name != run.name:
+        mask = subsets.filter_mask(run, filter_state)  # only what this plane shows lights up
         rows = rows if mask is None else rows[mask[rows]]
     return rows, len(source_rows), note
 
 
-def count_line(store, run, selection, filter_state) -> str:
+def count_line(run: RunHandle, selection, filter_state) -> str:
     """The side's selection count: what is selected here, or how many of the other side's images are here."""
     selection = subsets.clean_selection(selection)
     if selection is None:
         return "no selection"
-    rows, selected, note = rows_here(store, run, selection, filter_state)
-    where = subsets.selection_plane(store, selection)
-    drawn = f"{plane_space.axis_label(store, selection['run'], where, 0)} / {plane_space.axis_label(store, selection['run'], where, 1)}"
-    if selection["run"] == run:
+    rows, selected, note = rows_here(run, selection, filter_state)
+    source = subsets.drawn_on(run, selection)
+    where = subsets.selection_plane(source, selection)
+    drawn = f"{plane_space.axis_label(source, where, 0)} / {plane_space.axis_label(source, where, 1)}"
+    if selection["run"] == run.name:
         return f"{len(rows):,} points selected here (drawn on {drawn})"
     line = f"the same images: {len(rows):,} highlighted here of {selected:,} selected on {selection['run']}"
     return f"{line} · {note}" if note else line
@@ -99,14 +101,14 @@ def overlay_inputs(side) -> list:
     return [Input(SELECTION, "data"), State(filters.FILTER, "data")]
 
 
-def overlay(store, run, where, side, selection, filter_state) -> list:
+def overlay(run: RunHandle, where, side, selection, filter_state) -> list:
     """Rings around the selected images on this plane (at most :data:`MAX_HIGHLIGHT`)."""
     selection = subsets.clean_selection(selection)
     if selection is None:
         return []
-    rows, _, _ = rows_here(store, run, selection, filter_state)
-    ids_, xy = plane_space.coords(store, run, where)
-    position = np.full(store.n_points(run), -1, dtype=np.int64)
+    rows, _, _ = rows_here(run, selection, filter_state)
+    ids_, xy = run.coords(where)
+    position = np.full(run.n_points, -1, dtype=np.int64)
     position[ids_] = np.arange(len(ids_))
     at = position[rows]
     at = at[at >= 0]  # a map holds a subset of the rows
@@ -125,7 +127,7 @@ def overlay(store, run, where, side, selection, filter_state) -> list:
     ]
 
 
-def overlay_layout(store, run, where, side, selection, filter_state) -> dict:
+def overlay_layout(run: RunHandle, where, side, selection, filter_state) -> dict:
     """The selection's outline on the plane it was drawn on (the same run and plane), none elsewhere.
 
     The outline is a plain shape: the plot's own selection (which would swallow a click
@@ -135,7 +137,7 @@ def overlay_layout(store, run, where, side, selection, filter_state) -> dict:
     selection = subsets.clean_selection(selection)
     outline = {"xref": "x", "yref": "y", "line": {"color": HIGHLIGHT, "width": 1.5, "dash": "dot"}, "layer": "above"}
     shapes = []
-    if selection is not None and selection["run"] == run and subsets.selection_plane(store, selection) == where:
+    if selection is not None and selection["run"] == run.name and subsets.selection_plane(run, selection) == where:
         for shape in selection["shapes"]:
             if shape["kind"] == "box":
                 (x0, x1), (y0, y1) = shape["x"], shape["y"]
@@ -209,5 +211,5 @@ def register(app, store) -> None:
         )
         @guarded(str)
         def _count(selection, filter_state, run_a, run_b, side=side):
-            run = side_run(run_a, run_b, side)
-            return count_line(store, run, selection, filter_state) if run else ""
+            run = open_side(store, run_a, run_b, side)
+            return count_line(run, selection, filter_state) if run is not None else ""

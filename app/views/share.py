@@ -22,6 +22,7 @@ import numpy as np
 from dash import Input, Output, State, dcc, html, no_update
 
 from app import plane_space, subsets, url_state
+from app.store import RunHandle
 from app.url_state import Field, Name, Row, RunName, Whole
 from app.views import decode, filters, maps, paths, planes
 from app.views.parts import ABOVE_TABS, RUN, SIDES, TABS, guarded, ids, side_run
@@ -105,10 +106,10 @@ def link_text(href, fragment: str) -> str:
     return base + fragment
 
 
-def clicked_point(store, run, kind, i, j, map_key, row: int) -> dict:
+def clicked_point(run: RunHandle, kind, i, j, map_key, row: int) -> dict:
     """The ``clickData`` a click on data row ``row`` of this plane sends (so the decode view shows it)."""
-    where = plane_space.plane(store, run, kind, i, j, map_key)
-    rows, xy = plane_space.coords(store, run, where)
+    where = plane_space.plane(run, kind, i, j, map_key)
+    rows, xy = run.coords(where)
     at = np.flatnonzero(np.asarray(rows) == row)
     if len(at) == 0:
         raise ZspaceError(f"has a point ({row}) that is not on this plane")
@@ -131,7 +132,7 @@ def checked_values(store, decoded: dict, current: dict, tabs: list[str]) -> tupl
     for key in ("run", "compare"):
         if values.get(key) is not None:
             try:
-                store.path(values[key])
+                store.open(values[key])
             except ZspaceError as exc:
                 drop(key, exc)
     if "tab" in values and values["tab"] not in tabs:
@@ -144,14 +145,14 @@ def checked_values(store, decoded: dict, current: dict, tabs: list[str]) -> tupl
     if values.get("filter") is not None:
         try:
             if values["filter"]["expr"]:
-                filters.checked(store, shown, values["filter"]["expr"])
+                filters.checked([store.open(run) for run in shown], values["filter"]["expr"])
             if values["filter"]["within"] is not None:
-                subsets.selection_plane(store, values["filter"]["within"])
+                subsets.selection_plane(store.open(values["filter"]["within"]["run"]), values["filter"]["within"])
         except ZspaceError as exc:
             drop("filter", exc)
     if values.get("selection") is not None:
         try:
-            subsets.selection_plane(store, values["selection"])
+            subsets.selection_plane(store.open(values["selection"]["run"]), values["selection"])
         except ZspaceError as exc:
             drop("selection", exc)
     plane = [values.get(k, current[k]) for k in ("plane", "x", "y")]
@@ -163,7 +164,7 @@ def checked_values(store, decoded: dict, current: dict, tabs: list[str]) -> tupl
                 if not run:
                     raise ZspaceError("no run on that side")
                 map_key = values.get(f"map-{side}", current[f"map-{side}"])
-                values[key] = clicked_point(store, run, *plane, map_key, values[key]["row"])
+                values[key] = clicked_point(store.open(run), *plane, map_key, values[key]["row"])
             except ZspaceError as exc:
                 drop(key, exc)
     return values, problems

@@ -7,8 +7,9 @@ from dash import Input, Output, dcc, html
 from app import plane_space
 from app.figures.distributions import spectrum_figure
 from app.figures.style import message_figure
+from app.store import RunHandle
 from app.validate import whole
-from app.views.parts import RUN, guarded, ids, labelled, number, shown_runs
+from app.views.parts import RUN, guarded, ids, labelled, number, open_shown
 
 TAB = "PCA spectrum"
 MESSAGES = ()
@@ -28,12 +29,12 @@ def layout() -> html.Div:
     )
 
 
-def spectrum_view(store, run_a, run_b, k):
-    """PCA spectrum of the shown run(s), first ``k`` components."""
+def spectrum_view(shown: list[tuple[str, RunHandle]], k):
+    """PCA spectrum of the shown run(s) ((side, run) pairs), first ``k`` components."""
     k = whole(k, "components shown", 1, 65536)
     series = [
-        {"name": run, "side": side, "ratio": plane_space.pca(store, run).explained_variance_ratio_[:k]}
-        for side, run in shown_runs(run_a, run_b)
+        {"name": run.name, "side": side, "ratio": plane_space.pca(run).explained_variance_ratio_[:k]}
+        for side, run in shown
     ]
     return spectrum_figure(series)
 
@@ -46,4 +47,4 @@ def register(app, store) -> None:
     )
     @guarded(lambda exc: message_figure(str(exc)))
     def _spectrum(run_a, run_b, k):
-        return spectrum_view(store, run_a, run_b, k) if run_a else message_figure("no run selected")
+        return spectrum_view(open_shown(store, run_a, run_b), k) if run_a else message_figure("no run selected")

@@ -13,8 +13,9 @@ from dash import Input, Output, dash_table, dcc, html, no_update
 
 from app.figures.structure import lid_figure, nn_distance_figure
 from app.figures.style import message_figure
+from app.store import RunHandle
 from app.views import sampler_rates
-from app.views.parts import RUN, SIDES, TABS, guarded, ids, shown_runs, side_columns
+from app.views.parts import RUN, SIDES, TABS, guarded, ids, open_shown, side_columns
 
 TAB = "Structure"
 MESSAGES = ()
@@ -40,29 +41,26 @@ def layout() -> html.Div:
     )
 
 
-def measures(store, run) -> dict:
+def measures(run: RunHandle) -> dict:
     """The run's filament and void measures: the largest set `zspace analyze` cached, else a quick one."""
     from analysis import results
 
-    path = store.path(run)
-    cached = results.structure_measures.available(path) + results.structure_measures.available(
-        path, folder=store.request_folder(run)
-    )
+    cached = run.available(results.structure_measures)
     params = max(cached, key=lambda p: p["n_points"]) if cached else QUICK
-    return store.result(run, results.structure_measures, **params)
+    return run.result(results.structure_measures, **params)
 
 
-def structure_view(store, run_a, run_b):
-    """(table rows, table columns, LID figure, distance figure per side) for the shown runs."""
+def structure_view(shown: list[tuple[str, RunHandle]]):
+    """(table rows, table columns, LID figure, distance figure per side) for the shown runs ((side, run) pairs)."""
     from analysis.samplers import PROBE_KINDS
 
     rows, lid_series, nn_figures = [], [], dict.fromkeys(SIDES, message_figure(""))
-    for side, run in shown_runs(run_a, run_b):
-        found = measures(store, run)
-        rates = sampler_rates.cached_rows(store, run)
+    for side, run in shown:
+        found = measures(run)
+        rates = sampler_rates.cached_rows(run)
         row = {
-            "run": run,
-            "model": str(store.config(run)["model"]).upper(),
+            "run": run.name,
+            "model": str(run.config["model"]).upper(),
             "points used": len(found["ids"]),
             "median local dim.": round(float(found["lid_median"]), 2),
         }
@@ -73,9 +71,9 @@ def structure_view(store, run_a, run_b):
             cell = rates.get(sampler)
             row[f"meaningful ({sampler})"] = "—" if cell is None else f"{cell['rate']:.2f}"
         rows.append(row)
-        lid_series.append({"name": run, "side": side, "lid": found["lid"]})
+        lid_series.append({"name": run.name, "side": side, "lid": found["lid"]})
         probes = {kind: found[f"probe_nn_{kind}"] for kind in PROBE_KINDS if f"probe_nn_{kind}" in found}
-        nn_figures[side] = nn_distance_figure(run, side, found["data_nn"], probes, float(found["threshold"]))
+        nn_figures[side] = nn_distance_figure(run.name, side, found["data_nn"], probes, float(found["threshold"]))
     columns = [{"name": key, "id": key} for key in (rows[0] if rows else {})]
     return rows, columns, lid_figure(lid_series), nn_figures["a"], nn_figures["b"]
 
@@ -99,4 +97,4 @@ def register(app, store) -> None:
             return no_update, no_update, no_update, no_update, no_update
         if not run_a:
             return [], [], message_figure("no run selected"), message_figure(""), message_figure("")
-        return structure_view(store, run_a, run_b)
+        return structure_view(open_shown(store, run_a, run_b))

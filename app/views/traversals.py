@@ -12,10 +12,11 @@ import numpy as np
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from app import plane_space
+from app.store import MemoKey, RunHandle
 from app.validate import choice, whole
 from app.views import density
 from app.views.instruments import MAX_STEPS, MIN_STEPS, base_point, follow_clicked_rows, steps_of, strip_row
-from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, side_columns, side_run
+from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, open_side, side_columns
 
 TAB = "Density"
 MESSAGES = ()
@@ -54,39 +55,41 @@ def layout() -> html.Div:
     return html.Div([controls, side_columns(side)], className="view traversals")
 
 
-def line_of(store, run, mode, index) -> tuple[np.ndarray, np.ndarray, str, tuple[float, float]]:
+def line_of(run: RunHandle, mode, index) -> tuple[np.ndarray, np.ndarray, str, tuple[float, float]]:
     """(unit vector, origin, name, observed 1st..99th percentile) of an original axis or a principal component."""
     from analysis.walks import percentile_range, scores
 
     mode = choice(mode, "traversal", tuple(MODES))
-    z = store.z(run)
+    z = run.z()
     z_dim = z.shape[1]
     if mode == "axis":
         index = whole(index, "axis", 0, z_dim - 1)
         unit, origin = np.eye(z_dim)[index], np.zeros(z_dim)
         name = f"axis {index}"
         # One column of a memory-mapped array: N numbers, never the whole array.
-        found = store.memo(run, f"range:axis:{index}", lambda: np.array(percentile_range(z[:, index])))
+        found = run.memo(MemoKey.percentiles(mode, index), lambda: np.array(percentile_range(z[:, index])))
     else:
-        fit = plane_space.pca(store, run)
+        fit = plane_space.pca(run)
         index = whole(index, "component", 0, fit.n_components - 1)
         unit, origin = np.asarray(fit.components_[index], dtype=np.float64), np.asarray(fit.mean_, dtype=np.float64)
         name = f"PC {index + 1}"
-        found = store.memo(run, f"range:pc:{index}", lambda: np.array(percentile_range(scores(z, unit, origin)[:, 0])))
+        found = run.memo(
+            MemoKey.percentiles(mode, index), lambda: np.array(percentile_range(scores(z, unit, origin)[:, 0]))
+        )
     return unit, origin, name, (float(found[0]), float(found[1]))
 
 
-def traversal_view(store, run, row, mode, index, steps) -> tuple[str, list]:
+def traversal_view(run: RunHandle, row, mode, index, steps) -> tuple[str, list]:
     """The title and the strip of the start point traversed along an axis or a component, for one run."""
     from analysis.walks import traversal
 
-    unit, origin, name, (lo, hi) = line_of(store, run, mode, index)
+    unit, origin, name, (lo, hi) = line_of(run, mode, index)
     steps = steps_of(steps)
-    start, label = base_point(store, run, row)
+    start, label = base_point(run, row)
     values = np.linspace(lo, hi, steps)
-    images = store.decode(run, traversal(start, unit, values, origin))
-    title = f"{run}: {label} along {name}, from {lo:.3g} to {hi:.3g} (the data's 1st..99th percentile)"
-    return title, [strip_row(f"{name} · {label}", images, [f"{v:.2f}" for v in values], f"{run}-{name}.png")]
+    images = run.decode(traversal(start, unit, values, origin))
+    title = f"{run.name}: {label} along {name}, from {lo:.3g} to {hi:.3g} (the data's 1st..99th percentile)"
+    return title, [strip_row(f"{name} · {label}", images, [f"{v:.2f}" for v in values], f"{run.name}-{name}.png")]
 
 
 def register(app, store) -> None:
@@ -123,7 +126,7 @@ def register(app, store) -> None:
         )
         @guarded(lambda exc: ("", error_box(exc)))
         def _traverse(run_a, run_b, row, mode, index, steps, side=side):
-            run = side_run(run_a, run_b, side)
-            if not run:
+            run = open_side(store, run_a, run_b, side)
+            if run is None:
                 return "", []
-            return traversal_view(store, run, row, mode, index, steps)
+            return traversal_view(run, row, mode, index, steps)

@@ -12,6 +12,7 @@ from PIL import Image
 from app import plane_space
 from app.images import strip, to_data_uri
 from app.views import attributes, decode, neighbours, paths, traversals
+from app.views.parts import open_shown
 from rundir.errors import ZspaceError
 
 
@@ -43,11 +44,11 @@ def test_strip_tiles_images_in_order_with_gaps():
 
 
 def test_the_path_strips_start_at_a_and_end_at_b_and_the_two_kinds_differ(store):
-    z = store.z("ae")
+    z = store.open("ae").z()
     a, b = 5, 450
-    title, rows, figure = paths.walk_view(store, "ae", a, b, 6)
+    title, rows, figure = paths.walk_view(store.open("ae"), a, b, 6)
     assert "point 5 → point 450" in title and "6 steps" in title
-    first, last = to_data_uri(store.decode("ae", z[a])[0]), to_data_uri(store.decode("ae", z[b])[0])
+    first, last = to_data_uri(store.open("ae").decode(z[a])[0]), to_data_uri(store.open("ae").decode(z[b])[0])
     linear, spherical = (images_of(row) for row in rows)
     assert len(linear) == len(spherical) == 6
     # Each row links its tiles as one strip PNG: six 32-pixel images with 2-pixel gaps.
@@ -67,12 +68,12 @@ def test_the_path_strips_start_at_a_and_end_at_b_and_the_two_kinds_differ(store)
 
 def test_bad_path_requests_get_one_line(store):
     with pytest.raises(ZspaceError, match="same point"):
-        paths.walk_view(store, "ae", 3, 3, 5)
+        paths.walk_view(store.open("ae"), 3, 3, 5)
     with pytest.raises(ZspaceError, match="B must be a finite number between 0 and 599"):
-        paths.walk_view(store, "ae", 3, 600, 5)
+        paths.walk_view(store.open("ae"), 3, 600, 5)
     with pytest.raises(ZspaceError, match="steps must be"):
-        paths.walk_view(store, "ae", 3, 4, 65)
-    assert paths.walk_view(store, "ae", None, 4, 5)[0] == paths.HINT
+        paths.walk_view(store.open("ae"), 3, 4, 65)
+    assert paths.walk_view(store.open("ae"), None, 4, 5)[0] == paths.HINT
 
 
 def test_set_as_a_and_b_take_the_clicked_point_of_either_side():
@@ -84,25 +85,27 @@ def test_set_as_a_and_b_take_the_clicked_point_of_either_side():
 
 @pytest.mark.parametrize("kind", ["pca", "axis", "attribute"])
 def test_the_path_is_drawn_exactly_on_linear_planes(store, kind):
-    where = plane_space.plane(store, "ae", kind, 0, 1)
-    ids_, xy = plane_space.coords(store, "ae", where)
-    traces = paths.overlay(store, "ae", where, "a", 10, 300, 5)
+    where = plane_space.plane(store.open("ae"), kind, 0, 1)
+    ids_, xy = store.open("ae").coords(where)
+    traces = paths.overlay(store.open("ae"), where, "a", 10, 300, 5)
     drawn = {t.name: np.column_stack([t.x, t.y]) for t in traces}
     for kind_ in ("linear path", "spherical path"):
         assert np.allclose(drawn[kind_][0], xy[10], atol=1e-4) and np.allclose(drawn[kind_][-1], xy[300], atol=1e-4)
     assert not np.allclose(drawn["linear path"][2], drawn["spherical path"][2])
-    assert paths.overlay(store, "ae", where, "a", 10, 10, 5) == []  # the paths view says why
+    assert paths.overlay(store.open("ae"), where, "a", 10, 10, 5) == []  # the paths view says why
 
 
 def test_on_a_map_each_step_sits_at_its_nearest_mapped_point(store):
     from analysis import results
 
-    results.tsne(store.path("ae"), folder=store.request_folder("ae"), n_points=200, perplexity=10, n_iter=250)
-    entry = plane_space.maps(store, "ae")[0]
-    where = plane_space.plane(store, "ae", "map", map_key=entry["key"])
-    ids_, xy = plane_space.coords(store, "ae", where)
+    results.tsne(
+        store.open("ae").folder, folder=store.open("ae").request_folder, n_points=200, perplexity=10, n_iter=250
+    )
+    entry = plane_space.maps(store.open("ae"))[0]
+    where = plane_space.plane(store.open("ae"), "map", map_key=entry["key"])
+    ids_, xy = store.open("ae").coords(where)
     a, b = int(ids_[0]), int(ids_[-1])
-    line = next(t for t in paths.overlay(store, "ae", where, "a", a, b, 7) if t.name == "linear path")
+    line = next(t for t in paths.overlay(store.open("ae"), where, "a", a, b, 7) if t.name == "linear path")
     placed = np.column_stack([line.x, line.y])
     assert np.allclose(placed[0], xy[0]) and np.allclose(placed[-1], xy[-1])
     # Every step is at some mapped point's position.
@@ -110,8 +113,8 @@ def test_on_a_map_each_step_sits_at_its_nearest_mapped_point(store):
 
 
 def test_neighbours_are_the_nearest_other_points_and_the_two_models_overlap(store):
-    z = np.asarray(store.z("ae"), dtype=np.float64)
-    titles, tiles, overlap, highlight = neighbours.neighbour_view(store, "ae", "vae", 42, 5)
+    z = np.asarray(store.open("ae").z(), dtype=np.float64)
+    titles, tiles, overlap, highlight = neighbours.neighbour_view(open_shown(store, "ae", "vae"), 42, 5)
     expected = np.argsort(np.linalg.norm(z - z[42], axis=1))[1:6]
     assert highlight["a"]["rows"] == expected.tolist()
     assert len(tiles["a"]) == len(tiles["b"]) == 6  # the selected point, then its 5 neighbours
@@ -119,67 +122,69 @@ def test_neighbours_are_the_nearest_other_points_and_the_two_models_overlap(stor
     shared = len(set(highlight["a"]["rows"]) & set(highlight["b"]["rows"]))
     assert f"share {shared} of the 5" in overlap
     with pytest.raises(ZspaceError, match="k must be"):
-        neighbours.neighbour_view(store, "ae", None, 42, neighbours.MAX_NEIGHBOURS + 1)
+        neighbours.neighbour_view(open_shown(store, "ae", None), 42, neighbours.MAX_NEIGHBOURS + 1)
 
 
 def test_neighbours_are_ringed_on_the_plane_and_a_stale_highlight_draws_nothing(store):
-    _, _, _, highlight = neighbours.neighbour_view(store, "ae", None, 42, 5)
-    where = plane_space.plane(store, "ae", "axis", 0, 1)
-    traces = neighbours.overlay(store, "ae", where, "a", highlight)
+    _, _, _, highlight = neighbours.neighbour_view(open_shown(store, "ae", None), 42, 5)
+    where = plane_space.plane(store.open("ae"), "axis", 0, 1)
+    traces = neighbours.overlay(store.open("ae"), where, "a", highlight)
     ringed = next(t for t in traces if t.name == "neighbours")
     assert sorted(ringed.customdata.tolist()) == sorted(highlight["a"]["rows"])
-    assert np.allclose(ringed.x, np.asarray(store.z("ae"))[sorted(highlight["a"]["rows"]), 0])
-    assert neighbours.overlay(store, "vae", where, "a", highlight) == []  # drawn for the run it was found in
-    assert neighbours.overlay(store, "ae", where, "a", {"a": {"run": "ae", "row": 1, "rows": [10**9]}}) == []
+    assert np.allclose(ringed.x, np.asarray(store.open("ae").z())[sorted(highlight["a"]["rows"]), 0])
+    assert neighbours.overlay(store.open("vae"), where, "a", highlight) == []  # drawn for the run it was found in
+    assert neighbours.overlay(store.open("ae"), where, "a", {"a": {"run": "ae", "row": 1, "rows": [10**9]}}) == []
 
 
 def test_the_attribute_plane_maps_back_to_z_and_names_its_column(store):
     column = "smiling"
-    index = plane_space.attribute_columns(store, "ae").index(column)
-    where = plane_space.plane(store, "ae", "attribute", index, 0)
+    index = plane_space.attribute_columns(store.open("ae")).index(column)
+    where = plane_space.plane(store.open("ae"), "attribute", index, 0)
     assert where.linear and where.key() == "attribute:smiling"
-    assert plane_space.axis_label(store, "ae", where, 0).startswith("smiling: -1 → 1")
-    ids_, xy = plane_space.coords(store, "ae", where)
-    assert np.allclose(plane_space.project(store, "ae", where, np.asarray(store.z("ae"))[:20]), xy[:20], atol=1e-4)
-    z = plane_space.to_z(store, "ae", where, 1.5, -0.5, base_row=7)
-    assert np.allclose(plane_space.project(store, "ae", where, z)[0], [1.5, -0.5], atol=1e-4)
+    assert plane_space.axis_label(store.open("ae"), where, 0).startswith("smiling: -1 → 1")
+    ids_, xy = store.open("ae").coords(where)
+    assert np.allclose(
+        plane_space.project(store.open("ae"), where, np.asarray(store.open("ae").z())[:20]), xy[:20], atol=1e-4
+    )
+    z = plane_space.to_z(store.open("ae"), where, 1.5, -0.5, base_row=7)
+    assert np.allclose(plane_space.project(store.open("ae"), where, z)[0], [1.5, -0.5], atol=1e-4)
     # Off the plane, the point keeps the base row's coordinates.
-    origin, basis = plane_space.attribute_basis(store, "ae", column)
-    base = np.asarray(store.z("ae")[7], dtype=np.float64)
+    origin, basis = plane_space.attribute_basis(store.open("ae"), column)
+    base = np.asarray(store.open("ae").z()[7], dtype=np.float64)
     rest = np.eye(len(base)) - basis.T @ basis
     assert np.allclose(rest @ (z - base), 0, atol=1e-4)
     # Clicking empty space on it decodes that spot.
-    panel, _, _ = decode.decode_click(store, "ae", {"points": [{"x": 0.3, "y": 0.1}]}, where, "mean", None)
+    panel, _, _ = decode.decode_click(store.open("ae"), {"points": [{"x": 0.3, "y": 0.1}]}, where, "mean", None)
     assert "empty space at (0.300, 0.100)" in str(panel)
     with pytest.raises(ZspaceError, match="attribute number"):
-        plane_space.plane(store, "ae", "attribute", 99, 0)
+        plane_space.plane(store.open("ae"), "attribute", 99, 0)
 
 
 def test_the_attribute_walk_moves_the_point_along_the_direction(store):
-    facts, rows = attributes.attribute_view(store, "ae", "pose", 7, 2.0, 5)
+    facts, rows = attributes.attribute_view(store.open("ae"), "pose", 7, 2.0, 5)
     assert "pose > " in facts and "point 7 walked from −2 to +2" in facts
     assert len(images_of(rows)) == 5
-    assert attributes.plane_choice(store, "ae", "pose") == (
+    assert attributes.plane_choice(store.open("ae"), "pose") == (
         "attribute",
-        plane_space.attribute_columns(store, "ae").index("pose"),
+        plane_space.attribute_columns(store.open("ae")).index("pose"),
     )
-    facts, _ = attributes.attribute_view(store, "ae", "smiling", None, 1.0, 3)
+    facts, _ = attributes.attribute_view(store.open("ae"), "smiling", None, 1.0, 3)
     assert "the mean of the data" in facts
     with pytest.raises(ZspaceError, match="span must be"):
-        attributes.attribute_view(store, "ae", "smiling", 7, 50, 5)
+        attributes.attribute_view(store.open("ae"), "smiling", 7, 50, 5)
     with pytest.raises(ZspaceError, match="attribute must be one of"):
-        attributes.attribute_view(store, "ae", "no-such-column", 7, 1, 5)
+        attributes.attribute_view(store.open("ae"), "no-such-column", 7, 1, 5)
 
 
 def test_a_traversal_spans_the_axis_observed_percentiles(store):
-    z = np.asarray(store.z("vae"))
-    title, rows = traversals.traversal_view(store, "vae", 3, "axis", 2, 7)
+    z = np.asarray(store.open("vae").z())
+    title, rows = traversals.traversal_view(store.open("vae"), 3, "axis", 2, 7)
     lo, hi = np.percentile(z[:, 2], [1, 99])
     assert f"from {lo:.3g} to {hi:.3g}" in title and "point 3 along axis 2" in title
     assert len(images_of(rows)) == 7
-    title, _ = traversals.traversal_view(store, "vae", None, "pc", 0, 3)
+    title, _ = traversals.traversal_view(store.open("vae"), None, "pc", 0, 3)
     assert "the mean of the data along PC 1" in title
     with pytest.raises(ZspaceError, match="axis must be"):
-        traversals.traversal_view(store, "vae", 3, "axis", 8, 7)
+        traversals.traversal_view(store.open("vae"), 3, "axis", 8, 7)
     with pytest.raises(ZspaceError, match="traversal must be one of"):
-        traversals.traversal_view(store, "vae", 3, "diagonal", 0, 7)
+        traversals.traversal_view(store.open("vae"), 3, "diagonal", 0, 7)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from app import plane_space, subsets, url_state
 from app.views import VIEWS, export, filters, planes, sampling, selection, share
+from app.views.parts import open_shown
 from rundir.errors import ZspaceError
 
 FIELDS = share.fields_of(VIEWS)
@@ -27,40 +28,42 @@ def box(run="ae", x=(-1.0, 1.0), y=(-1.0, 1.0), plane=AXIS) -> dict:
 
 
 def inside_box(store, run, x=(-1.0, 1.0), y=(-1.0, 1.0)) -> np.ndarray:
-    z = np.asarray(store.z(run))
+    z = np.asarray(store.open(run).z())
     return (z[:, 0] >= x[0]) & (z[:, 0] <= x[1]) & (z[:, 1] >= y[0]) & (z[:, 1] <= y[1])
 
 
 # -- filter ------------------------------------------------------------------------------------
 def test_the_filter_keeps_exactly_the_matching_rows_and_says_how_many(store):
-    smiling = store.metadata("ae")["smiling"].to_numpy() == 1
+    smiling = store.open("ae").metadata()["smiling"].to_numpy() == 1
     state = {"expr": "smiling == 1", "within": None}
-    assert np.array_equal(subsets.filter_rows(store, "ae", state), np.flatnonzero(smiling))
-    assert subsets.filter_rows(store, "ae", None) is None
-    assert filters.count_line(store, "ae", state) == f"{smiling.sum():,} of 600 rows match in ae · smiling == 1"
-    assert filters.count_line(store, "ae", None) == "no filter: all 600 rows of ae"
+    assert np.array_equal(subsets.filter_rows(store.open("ae"), state), np.flatnonzero(smiling))
+    assert subsets.filter_rows(store.open("ae"), None) is None
+    assert filters.count_line(store.open("ae"), state) == f"{smiling.sum():,} of 600 rows match in ae · smiling == 1"
+    assert filters.count_line(store.open("ae"), None) == "no filter: all 600 rows of ae"
 
 
 def test_typing_adding_and_clearing_a_filter(store):
-    text, state, message = filters.edit_filter(store, ["ae", "vae"], filters.TEXT, "smiling==1", (None,) * 4, None)
+    text, state, message = filters.edit_filter(
+        [store.open("ae"), store.open("vae")], filters.TEXT, "smiling==1", (None,) * 4, None
+    )
     assert (text, state, message) == ("smiling==1", {"expr": "smiling == 1", "within": None}, "")
-    text, state, _ = filters.edit_filter(store, ["ae"], filters.ADD, text, ("pose", ">", "0.5", "or"), state)
+    text, state, _ = filters.edit_filter([store.open("ae")], filters.ADD, text, ("pose", ">", "0.5", "or"), state)
     assert text == "(smiling==1) or pose > 0.5" and state["expr"] == "smiling == 1 or pose > 0.5"
-    assert filters.edit_filter(store, ["ae"], filters.CLEAR, text, (None,) * 4, state) == ("", None, "")
+    assert filters.edit_filter([store.open("ae")], filters.CLEAR, text, (None,) * 4, state) == ("", None, "")
     with pytest.raises(ZspaceError, match="unknown column 'smilng'"):
-        filters.edit_filter(store, ["ae"], filters.TEXT, "smilng == 1", (None,) * 4, None)
+        filters.edit_filter([store.open("ae")], filters.TEXT, "smilng == 1", (None,) * 4, None)
     with pytest.raises(ZspaceError, match="dunder names"):
-        filters.edit_filter(store, ["ae"], filters.TEXT, "__import__('os')", (None,) * 4, None)
+        filters.edit_filter([store.open("ae")], filters.TEXT, "__import__('os')", (None,) * 4, None)
     with pytest.raises(ZspaceError, match="function calls"):
-        filters.edit_filter(store, ["ae"], filters.TEXT, "len(id) > 3", (None,) * 4, None)
+        filters.edit_filter([store.open("ae")], filters.TEXT, "len(id) > 3", (None,) * 4, None)
 
 
 def test_every_plane_shows_only_the_filtered_rows(store):
     state = {"expr": "smiling == 1 and pose > 0", "within": None}
-    kept = subsets.filter_rows(store, "ae", state)
+    kept = subsets.filter_rows(store.open("ae"), state)
     square = (0, 0, 1)
     figure, text, _ = planes.update_plane(
-        store, "ae", "axis", 0, 1, None, "none", None, square, None, planes.KIND, "a", filter_state=state
+        store.open("ae"), "axis", 0, 1, None, "none", None, square, None, planes.KIND, "a", filter_state=state
     )
     shown = next(t for t in figure.data if t.name == "z-points")
     assert sorted(np.asarray(shown.customdata).tolist()) == kept.tolist()
@@ -70,7 +73,7 @@ def test_every_plane_shows_only_the_filtered_rows(store):
 def test_a_link_zoom_goes_through_the_planes_checked_path(store):
     restore = {"x": [-0.5, 0.25], "y": [0.0, 1.0]}
     figure, _, view = planes.update_plane(
-        store, "ae", "axis", 0, 1, None, "none", None, (0, 0, 1), None, planes.RESTORE["a"], "a", restore=restore
+        store.open("ae"), "axis", 0, 1, None, "none", None, (0, 0, 1), None, planes.RESTORE["a"], "a", restore=restore
     )
     assert view["x"] == [-0.5, 0.25] and list(figure.layout.yaxis.range) == [0.0, 1.0]
     for bad in ({"x": [0, "nan"], "y": [0, 1]}, {"x": [1, 1], "y": [0, 1]}, {"x": [0, 1e300], "y": [0, 1]}, []):
@@ -98,64 +101,63 @@ def test_a_box_or_lasso_outline_from_the_plot_becomes_a_selection():
 
 def test_selected_rows_are_the_points_inside_and_pass_the_filter(store):
     expected = inside_box(store, "ae")
-    assert subsets.selection_rows(store, box()).tolist() == np.flatnonzero(expected).tolist()
+    assert subsets.selection_rows(store.open("ae"), box()).tolist() == np.flatnonzero(expected).tolist()
     state = {"expr": "smiling == 1", "within": None}
-    smiling = store.metadata("ae")["smiling"].to_numpy() == 1
-    assert subsets.selection_rows(store, box(), state).tolist() == np.flatnonzero(expected & smiling).tolist()
+    smiling = store.open("ae").metadata()["smiling"].to_numpy() == 1
+    assert (
+        subsets.selection_rows(store.open("ae"), box(), state).tolist() == np.flatnonzero(expected & smiling).tolist()
+    )
     triangle = {"run": "ae", "plane": AXIS, "shapes": [{"kind": "lasso", "x": [-1, 1, -1], "y": [-1, -1, 1]}]}
-    z = np.asarray(store.z("ae"))
+    z = np.asarray(store.open("ae").z())
     in_triangle = (z[:, 0] > -1) & (z[:, 1] > -1) & (z[:, 0] + z[:, 1] < 0)
-    assert subsets.selection_rows(store, triangle).tolist() == np.flatnonzero(in_triangle).tolist()
+    assert subsets.selection_rows(store.open("ae"), triangle).tolist() == np.flatnonzero(in_triangle).tolist()
 
 
 def test_the_same_images_light_up_on_the_other_run_with_both_counts(store):
-    rows = subsets.selection_rows(store, box())
+    rows = subsets.selection_rows(store.open("ae"), box())
     assert len(rows) > 5
-    where = plane_space.plane(store, "vae", "pca", 0, 1)
-    (rings,) = selection.overlay(store, "vae", where, "b", box(), None)
-    _, xy = plane_space.coords(store, "vae", where)
+    where = plane_space.plane(store.open("vae"), "pca", 0, 1)
+    (rings,) = selection.overlay(store.open("vae"), where, "b", box(), None)
+    _, xy = store.open("vae").coords(where)
     assert np.allclose(np.c_[rings.x, rings.y], xy[rows])
-    assert selection.count_line(store, "ae", box(), None).startswith(f"{len(rows):,} points selected here")
+    assert selection.count_line(store.open("ae"), box(), None).startswith(f"{len(rows):,} points selected here")
     assert f"{len(rows):,} highlighted here of {len(rows):,} selected on ae" in selection.count_line(
-        store, "vae", box(), None
+        store.open("vae"), box(), None
     )
     # The outline is drawn on the plane it was drawn on only.
-    source = plane_space.plane(store, "ae", "axis", 0, 1)
-    drawn = selection.overlay_layout(store, "ae", source, "a", box(), None)
+    source = plane_space.plane(store.open("ae"), "axis", 0, 1)
+    drawn = selection.overlay_layout(store.open("ae"), source, "a", box(), None)
     assert [s["type"] for s in drawn["shapes"]] == ["rect"] and drawn["shapes"][0]["x0"] == -1.0
-    assert selection.overlay_layout(store, "vae", where, "b", box(), None)["shapes"] == []
+    assert selection.overlay_layout(store.open("vae"), where, "b", box(), None)["shapes"] == []
     # The plot's own selection is cleared when the selection changes (it would swallow clicks inside it).
     assert (
         drawn["selections"] == []
         and drawn["selectionrevision"]
-        != selection.overlay_layout(store, "ae", source, "a", box(x=(0.0, 1.0)), None)["selectionrevision"]
+        != selection.overlay_layout(store.open("ae"), source, "a", box(x=(0.0, 1.0)), None)["selectionrevision"]
     )
 
 
 def test_using_the_selection_as_the_filter_keeps_its_rows_on_both_runs(store):
     state = selection.use_as_filter(box(), {"expr": "pose > -5", "within": None})
-    rows = subsets.selection_rows(store, box(), {"expr": "pose > -5", "within": None})
-    assert subsets.filter_rows(store, "ae", state).tolist() == rows.tolist()
+    rows = subsets.selection_rows(store.open("ae"), box(), {"expr": "pose > -5", "within": None})
+    assert subsets.filter_rows(store.open("ae"), state).tolist() == rows.tolist()
     # On the compared run: the same images, where its own metadata passes the filter's text too.
-    passes = store.metadata("vae")["pose"].to_numpy() > -5
-    assert subsets.filter_rows(store, "vae", state).tolist() == [r for r in rows.tolist() if passes[r]]
+    passes = store.open("vae").metadata()["pose"].to_numpy() > -5
+    assert subsets.filter_rows(store.open("vae"), state).tolist() == [r for r in rows.tolist() if passes[r]]
     with pytest.raises(ZspaceError, match="nothing is selected"):
         selection.use_as_filter(None, None)
 
 
-class FrameStore:
-    """Just enough of a run store for matching rows across runs by image id."""
+class FrameRun:
+    """Just enough of a run's handle for matching rows across runs by image id."""
 
-    def __init__(self, frames, folder):
-        self.frames, self.folder = frames, folder
+    def __init__(self, name, frame):
+        self.name, self.frame, self.files_key = name, frame, "k"
 
-    def metadata(self, run):
-        return self.frames[run]
+    def metadata(self):
+        return self.frame
 
-    def path(self, run):
-        return self.folder
-
-    def memo(self, run, what, compute):
+    def memo(self, key, compute):
         return compute()
 
 
@@ -167,14 +169,14 @@ def test_rows_are_matched_by_image_id_and_a_note_says_when_images_differ(tmp_pat
         "shuffled": pd.DataFrame({"id": ids[::-1]}),
         "other": pd.DataFrame({"id": ids[:3] + ["x", "y", "z"]}),
     }
-    fake = FrameStore(frames, tmp_path)
-    rows, note = subsets.linked_rows(fake, np.array([1, 4]), "a", "same")
+    fake = {name: FrameRun(name, frame) for name, frame in frames.items()}
+    rows, note = subsets.linked_rows(np.array([1, 4]), fake["a"], fake["same"])
     assert rows.tolist() == [1, 4] and note == ""
-    rows, note = subsets.linked_rows(fake, np.array([1, 4]), "a", "shuffled")
+    rows, note = subsets.linked_rows(np.array([1, 4]), fake["a"], fake["shuffled"])
     assert rows.tolist() == [1, 4] and "matched by image id" in note
-    rows, note = subsets.linked_rows(fake, np.array([0, 1]), "a", "shuffled")
+    rows, note = subsets.linked_rows(np.array([0, 1]), fake["a"], fake["shuffled"])
     assert rows.tolist() == [4, 5]
-    rows, note = subsets.linked_rows(fake, np.array([1, 4]), "a", "other")
+    rows, note = subsets.linked_rows(np.array([1, 4]), fake["a"], fake["other"])
     assert rows.tolist() == [1] and note == "the runs hold different images: 1 of the 2 selected images are in other"
 
 
@@ -289,7 +291,7 @@ def test_opening_a_link_sets_every_component_and_clicks_the_point(store):
     assert applied[(filters.TEXT, "value")] == "smiling == 1 and pose > 0.5"
     assert applied[(sampling.SEED, "value")] == 123456 and applied[(selection.SELECTION, "data")]["run"] == "ae"
     (point,) = applied[(planes.GRAPH["a"], "clickData")]["points"]
-    z = np.asarray(store.z("ae"))
+    z = np.asarray(store.open("ae").z())
     assert (point["x"], point["y"]) == pytest.approx((float(z[17, 3]), float(z[17, 5])))
     assert applied[(planes.GRAPH["b"], "clickData")] is no_update
     # The page's own link changes nothing.
@@ -309,43 +311,43 @@ def test_a_link_naming_an_unknown_run_or_column_applies_the_rest_with_one_messag
 
 # -- export ------------------------------------------------------------------------------------
 def test_the_plane_exports_every_point_with_its_flags(store):
-    where = plane_space.plane(store, "ae", "axis", 0, 1)
+    where = plane_space.plane(store.open("ae"), "axis", 0, 1)
     state = {"expr": "smiling == 1", "within": None}
-    download, note = export.export_file(store, "ae", where, "pose", state, box(), "csv")
+    download, note = export.export_file(store.open("ae"), where, "pose", state, box(), "csv")
     assert download["filename"] == "ae-axis-0-1.csv" and note == "ae-axis-0-1.csv: 600 points"
     table = pd.read_csv(io.BytesIO(base64.b64decode(download["content"])))
     assert list(table.columns) == ["row", "id", "x", "y", "pose", "selected", "filtered"]
-    meta = store.metadata("ae")
+    meta = store.open("ae").metadata()
     assert table["row"].tolist() == list(range(600)) and table["id"].tolist() == meta["id"].tolist()
-    assert np.allclose(table[["x", "y"]], np.asarray(store.z("ae"))[:, :2], atol=1e-6)
+    assert np.allclose(table[["x", "y"]], np.asarray(store.open("ae").z())[:, :2], atol=1e-6)
     assert table["filtered"].tolist() == (meta["smiling"] == 1).tolist()
     selected = inside_box(store, "ae") & (meta["smiling"] == 1).to_numpy()
     assert table["selected"].tolist() == selected.tolist()
-    parquet, _ = export.export_file(store, "ae", where, "none", None, None, "parquet")
+    parquet, _ = export.export_file(store.open("ae"), where, "none", None, None, "parquet")
     back = pd.read_parquet(io.BytesIO(base64.b64decode(parquet["content"])))
     assert list(back.columns) == ["row", "id", "x", "y", "selected", "filtered"] and back["filtered"].all()
 
 
 def test_an_export_too_large_for_the_page_points_to_the_command_line(store, monkeypatch):
     monkeypatch.setattr(export, "MAX_EXPORT_POINTS", 100)
-    where = plane_space.plane(store, "ae", "pca", 0, 1)
+    where = plane_space.plane(store.open("ae"), "pca", 0, 1)
     with pytest.raises(ZspaceError, match=r"more than 100 points to export \(600\).+zspace export ae"):
-        export.export_file(store, "ae", where, "none", None, None, "csv")
+        export.export_file(store.open("ae"), where, "none", None, None, "csv")
 
 
 # -- sampling ----------------------------------------------------------------------------------
 def test_data_samplers_use_only_the_filtered_rows_and_the_grid_downloads_as_png(store):
     state = {"expr": "smiling == 1", "within": None}
-    z, note = sampling.sample_z(store, "ae", "data_noise", 16, 3, 0.0, state)
-    kept = np.asarray(store.z("ae"))[subsets.filter_rows(store, "ae", state)]
+    z, note = sampling.sample_z(store.open("ae"), "data_noise", 16, 3, 0.0, state)
+    kept = np.asarray(store.open("ae").z())[subsets.filter_rows(store.open("ae"), state)]
     assert all(np.any(np.all(np.isclose(kept, sample), axis=1)) for sample in z)
     assert note == f"fitted to the {len(kept):,} rows the filter keeps"
-    assert sampling.sample_z(store, "ae", "normal", 4, 3, 0.5, state)[1] == ""  # N(0, I) has no data to fit
-    grid = sampling.sample_grid(store, "ae", "normal", 4, 3, 0.5)
+    assert sampling.sample_z(store.open("ae"), "normal", 4, 3, 0.5, state)[1] == ""  # N(0, I) has no data to fit
+    grid = sampling.sample_grid(store.open("ae"), "normal", 4, 3, 0.5)
     link = grid[0].children[0]
     assert link.href.startswith("data:image/png;base64,") and link.download.endswith(".png")
     with pytest.raises(ZspaceError, match="the filter keeps no rows"):
-        sampling.sample_z(store, "ae", "axis_gaussian", 4, 3, 0.5, {"expr": "pose > 100", "within": None})
+        sampling.sample_z(store.open("ae"), "axis_gaussian", 4, 3, 0.5, {"expr": "pose > 100", "within": None})
 
 
 def test_a_fitted_sampler_is_never_fitted_inside_a_request(store):
@@ -353,15 +355,15 @@ def test_a_fitted_sampler_is_never_fitted_inside_a_request(store):
 
     kind = samplers.FITTED_KINDS[0]
     with pytest.raises(ZspaceError, match="are fitted to the whole run"):
-        sampling.sample_z(store, "ae", kind, 8, 1, 0.5, {"expr": "smiling == -1", "within": None})
-    if not results.sampler_fit.is_cached(store.path("ae"), folder=store.request_folder("ae"), kind=kind):
+        sampling.sample_z(store.open("ae"), kind, 8, 1, 0.5, {"expr": "smiling == -1", "within": None})
+    if not results.sampler_fit.is_cached(store.open("ae").folder, folder=store.open("ae").request_folder, kind=kind):
         with pytest.raises(ZspaceError, match="is not fitted yet: press 'compute the rates'"):
-            sampling.sample_z(store, "ae", kind, 8, 1, 0.5, None)
+            sampling.sample_z(store.open("ae"), kind, 8, 1, 0.5, None)
     # What the rates job does in the background: fit once into the server's cache; sampling then reads it.
-    results.sampler_fit(store.path("ae"), folder=store.request_folder("ae"), kind=kind)
-    z, note = sampling.sample_z(store, "ae", kind, 8, 1, 0.5, None)
+    results.sampler_fit(store.open("ae").folder, folder=store.open("ae").request_folder, kind=kind)
+    z, note = sampling.sample_z(store.open("ae"), kind, 8, 1, 0.5, None)
     assert z.shape == (8, 8) and np.isfinite(z).all() and note == ""
-    again, _ = sampling.sample_z(store, "ae", kind, 8, 1, 0.5, None)
+    again, _ = sampling.sample_z(store.open("ae"), kind, 8, 1, 0.5, None)
     assert np.array_equal(z, again)
 
 
@@ -426,7 +428,7 @@ def test_the_plots_first_autosize_event_draws_the_plane(dash_app):
 
 
 def test_the_builder_lists_the_attributes_first(store):
-    options = filters.column_options(store, "ae")
+    options = filters.column_options(store.open("ae"))
     assert [o["value"] for o in options][:2] == ["smiling", "pose"]
     assert options[0]["label"] == "smiling (number)" and {"row", "id", "split"} <= {o["value"] for o in options}
 
@@ -435,13 +437,13 @@ def test_neighbours_are_searched_among_the_rows_the_filter_keeps(store):
     from app.views import neighbours
 
     state = {"expr": "smiling == 1", "within": None}
-    kept = set(subsets.filter_rows(store, "ae", state).tolist())
+    kept = set(subsets.filter_rows(store.open("ae"), state).tolist())
     row = min(kept)
-    titles, _, _, highlight = neighbours.neighbour_view(store, "ae", None, row, 8, state)
+    titles, _, _, highlight = neighbours.neighbour_view(open_shown(store, "ae", None), row, 8, state)
     assert set(highlight["a"]["rows"]) <= kept and len(highlight["a"]["rows"]) == 8
     assert "among the" in titles["a"] and f"{len(kept):,} rows the filter keeps" in titles["a"]
-    _, _, _, unfiltered = neighbours.neighbour_view(store, "ae", None, row, 8, None)
-    z = np.asarray(store.z("ae"), dtype=np.float64)
+    _, _, _, unfiltered = neighbours.neighbour_view(open_shown(store, "ae", None), row, 8, None)
+    z = np.asarray(store.open("ae").z(), dtype=np.float64)
     nearest = np.argsort(np.linalg.norm(z - z[row], axis=1))[1:9]
     assert unfiltered["a"]["rows"] == [int(r) for r in nearest]
 
@@ -450,8 +452,8 @@ def test_a_path_is_measured_against_the_rows_the_filter_keeps(store):
     from app.views import paths
 
     state = {"expr": "smiling == 1", "within": None}
-    title, _, everything = paths.walk_view(store, "ae", 3, 250, 6)
-    title_kept, _, kept = paths.walk_view(store, "ae", 3, 250, 6, "a", state)
+    title, _, everything = paths.walk_view(store.open("ae"), 3, 250, 6)
+    title_kept, _, kept = paths.walk_view(store.open("ae"), 3, 250, 6, "a", state)
     assert "measured against the" in title_kept and "rows the filter keeps" in title_kept
     assert "measured against" not in title
     nearest_all = np.asarray(everything.data[0].y, dtype=float)

@@ -11,15 +11,20 @@ from app import plane_space
 from app.cache import SafeSerializer
 from app.store import MAX_SAMPLES
 from app.views import decode, density, maps, model, planes, radius, sampling
+from app.views.parts import open_shown
 from rundir.errors import ZspaceError
 
 
 def plane(store, run="ae", kind="pca", i=0, j=1, map_key=None):
-    return plane_space.plane(store, run, kind, i, j, map_key)
+    return plane_space.plane(store.open(run), kind, i, j, map_key)
 
 
 def update(store, run, kind="pca", i=0, j=1, colour="none", relayout=None, square=(0, 0, 1), view=None, trigger=None):
-    return planes.update_plane(store, run, kind, i, j, None, colour, relayout, square, view, trigger)
+    return planes.update_plane(store.open(run), kind, i, j, None, colour, relayout, square, view, trigger)
+
+
+def shown(store, run_a, run_b=None):
+    return open_shown(store, run_a, run_b)
 
 
 def test_runs_are_listed_with_the_broken_one_and_its_reason(store):
@@ -27,20 +32,20 @@ def test_runs_are_listed_with_the_broken_one_and_its_reason(store):
     assert runs["ae"]["usable"] and runs["vae"]["usable"]
     assert not runs["broken"]["usable"] and "truncated" in runs["broken"]["reason"]
     with pytest.raises(ZspaceError, match="truncated"):
-        store.path("broken")
+        store.open("broken")
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/etc", "..", "%2e%2e", "ae/../vae", None, 3])
 def test_run_names_from_the_browser_cannot_escape_the_runs_folder(store, name):
     with pytest.raises(ZspaceError):
-        store.path(name)
+        store.open(name)
 
 
 def test_plane_over_budget_says_so_and_a_square_shows_every_point_inside(store):
     fig, text, view = update(store, "ae")
     assert "more than the 400-point budget" in text and "600 total" in text
     assert any(t.type == "heatmap" and t.opacity != 0 for t in fig.data)
-    _, xy = plane_space.coords(store, "ae", plane(store))
+    _, xy = store.open("ae").coords(plane(store))
     cx, cy = (float(v) for v in xy[7])
     fig, text, view = update(store, "ae", square=(cx, cy, 0.5), view=view, trigger=planes.SQUARE_GO)
     inside = int(np.sum((np.abs(xy[:, 0] - cx) <= 0.25) & (np.abs(xy[:, 1] - cy) <= 0.25)))
@@ -58,7 +63,7 @@ def test_a_zoom_is_requeried_and_a_colour_change_keeps_the_view(store):
     assert again["x"] == [-1, 1]
     scatter = next(t for t in fig.data if t.type == "scattergl")
     assert scatter.marker.colorbar.title.text == "radius |z|"
-    radii = np.linalg.norm(np.asarray(store.z("vae"), dtype=np.float64), axis=1)
+    radii = np.linalg.norm(np.asarray(store.open("vae").z(), dtype=np.float64), axis=1)
     np.testing.assert_allclose(np.sort(scatter.marker.color), np.sort(radii[np.asarray(scatter.customdata)]), rtol=1e-5)
 
 
@@ -88,26 +93,27 @@ def test_relayout_range_ignores_junk():
 
 
 def test_colour_options_list_numeric_metadata_columns_and_colour_by_local_dimension(store):
-    values = [o["value"] for o in planes.colour_options(store, "ae")]
+    values = [o["value"] for o in planes.colour_options(store.open("ae"))]
     assert values[:4] == ["none", "radius", "density", "lid"]
     assert "smiling" in values and "pose" in values and "source" not in values
-    colours, label = planes.colour_values(store, "ae", "lid")
+    colours, label = planes.colour_values(store.open("ae"), "lid")
     assert colours.shape == (600,) and np.isfinite(colours).all() and "intrinsic" in label
     # Noisy 1-D filaments read lower-dimensional than a full 8-D Gaussian cloud.
-    gaussian, _ = planes.colour_values(store, "vae", "lid")
+    gaussian, _ = planes.colour_values(store.open("vae"), "lid")
     assert float(np.median(colours)) < float(np.median(gaussian)) - 1
 
 
 def test_colouring_by_local_density_is_refused_above_the_documented_limit(store, monkeypatch):
     monkeypatch.setattr(planes, "MAX_INLINE_KNN", 500)
     with pytest.raises(ZspaceError, match="only for runs of up to 500 points"):
-        planes.colour_values(store, "vae", "density")
+        planes.colour_values(store.open("vae"), "density")
 
 
 def test_clicking_a_point_decodes_it_with_its_facts(store):
-    _, xy = plane_space.coords(store, "ae", plane(store))
+    ae = store.open("ae")
+    _, xy = ae.coords(plane(store))
     click = {"points": [{"curveNumber": 1, "pointNumber": 0, "x": float(xy[42, 0]), "y": float(xy[42, 1])}]}
-    panel, selected, target = decode.decode_click(store, "ae", click, plane(store), "mean", None)
+    panel, selected, target = decode.decode_click(ae, click, plane(store), "mean", None)
     assert selected == target == {"run": "ae", "row": 42}
     assert panel[0].children == "point 42 · id img00042"
     tiles, table = panel[1].children
@@ -116,37 +122,38 @@ def test_clicking_a_point_decodes_it_with_its_facts(store):
     assert decoded.children[0].src.startswith("data:image/png;base64,")
     facts = {row.children[0].children: row.children[1].children for row in table.children}
     assert facts["smiling"] in ("-1", "1")
-    z = np.asarray(store.z("ae"))
+    z = np.asarray(ae.z())
     expected = np.sort(np.linalg.norm(z - z[42], axis=1))[1]
     assert decode.nearest_text(store, target) == f"nearest other point: {expected:.3f}"
 
 
 def test_clicking_empty_space_decodes_the_inverse_projection(store):
+    ae = store.open("ae")
     click = {"points": [{"curveNumber": 0, "pointNumber": [3, 4], "x": 0.1, "y": -0.2}]}
-    panel, _, target = decode.decode_click(store, "ae", click, plane(store), "mean", None)
+    panel, _, target = decode.decode_click(ae, click, plane(store), "mean", None)
     assert panel[0].children == "empty space at (0.100, -0.200)"
     z = np.asarray(target["z"])
-    np.testing.assert_allclose(plane_space.project(store, "ae", plane(store), z)[0], [0.1, -0.2], atol=1e-5)
+    np.testing.assert_allclose(plane_space.project(ae, plane(store), z)[0], [0.1, -0.2], atol=1e-5)
     assert decode.nearest_text(store, target).startswith("nearest data point: ")
     with pytest.raises(ZspaceError):
         decode.nearest_text(store, {"run": "ae", "z": [float("nan")] * 8})
     facts = {row.children[0].children: row.children[1].children for row in panel[1].children[1].children}
     assert facts["other coordinates held at"] == "the mean"
     axes = plane(store, kind="axis", i=2, j=3)
-    panel, _, target = decode.decode_click(store, "ae", click, axes, "selected", {"run": "ae", "row": 5})
+    panel, _, target = decode.decode_click(ae, click, axes, "selected", {"run": "ae", "row": 5})
     facts = {row.children[0].children: row.children[1].children for row in panel[1].children[1].children}
     assert facts["other coordinates held at"] == "point 5"
-    expected = np.asarray(store.z("ae")[5], dtype=np.float64)
+    expected = np.asarray(ae.z()[5], dtype=np.float64)
     expected[[2, 3]] = [0.1, -0.2]
     np.testing.assert_allclose(target["z"], expected, atol=1e-5)
     with pytest.raises(ZspaceError, match="no click"):
-        decode.decode_click(store, "ae", {"points": "x"}, plane(store), "mean", None)
+        decode.decode_click(ae, {"points": "x"}, plane(store), "mean", None)
     with pytest.raises(ZspaceError, match="clicked x must be a finite number"):
-        decode.decode_click(store, "ae", {"points": [{"x": 1e308, "y": 0}]}, plane(store), "mean", None)
+        decode.decode_click(ae, {"points": [{"x": 1e308, "y": 0}]}, plane(store), "mean", None)
 
 
 def test_density_view_lists_axes_and_a_click_picks_one(store):
-    fig, rows = density.density_view(store, "ae", "vae", 0.25)
+    fig, rows = density.density_view(shown(store, "ae", "vae"), 0.25)
     assert len(fig.data) == 16 and {r["run"] for r in rows} == {"ae", "vae"}
     assert density.picked_axis({"points": [{"customdata": 5}]}, None, None, density.GRAPH) == 5
     assert density.picked_axis(None, {"row": 1}, rows, density.TABLE) == rows[1]["axis"]
@@ -154,38 +161,41 @@ def test_density_view_lists_axes_and_a_click_picks_one(store):
     assert density.picked_axis(None, {"row": 0}, [7], density.TABLE) is None
     assert density.picked_axis({"points": ["x"]}, None, None, density.GRAPH) is None
     with pytest.raises(ZspaceError, match="bin width must be one of"):
-        density.density_view(store, "ae", None, 0.01)
+        density.density_view(shown(store, "ae"), 0.01)
 
 
 def test_radius_view_overlays_both_runs_with_the_chi_reference(store):
-    fig = radius.radius_view(store, "ae", "vae", 0.5)
+    fig = radius.radius_view(shown(store, "ae", "vae"), 0.5)
     assert [t.name for t in fig.data][1] == "ae chi reference (N(0, I))" and len(fig.data) == 4
     assert float(np.sum(fig.data[0].y)) == 600
 
 
 def test_request_driven_analyses_land_in_the_server_cache_not_in_the_run(store):
-    run_folder = store.path("vae") / "analysis"
+    vae = store.open("vae")
+    run_folder = vae.folder / "analysis"
     before = sorted(p.name for p in run_folder.glob("*")) if run_folder.exists() else []
-    radius.radius_view(store, "vae", None, 2.0)
+    radius.radius_view(shown(store, "vae"), 2.0)
     after = sorted(p.name for p in run_folder.glob("*")) if run_folder.exists() else []
     assert after == before
-    assert list(store.request_folder("vae").glob("radius-*.npz"))
+    assert list(vae.request_folder.glob("radius-*.npz"))
+    assert vae.cache_folders == (run_folder, vae.request_folder)  # the run's own cache first
 
 
 def test_sampling_decodes_k_images_with_their_nearest_data_distance_and_is_bounded(store):
-    bar, *tiles = sampling.sample_grid(store, "vae", "full_gaussian", 5, 7, 0.5)
+    vae = store.open("vae")
+    bar, *tiles = sampling.sample_grid(vae, "full_gaussian", 5, 7, 0.5)
     assert len(tiles) == 5 and "NN" in str(tiles[0].children[1].children)
     assert bar.children[0].children == "download grid (PNG)"
-    _, *again = sampling.sample_grid(store, "vae", "full_gaussian", 5, 7, 0.5)
+    _, *again = sampling.sample_grid(vae, "full_gaussian", 5, 7, 0.5)
     assert [g.children[0].src for g in tiles] == [g.children[0].src for g in again]  # same seed, same images
     with pytest.raises(ZspaceError, match="K must be a finite number between 1 and 64"):
-        sampling.sample_grid(store, "vae", "normal", MAX_SAMPLES + 1, 0, 0.5)
+        sampling.sample_grid(vae, "normal", MAX_SAMPLES + 1, 0, 0.5)
     with pytest.raises(ZspaceError, match="sampler must be one of"):
-        sampling.sample_grid(store, "vae", "__import__('os')", 4, 0, 0.5)
+        sampling.sample_grid(vae, "__import__('os')", 4, 0, 0.5)
 
 
 def test_model_panel_shows_parameters_history_and_config(store):
-    panel = model.model_panel(store, "vae")
+    panel = model.model_panel(store.open("vae"))
     assert panel[0].children.startswith("vae (VAE, z_dim 8, 32 px)")
     figure = next(p.figure for p in panel if getattr(p, "figure", None) is not None)
     curves = {trace.name: list(np.round(trace.y, 3)) for trace in figure.data}
@@ -205,16 +215,17 @@ def test_the_cache_never_unpickles():
 
 def test_a_new_tsne_map_reports_progress_and_then_shows_in_the_picker_and_on_the_plane(store):
     reports = []
-    message = maps.compute_map(store, "vae", 1000, 10, 4, reports.append)  # the run holds 600: all are mapped
+    vae = store.open("vae")
+    message = maps.compute_map(vae, 1000, 10, 4, reports.append)  # the run holds 600: all are mapped
     assert "ready" in message and reports and reports[-1][0] == 100
-    options, value = maps.map_options(store, "vae", None)
+    options, value = maps.map_options(vae, None)
     entry = next(o for o in options if "after PCA-4" in o["label"])
     assert entry["label"].startswith("t-SNE after PCA-4 · 600 points")
-    fig, text, _ = planes.update_plane(store, "vae", "map", 0, 1, entry["value"], "radius", None, (0, 0, 1), None, None)
+    fig, text, _ = planes.update_plane(vae, "map", 0, 1, entry["value"], "radius", None, (0, 0, 1), None, None)
     assert text.endswith("600 total · the map holds 600 of them")  # over the 400-point budget: a raster
-    assert "perplexity 10" in maps.map_info(store, "vae", entry["value"])
+    assert "perplexity 10" in maps.map_info(vae, entry["value"])
     # Requests are bounded: a size that is not on the list is refused.
     with pytest.raises(ZspaceError, match="points must be one of"):
-        maps.compute_map(store, "vae", 10**7, 10, 0, reports.append)
+        maps.compute_map(vae, 10**7, 10, 0, reports.append)
     with pytest.raises(ZspaceError, match="map must be one of"):
-        plane_space.plane(store, "vae", "map", map_key="tsne-forged")
+        plane_space.plane(vae, "map", map_key="tsne-forged")

@@ -8,19 +8,20 @@ import numpy as np
 import pytest
 
 from app.views import sampler_rates, sampling, structure
+from app.views.parts import open_shown
 
 pytestmark = pytest.mark.slow
 
 
 def test_the_rate_table_fills_from_a_background_job_into_the_server_cache(store):
-    rows, columns, note = sampler_rates.rate_table(store, "vae", None)
+    rows, columns, note = sampler_rates.rate_table(open_shown(store, "vae", None))
     assert note.startswith("not computed yet for vae") and all(r["vae:rate"] == "—" for r in rows)
-    run_folder = store.path("vae") / "analysis"
+    run_folder = store.open("vae").folder / "analysis"
     before = sorted(p.name for p in run_folder.glob("*")) if run_folder.exists() else []
     reports = []
-    message = sampler_rates.compute_rates(store, ["vae"], reports.append)
+    message = sampler_rates.compute_rates([store.open("vae")], reports.append)
     assert message == "rates of vae ready" and reports[-1][0] == 100
-    rows, columns, note = sampler_rates.rate_table(store, "vae", None)
+    rows, columns, note = sampler_rates.rate_table(open_shown(store, "vae", None))
     assert note == ""
     labels = [r["sampler"] for r in rows]
     assert labels[0] == "data (held-out points, decoded)" and "standard normal N(0, I)" in labels
@@ -31,20 +32,20 @@ def test_the_rate_table_fills_from_a_background_job_into_the_server_cache(store)
         assert lo <= value <= hi
     # Computed for a request: kept in the server's cache, nothing written into the run.
     after = sorted(p.name for p in run_folder.glob("*")) if run_folder.exists() else []
-    assert after == before and list(store.request_folder("vae").glob("sampler_rate*.npz"))
+    assert after == before and list(store.open("vae").request_folder.glob("sampler_rate*.npz"))
     # With the lab's reference cached, every sample of the Sampling view carries its verdict and scores.
     from app.views import sampling
 
-    bar, *tiles = sampling.sample_grid(store, "vae", "normal", 4, 0, 0.5)
+    bar, *tiles = sampling.sample_grid(store.open("vae"), "normal", 4, 0, 0.5)
     assert re.search(r"\d of 4 meaningful", str(bar.children[1].children))
     caption = tiles[0].children[1]
     assert caption.children[0].children in ("meaningful", "not meaningful") and "realism" in caption.title
     # The fitted samplers were fitted by the job: the GMM can be sampled now.
-    assert len(sampling.sample_grid(store, "vae", "gmm", 3, 0, 0.5)) == 4
+    assert len(sampling.sample_grid(store.open("vae"), "gmm", 3, 0, 0.5)) == 4
 
 
 def test_the_structure_view_sets_filaments_beside_a_gaussian_cloud(store):
-    rows, columns, lid, nn_a, nn_b = structure.structure_view(store, "ae", "vae")
+    rows, columns, lid, nn_a, nn_b = structure.structure_view(open_shown(store, "ae", "vae"))
     by_run = {r["run"]: r for r in rows}
     assert set(by_run) == {"ae", "vae"} and {"median local dim.", "void fraction (normal)"} <= set(by_run["ae"])
     # 1-D filaments read lower-dimensional than an 8-D Gaussian, and leave more room for voids.
@@ -61,27 +62,27 @@ def test_a_umap_map_is_listed_drawn_and_a_click_on_its_empty_space_decodes(store
     from app import plane_space
     from app.views import decode
 
-    path = store.path("ae")
-    results.umap(path, folder=store.request_folder("ae"), n_points=300, n_neighbors=10, random_state=0)
-    listed = plane_space.maps(store, "ae")
+    path = store.open("ae").folder
+    results.umap(path, folder=store.open("ae").request_folder, n_points=300, n_neighbors=10, random_state=0)
+    listed = plane_space.maps(store.open("ae"))
     entry = next(m for m in listed if m["kind"] == "umap")
     assert entry["label"].startswith("UMAP raw z · 300 points") and entry["invertible"]
-    where = plane_space.plane(store, "ae", "map", map_key=entry["key"])
-    assert where.clickable and plane_space.axis_label(store, "ae", where, 0) == "UMAP 1"
-    ids, xy = plane_space.coords(store, "ae", where)
+    where = plane_space.plane(store.open("ae"), "map", map_key=entry["key"])
+    assert where.clickable and plane_space.axis_label(store.open("ae"), where, 0) == "UMAP 1"
+    ids, xy = store.open("ae").coords(where)
     assert len(ids) == 300 and xy.shape == (300, 2)
     # A spot between mapped points (inside the hull) and one far outside it.
     inside_spot = xy[:2].mean(axis=0)
     for spot, expected in ((inside_spot, "yes"), (xy.max(axis=0) + 50.0, "no: outside")):
         click = {"points": [{"curveNumber": 0, "pointNumber": [1, 2], "x": float(spot[0]), "y": float(spot[1])}]}
-        panel, _, target = decode.decode_click(store, "ae", click, where, "mean", None)
+        panel, _, target = decode.decode_click(store.open("ae"), click, where, "mean", None)
         facts = {row.children[0].children: row.children[1].children for row in panel[1].children[1].children}
         assert facts["inside the map's data hull"].startswith(expected)
         assert panel[1].children[0].children[0].children[0].src.startswith("data:image/png")
         assert len(target["z"]) == 8 and np.isfinite(target["z"]).all()
     tsne = next((m for m in listed if m["kind"] == "tsne"), None)
     if tsne is not None:
-        tsne_plane = plane_space.plane(store, "ae", "map", map_key=tsne["key"])
+        tsne_plane = plane_space.plane(store.open("ae"), "map", map_key=tsne["key"])
         assert not tsne_plane.clickable
 
 
@@ -91,12 +92,11 @@ def test_a_samplers_statistics_are_computed_once_per_run_and_filter_and_draw_the
     computed = []
     real = samplers.statistics
     monkeypatch.setattr(samplers, "statistics", lambda kind, z: computed.append((kind, len(z))) or real(kind, z))
-    first, _ = sampling.sample_z(store, "vae", "full_gaussian", 8, 11, 0.5)
-    again, _ = sampling.sample_z(store, "vae", "full_gaussian", 8, 12, 0.5)
-    filtered, note = sampling.sample_z(
-        store, "vae", "full_gaussian", 8, 11, 0.5, {"expr": "smiling == 1", "within": None}
-    )
-    z = store.z("vae")
+    vae = store.open("vae")
+    first, _ = sampling.sample_z(vae, "full_gaussian", 8, 11, 0.5)
+    again, _ = sampling.sample_z(vae, "full_gaussian", 8, 12, 0.5)
+    filtered, note = sampling.sample_z(vae, "full_gaussian", 8, 11, 0.5, {"expr": "smiling == 1", "within": None})
+    z = vae.z()
     assert computed == [("full_gaussian", len(z)), ("full_gaussian", int(note.split()[3].replace(",", "")))]
     np.testing.assert_array_equal(first, samplers.sample("full_gaussian", 8, z, random_state=11))
     assert not np.array_equal(again, first) and not np.array_equal(filtered, first)

@@ -84,9 +84,9 @@ def test_the_page_still_answers_and_shows_why_a_malformed_run_cannot_be_used(tmp
     # The good run is not only listed: the store serves it, and refuses the broken one with its reason.
     listed = {run["name"]: run["usable"] for run in app.zspace_store.runs()}
     assert listed == {"good": True, "broken": False}
-    assert app.zspace_store.z("good").shape == (20, 4)
+    assert app.zspace_store.open("good").z().shape == (20, 4)
     with pytest.raises(ZspaceError, match="cannot be shown"):
-        app.zspace_store.z("broken")
+        app.zspace_store.open("broken")
 
 
 def run_command(argv, capsys) -> tuple[int, list[str]]:

@@ -15,6 +15,7 @@ import pytest
 from app.jobs import BUSY_MESSAGE, JobSlots, default_max_jobs
 from app.views import density, maps
 from app.views import radius as radius_view
+from app.views.parts import open_shown
 from rundir.errors import ZspaceError
 from tools.fixtures import write_run
 from tools.synthetic import filament_cloud
@@ -86,10 +87,10 @@ def test_a_second_map_request_is_told_to_wait_while_one_is_computed(tmp_path, sl
     write_run(runs, "cloud", "ae", np.asarray(filament_cloud(10, 120, 8, random_state=1)), seed=1)
     store = create_app(runs, cache_dir=cache, warm=False, auth=None, max_jobs=1).zspace_store
     with pytest.raises(ZspaceError) as refused:
-        maps.compute_map(store, "cloud", 1000, 30, 0, lambda progress: None)
+        maps.compute_map(store.open("cloud"), 1000, 30, 0, lambda progress: None)
     assert str(refused.value) == BUSY_MESSAGE
     assert any(re.fullmatch(pattern, str(refused.value)) for pattern in maps.MESSAGES)
-    assert not any(store.request_folder("cloud").glob("tsne-*")), "no map was computed"
+    assert not any(store.open("cloud").request_folder.glob("tsne-*")), "no map was computed"
 
 
 def test_the_default_is_one_job_per_two_cores_and_zspace_max_jobs_overrides_it(monkeypatch):
@@ -128,19 +129,19 @@ def test_many_distinct_requests_never_touch_the_run_folder_and_keep_the_cache_un
     refused = 0
     for width in [*density.BIN_WIDTHS, 0.01, 0.2, 1e-9, 3.0, -1, "0.25"]:  # every choice and some that are not
         try:
-            density.density_view(store, "cloud", None, width)
+            density.density_view(open_shown(store, "cloud", None), width)
         except ZspaceError:
             refused += 1
         assert folder_bytes(store.request_root) <= cap
     for width in [*radius_view.BIN_WIDTHS, 0.001, 7.5]:
         try:
-            radius_view.radius_view(store, "cloud", None, width)
+            radius_view.radius_view(open_shown(store, "cloud", None), width)
         except ZspaceError:
             refused += 1
         assert folder_bytes(store.request_root) <= cap
     assert refused == 8, "widths outside the lists are refused, not computed"
     assert snapshot(runs) == before, "a request wrote into the run folder"
     # The cap evicted entries (all the allowed widths together are larger than the cap), the newest survive.
-    entries = sorted(store.request_folder("cloud").glob("*.json"))
+    entries = sorted(store.open("cloud").request_folder.glob("*.json"))
     assert entries and folder_bytes(store.request_root) <= cap
     assert any("radius" in p.name for p in entries)

@@ -244,7 +244,7 @@ def test_the_store_refuses_the_same_names_before_touching_a_file(dash_app, runs_
 
     for name in hostile_names(runs_dir, outside_run):
         with pytest.raises(ZspaceError):
-            dash_app.zspace_store.path(name)
+            dash_app.zspace_store.open(name)
 
 
 def test_a_good_run_still_answers_after_the_hostile_ones(dash_app, client):
@@ -359,4 +359,4 @@ def test_a_symlinked_run_pointing_outside_the_folder_is_refused(tmp_path, outsid
     (runs / "linked").symlink_to(outside_run, target_is_directory=True)
     store = create_app(runs, cache_dir=tmp_path / "cache").zspace_store
     with pytest.raises(ZspaceError, match="unknown run"):
-        store.path("linked")
+        store.open("linked")

@@ -40,14 +40,15 @@ from app import plane_space
 from app.factory import create_app
 store = create_app(runs, cache_dir=cache, auth=None).zspace_store
 try:
-    pca = store.result(name, results.pca)
-    histograms = store.result(name, results.histograms, bin_width=0.25)
-    copied_pca = store.result(copied, results.pca)
+    run = store.open(name)
+    pca = run.result(results.pca)
+    histograms = run.result(results.histograms, bin_width=0.25)
+    copied_pca = store.open(copied).result(results.pca)
     print(json.dumps({
         "writable": False,
         "variance_ratio": [float(v) for v in pca.explained_variance_ratio_],
         "counts": [[int(c) for c in row] for row in histograms["counts"]],
-        "copied_maps": [m["label"] for m in plane_space.maps(store, copied)],
+        "copied_maps": [m["label"] for m in plane_space.maps(store.open(copied))],
         "copied_variance_ratio": [float(v) for v in copied_pca.explained_variance_ratio_],
     }))
 except Exception as exc:

@@ -87,8 +87,8 @@ def test_the_per_process_decoder_memo_keeps_a_few_decoders(own_runs, tmp_path):
     store = build(own_runs, tmp_path / "cache").zspace_store
     names = [f"copy-{index}" for index in range(DECODERS_KEPT + 2)]
     for name in names:
-        assert store.decode(name, np.zeros((1, 8), np.float32)).shape == (1, 32, 32, 3)
+        assert store.open(name).decode(np.zeros((1, 8), np.float32)).shape == (1, 32, 32, 3)
         assert store.decoder.loaded <= DECODERS_KEPT
     assert store.decoder.loaded == DECODERS_KEPT
     # The evicted first run loads again when it is clicked.
-    assert store.decode(names[0], np.zeros((1, 8), np.float32)).shape == (1, 32, 32, 3)
+    assert store.open(names[0]).decode(np.zeros((1, 8), np.float32)).shape == (1, 32, 32, 3)

@@ -67,28 +67,29 @@ def bench_decode(store, clicks: int) -> dict:
     from app import plane_space
     from app.views.decode import decode_click, nearest_text
 
-    pca_plane = plane_space.plane(store, "bench", "pca", 0, 1)
-    ids, xy = plane_space.coords(store, "bench", pca_plane)
+    run = store.open("bench")
+    pca_plane = plane_space.plane(run, "pca", 0, 1)
+    ids, xy = run.coords(pca_plane)
     rng = np.random.default_rng(1)
     rows = rng.integers(0, len(xy), clicks)
 
     def click(row):
         return {"points": [{"curveNumber": 1, "pointNumber": 0, "x": float(xy[row, 0]), "y": float(xy[row, 1])}]}
 
-    decode_click(store, "bench", click(rows[0]), pca_plane, "mean", None)  # load + trace once
+    decode_click(run, click(rows[0]), pca_plane, "mean", None)  # load + trace once
     callback, nearest = [], []
     for n, row in enumerate(rows):
         started = time.perf_counter()
-        _, _, target = decode_click(store, "bench", click(row), pca_plane, "mean", None)
+        _, _, target = decode_click(run, click(row), pca_plane, "mean", None)
         callback.append(time.perf_counter() - started)
         if n < 50:  # the follow-up callback that fills in the nearest-data distance
             started = time.perf_counter()
             nearest_text(store, target)
             nearest.append(time.perf_counter() - started)
-    z = store.z("bench")
+    z = run.z()
     from app.decoder import load_decoder
 
-    model = load_decoder(store.path("bench"))
+    model = load_decoder(run.folder)
     decode_only, predicted = [], []
 
     def predict(z_rows):  # the slow path the service avoids: Keras' per-call setup dominates
@@ -97,7 +98,7 @@ def bench_decode(store, clicks: int) -> dict:
     predict(z[:1])  # warm-up
     for row in rows[: min(clicks, 50)]:
         started = time.perf_counter()
-        store.decode("bench", z[row])
+        run.decode(z[row])
         decode_only.append(time.perf_counter() - started)
         started = time.perf_counter()
         predict(z[row])
@@ -138,7 +139,8 @@ def bench_viewport(store, repeats: int) -> dict:
     from app import plane_space
     from app.views.planes import GRAPH, update_plane
 
-    ids, xy = plane_space.coords(store, "bench", plane_space.plane(store, "bench", "pca", 0, 1))
+    run = store.open("bench")
+    ids, xy = run.coords(plane_space.plane(run, "pca", 0, 1))
     rng = np.random.default_rng(3)
     callback, query, counts = [], [], []
     for _ in range(repeats):
@@ -150,7 +152,7 @@ def bench_viewport(store, repeats: int) -> dict:
             "yaxis.range[1]": float(cy) + 0.25,
         }
         started = time.perf_counter()
-        _, text, _ = update_plane(store, "bench", "pca", 0, 1, None, "none", relayout, (0, 0, 1), None, GRAPH["a"])
+        _, text, _ = update_plane(run, "pca", 0, 1, None, "none", relayout, (0, 0, 1), None, GRAPH["a"])
         callback.append(time.perf_counter() - started)
         started = time.perf_counter()
         result = viewport_query(xy, (cx - 0.25, cx + 0.25), (cy - 0.25, cy + 0.25), budget=store.plane_budget)
@@ -176,21 +178,22 @@ def bench_instruments(store, repeats: int) -> dict:
     from app.views.neighbours import neighbour_view
     from app.views.paths import walk_view
 
-    z = store.z("bench")
+    run = store.open("bench")
+    z = run.z()
     rng = np.random.default_rng(4)
     pairs = rng.integers(0, len(z), size=(repeats, 2))
-    walk_view(store, "bench", int(pairs[0, 0]), int(pairs[0, 1]), 64)  # load + trace once
+    walk_view(run, int(pairs[0, 0]), int(pairs[0, 1]), 64)  # load + trace once
     callback, profile, neighbours = [], [], []
     for a, b in pairs:
         started = time.perf_counter()
-        walk_view(store, "bench", int(a), int(b), 64)
+        walk_view(run, int(a), int(b), 64)
         callback.append(time.perf_counter() - started)
         steps = np.vstack([path(z[a], z[b], 64, kind) for kind in ("linear", "spherical")])
         started = time.perf_counter()
         path_profile(z, steps, exclude=(int(a), int(b)), k=DENSITY_K)
         profile.append(time.perf_counter() - started)
         started = time.perf_counter()
-        neighbour_view(store, "bench", None, int(a), 32)
+        neighbour_view([("a", run)], int(a), 32)
         neighbours.append(time.perf_counter() - started)
     started = time.perf_counter()
     NearestNeighbors(n_neighbors=DENSITY_K).fit(z).kneighbors(steps)
