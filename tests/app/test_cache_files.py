@@ -8,6 +8,7 @@ import numpy as np
 
 from app.cache import SafeSerializer
 from app.views import density, planes, radius
+from app.views.parts import open_shown
 
 
 def test_the_flask_cache_files_on_disk_hold_no_pickle(runs_dir, tmp_path):
@@ -17,9 +18,9 @@ def test_the_flask_cache_files_on_disk_hold_no_pickle(runs_dir, tmp_path):
     store = create_app(runs_dir, cache_dir=cache_dir, warm=False).zspace_store
     # Fill the cache the way the views do: run listing, plane coordinates, colours, histograms, radius.
     store.runs()
-    planes.update_plane(store, "ae", "pca", 0, 1, None, "radius", None, (0, 0, 1), None, None)
-    density.density_view(store, "ae", "vae", 0.25)
-    radius.radius_view(store, "ae", None, 0.5)
+    planes.update_plane(store.open("ae"), "pca", 0, 1, None, "radius", None, (0, 0, 1), None, None)
+    density.density_view(open_shown(store, "ae", "vae"), 0.25)
+    radius.radius_view(open_shown(store, "ae", None), 0.5)
     files = [p for p in (cache_dir / "flask").rglob("*") if p.is_file()]
     assert len(files) >= 5
     serializer = SafeSerializer()
