@@ -70,7 +70,8 @@ def test_with_redis_unreachable_the_server_starts_computes_and_logs_one_line(run
     caplog.set_level(logging.WARNING, logger="app.cache")
     store = create_app(runs_dir, cache_dir=tmp_path / "cache", warm=False).zspace_store
     started = time.perf_counter()
-    computed = [store.memo("ae", f"probe{k}", lambda k=k: np.full(3, k)) for k in range(20)]
+    ae = store.open("ae")
+    computed = [ae.memo(f"probe{k}", lambda k=k: np.full(3, k)) for k in range(20)]
     assert [int(c[0]) for c in computed] == list(range(20))  # every value computed, none lost
     assert store.cache.get("anything") is None and store.cache.set("x", 1) is False and not store.cache.has("x")
     assert time.perf_counter() - started < 5  # misses, not waits on a dead socket
