@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from app.views import decode, neighbours, paths, planes
@@ -95,7 +96,7 @@ def plane_trace(driver, name: str):
     )
 
 
-def test_set_a_and_b_shows_k_images_per_path_the_distance_profile_and_the_path_on_the_plane(browser):
+def test_set_a_and_b_shows_k_images_per_path_the_distance_profile_and_the_path_on_the_plane(browser, runs_dir):
     start = click_point(browser, 10)
     button = browser.find_element(By.ID, paths.SET_A["a"])
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
@@ -116,7 +117,12 @@ def test_set_a_and_b_shows_k_images_per_path_the_distance_profile_and_the_path_o
             d, paths.PROFILE["a"], "gd._fullData && gd._fullData.length === 6 ? Array.from(gd._fullData[0].y) : null"
         ),
     )
-    assert len(profile) == 5 and profile[0] == pytest.approx(0, abs=1e-3) and max(profile) > 0
+    # A and B are not their own reference: the first and last step sit as far as their nearest other point.
+    z = np.load(runs_dir / "ae" / "zpoints.npy").astype(np.float64)
+    others = np.delete(z, [start, end], axis=0)
+    assert len(profile) == 5
+    assert profile[0] == pytest.approx(np.linalg.norm(others - z[start], axis=1).min(), rel=1e-4)
+    assert profile[-1] == pytest.approx(np.linalg.norm(others - z[end], axis=1).min(), rel=1e-4)
     titles = plot_js(browser, paths.PROFILE["a"], "gd._fullLayout.annotations.map(a => a.text)")
     assert any("nearest data point" in t for t in titles)
     # The path is drawn on the plane, from A's position.
