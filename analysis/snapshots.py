@@ -146,7 +146,7 @@ def epoch_curve(run: str | os.PathLike, compute: bool = True, **params) -> dict 
     settings.pop("epoch")
     curve: dict = {"epochs": epochs, "rows": len(load_snapshot_rows(run)), "params": settings}
     found = [
-        epoch_structure(run, epoch, **params) if compute else epoch_structure.lookup(run, epoch, **params)
+        epoch_structure(run, epoch, **params) if compute else epoch_structure.read(run, epoch, **params)
         for epoch in epochs
     ]
     for name in CURVE_NUMBERS:

@@ -110,7 +110,7 @@ def member_numbers(run: str | os.PathLike, compute: bool = False) -> dict:
     run = Path(run)
 
     def get(declaration, **params):
-        return declaration(run, **params) if compute else declaration.lookup(run, **params)
+        return declaration(run, **params) if compute else declaration.read(run, **params)
 
     rates = {}
     for sampler in scoring.ROWS:

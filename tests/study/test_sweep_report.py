@@ -73,7 +73,7 @@ def test_the_sweeps_fit_numbers_match_an_independent_computation(sweep_dir):
 
     for member, beta in zip(("beta-0", "beta-4"), (0.0, 4.0), strict=True):
         run = sweep_dir / member
-        found = fit_numbers.lookup(run)
+        found = fit_numbers.read(run)
         assert found is not None, "zspace sweep caches each run's fit numbers"
         rows = np.asarray(found["rows"])
         assert len(rows) == found["n_images"] == 256 and len(np.unique(rows)) == 256
