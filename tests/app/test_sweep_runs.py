@@ -7,6 +7,7 @@ import pytest
 
 from app import url_state
 from app.views import radius, share
+from app.views.parts import open_shown
 from rundir import sweep
 from rundir.errors import ZspaceError
 from tests.app.conftest import N_POINTS, Z_DIM, make_run
@@ -37,10 +38,10 @@ def test_the_run_list_names_a_sweeps_runs_sweep_slash_run(sweep_store):
 
 
 def test_a_sweeps_run_opens_in_a_view_and_keeps_its_own_request_cache(sweep_store):
-    narrow = radius.radius_view(sweep_store, "betas/beta-0", "wider/beta-0", 0.5)
+    narrow = radius.radius_view(open_shown(sweep_store, "betas/beta-0", "wider/beta-0"), 0.5)
     assert float(np.sum(narrow.data[0].y)) == N_POINTS
     # Same folder name in two sweeps: two request folders, each holding its own run's entry.
-    folders = [sweep_store.request_folder(name) for name in ("betas/beta-0", "wider/beta-0")]
+    folders = [sweep_store.open(name).request_folder for name in ("betas/beta-0", "wider/beta-0")]
     assert folders[0] != folders[1] and all(list(folder.glob("radius-*.npz")) for folder in folders)
     assert folders[0].relative_to(sweep_store.request_root).parts == ("betas", "beta-0")
 
@@ -48,7 +49,7 @@ def test_a_sweeps_run_opens_in_a_view_and_keeps_its_own_request_cache(sweep_stor
 @pytest.mark.parametrize("name", ["betas", "betas/beta-0/analysis", "betas/../alone", "alone/beta-0"])
 def test_names_outside_the_rule_are_unknown_runs(sweep_store, name):
     with pytest.raises(ZspaceError, match="unknown run"):
-        sweep_store.path(name)
+        sweep_store.open(name)
 
 
 def test_a_link_carries_a_sweeps_run_and_refuses_deeper_names():
