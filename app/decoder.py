@@ -1,13 +1,15 @@
 """The per-process decoder service: z-vectors in, uint8 images out.
 
-Each run's decoder is loaded once per process (``safe_mode=True``, through
-:mod:`models.io`) and wrapped in a ``tf.function`` with a fixed input signature;
-calling that costs ~1.5 ms per z where ``model.predict`` costs ~41 ms. At most
+Each run's decoder is loaded once per process through :mod:`models.codecs`
+(the one loader of every decoding path: a trained run's ``.keras`` file with
+``safe_mode=True``, or an imported run's Keras, SavedModel or ONNX file) as a
+numpy function; a Keras decoder runs as a ``tf.function`` with a fixed input
+signature, ~1.5 ms per z where ``model.predict`` costs ~41 ms. At most
 :data:`DECODERS_KEPT` decoders stay loaded (least recently used dropped), so a
 server that shows many runs does not grow without bound. :meth:`DecoderService.warm`
 loads TensorFlow and the listed runs' decoders in a background thread when the
 server starts, so the first click does not wait for them. The service holds
-nothing user-specific. TensorFlow is imported here, lazily, and nowhere else in ``app/``.
+nothing user-specific. TensorFlow is started by that loader, lazily, never by ``app/`` itself.
 """
 
 from __future__ import annotations
@@ -23,13 +25,6 @@ log = logging.getLogger(__name__)
 
 #: Decoders (with their traced functions) kept loaded per process.
 DECODERS_KEPT = 4
-
-
-def load_decoder(run_path: Path):
-    """Load a run's decoder with ``safe_mode=True``, checked against its config (``models.io``)."""
-    from models.io import load_decoder as load_checked_decoder
-
-    return load_checked_decoder(run_path)
 
 
 class DecoderService:
@@ -57,14 +52,10 @@ class DecoderService:
             if key in self._functions:
                 self._functions.move_to_end(key)
                 return self._functions[key]
-            model = load_decoder(Path(run_path))
-            from models.runtime import start_tensorflow
+            from models.codecs import load_decoder_function
 
-            tf = start_tensorflow()  # already started by the load; quiet either way
-
-            spec = tf.TensorSpec([None, int(model.inputs[0].shape[-1])], tf.float32)
-            function = tf.function(lambda z: model(z, training=False), input_signature=[spec])
-            function(tf.zeros([1, spec.shape[1]]))  # trace now, not on the first click
+            function = load_decoder_function(Path(run_path))
+            function(np.zeros((1, function.z_dim), dtype=np.float32))  # trace now, not on the first click
             self._functions[key] = function
             while len(self._functions) > self.kept:
                 self._functions.popitem(last=False)
@@ -82,8 +73,8 @@ class DecoderService:
         z : ndarray
         """
         z = np.atleast_2d(np.asarray(z, dtype=np.float32))
-        images = self._function(run_path, fingerprint)(z).numpy()
-        return np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
+        images = self._function(run_path, fingerprint)(z)  # float32 in [0, 1]
+        return np.rint(images * 255.0).astype(np.uint8)
 
     def warm(self, runs: list[tuple[Path, str]]) -> threading.Thread:
         """Load TensorFlow and the decoders of ``runs`` ((path, fingerprint) pairs) in a background thread.

@@ -2,8 +2,12 @@
 
 Writes ``zpoints.npy`` (float32 N x z_dim; z = mu for a VAE), ``zlogvar.npy``
 (VAE only) and ``metadata.parquet`` atomically, and moves the run's status
-``encoding`` -> ``complete``. Used by ``train`` after training and on its own
-to re-encode another image set into the same layout.
+``encoding`` -> ``complete``. Used by ``train`` after training, by ``import``
+after checking the user's models, and on its own to re-encode another image
+set into the same layout. The encoder comes from :mod:`models.codecs`, so a
+trained run's ``.keras`` and an imported Keras, SavedModel or ONNX encoder
+encode alike; the metadata's ``split`` says what the run's training did with
+each row (:mod:`models.splits`).
 """
 
 from __future__ import annotations
@@ -62,6 +66,9 @@ def check_source_fits(config: dict, source) -> None:
 def encode_batches(encoder, batches: Iterable[np.ndarray], z_out, logvar_out=None, progress=None) -> int:
     """Encode uint8 image batches ``(B, S, S, 3)`` into the rows of ``z_out`` (and ``logvar_out`` for a VAE).
 
+    ``encoder(images)`` returns ``(z, logvar or None)`` as numpy arrays
+    (:class:`models.codecs.EncoderFunction`).
+
     The outputs may be memory-mapped ``.npy`` files: only one batch of images
     and of z-points is held in memory at a time. ``progress(done, total)`` is
     called after each batch, if given.
@@ -76,21 +83,13 @@ def encode_batches(encoder, batches: Iterable[np.ndarray], z_out, logvar_out=Non
     ZspaceError
         If the encoder produces NaN or inf (checked batch by batch), or the batches hold more rows than ``z_out``.
     """
-    from models.runtime import start_tensorflow
-
-    tf = start_tensorflow()
-
-    @tf.function(reduce_retracing=True)
-    def encode_batch(batch):
-        return encoder(tf.cast(batch, tf.float32) / 255.0, training=False)
-
     total, done, unreleased = len(z_out), 0, 0
     for images in batches:
         stop = done + len(images)
         if stop > total:
             raise ZspaceError(f"the data source gave more than the {total:,} images it announced")
-        out = encode_batch(np.asarray(images))
-        z, logvar = (out[0].numpy(), out[1].numpy()) if logvar_out is not None else (out.numpy(), None)
+        z, logvar = encoder(np.asarray(images))
+        logvar = logvar if logvar_out is not None else None
         if not np.isfinite(z).all() or (logvar is not None and not np.isfinite(logvar).all()):
             raise ZspaceError(
                 "the encoder produced NaN or inf z-points; the model diverged — retrain with a lower --lr"
@@ -135,16 +134,18 @@ def _streamed_npy(final: Path | None, rows: int, z_dim: int) -> Iterator[np.ndar
         array.flush()
 
 
-def encode_run(run: str | os.PathLike, source, batch_size: int = DEFAULT_BATCH) -> dict:
+def encode_run(run: str | os.PathLike, source, batch_size: int = DEFAULT_BATCH, encoder=None) -> dict:
     """Encode ``source`` with the run's encoder and write z-points, log-variances and metadata.
 
     The z-points stream batch by batch into temporary ``.npy`` files that are
     renamed into place at the end, so memory stays bounded by one batch
     whatever the number of images. The config's ``data`` then names
     ``source`` (the dashboard shows its originals); ``train_data`` keeps the
-    training source. The caller must hold the run's lock. Returns the final status dict.
+    training source. ``encoder`` (a :class:`models.codecs.EncoderFunction`)
+    defaults to the run's own. The caller must hold the run's lock. Returns the final status dict.
     """
-    from models.io import load_encoder
+    from models.codecs import load_encoder_function, output_indices
+    from models.splits import encoded_splits
 
     run = Path(run)
     config = rundir.read_config(run)
@@ -152,8 +153,9 @@ def encode_run(run: str | os.PathLike, source, batch_size: int = DEFAULT_BATCH) 
     metadata = source.metadata.reset_index(drop=True)
     if len(metadata) != len(source):
         raise ZspaceError(f"the data source's metadata has {len(metadata)} rows for {len(source)} images")
-    encoder = load_encoder(run)
-    variational = config["model"] == "vae"
+    metadata = metadata.assign(split=encoded_splits(run, config, source))
+    encoder = encoder or load_encoder_function(run)
+    variational = output_indices(config)[1] is not None
     n, z_dim = len(source), int(config["z_dim"])
     rundir.update_status(run, state="encoding", message=f"encoding {n:,} images")
     last = [0.0]
@@ -192,6 +194,10 @@ def encode_run(run: str | os.PathLike, source, batch_size: int = DEFAULT_BATCH) 
 def record_encoded_source(run: str | os.PathLike, spec: str) -> None:
     """Make the run's config name ``spec`` as the source of its z-points, keeping the training source apart."""
     config = rundir.read_config(run)
+    if config.get("imported"):  # its training data is unknown to zspace: only the encoded source is recorded
+        if config.get("data") != spec:
+            atomic_write_json(Path(run) / rundir.CONFIG, {**config, "data": spec})
+        return
     if config.get("data") == spec and config.get("train_data"):
         return
     updated = {**config, "train_data": training_source(config), "data": spec}

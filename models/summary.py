@@ -31,8 +31,16 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object instead of a table")
 
 
+#: The parameter table of a run without a model (z-points imported alone).
+EMPTY_PARAMETERS: dict[str, Any] = {"encoder": 0, "decoder": 0, "total": 0, "trainable": 0, "layers": []}
+
+
 def parameter_table(config: dict[str, Any]) -> dict[str, Any]:
     """Count the parameters of the model ``config`` describes.
+
+    An imported run's models are the user's own, not zspace's architecture:
+    their table was counted from the loaded models when they were imported
+    (``config["imported"]["parameters"]``; none for z-points imported alone).
 
     Parameters
     ----------
@@ -47,6 +55,9 @@ def parameter_table(config: dict[str, Any]) -> dict[str, Any]:
         ``trainable`` (int), ``config`` (the full architecture) and ``layers``:
         a list of ``{"part", "name", "type", "output_shape", "params"}``.
     """
+    imported = config.get("imported")
+    if imported:
+        return {**EMPTY_PARAMETERS, **(imported.get("parameters") or {}), "config": config}
     config = make_config(**config)  # validate before paying for TensorFlow
     from models.architecture import build_decoder, build_encoder
 

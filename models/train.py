@@ -50,6 +50,7 @@ RUN_CONTENTS = (
     rundir.ZPOINTS_DIGEST,
     rundir.ZLOGVAR,
     rundir.METADATA,
+    rundir.TRAINING_SPLIT,
 )
 RUN_FOLDERS = (rundir.CHECKPOINTS, rundir.TENSORBOARD, rundir.ANALYSIS, rundir.SNAPSHOTS)
 #: Snapshot options (``--snapshot-every``, ``--snapshot-n``): kept by a resume unless given again.
@@ -295,9 +296,11 @@ def train_run(
     ``resume_from`` is the run directory a resume reads its checkpoint from.
     """
     from models.encode import encode_run
+    from models.splits import dataset_identity, record_training_split, training_rows
     from models.training_loop import fit_run
 
     out = Path(out)
+    trained = len(training_rows(source))
     chief = resume_from is None or Path(resume_from).resolve() == out.resolve()
     config = {
         **config,
@@ -305,12 +308,15 @@ def train_run(
         # Training encodes its own source: the z-points' source and the training source agree until
         # `zspace encode --data OTHER` changes ``data``.
         "train_data": config["data"],
+        "train_dataset": dataset_identity(config["data"]),
         "n_images": len(source),
+        "n_train": trained,
         "skipped": int(getattr(source, "skipped", 0)),
         "versions": library_versions(),
     }
     config.setdefault("created", rundir.now_iso())
     atomic_write_json(out / rundir.CONFIG, config)
+    record_training_split(out, source)
     _install_sigterm_as_interrupt()
     try:
         result = fit_run(out, config, source, resume=resume, strategy=strategy, resume_from=resume_from)
@@ -336,8 +342,8 @@ def train_run(
     throughput = f"{ips:,.0f} images/s" if ips else "no epoch trained in this process"
     replicas = f" on {config['replicas']} replicas" if config.get("replicas", 1) > 1 else ""
     print(
-        f"trained {config['model'].upper()} to epoch {result['epochs_finished']}/{config['epochs']} "
-        f"({throughput}{replicas}); encoded {status.get('n_points', 0):,} images; run complete: {out}"
+        f"trained {config['model'].upper()} on the {trained:,} train-split images of {len(source):,} to epoch "
+        f"{result['epochs_finished']}/{config['epochs']} ({throughput}{replicas}); encoded {status.get('n_points', 0):,} images; run complete: {out}"
     )
     return 0
 

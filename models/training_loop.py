@@ -122,7 +122,7 @@ def fit_run(
     config : dict
         The run's config, including ``mixed_precision`` and ``jit``.
     source : ImageSource
-        The training images.
+        The training images; training learns from its ``train`` split (:func:`models.splits.training_rows`).
     resume : bool
         Continue from the newest checkpoint.
     strategy : tf.distribute.Strategy, optional
@@ -141,8 +141,10 @@ def fit_run(
     from models.architecture import float32_parts
     from models.data import make_training_dataset
     from models.io import load_model_file
+    from models.splits import training_rows
 
     run = Path(run)
+    train_rows = training_rows(source)
     strategy = strategy or tf.distribute.get_strategy()
     latest = checkpoints.read_latest(resume_from or run) if resume else None
     with precision_policy(bool(config.get("mixed_precision", False))), strategy.scope():
@@ -156,8 +158,8 @@ def fit_run(
             initial_epoch = 0
     history = checkpoints.read_history(run, up_to_epoch=initial_epoch)
     epochs, batch_size = int(config["epochs"]), int(config["batch_size"])
-    steps = -(-len(source) // batch_size)
-    recorder = RunRecorder(run, epochs, steps, batch_size, len(source), history)
+    steps = -(-len(train_rows) // batch_size)
+    recorder = RunRecorder(run, epochs, steps, batch_size, len(train_rows), history)
     rundir.write_status(
         run, "training", epoch=initial_epoch, epochs=epochs, epochs_finished=initial_epoch, step=0, steps=steps,
         message="resuming" if latest else "starting",
@@ -171,7 +173,7 @@ def fit_run(
             rows = prepare_rows(run, config, len(source), initial_epoch)
             # Before the recorder: a snapshot lands before the checkpoint of its epoch.
             callbacks.insert(0, SnapshotRecorder(run, source, rows, config["snapshot_every"], epochs))
-        dataset = make_training_dataset(source, batch_size, int(config["seed"]), initial_epoch, epochs)
+        dataset = make_training_dataset(source, batch_size, int(config["seed"]), initial_epoch, epochs, train_rows)
         # Every worker builds the same seeded pipeline and keeps its share of each global batch.
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA

@@ -17,7 +17,17 @@ import numpy as np
 from rundir import private_copies
 from rundir.atomic import atomic_write_json
 from rundir.errors import RunNotReadyError
-from rundir.layout import CONFIG, METADATA, MODEL_KINDS, SCHEMA_VERSION, STATES, STATUS, ZPOINTS, now_iso
+from rundir.layout import (
+    CONFIG,
+    METADATA,
+    MODEL_FILES,
+    MODEL_KINDS,
+    SCHEMA_VERSION,
+    STATES,
+    STATUS,
+    ZPOINTS,
+    now_iso,
+)
 
 #: Bounds of the config fields every reader relies on: (low, high) whole numbers.
 CONFIG_LIMITS = {"z_dim": (1, 65536), "image_size": (1, 4096), "channels": (1, 4)}
@@ -63,12 +73,33 @@ def read_config(run: str | os.PathLike) -> dict[str, Any]:
         raise RunNotReadyError(
             f"run config names unknown model kind {str(config.get('model'))[:40]!r}; expected ae or vae"
         )
+    for part, names in MODEL_FILES.items():
+        name = config.get(f"{part}_file", names[0])
+        if name is not None and name not in names:
+            raise RunNotReadyError(f"run config: {part}_file must be one of {', '.join(names)} or null")
+    imageless = not has_decoder(config) and model_file(config, "encoder") is None
     for key, (low, high) in CONFIG_LIMITS.items():
         value = config.get(key)
+        if value is None and imageless and key != "z_dim":
+            continue  # z-points imported alone: no model, so no image size or channels
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             shown = "missing" if key not in config else f"{str(value)[:40]!r}"
             raise RunNotReadyError(f"run config: {key} must be a whole number from {low} to {high}, got {shown}")
     return config
+
+
+def model_file(config: dict[str, Any], part: str) -> str | None:
+    """The file name of the run's ``part`` (``encoder`` or ``decoder``), or None when the run has none.
+
+    Trained runs hold ``encoder.keras`` / ``decoder.keras``; an imported run names its own
+    (:data:`rundir.layout.MODEL_FILES`) or ``null`` (z-points imported without a model).
+    """
+    return config.get(f"{part}_file", MODEL_FILES[part][0])
+
+
+def has_decoder(config: dict[str, Any]) -> bool:
+    """True when the run has a decoder (what decoding, paths, samplers and the sampler lab need)."""
+    return model_file(config, "decoder") is not None
 
 
 def write_status(run: str | os.PathLike, state: str, **fields: Any) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from rundir.errors import RunNotReadyError, ZspaceError
-from rundir.files import load_metadata, load_zpoints, read_config, read_status
+from rundir.files import has_decoder, load_metadata, load_zpoints, model_file, read_config, read_status
 from rundir.layout import BUSY_STATES, CONFIG, DECODER, READ_FILES, STATUS, SWEEP
 
 log = logging.getLogger(__name__)
@@ -36,12 +36,38 @@ log = logging.getLogger(__name__)
 LINKED_REASON = "links outside the runs folder; copy the run in instead of linking it"
 
 
-def check_decoder_file(path: Path, config: dict[str, Any]) -> None:
+def check_run_decoder(run: Path, config: dict[str, Any]) -> None:
+    """Check that the run's decoder file is there and, for a ``.keras`` file, fits the config (no TensorFlow).
+
+    A run without a decoder (z-points imported alone, ``decoder_file: null``)
+    passes: it is usable for everything but decoding. An imported ``.keras``
+    decoder is checked for its input width only: its layers are the user's own,
+    so the image side is not followed through them (the import checked it on the
+    loaded model). ONNX files and SavedModel folders are checked for presence;
+    loading them needs their runtimes.
+
+    Raises
+    ------
+    RunNotReadyError
+        If the file is missing or does not fit (see :func:`check_decoder_file`).
+    """
+    name = model_file(config, "decoder")
+    if name is None:
+        return
+    path = run / name
+    if name == DECODER:
+        check_decoder_file(path, config, follow_image_side=not config.get("imported"))
+    elif not (path / "saved_model.pb" if path.suffix == ".savedmodel" else path).is_file():
+        raise RunNotReadyError(f"{name} is missing; import the model again")
+
+
+def check_decoder_file(path: Path, config: dict[str, Any], follow_image_side: bool = True) -> None:
     """Check that ``decoder.keras`` fits the run's config, reading only its JSON (no TensorFlow).
 
     A ``.keras`` file is a zip holding ``config.json``; the decoder's input
     width must be z_dim and its Reshape must match image_size / 16, so weights
     copied in from another run are caught when runs are listed, not on a click.
+    ``follow_image_side=False`` checks the input width only.
 
     Raises
     ------
@@ -65,6 +91,8 @@ def check_decoder_file(path: Path, config: dict[str, Any]) -> None:
                 width = settings["batch_shape"][-1]
                 if width != config["z_dim"]:
                     raise RunNotReadyError(f"decoder.keras takes z_dim {width} but the config says {config['z_dim']}")
+            elif not follow_image_side:
+                continue
             elif kind == "Reshape" and isinstance(settings.get("target_shape"), list):
                 side = int(settings["target_shape"][0])
             elif side is not None and kind == "Conv2DTranspose" and settings.get("padding") == "same":
@@ -94,13 +122,16 @@ class RunInfo:
     status: dict[str, Any] = field(default_factory=dict)
     n_points: int = 0
     z_dim: int = 0
+    #: False for a run without a decoder (z-points imported alone): usable for all but decoding.
+    decoder: bool = True
 
     def label(self) -> str:
         """A one-line description for pickers and listings."""
         if not self.usable:
             return f"{self.name} — {self.state}: {self.reason}"
         model = str(self.config.get("model", "?")).upper()
-        return f"{self.name} ({model}, z_dim {self.z_dim}, {self.n_points:,} points)"
+        alone = "" if self.decoder else ", z-points only: no decoder"
+        return f"{self.name} ({model}, z_dim {self.z_dim}, {self.n_points:,} points{alone})"
 
 
 def inspect_run(run: str | os.PathLike, check_finite: bool = True) -> RunInfo:
@@ -117,6 +148,8 @@ def inspect_run(run: str | os.PathLike, check_finite: bool = True) -> RunInfo:
         if info.state in BUSY_STATES:
             progress = info.status.get("message") or f"state {info.state}"
             raise RunNotReadyError(f"not finished yet ({str(progress)[:200]})")
+        if info.state == "interrupted" and info.config.get("imported"):
+            raise RunNotReadyError(f"encoding was interrupted; continue it with `zspace encode {run}`")
         if info.state == "interrupted":
             raise RunNotReadyError(f"training was interrupted; continue it with `zspace train --out {run} --resume`")
         if info.state == "failed":
@@ -124,7 +157,8 @@ def inspect_run(run: str | os.PathLike, check_finite: bool = True) -> RunInfo:
         z = load_zpoints(run, check_finite=check_finite)
         info.n_points, info.z_dim = int(z.shape[0]), int(z.shape[1])
         load_metadata(run, info.n_points)
-        check_decoder_file(run / DECODER, info.config)
+        check_run_decoder(run, info.config)
+        info.decoder = has_decoder(info.config)
         info.usable = True
     except (ZspaceError, OSError) as exc:
         reason = str(exc) if isinstance(exc, ZspaceError) else f"cannot be read ({type(exc).__name__})"

@@ -1,7 +1,8 @@
 """A run's decoder and encoder as numpy functions, in bounded batches.
 
-Both are loaded through :mod:`models.io` (``safe_mode=True``, checked against
-the run's config) and traced once per process; a process keeps at most
+Both are loaded through :mod:`models.codecs` (the loader every decoding path
+shares: Keras with ``safe_mode=True``, SavedModel or ONNX, checked against the
+run's config) once per process; a process keeps at most
 :data:`CODECS_KEPT` runs' models, reloading a run whose weights changed.
 """
 
@@ -34,26 +35,21 @@ class Codec:
     """
 
     def __init__(self, run: Path, encoder, decoder, config: dict):
-        import tensorflow as tf
-
         self.run = run
         self.variational = config["model"] == "vae"
         self.z_dim = int(config["z_dim"])
         self.image_size = int(config["image_size"])
-        z_spec = tf.TensorSpec([None, self.z_dim], tf.float32)
-        image_spec = tf.TensorSpec([None, self.image_size, self.image_size, 3], tf.uint8)
-        self._decode = tf.function(lambda z: decoder(z, training=False), input_signature=[z_spec])
-        # As ``zspace encode`` feeds it: uint8 scaled to [0, 1]; a VAE's z-point is its mean (first output).
-        self._encode = tf.function(
-            lambda x: encoder(tf.cast(x, tf.float32) / 255.0, training=False), input_signature=[image_spec]
-        )
+        # models.codecs functions: z -> images in [0, 1]; uint8 images -> (z, logvar), z a VAE's mean,
+        # fed exactly as ``zspace encode`` feeds the encoder.
+        self._decode = decoder
+        self._encode = encoder
 
     def decode(self, z) -> np.ndarray:
         """Images of ``z`` (n x z_dim) as float32 (n, S, S, 3) in [0, 1]."""
         z = np.asarray(z, dtype=np.float32).reshape(-1, self.z_dim)
         out = np.empty((len(z), self.image_size, self.image_size, 3), dtype=np.float32)
         for start in range(0, len(z), BATCH):
-            out[start : start + BATCH] = self._decode(z[start : start + BATCH]).numpy()
+            out[start : start + BATCH] = self._decode(z[start : start + BATCH])
         return out
 
     def encode(self, images) -> np.ndarray:
@@ -61,8 +57,7 @@ class Codec:
         images = np.asarray(images, dtype=np.uint8)
         out = np.empty((len(images), self.z_dim), dtype=np.float32)
         for start in range(0, len(images), BATCH):
-            result = self._encode(images[start : start + BATCH])
-            out[start : start + BATCH] = (result[0] if self.variational else result).numpy()
+            out[start : start + BATCH] = self._encode(images[start : start + BATCH])[0]
         return out
 
 
@@ -77,19 +72,25 @@ _LOCK = threading.Lock()
 
 def load_codec(run: str | os.PathLike) -> Codec:
     """The run's :class:`Codec`, loaded once per process and again when its weight files change."""
-    from models.io import load_decoder, load_encoder
+    from models.codecs import load_decoder_function, load_encoder_function
 
     run = Path(run)
-    stamps = tuple(
-        (run / name).stat().st_mtime_ns if (run / name).exists() else 0 for name in (rundir.ENCODER, rundir.DECODER)
-    )
+    config = rundir.read_config(run)
+    names = [rundir.model_file(config, part) for part in ("encoder", "decoder")]
+    stamps = tuple(_stamp(run / name) if name else 0 for name in names)
     key = (str(run.resolve()), stamps)
     with _LOCK:
         if key in _LOADED:
             _LOADED.move_to_end(key)
             return _LOADED[key]
-        codec = Codec(run, load_encoder(run), load_decoder(run), rundir.read_config(run))
+        codec = Codec(run, load_encoder_function(run), load_decoder_function(run), config)
         _LOADED[key] = codec
         while len(_LOADED) > CODECS_KEPT:
             _LOADED.popitem(last=False)
         return codec
+
+
+def _stamp(path: Path) -> int:
+    """When a model file (or a SavedModel folder's graph) last changed; 0 when missing."""
+    path = path / "saved_model.pb" if path.suffix == ".savedmodel" else path
+    return path.stat().st_mtime_ns if path.exists() else 0

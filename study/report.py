@@ -109,8 +109,15 @@ def _check_ready(run: Path) -> None:
     if state != "complete":
         name = rundir.qualified_name(run)
         raise ZspaceError(f"run {name} is not complete ({state}); a report needs a trained and encoded run")
-    for name in (rundir.ENCODER, rundir.DECODER):
-        if not (run / name).is_file():
+    config = rundir.read_config(run)
+    for part in ("encoder", "decoder"):
+        name = rundir.model_file(config, part)
+        if name is None:
+            raise ZspaceError(
+                f"run {rundir.qualified_name(run)} has no {part} (z-points imported alone); the report's sampler "
+                "rates need its encoder and decoder"
+            )
+        if not (run / name).exists():
             raise ZspaceError(
                 f"run {rundir.qualified_name(run)} has no {name}; the sampler rates need its encoder and decoder"
             )

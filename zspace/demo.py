@@ -205,6 +205,9 @@ def _training_plan(run_path: Path, args: argparse.Namespace) -> list[str] | None
         return ["--force"] if run_path.exists() else []
     same_model = info.config.get("image_size") == args.image_size and info.config.get("z_dim") == DEMO_Z_DIM
     trained_epochs = int(info.config.get("epochs") or 0)
+    if not (run_path / rundir.TRAINING_SPLIT).exists():
+        # Trained before training held the valid / test images out: its split column cannot be made true.
+        return ["--force"]
     if same_model and info.usable and trained_epochs >= args.epochs:
         return None
     if same_model and (run_path / rundir.CHECKPOINTS / "latest.json").exists():

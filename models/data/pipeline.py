@@ -39,7 +39,9 @@ def make_dataset(source: ImageSource, batch_size: int, shuffle: bool = True, see
     return _gather_batches(rows.batch(batch_size), source)
 
 
-def make_training_dataset(source: ImageSource, batch_size: int, seed: int, first_epoch: int, epochs: int):
+def make_training_dataset(
+    source: ImageSource, batch_size: int, seed: int, first_epoch: int, epochs: int, rows: np.ndarray | None = None
+):
     """Batches for epochs ``first_epoch + 1`` .. ``epochs``, each epoch in an order fixed by ``(seed, epoch)``.
 
     Every epoch is a permutation computed by a stateless shuffle
@@ -48,7 +50,7 @@ def make_training_dataset(source: ImageSource, batch_size: int, seed: int, first
     the order does not depend on how many devices split the batches (under
     ``tf.distribute`` a stateful ``Dataset.shuffle`` is rewritten and draws
     another order), and a resumed run sees the same batches as one that was never
-    interrupted. Train on it with ``steps_per_epoch=ceil(len(source) / batch_size)``.
+    interrupted. Train on it with ``steps_per_epoch=ceil(len(rows) / batch_size)``.
 
     Parameters
     ----------
@@ -62,22 +64,25 @@ def make_training_dataset(source: ImageSource, batch_size: int, seed: int, first
         Epochs already trained (0 for a fresh run).
     epochs : int
         The last epoch to serve.
+    rows : ndarray of int, optional
+        The source rows to train on (its train split, :func:`models.splits.training_rows`); default all.
     """
     from models.runtime import start_tensorflow
 
     tf = start_tensorflow()
     _check_batch_size(batch_size)
-    count = len(source)
+    chosen = None if rows is None else np.asarray(rows, dtype=np.int64)
+    count = len(source) if chosen is None else len(chosen)
 
     def epoch_batches(epoch):
         key = tf.stack([tf.constant(seed, tf.int64), epoch])
-        rows = tf.data.Dataset.range(count).map(
-            lambda row: tf.random.experimental.index_shuffle(row, key, max_index=count - 1)
+        positions = tf.data.Dataset.range(count).map(
+            lambda position: tf.random.experimental.index_shuffle(position, key, max_index=count - 1)
         )
-        return rows.batch(batch_size)
+        return positions.batch(batch_size)
 
     batches = tf.data.Dataset.range(first_epoch + 1, epochs + 1).flat_map(epoch_batches)
-    return _gather_batches(batches, source)
+    return _gather_batches(batches, source, chosen)
 
 
 def _check_batch_size(batch_size: int) -> None:
@@ -85,16 +90,17 @@ def _check_batch_size(batch_size: int) -> None:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
 
 
-def _gather_batches(row_batches, source: ImageSource):
-    """Map batches of row indices to float32 image batches gathered from the source's uint8 array."""
+def _gather_batches(row_batches, source: ImageSource, chosen: np.ndarray | None = None):
+    """Map batches of row indices (positions in ``chosen``, when given) to float32 image batches of the source."""
     import tensorflow as tf
 
     images = source.images()
     size = source.image_size
 
     def gather(rows: np.ndarray) -> np.ndarray:
-        # Reading rows in ascending order is sequential on the memory map; the
-        # batch's order does not matter to the model, its membership does.
+        # Positions in ``chosen`` become source rows here. Reading rows in ascending order is sequential on
+        # the memory map; the batch's order does not matter to the model, its membership does.
+        rows = rows if chosen is None else chosen[rows]
         return np.asarray(images[np.sort(rows)])
 
     def to_float(rows):

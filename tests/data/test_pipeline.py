@@ -20,10 +20,10 @@ class RowSource:
         return self._images
 
 
-def _rows_per_epoch(source, batch_size, first_epoch, epochs):
-    batches = make_training_dataset(source, batch_size, seed=7, first_epoch=first_epoch, epochs=epochs)
+def _rows_per_epoch(source, batch_size, first_epoch, epochs, chosen=None):
+    batches = make_training_dataset(source, batch_size, seed=7, first_epoch=first_epoch, epochs=epochs, rows=chosen)
     rows = [sorted(np.rint(batch[:, 0, 0, 0] * 255).astype(int)) for batch in batches.as_numpy_iterator()]
-    per_epoch = -(-len(source) // batch_size)
+    per_epoch = -(-(len(source) if chosen is None else len(chosen)) // batch_size)
     return [rows[start : start + per_epoch] for start in range(0, len(rows), per_epoch)]
 
 
@@ -41,6 +41,16 @@ def test_a_resumed_pipeline_serves_the_batches_an_uninterrupted_one_would():
     source = RowSource(70)
     assert _rows_per_epoch(source, 32, first_epoch=2, epochs=3) == _rows_per_epoch(source, 32, 0, 3)[2:]
     assert _rows_per_epoch(source, 32, 0, 3) == _rows_per_epoch(source, 32, 0, 3), "fixed by the seed"
+
+
+def test_training_on_chosen_rows_serves_exactly_those_rows_each_epoch():
+    source = RowSource(70)
+    chosen = np.array([0, 3, 4, 9, 20, 21, 22, 40, 68, 69])  # first and last rows included
+    epochs = _rows_per_epoch(source, 4, first_epoch=0, epochs=2, chosen=chosen)
+    for batches in epochs:
+        assert [len(batch) for batch in batches] == [4, 4, 2]
+        assert sorted(row for batch in batches for row in batch) == chosen.tolist()
+    assert _rows_per_epoch(source, 4, 1, 2, chosen) == epochs[1:], "a resume serves the same held-out-free batches"
 
 
 def test_file_and_synthetic_sources_stream_the_images_they_hold(fake_celeba, tmp_path):

@@ -16,8 +16,9 @@ from rundir.errors import ZspaceError
 from zspace import cli
 
 ROOT = Path(__file__).resolve().parents[2]
-#: 240 images in batches of 32: the last batch (16) is split 8 / 8 between two replicas.
-TRAIN = ["--data", "synthetic:240", "--model", "ae", "--image-size", "32", "--z-dim", "8", "--batch-size", "32"]
+#: 264 faces, 208 of them in the train split that training learns from, in batches of 32: the last batch (16)
+#: is split 8 / 8 between two replicas.
+TRAIN = ["--data", "synthetic:264", "--model", "ae", "--image-size", "32", "--z-dim", "8", "--batch-size", "32"]
 TWO_WORKERS = {"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 1}}
 
 

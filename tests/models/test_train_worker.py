@@ -135,14 +135,28 @@ def test_encode_refuses_a_source_of_another_image_size(trained, capsys):
         check_source_fits(rundir.read_config(out), fake_image_source.FakeSource(4, 64))
 
 
-def test_train_on_the_built_in_synthetic_faces(tmp_path):
+def test_train_on_the_built_in_synthetic_faces_then_split_says_what_training_did(tmp_path):
+    from models.data import open_source
+
     out = tmp_path / "synthetic"
     argv = ["train", "--data", "synthetic:96", "--model", "ae", "--image-size", "32", "--z-dim", "8"]
-    assert cli.main([*argv, "--epochs", "1", "--out", str(out)]) == 0
+    assert cli.main([*argv, "--batch-size", "16", "--epochs", "1", "--out", str(out)]) == 0
     info = rundir.inspect_run(out)
     assert info.usable and info.n_points == 96
     metadata = rundir.load_metadata(out)
     assert list(metadata["row"]) == list(range(96)) and len(metadata.columns) > 4  # ground-truth factors kept
+    # Training learnt from the train split only: the source's valid / test faces were held out.
+    partition = open_source("synthetic:160", 32).metadata["split"].to_numpy()
+    trained = int((partition[:96] == "train").sum())
+    assert 0 < trained < 96 and rundir.read_config(out)["n_train"] == trained
+    assert rundir.read_status(out)["steps"] == -(-trained // 16)
+    assert metadata["split"].tolist() == partition[:96].tolist()
+    # Encoding more faces than were trained on: the 64 never-trained faces say unseen, whatever their hash says.
+    assert cli.main(["encode", str(out), "--data", "synthetic:160"]) == 0
+    split = rundir.load_metadata(out)["split"].to_numpy()
+    assert split[:96].tolist() == partition[:96].tolist() and set(split[96:]) == {"unseen"}
+    assert split[95] == partition[95] and split[96] == "unseen"  # the last trained row and the first beyond
+    assert (partition[96:] == "train").sum() > 40, "the hash alone would have called most of them train"
 
 
 def test_force_clears_the_old_runs_files_but_keeps_foreign_ones(tmp_path):

@@ -87,7 +87,7 @@ def bench_decode(store, clicks: int) -> dict:
             nearest_text(store, target)
             nearest.append(time.perf_counter() - started)
     z = run.z()
-    from app.decoder import load_decoder
+    from models.io import load_decoder
 
     model = load_decoder(run.folder)
     decode_only, predicted = [], []
