@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("models.train", "train an AE or VAE in this process and write a run directory"),
     "sweep": ("zspace.sweep", "train one run per beta (0 = the AE) into a sweep folder, then analyse each"),
     "encode": ("models.encode", "encode a data source into a run's z-points and metadata"),
+    "import": ("models.importing", "make a run from your own model (Keras, SavedModel, ONNX) or from z-points alone"),
     "summary": ("models.summary", "print the parameter counts of a model configuration"),
     "analyze": ("analysis.precompute", "precompute and cache the default analyses of a run"),
     "report": ("study.report", "write the seed's study of runs side by side (or of a sweep) as one offline HTML file"),

@@ -2,6 +2,9 @@
 
     zspace export RUN --plane pca:I,J|axis:I,J|tsne[:K]|umap[:K] [--filter EXPR] [--select EXPR]
                   [--colour radius|none|COLUMN] --out FILE.csv|FILE.parquet [--runs-root data/runs]
+    zspace export RUN --projector DIR
+
+The second form writes the files of TensorBoard's Embedding Projector (:mod:`zspace.projector_export`).
 
 Columns (:mod:`analysis.tables`): ``row, id, x, y``, the colour column, ``selected``
 (rows matching ``--select``), ``filtered``. With ``--filter`` only the matching
@@ -28,7 +31,7 @@ PLANE_HELP = "pca:I,J (principal components, from 0) | axis:I,J (latent axes) | 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``zspace export``."""
     parser.add_argument("run", help="run folder, or a run name under --runs-root")
-    parser.add_argument("--plane", required=True, help=PLANE_HELP)
+    parser.add_argument("--plane", help=PLANE_HELP)
     parser.add_argument(
         "--filter", default=None, help="keep only rows matching this metadata filter, e.g. 'smiling == 1'"
     )
@@ -36,7 +39,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--colour", default="radius", help="colour column: radius (default), none, or a numeric metadata column"
     )
-    parser.add_argument("--out", required=True, help="output file, FILE.csv or FILE.parquet")
+    parser.add_argument("--out", help="output file, FILE.csv or FILE.parquet")
+    parser.add_argument(
+        "--projector",
+        metavar="DIR",
+        help="instead of a plane: write tensors.tsv, metadata.tsv, projector_config.pbtxt and a sprite of the "
+        "originals into DIR, for TensorBoard's Embedding Projector (tensorboard --logdir DIR)",
+    )
     parser.add_argument(
         "--runs-root", default="data/runs", help="folder of runs for a bare run name (default data/runs)"
     )
@@ -129,6 +138,18 @@ def run(args) -> int:
     from analysis.precompute import find_run
 
     folder = find_run(args.run, args.runs_root)
+    if args.projector is not None:
+        others = [f"--{name}" for name in ("plane", "out", "filter", "select") if getattr(args, name) is not None]
+        if others:
+            raise ZspaceError(f"--projector writes the whole run; drop {', '.join(others)}")
+        from zspace.projector_export import export_projector
+
+        written = export_projector(folder, Path(args.projector))
+        sprite = f", a sprite of {written['sprite_side']} px thumbnails" if written["sprite_side"] else ""
+        print(f"wrote {written['points']:,} points of {folder.name} for the Projector{sprite} to {args.projector}")
+        return 0
+    if args.plane is None or args.out is None:
+        raise ZspaceError("give --plane PLANE and --out FILE (or --projector DIR)")
     out = Path(args.out)
     written = export(folder, args.plane, out, args.filter, args.select, args.colour)
     print(f"wrote {written:,} points of {folder.name} on {args.plane} to {out}")
