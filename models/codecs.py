@@ -28,6 +28,9 @@ import rundir
 from models.model_files import ModelFile, keras_model_file, open_model_file
 from rundir.errors import RunNotReadyError, ZspaceError
 
+#: Set to 1 to load SavedModel folders from runs: a TensorFlow graph can read and write files, which safe
+#: mode exists to prevent (Keras refuses TFSMLayer in safe mode for the same reason).
+TRUST_SAVEDMODEL_ENV = "ZSPACE_TRUST_SAVEDMODEL"
 #: Image value range of zspace's own models (sigmoid outputs, inputs scaled by 1/255).
 DEFAULT_PIXEL_RANGE = (0.0, 1.0)
 LAYOUTS = ("nhwc", "nchw")
@@ -142,6 +145,11 @@ def _shape(shape: tuple) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
+def savedmodels_trusted() -> bool:
+    """Whether the operator allowed SavedModel folders in runs to be loaded (:data:`TRUST_SAVEDMODEL_ENV`)."""
+    return os.environ.get(TRUST_SAVEDMODEL_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def _run_model(run: Path, config: dict[str, Any], part: str) -> ModelFile:
     """The run's ``part`` opened and checked against its config."""
     from models import io
@@ -156,6 +164,11 @@ def _run_model(run: Path, config: dict[str, Any], part: str) -> ModelFile:
         model = io.load_decoder(run) if part == "decoder" else io.load_encoder(run)
         return keras_model_file(model)
     label = f"{name} of run {run.name}"
+    if name.endswith(".savedmodel") and not savedmodels_trusted():
+        raise RunNotReadyError(
+            f"{label} is a TensorFlow SavedModel, whose graph may read and write files; zspace loads one from a "
+            f"run only with {TRUST_SAVEDMODEL_ENV}=1 (or import the model as .keras or ONNX)"
+        )
     try:
         model = open_model_file(run / name, label)
     except RunNotReadyError:

@@ -22,6 +22,7 @@ RUN_FILES = (
     rundir.CONFIG,
     rundir.STATUS,
     rundir.ZPOINTS,
+    rundir.ZPOINTS_DIGEST,
     rundir.ZLOGVAR,
     rundir.METADATA,
     rundir.HISTORY,

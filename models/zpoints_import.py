@@ -71,12 +71,18 @@ def _read_npy(path: Path) -> np.ndarray:
 
 
 def _read_table(path: Path, option: str) -> pd.DataFrame:
+    """A Parquet or CSV table; a CSV of numbers only (its first line too) is read as having no header line.
+
+    For ``--zpoints`` text stays text (``n/a`` is not read as NaN): a coordinate column holds numbers only.
+    Metadata keeps pandas' reading of empty cells as missing values.
+    """
+    keep = option != "--zpoints"
     try:
         if path.suffix.lower() == ".parquet":
             return pd.read_parquet(path)
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, keep_default_na=keep)
         if len(frame.columns) and all(_is_number(c) for c in frame.columns):
-            return pd.read_csv(path, header=None)  # no header line: its first line is data
+            return pd.read_csv(path, header=None, keep_default_na=keep)  # no header line: its first line is data
         return frame
     except Exception as exc:  # pyarrow and the CSV parser raise many types for damaged files
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
@@ -92,19 +98,23 @@ def _is_number(text) -> bool:
 
 
 def _numeric_table(frame: pd.DataFrame, name: str) -> np.ndarray:
-    """The table as float32; a column that is not numbers is named with its first offending value."""
+    """The table as float32; a column that is not numbers is named with its first offending value.
+
+    Text such as ``n/a`` is refused here rather than read as NaN; ``nan`` and ``inf`` themselves are
+    numbers, refused afterwards as not finite.
+    """
     for column in frame.columns:
         if frame[column].dtype.kind in "biuf":
             continue
-        values = pd.to_numeric(frame[column], errors="coerce") if frame[column].dtype.kind == "O" else None
-        offending = frame[column] if values is None else frame[column][values.isna() & frame[column].notna()]
-        if len(offending):  # text that is not a number, or a type such as dates
-            example = f" (row {offending.index[0]}: {str(offending.iloc[0])[:40]!r})"
+        values = frame[column].astype(str) if frame[column].dtype.kind in "OUS" else None
+        bad = frame.index if values is None else [i for i, v in values.items() if not _is_number(v)]
+        if len(bad):  # text that is not a number, or a type such as dates
+            row = bad[0]
             raise ZspaceError(
-                f"--zpoints {name}: column {str(column)[:40]!r} is not numeric{example}; every column of Z is one "
-                "coordinate"
+                f"--zpoints {name}: column {str(column)[:40]!r} is not numeric (row {row}: "
+                f"{str(frame[column].iat[row])[:40]!r}); every column of Z is one coordinate"
             )
-        frame[column] = values
+        frame[column] = values.astype(np.float64)
     return frame.to_numpy(dtype=np.float32)
 
 
@@ -189,6 +199,7 @@ def import_zpoints(zpoints: Path, metadata: Path | None, out: Path, model: str |
         atomic_write_json(out / rundir.CONFIG, config)
         atomic_write_parquet(out / rundir.METADATA, table)
         atomic_save_npy(out / rundir.ZPOINTS, z)  # last: a reader that sees the z-points sees their metadata
+        rundir.record_zpoints_digest(out)  # the content digest beside the file: a copied run keeps its analyses
         return rundir.write_status(
             out, "complete", message=f"imported {len(z):,} z-points", n_points=len(z), epochs=0, epochs_finished=0
         )

@@ -12,6 +12,7 @@ import hashlib
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import rundir
@@ -149,7 +150,7 @@ def test_report_on_an_imported_run_writes_its_summary(keras_runs, tmp_path):
     assert "<html" in (tmp_path / "report" / "report.html").read_text()[:200].lower()
 
 
-def test_a_savedmodel_folder_imports_through_tfsmlayer(workspace, keras_files):
+def test_a_savedmodel_folder_imports_through_tfsmlayer(workspace, keras_files, monkeypatch):
     export = workspace / "decoder-savedmodel"
     keras_files["decoder"].export(str(export), verbose=False)
     out = workspace / "runs" / "byom-savedmodel"
@@ -157,9 +158,15 @@ def test_a_savedmodel_folder_imports_through_tfsmlayer(workspace, keras_files):
     assert cli.main([*argv, "--data", f"folder:{workspace / 'faces'}", "--out", str(out)]) == 0
     assert rundir.read_config(out)["decoder_file"] == "decoder.savedmodel"
     assert rundir.inspect_run(out).usable
-    from models.codecs import load_decoder_function
+    from models.codecs import TRUST_SAVEDMODEL_ENV, load_decoder_function
+    from rundir.errors import RunNotReadyError
 
     z = np.load(out / rundir.ZPOINTS)[:3]
+    # A SavedModel's graph may read and write files: a run's copy loads only when the operator says so.
+    monkeypatch.delenv(TRUST_SAVEDMODEL_ENV, raising=False)
+    with pytest.raises(RunNotReadyError, match=f"only with {TRUST_SAVEDMODEL_ENV}=1"):
+        load_decoder_function(out)
+    monkeypatch.setenv(TRUST_SAVEDMODEL_ENV, "1")
     decoded = load_decoder_function(out)(z)
     np.testing.assert_allclose(decoded, keras_files["decoder"].predict(z, verbose=0), atol=1e-5)
 
@@ -196,6 +203,7 @@ def onnx_pair(folder, seed=1):
         [numpy_helper.from_array(w_dec, "W"), image],
     )
     paths = []
+    folder.mkdir(parents=True, exist_ok=True)
     for name, graph in (("encoder", encoder), ("decoder", decoder)):
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
         onnx.checker.check_model(model)
@@ -259,3 +267,48 @@ def test_the_sampler_lab_scores_samples_decoded_by_onnx(onnx_run):
     expected = np.rint(numpy_decode(scored.z, w_dec) * 255)
     assert np.abs(scored.images.astype(int) - expected).max() <= 1
     assert set(scored.scores) >= {"realism", "meaningful"} and load_codec(run).encode(scored.images).shape == (8, Z_DIM)
+
+
+def test_projector_export_of_an_imported_run_has_a_sprite_of_its_originals(workspace, keras_runs, tmp_path):
+    from PIL import Image
+
+    run, out = keras_runs[".keras"], tmp_path / "projector"
+    assert cli.main(["export", str(run), "--projector", str(out)]) == 0
+    sprite = np.asarray(Image.open(out / "sprite.png").convert("RGB"))
+    columns = int(np.ceil(np.sqrt(N_IMAGES)))
+    assert sprite.shape == (columns * SIDE, columns * SIDE, 3)  # square, thumbnails at the images' own size
+    images, metadata = folder_images(workspace)
+    for row in (0, columns, N_IMAGES - 1):  # first, first of the second line, last
+        top, left = (row // columns) * SIDE, (row % columns) * SIDE
+        np.testing.assert_array_equal(sprite[top : top + SIDE, left : left + SIDE], images[row])
+    assert "single_image_dim: 16" in (out / "projector_config.pbtxt").read_text()
+    exported = pd.read_csv(out / "metadata.tsv", sep="\t")
+    assert exported["source"].tolist() == metadata["source"].tolist()
+
+
+def test_an_interrupted_import_continues_with_zspace_encode(workspace, monkeypatch):
+    import models.encode
+
+    encoder, decoder, w_enc, _ = onnx_pair(workspace / "interrupted-models", seed=2)
+    out = workspace / "runs" / "byom-interrupted"
+    argv = ["import", "--encoder", str(encoder), "--decoder", str(decoder), "--pixel-range", "tanh"]
+    argv += ["--data", f"folder:{workspace / 'faces'}", "--out", str(out), "--source-split"]
+    real = models.encode.encode_batches
+
+    def interrupted(encoder_function, batches, z_out, *args, **kwargs):
+        real(encoder_function, [next(iter(batches))], z_out, *args, **kwargs)  # one batch, then Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(models.encode, "encode_batches", interrupted)
+    assert cli.main(argv) == 130
+    info = rundir.inspect_run(out)
+    assert not info.usable and info.reason == f"encoding was interrupted; continue it with `zspace encode {out.name}`"
+    assert not (out / rundir.ZPOINTS).exists(), "no half-written z-points"
+    monkeypatch.setattr(models.encode, "encode_batches", real)
+    assert cli.main(["encode", str(out)]) == 0
+    images, metadata = folder_images(workspace)
+    expected = (images.astype(np.float64) / 255 * 2 - 1).transpose(0, 3, 1, 2).reshape(N_IMAGES, -1) @ w_enc
+    np.testing.assert_allclose(np.load(out / rundir.ZPOINTS), expected, rtol=1e-4, atol=1e-4)
+    # --source-split: the model was trained on the source's train split, so its partition is kept.
+    assert rundir.load_metadata(out)["split"].tolist() == metadata["split"].tolist()
+    assert set(metadata["split"]) == {"train", "valid", "test"}
