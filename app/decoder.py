@@ -21,6 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+import rundir
+from rundir.errors import ZspaceError
+
 log = logging.getLogger(__name__)
 
 #: Decoders (with their traced functions) kept loaded per process.
@@ -79,12 +82,14 @@ class DecoderService:
     def warm(self, runs: list[tuple[Path, str]]) -> threading.Thread:
         """Load TensorFlow and the decoders of ``runs`` ((path, fingerprint) pairs) in a background thread.
 
-        Runs beyond :data:`DECODERS_KEPT` are not loaded (they would evict each other).
+        Runs without a decoder (z-points imported alone) are passed over; runs beyond
+        :data:`DECODERS_KEPT` are not loaded (they would evict each other).
         """
 
         def work():
             try:
-                for run_path, fingerprint in runs[: self.kept]:
+                with_decoder = [(path, key) for path, key in runs if _has_decoder(Path(path))]
+                for run_path, fingerprint in with_decoder[: self.kept]:
                     try:
                         self._function(run_path, fingerprint)
                     except Exception:  # a broken decoder is reported on its first click, not here
@@ -96,3 +101,10 @@ class DecoderService:
         thread = threading.Thread(target=work, name="zspace-decoder-warm-up", daemon=True)
         thread.start()
         return thread
+
+
+def _has_decoder(run_path: Path) -> bool:
+    try:
+        return rundir.has_decoder(rundir.read_config(run_path))
+    except ZspaceError:
+        return True  # the load reports what is wrong

@@ -312,3 +312,37 @@ def test_an_interrupted_import_continues_with_zspace_encode(workspace, monkeypat
     # --source-split: the model was trained on the source's train split, so its partition is kept.
     assert rundir.load_metadata(out)["split"].tolist() == metadata["split"].tolist()
     assert set(metadata["split"]) == {"train", "valid", "test"}
+
+
+def test_a_vae_encoders_mu_is_the_first_of_two_outputs_or_the_one_named(workspace, keras_files, capsys):
+    import keras
+
+    inputs = keras.Input((SIDE, SIDE, 3))
+    hidden = keras.layers.Flatten()(inputs)
+    mu, logvar = keras.layers.Dense(Z_DIM, name="mu")(hidden), keras.layers.Dense(Z_DIM, name="logvar")(hidden)
+    two, three = workspace / "vae2.keras", workspace / "vae3.keras"
+    keras.Model(inputs, [mu, logvar]).save(two)
+    keras.Model(inputs, [keras.layers.Dense(Z_DIM, name="extra")(hidden), logvar, mu]).save(three)
+    decoder, data = keras_files["files"][".keras"][1], f"folder:{workspace / 'faces'}"
+    x = keras_files["x"]
+    out = workspace / "runs" / "vae-two"
+    assert (
+        cli.main(["import", "--encoder", str(two), "--decoder", str(decoder), "--data", data, "--out", str(out)]) == 0
+    )
+    expected_mu, expected_logvar = keras.saving.load_model(two).predict(x, verbose=0)
+    config = rundir.read_config(out)
+    assert (config["model"], config["mu_output"], config["logvar_output"]) == ("vae", 0, 1)
+    np.testing.assert_allclose(np.load(out / rundir.ZPOINTS), expected_mu, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.load(out / rundir.ZLOGVAR), expected_logvar, rtol=1e-5, atol=1e-5)
+    base = ["import", "--encoder", str(three), "--decoder", str(decoder), "--data", data]
+    capsys.readouterr()
+    assert cli.main([*base, "--out", str(workspace / "runs" / "vae-three")]) == 2
+    assert (
+        "has 3 outputs (0: extra (None, 8), 1: logvar (None, 8), 2: mu (None, 8)); say which is mu"
+        in capsys.readouterr().err
+    )
+    for choice in ("mu", "2"):
+        out = workspace / "runs" / f"vae-three-{choice}"
+        assert cli.main([*base, "--mu-output", choice, "--model", "vae", "--out", str(out)]) == 0
+        np.testing.assert_allclose(np.load(out / rundir.ZPOINTS), expected_mu, rtol=1e-5, atol=1e-5)
+        assert rundir.read_config(out)["logvar_output"] is None and not (out / rundir.ZLOGVAR).exists()

@@ -241,3 +241,16 @@ def test_a_config_naming_a_model_file_outside_the_known_names_is_refused(tmp_pat
         json.dumps({**config, "decoder_file": "decoder.onnx", "image_size": 16, "channels": 3})
     )
     assert rundir.inspect_run(run).reason == "decoder.onnx is missing; import the model again"
+
+
+def test_the_decoder_warm_up_passes_over_a_run_without_a_decoder(tmp_path, cloud, caplog):
+    from app.decoder import DecoderService
+
+    z, labels = cloud
+    tensors, _ = projector_files(tmp_path / "in", z, labels)
+    run = tmp_path / "runs" / "alone"
+    assert cli.main(["import", "--zpoints", str(tensors), "--out", str(run)]) == 0
+    service = DecoderService()
+    service.warm([(run, rundir.files_key(run))]).join(timeout=60)
+    assert service.loaded == 0 and not service.warming
+    assert not [r for r in caplog.records if "could not pre-load" in r.getMessage()], "nothing to warn about"
