@@ -9,8 +9,8 @@ from app import plane_space
 from app.images import to_data_uri
 from app.store import RunHandle, RunStore
 from app.validate import finite, whole
-from app.views import maps, planes
-from app.views.parts import RUN, SIDES, error_box, guarded, ids, open_side, side_columns
+from app.views import planes
+from app.views.parts import SIDES, error_box, guarded, ids, side_columns
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -195,24 +195,21 @@ def register(app, store) -> None:
             Output(PANEL[side], "children"),
             Output(SELECTED[side], "data"),
             Output(DECODED[side], "data"),
-            Input(planes.GRAPH[side], "clickData"),
-            State(RUN["a"], "value"),
-            State(RUN["b"], "value"),
-            State(planes.KIND, "value"),
-            State(planes.AXIS_I, "value"),
-            State(planes.AXIS_J, "value"),
-            State(maps.PICKED[side], "value"),
-            State(planes.BASE_MODE, "value"),
-            State(SELECTED[side], "data"),
+            inputs={
+                "click": Input(planes.GRAPH[side], "clickData"),
+                "request": planes.PlaneRequest.dependencies(side),
+                "base_mode": State(planes.BASE_MODE, "value"),
+                "selected": State(SELECTED[side], "data"),
+            },
             prevent_initial_call=True,
         )
         @guarded(lambda exc: (error_box(exc), no_update, None))
-        def _decode(click, run_a, run_b, kind, i, j, map_key, base_mode, selected, side=side):
-            run = open_side(store, run_a, run_b, side)
+        def _decode(click, request, base_mode, selected, side=side):
+            request = planes.PlaneRequest.of(side, request)
+            run = request.open(store)
             if run is None:
                 raise ZspaceError("no run selected")
-            where = plane_space.plane(run, kind, i, j, map_key)
-            return decode_click(run, click, where, base_mode, selected)
+            return decode_click(run, click, request.plane(run), base_mode, selected)
 
         @app.callback(Output(NEAREST[side], "children"), Input(DECODED[side], "data"), prevent_initial_call=True)
         @guarded(str)

@@ -17,8 +17,8 @@ from analysis import tables
 from app import plane_space, subsets
 from app.store import RunHandle
 from app.validate import choice
-from app.views import filters, maps, planes, selection
-from app.views.parts import RUN, SIDES, guarded, ids, open_side, side_columns
+from app.views import planes, selection
+from app.views.parts import SIDES, guarded, ids, side_columns
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -99,24 +99,18 @@ def register(app, store) -> None:
         @app.callback(
             Output(DOWNLOAD[side], "data"),
             Output(NOTE[side], "children"),
-            Input(CSV[side], "n_clicks"),
-            Input(PARQUET[side], "n_clicks"),
-            State(RUN["a"], "value"),
-            State(RUN["b"], "value"),
-            State(planes.KIND, "value"),
-            State(planes.AXIS_I, "value"),
-            State(planes.AXIS_J, "value"),
-            State(maps.PICKED[side], "value"),
-            State(planes.COLOUR, "value"),
-            State(filters.FILTER, "data"),
-            State(selection.SELECTION, "data"),
+            inputs={
+                "clicks": [Input(CSV[side], "n_clicks"), Input(PARQUET[side], "n_clicks")],
+                "request": planes.PlaneRequest.dependencies(side),
+                "chosen": State(selection.SELECTION, "data"),
+            },
             prevent_initial_call=True,
         )
         @guarded(lambda exc: (no_update, str(exc)))
-        def _export(_csv, _parquet, run_a, run_b, kind, i, j, map_key, colour, filter_state, chosen, side=side):
-            run = open_side(store, run_a, run_b, side)
+        def _export(clicks, request, chosen, side=side):
+            request = planes.PlaneRequest.of(side, request)
+            run = request.open(store)
             if run is None:
                 raise ZspaceError("no run selected")
-            where = plane_space.plane(run, kind, i, j, map_key)
             fmt = "parquet" if ctx.triggered_id == PARQUET[side] else "csv"
-            return export_file(run, where, colour, filter_state, chosen, fmt)
+            return export_file(run, request.plane(run), request.colour, request.filter_state, chosen, fmt)

@@ -1,20 +1,29 @@
-"""The Planes view: every z-point on a PCA pair, an axis pair or a 2-D map, re-queried on every zoom."""
+"""The Planes view: every z-point on a PCA pair, an axis pair or a 2-D map, re-queried on every zoom.
+
+:class:`PlaneRequest` is the page's plane as every view that reads it gets it
+(built once per callback from :meth:`PlaneRequest.dependencies`), and
+:func:`classify` is the one place that says what a change of the plot was
+(a zoom, a reset, the square, a link's zoom, or noise); :mod:`app.viewport`
+turns that into the ranges a drawing shows.
+"""
 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 
 import numpy as np
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from app import plane_space, subsets
+from app import plane_space, subsets, viewport
 from app.figures.planes import padded_range, plane_figure, raster_cells
 from app.figures.style import message_figure
 from app.store import MemoKey, RunHandle
 from app.url_state import Choice, Field, Name, Whole, Zoom
-from app.validate import choice, finite
+from app.validate import choice
+from app.viewport import Change, Event
 from app.views import filters, maps
-from app.views.parts import RUN, SIDES, guarded, ids, labelled, number, open_side, side_columns
+from app.views.parts import RUN, SIDES, guarded, ids, labelled, number, open_side, side_columns, side_run
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -125,45 +134,100 @@ def layout() -> html.Div:
     return html.Div([controls, side_columns(side)], className="view")
 
 
-def relayout_range(relayout) -> tuple[list[float], list[float]] | None:
-    """The (x, y) ranges a zoom or pan reported in ``relayoutData``; None if it reported none."""
-    if not isinstance(relayout, dict):
-        return None
-    if "xaxis.range[0]" in relayout and "yaxis.range[0]" in relayout:
-        x = [relayout.get("xaxis.range[0]"), relayout.get("xaxis.range[1]")]
-        y = [relayout.get("yaxis.range[0]"), relayout.get("yaxis.range[1]")]
-    elif isinstance(relayout.get("xaxis.range"), list) and isinstance(relayout.get("yaxis.range"), list):
-        x, y = relayout["xaxis.range"], relayout["yaxis.range"]
-    else:
-        return None
-    if len(x) != 2 or len(y) != 2:
-        return None
-    try:
-        bound = (-MAX_COORDINATE, MAX_COORDINATE)
-        return sorted(finite(v, "zoom range", *bound) for v in x), sorted(finite(v, "zoom range", *bound) for v in y)
-    except ZspaceError:  # an unusable zoom report is ignored like an autosize event
-        return None
+@dataclass(frozen=True)
+class PlaneRequest:
+    """Which plane of which run one side of the page shows, and how: what every view reading the plane gets.
 
-
-def count_text(
-    shown: int, inside: int, total: int, over_budget: bool, budget: int, mapped: int | None, kept: int | None = None
-) -> str:
-    """The always-visible shown / total line; it says so whenever fewer points are drawn than exist.
-
-    ``kept`` is how many rows the metadata filter keeps (None: no filter); only those are drawn.
+    A callback asks for it with :meth:`dependencies` in its dict-form signature
+    (``request=PlaneRequest.dependencies(side)``) and gets it back with
+    :meth:`of`, so no view restates the plane's controls. The last fields are
+    the Planes view's own viewport state (other views leave them unset).
     """
-    if over_budget:
-        text = (
-            f"{inside:,} points in view, more than the {budget:,}-point budget: showing their density — "
-            f"zoom in to see single points · {total:,} total"
+
+    side: str
+    run_a: str | None = None
+    run_b: str | None = None
+    kind: str = "pca"
+    i: int = 0
+    j: int = 1
+    map_key: str | None = None
+    colour: str = "none"
+    filter_state: dict | None = None
+    square: tuple = (None, None, None)
+    view: dict | None = None
+    width: float | None = None
+    restore: dict | None = None
+    overlays: tuple = ()
+
+    @staticmethod
+    def dependencies(side: str, dependency=State) -> dict:
+        """The page's plane for ``side`` as a dict-form callback argument (``dependency``: State or Input)."""
+        return {
+            "run_a": dependency(RUN["a"], "value"),
+            "run_b": dependency(RUN["b"], "value"),
+            "kind": dependency(KIND, "value"),
+            "i": dependency(AXIS_I, "value"),
+            "j": dependency(AXIS_J, "value"),
+            "map_key": dependency(maps.PICKED[side], "value"),
+            "colour": dependency(COLOUR, "value"),
+            "filter_state": dependency(filters.FILTER, "data"),
+        }
+
+    @staticmethod
+    def viewport_dependencies(side: str) -> dict:
+        """The Planes view's own viewport state of ``side`` (the square control, the view JSON, width, a link's zoom)."""
+        return {
+            "square": [State(SQUARE_X, "value"), State(SQUARE_Y, "value"), State(SQUARE_SIDE, "value")],
+            "view": State(VIEW[side], "data"),
+            "width": Input(WIDTH[side], "data"),
+            "restore": Input(RESTORE[side], "data"),
+        }
+
+    @classmethod
+    def of(cls, side: str, values: dict, overlays: tuple = ()) -> PlaneRequest:
+        """The request from the values Dash passes for :meth:`dependencies` (and :meth:`viewport_dependencies`)."""
+        square = values.get("square")
+        return cls(
+            side, **{**values, "square": tuple(square) if isinstance(square, list) else (None,) * 3}, overlays=overlays
         )
-    else:
-        text = f"showing {shown:,} of {total:,} points ({inside:,} in view)"
-    if kept is not None:
-        text += f" · the filter keeps {kept:,} of {total:,}"
-    if mapped is not None:
-        text += f" · the map holds {mapped:,} of them"
-    return text
+
+    @property
+    def run_name(self) -> str | None:
+        """The name of the run this side shows (None: nothing, see :func:`app.views.parts.side_run`)."""
+        return side_run(self.run_a, self.run_b, self.side)
+
+    def open(self, store) -> RunHandle | None:
+        """The run this side shows, opened (None when the side shows nothing)."""
+        return open_side(store, self.run_a, self.run_b, self.side)
+
+    def plane(self, run: RunHandle) -> plane_space.Plane:
+        """The requested plane, validated against ``run``."""
+        return plane_space.plane(run, self.kind, self.i, self.j, self.map_key)
+
+    def spec(self) -> dict:
+        """The plane's controls as a selection stores them (``{"kind", "i", "j", "map"}``)."""
+        return {"kind": self.kind, "i": self.i, "j": self.j, "map": self.map_key}
+
+
+def classify(relayout, trigger) -> Event:
+    """What a plane callback was called for: the one place a zoom, a reset, the square, a link's zoom or noise is told.
+
+    ``trigger`` is what Dash reports as changed (``ctx.triggered_prop_ids``: "id.prop" strings). Several
+    props can change in one call (a link sets the plane and its zoom; a selection drawn on the plot changes
+    its relayout data and the selection store at once): a link's zoom wins, then a zoom or an autoscale of
+    the plot, then any other change; a relayout event that is neither (a resize, a selection outline, the
+    first autosize) is :attr:`Change.NOISE` only alone.
+    """
+    changed = [str(prop).rsplit(".", 1)[0] for prop in (trigger or ())]
+    if any(component in RESTORE.values() for component in changed):
+        return Event(Change.RESTORE)
+    others = [component for component in changed if component not in GRAPH.values()]
+    if len(others) < len(changed):
+        event = viewport.relayout_event(relayout)
+        if event.change is not Change.NOISE or not others:
+            return event
+    first = others[0] if others else None
+    return Event({SQUARE_GO: Change.SQUARE, RESET: Change.RESET}.get(first, Change.REDRAW))
 
 
 def colour_values(run: RunHandle, by) -> tuple[np.ndarray | None, str]:
@@ -203,140 +267,59 @@ def overlay_views(app) -> list:
     return [view for view in getattr(app, "zspace_views", ()) if hasattr(view, "overlay")]
 
 
-def main_trigger(changed: list[str], relayout, side: str) -> str | None:
-    """The component whose change decides how a side's plane is redrawn (``changed``: Dash's "id.prop" list).
+def update_plane(run: RunHandle, request: PlaneRequest, event: Event):
+    """Build the plane figure, the count line and the view JSON for one run, one request and one event.
 
-    Several props can change in one call (a link sets the plane and its zoom; a selection
-    drawn on the plot changes its relayout data and the selection store at once): a
-    link's zoom wins, then a zoom or an autoscale of the plot, then any other change; a
-    relayout event that is neither (a resize, a selection outline) counts only alone.
+    Only the rows the request's filter keeps are drawn; the whole plane's frame comes
+    from every point, so a filter does not move the view.
     """
-    ids_changed = [prop.rsplit(".", 1)[0] for prop in changed]
-    if RESTORE[side] in ids_changed:
-        return RESTORE[side]  # a link's zoom arrives with the plane it belongs to
-    graph = GRAPH[side]
-    if graph in ids_changed:
-        zoomed = relayout_range(relayout) is not None
-        reset = isinstance(relayout, dict) and any("autorange" in str(k) for k in relayout)
-        others = [i for i in ids_changed if i != graph]
-        if zoomed or reset or not others:
-            return graph
-        return others[0]
-    return ids_changed[0] if ids_changed else None
-
-
-def restored_range(restore) -> tuple[list[float], list[float]]:
-    """The (x, y) ranges of a zoom to restore (``{"x": [x0, x1], "y": [y0, y1]}``), checked like the square's."""
-    if not isinstance(restore, dict) or not all(isinstance(restore.get(k), list) for k in "xy"):
-        raise ZspaceError("link zoom must be an x range and a y range")
-    x, y = restore["x"][:3], restore["y"][:3]
-    if len(x) != 2 or len(y) != 2:
-        raise ZspaceError("link zoom must be an x range and a y range")
-    bound = (-MAX_COORDINATE, MAX_COORDINATE)
-    x, y = sorted(finite(v, "link zoom", *bound) for v in x), sorted(finite(v, "link zoom", *bound) for v in y)
-    if x[0] == x[1] or y[0] == y[1]:
-        raise ZspaceError("link zoom must be a range of some width")
-    return x, y
-
-
-def update_plane(
-    run: RunHandle,
-    kind,
-    i,
-    j,
-    map_key,
-    colour,
-    relayout,
-    square,
-    view,
-    trigger,
-    side="a",
-    overlays=(),
-    width=None,
-    filter_state=None,
-    restore=None,
-):
-    """Build the plane figure, the count line and the view JSON for one run and viewport.
-
-    Parameters
-    ----------
-    square : (x, y, side) of the "square" control, used when ``trigger`` is its button.
-    view : dict or None
-        The side's previous view JSON (plane key and ranges), kept across colour changes.
-    overlays : sequence of (view module, values)
-        What other views draw on this plane (see :func:`overlay_views`).
-    width : number, optional
-        The figure's width in the browser (px); sizes the density raster (see :func:`raster_cells`).
-    filter_state : dict, optional
-        The metadata filter (:mod:`app.subsets`); only the rows it keeps are drawn.
-    restore : dict, optional
-        A link's zoom (see :data:`RESTORE`), shown when it arrives or by the next drawing if that one was lost.
-    """
-    where = plane_space.plane(run, kind, i, j, map_key)
+    where = request.plane(run)
     ids_, xy = run.coords(where)
-    total = run.n_points
     key = f"{run.name}|{where.key()}"
-    # The whole plane's frame comes from every point, so a filter does not move the view.
-    x_range, y_range = padded_range(xy[:, 0]), padded_range(xy[:, 1])
-    mask = subsets.filter_mask(run, filter_state)
+    whole = (padded_range(xy[:, 0]), padded_range(xy[:, 1]))
+    mask = subsets.filter_mask(run, request.filter_state)
     if mask is not None:
         keep = mask[ids_]
         ids_, xy = ids_[keep], xy[keep]
-    zoom = relayout_range(relayout) if trigger == GRAPH[side] else None
-    same_plane = isinstance(view, dict) and view.get("key") == key
-    # A link's zoom is shown once: when it arrives, or by the first drawing after it if that one was superseded.
-    restored = view.get("restored") if isinstance(view, dict) else None
-    if trigger == SQUARE_GO:
-        half = finite(square[2], "square side", 1e-6, MAX_COORDINATE) / 2
-        cx = finite(square[0], "square centre x", -MAX_COORDINATE, MAX_COORDINATE)
-        cy = finite(square[1], "square centre y", -MAX_COORDINATE, MAX_COORDINATE)
-        x_range, y_range = (cx - half, cx + half), (cy - half, cy + half)
-    elif restore is not None and (trigger == RESTORE[side] or restore != restored):
-        x_range, y_range = restored_range(restore)
-        restored = restore
-    elif zoom is not None:
-        x_range, y_range = zoom
-    elif trigger != RESET and same_plane and isinstance(view.get("x"), list) and isinstance(view.get("y"), list):
-        # A colour change (or a new map listing) keeps the user's view of the same plane.
-        x_range = [finite(v, "view", -MAX_COORDINATE, MAX_COORDINATE) for v in view["x"][:2]]
-        y_range = [finite(v, "view", -MAX_COORDINATE, MAX_COORDINATE) for v in view["y"][:2]]
-    # A zoom answer keeps the revision (the browser already shows that range); anything else moves the view.
-    if zoom is not None and same_plane:
-        revision = str(view.get("rev"))
-    else:
-        revision = f"{key}|{x_range[0]:.6g}|{x_range[1]:.6g}|{y_range[0]:.6g}|{y_range[1]:.6g}"
+    shown = viewport.frame(event, whole, key, request.view, request.square, request.restore)
+    figure, result = _figure(run, request, where, ids_, xy, shown)
+    mapped = len(ids_) if where.kind == "map" else None
+    kept = None if mask is None else int(mask.sum())
+    budget = run.store.plane_budget
+    text = viewport.count_text(len(result.ids), result.count, run.n_points, result.over_budget, budget, mapped, kept)
+    view = {"key": key, "x": shown.x_range, "y": shown.y_range, "rev": shown.revision, "restored": shown.restored}
+    return figure, text, view
+
+
+def _figure(run: RunHandle, request: PlaneRequest, where, ids_, xy, shown: viewport.Frame):
     from analysis.planes import viewport_query
 
-    cells = raster_cells(width)
+    cells = raster_cells(request.width)
     result = viewport_query(
-        xy, x_range, y_range, budget=run.store.plane_budget, **({"raster_size": cells} if cells else {})
+        xy, shown.x_range, shown.y_range, budget=run.store.plane_budget, **({"raster_size": cells} if cells else {})
     )
-    values, label = colour_values(run, colour)
+    values, label = colour_values(run, request.colour)
     shown_ids = ids_[result.ids]
     figure = plane_figure(
         result.xy,
         shown_ids,
-        x_range,
-        y_range,
+        shown.x_range,
+        shown.y_range,
         colour=None if values is None else values[shown_ids],
         colour_label=label,
         raster=result.raster,
         x_label=plane_space.axis_label(run, where, 0),
         y_label=plane_space.axis_label(run, where, 1),
-        side=side,
+        side=request.side,
         clickable_space=where.clickable,
-        uirevision=revision,
+        uirevision=shown.revision,
     )
-    for overlay_view, values in overlays:
-        for trace in overlay_view.overlay(run, where, side, *values):
+    for overlay_view, values in request.overlays:
+        for trace in overlay_view.overlay(run, where, request.side, *values):
             figure.add_trace(trace)
         if hasattr(overlay_view, "overlay_layout"):
-            figure.update_layout(overlay_view.overlay_layout(run, where, side, *values))
-    mapped = len(ids_) if where.kind == "map" else None
-    kept = None if mask is None else int(mask.sum())
-    text = count_text(len(result.ids), result.count, total, result.over_budget, run.store.plane_budget, mapped, kept)
-    view = {"key": key, "x": list(map(float, x_range)), "y": list(map(float, y_range)), "rev": revision}
-    return figure, text, {**view, "restored": restored}
+            figure.update_layout(overlay_view.overlay_layout(run, where, request.side, *values))
+    return figure, result
 
 
 def colour_options(run: RunHandle | None) -> list[dict]:
@@ -351,86 +334,29 @@ def register(app, store) -> None:
     """Wire the Planes view (and the overlays other views draw on it)."""
     drawers = overlay_views(app)
     for side in SIDES:
-        extra = [list(view.overlay_inputs(side)) for view in drawers]
+        inputs = {
+            "request": {**PlaneRequest.dependencies(side, Input), **PlaneRequest.viewport_dependencies(side)},
+            "relayout": Input(GRAPH[side], "relayoutData"),
+            "clicks": [Input(SQUARE_GO, "n_clicks"), Input(RESET, "n_clicks")],
+        }
+        if drawers:
+            inputs["overlays"] = [list(view.overlay_inputs(side)) for view in drawers]
 
         @app.callback(
-            Output(GRAPH[side], "figure"),
-            Output(COUNT[side], "children"),
-            Output(VIEW[side], "data"),
-            Input(RUN["a"], "value"),
-            Input(RUN["b"], "value"),
-            Input(KIND, "value"),
-            Input(AXIS_I, "value"),
-            Input(AXIS_J, "value"),
-            Input(maps.PICKED[side], "value"),
-            Input(COLOUR, "value"),
-            Input(GRAPH[side], "relayoutData"),
-            Input(SQUARE_GO, "n_clicks"),
-            Input(RESET, "n_clicks"),
-            State(SQUARE_X, "value"),
-            State(SQUARE_Y, "value"),
-            State(SQUARE_SIDE, "value"),
-            State(VIEW[side], "data"),
-            Input(WIDTH[side], "data"),
-            Input(filters.FILTER, "data"),
-            Input(RESTORE[side], "data"),
-            *[dependency for group in extra for dependency in group],
+            Output(GRAPH[side], "figure"), Output(COUNT[side], "children"), Output(VIEW[side], "data"), inputs=inputs
         )
         @guarded(lambda exc: (message_figure(str(exc)), str(exc), None))
-        def _plane(
-            run_a,
-            run_b,
-            kind,
-            i,
-            j,
-            map_key,
-            colour,
-            relayout,
-            _go,
-            _reset,
-            sx,
-            sy,
-            length,
-            view,
-            width,
-            filter_state,
-            restore,
-            *more,
-            side=side,
-            extra=extra,
-        ):
-            trigger = main_trigger(list(ctx.triggered_prop_ids), relayout, side)
-            if trigger == GRAPH[side] and relayout_range(relayout) is None:
-                if isinstance(relayout, dict) and any("autorange" in str(k) for k in relayout):
-                    trigger = RESET  # a double-click ("autoscale") shows the whole plane again
-                elif isinstance(view, dict):
-                    return no_update, no_update, no_update  # e.g. a resize, or a selection drawn
-                # Else the plot's first autosize event: it supersedes the first drawing still in flight, so draw.
-            run = open_side(store, run_a, run_b, side)
+        def _plane(request, relayout, clicks, overlays=(), side=side):
+            event = classify(relayout, list(ctx.triggered_prop_ids))
+            drawn = tuple((view, tuple(values)) for view, values in zip(drawers, overlays, strict=True))
+            wanted = PlaneRequest.of(side, request, drawn)
+            if event.change is Change.NOISE and isinstance(wanted.view, dict):
+                return no_update, no_update, no_update  # e.g. a resize, or a selection drawn
+            # Else the plot's first autosize event: it supersedes the first drawing still in flight, so draw.
+            run = wanted.open(store)
             if run is None:
                 return message_figure("no run selected" if side == "a" else ""), "", None
-            overlays, start = [], 0
-            for drawer, group in zip(drawers, extra, strict=True):  # not `view`: that is the side's view JSON
-                overlays.append((drawer, more[start : start + len(group)]))
-                start += len(group)
-            square = (sx, sy, length)
-            return update_plane(
-                run,
-                kind,
-                i,
-                j,
-                map_key,
-                colour,
-                relayout,
-                square,
-                view,
-                trigger,
-                side,
-                overlays,
-                width,
-                filter_state,
-                restore,
-            )
+            return update_plane(run, wanted, event)
 
     for side in SIDES:
         # Measured in the browser before the plane is drawn (the plane waits for its width): the column's

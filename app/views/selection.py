@@ -11,6 +11,8 @@ metadata filter's ``within`` part.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, State, ctx, dcc, html, no_update
@@ -19,7 +21,7 @@ from app import plane_space, subsets
 from app.store import RunHandle
 from app.url_state import Field, SelectionCodec
 from app.views import filters, maps, planes
-from app.views.parts import RUN, SIDES, guarded, ids, open_side, side_columns, side_run
+from app.views.parts import RUN, SIDES, guarded, ids, open_side, side_columns
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -53,11 +55,6 @@ def layout() -> html.Div:
     )
     counts = side_columns(lambda s: [html.Div(id=COUNT[s], className="count selection-count")])
     return html.Div([controls, counts, dcc.Store(id=SELECTION)], className="view selection")
-
-
-def plane_spec(kind, i, j, map_key) -> dict:
-    """The plane controls' values as a selection stores them."""
-    return {"kind": kind, "i": i, "j": j, "map": map_key}
 
 
 def selection_from_plot(relayout, run, spec: dict):
@@ -164,27 +161,25 @@ def register(app, store) -> None:
     @app.callback(
         Output(SELECTION, "data"),
         Output(MESSAGE, "children"),
-        Input(planes.GRAPH["a"], "relayoutData"),
-        Input(planes.GRAPH["b"], "relayoutData"),
-        Input(CLEAR, "n_clicks"),
-        State(RUN["a"], "value"),
-        State(RUN["b"], "value"),
-        State(planes.KIND, "value"),
-        State(planes.AXIS_I, "value"),
-        State(planes.AXIS_J, "value"),
-        State(maps.PICKED["a"], "value"),
-        State(maps.PICKED["b"], "value"),
+        inputs={
+            "relayouts": {side: Input(planes.GRAPH[side], "relayoutData") for side in SIDES},
+            "clear": Input(CLEAR, "n_clicks"),
+            # The plane of side a, and side b's map: the two sides differ only in their map.
+            "request": planes.PlaneRequest.dependencies("a"),
+            "map_b": State(maps.PICKED["b"], "value"),
+        },
         prevent_initial_call=True,
     )
     @guarded(lambda exc: (no_update, str(exc)))
-    def _select(relayout_a, relayout_b, _clear, run_a, run_b, kind, i, j, map_a, map_b):
+    def _select(relayouts, clear, request, map_b):
         trigger = ctx.triggered_id
         if trigger == CLEAR:
             return None, ""
         side = "a" if trigger == planes.GRAPH["a"] else "b"
-        relayout = relayout_a if side == "a" else relayout_b
-        spec = plane_spec(kind, i, j, map_a if side == "a" else map_b)
-        selection = selection_from_plot(relayout, side_run(run_a, run_b, side), spec)
+        request = planes.PlaneRequest.of("a", request)
+        if side == "b":
+            request = dataclasses.replace(request, side="b", map_key=map_b)
+        selection = selection_from_plot(relayouts[side], request.run_name, request.spec())
         return selection, no_update if selection is no_update else ""
 
     @app.callback(

@@ -18,7 +18,8 @@ def test_the_flask_cache_files_on_disk_hold_no_pickle(runs_dir, tmp_path):
     store = create_app(runs_dir, cache_dir=cache_dir, warm=False).zspace_store
     # Fill the cache the way the views do: run listing, plane coordinates, colours, histograms, radius.
     store.runs()
-    planes.update_plane(store.open("ae"), "pca", 0, 1, None, "radius", None, (0, 0, 1), None, None)
+    request = planes.PlaneRequest("a", "ae", None, "pca", 0, 1, colour="radius")
+    planes.update_plane(store.open("ae"), request, planes.classify(None, []))
     density.density_view(open_shown(store, "ae", "vae"), 0.25)
     radius.radius_view(open_shown(store, "ae", None), 0.5)
     files = [p for p in (cache_dir / "flask").rglob("*") if p.is_file()]

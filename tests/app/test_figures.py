@@ -8,7 +8,7 @@ import numpy as np
 
 from app.figures.distributions import density_figure, radius_figure, spectrum_figure
 from app.figures.planes import padded_range, plane_figure
-from app.views.planes import count_text
+from app.viewport import count_text
 
 
 def _points(n, seed=0):

@@ -13,7 +13,7 @@ from dash import no_update
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import plane_space, subsets, url_state
+from app import plane_space, subsets, url_state, viewport
 from app.views import VIEWS, export, filters, planes, sampling, selection, share
 from app.views.parts import open_shown
 from rundir.errors import ZspaceError
@@ -62,9 +62,8 @@ def test_every_plane_shows_only_the_filtered_rows(store):
     state = {"expr": "smiling == 1 and pose > 0", "within": None}
     kept = subsets.filter_rows(store.open("ae"), state)
     square = (0, 0, 1)
-    figure, text, _ = planes.update_plane(
-        store.open("ae"), "axis", 0, 1, None, "none", None, square, None, planes.KIND, "a", filter_state=state
-    )
+    request = planes.PlaneRequest("a", "ae", None, "axis", 0, 1, filter_state=state, square=square)
+    figure, text, _ = planes.update_plane(store.open("ae"), request, planes.classify(None, [f"{planes.KIND}.value"]))
     shown = next(t for t in figure.data if t.name == "z-points")
     assert sorted(np.asarray(shown.customdata).tolist()) == kept.tolist()
     assert f"showing {len(kept):,} of 600 points" in text and f"the filter keeps {len(kept):,} of 600" in text
@@ -72,13 +71,13 @@ def test_every_plane_shows_only_the_filtered_rows(store):
 
 def test_a_link_zoom_goes_through_the_planes_checked_path(store):
     restore = {"x": [-0.5, 0.25], "y": [0.0, 1.0]}
-    figure, _, view = planes.update_plane(
-        store.open("ae"), "axis", 0, 1, None, "none", None, (0, 0, 1), None, planes.RESTORE["a"], "a", restore=restore
-    )
+    request = planes.PlaneRequest("a", "ae", None, "axis", 0, 1, restore=restore)
+    event = planes.classify(None, [f"{planes.RESTORE['a']}.data"])
+    figure, _, view = planes.update_plane(store.open("ae"), request, event)
     assert view["x"] == [-0.5, 0.25] and list(figure.layout.yaxis.range) == [0.0, 1.0]
     for bad in ({"x": [0, "nan"], "y": [0, 1]}, {"x": [1, 1], "y": [0, 1]}, {"x": [0, 1e300], "y": [0, 1]}, []):
         with pytest.raises(ZspaceError, match="link zoom|must be"):
-            planes.restored_range(bad)
+            viewport.restored_range(bad)
 
 
 # -- selection ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 import pytest
 
-from app import plane_space
+from app import plane_space, viewport
 from app.cache import SafeSerializer
 from app.store import MAX_SAMPLES
 from app.views import decode, density, maps, model, planes, radius, sampling
@@ -20,7 +20,9 @@ def plane(store, run="ae", kind="pca", i=0, j=1, map_key=None):
 
 
 def update(store, run, kind="pca", i=0, j=1, colour="none", relayout=None, square=(0, 0, 1), view=None, trigger=None):
-    return planes.update_plane(store.open(run), kind, i, j, None, colour, relayout, square, view, trigger)
+    request = planes.PlaneRequest("a", run, None, kind, i, j, colour=colour, square=square, view=view)
+    event = planes.classify(relayout, [f"{trigger}.value"] if trigger else [])
+    return planes.update_plane(store.open(run), request, event)
 
 
 def shown(store, run_a, run_b=None):
@@ -85,11 +87,27 @@ def test_hostile_plane_inputs_are_refused_with_one_line(store, kind, i, j, colou
 
 
 def test_relayout_range_ignores_junk():
-    assert planes.relayout_range({"autosize": True}) is None
-    assert planes.relayout_range({"xaxis.range": ["nan", 1], "yaxis.range": [0, 1]}) is None
-    assert planes.relayout_range({"xaxis.range": [1e308, 1], "yaxis.range": [0, 1]}) is None
-    assert planes.relayout_range("x") is None
-    assert planes.relayout_range({"xaxis.range": [2, 1], "yaxis.range": [0, 1]}) == ([1, 2], [0, 1])
+    assert viewport.relayout_range({"autosize": True}) is None
+    assert viewport.relayout_range({"xaxis.range": ["nan", 1], "yaxis.range": [0, 1]}) is None
+    assert viewport.relayout_range({"xaxis.range": [1e308, 1], "yaxis.range": [0, 1]}) is None
+    assert viewport.relayout_range("x") is None
+    assert viewport.relayout_range({"xaxis.range": [2, 1], "yaxis.range": [0, 1]}) == ([1, 2], [0, 1])
+
+
+def test_one_classifier_tells_a_zoom_a_reset_the_square_a_link_zoom_and_noise_apart():
+    zoom = {"xaxis.range[0]": -1, "xaxis.range[1]": 1, "yaxis.range[0]": 0, "yaxis.range[1]": 2}
+    graph, restore = f"{planes.GRAPH['a']}.relayoutData", f"{planes.RESTORE['a']}.data"
+    assert planes.classify(zoom, [graph]) == viewport.Event(viewport.Change.ZOOM, ([-1, 1], [0, 2]))
+    assert planes.classify({"xaxis.autorange": True}, [graph]).change is viewport.Change.RESET
+    assert planes.classify({"autosize": True}, [graph]).change is viewport.Change.NOISE
+    # A selection outline arrives with the selection store: the store's change decides (a redraw).
+    outline = {"selections": [{"type": "rect"}]}
+    assert planes.classify(outline, [graph, "selection-state.data"]).change is viewport.Change.REDRAW
+    # A link sets the plane and its zoom at once: the link's zoom wins, even over a zoom of the plot.
+    assert planes.classify(zoom, [f"{planes.KIND}.value", restore, graph]).change is viewport.Change.RESTORE
+    assert planes.classify(None, [f"{planes.SQUARE_GO}.n_clicks"]).change is viewport.Change.SQUARE
+    assert planes.classify(None, [f"{planes.RESET}.n_clicks"]).change is viewport.Change.RESET
+    assert planes.classify(None, []).change is viewport.Change.REDRAW
 
 
 def test_colour_options_list_numeric_metadata_columns_and_colour_by_local_dimension(store):
@@ -221,7 +239,8 @@ def test_a_new_tsne_map_reports_progress_and_then_shows_in_the_picker_and_on_the
     options, value = maps.map_options(vae, None)
     entry = next(o for o in options if "after PCA-4" in o["label"])
     assert entry["label"].startswith("t-SNE after PCA-4 · 600 points")
-    fig, text, _ = planes.update_plane(vae, "map", 0, 1, entry["value"], "radius", None, (0, 0, 1), None, None)
+    request = planes.PlaneRequest("a", "vae", None, "map", 0, 1, entry["value"], "radius")
+    fig, text, _ = planes.update_plane(vae, request, planes.classify(None, []))
     assert text.endswith("600 total · the map holds 600 of them")  # over the 400-point budget: a raster
     assert "perplexity 10" in maps.map_info(vae, entry["value"])
     # Requests are bounded: a size that is not on the list is refused.

@@ -137,7 +137,7 @@ def bench_viewport(store, repeats: int) -> dict:
     """Server time of a zoom (relayout) callback on the whole run, and of the bare viewport query."""
     from analysis.planes import viewport_query
     from app import plane_space
-    from app.views.planes import GRAPH, update_plane
+    from app.views.planes import GRAPH, PlaneRequest, classify, update_plane
 
     run = store.open("bench")
     ids, xy = run.coords(plane_space.plane(run, "pca", 0, 1))
@@ -152,7 +152,8 @@ def bench_viewport(store, repeats: int) -> dict:
             "yaxis.range[1]": float(cy) + 0.25,
         }
         started = time.perf_counter()
-        _, text, _ = update_plane(run, "pca", 0, 1, None, "none", relayout, (0, 0, 1), None, GRAPH["a"])
+        event = classify(relayout, [f"{GRAPH['a']}.relayoutData"])
+        _, text, _ = update_plane(run, PlaneRequest("a", "bench", None, "pca", 0, 1), event)
         callback.append(time.perf_counter() - started)
         started = time.perf_counter()
         result = viewport_query(xy, (cx - 0.25, cx + 0.25), (cy - 0.25, cy + 0.25), budget=store.plane_budget)
