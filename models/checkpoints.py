@@ -47,8 +47,14 @@ def write_checkpoint(run: str | os.PathLike, model, epoch: int, history: list[di
     atomic_write_json(
         folder / LATEST, {"epoch": epoch, "checkpoint": checkpoint_name(epoch), "updated": rundir.now_iso()}
     )
-    for old in sorted(folder.glob("epoch_*.keras"))[:-KEEP_CHECKPOINTS]:
+    for old in sorted(folder.glob("epoch_*.keras"), key=_epoch_of)[:-KEEP_CHECKPOINTS]:
         old.unlink(missing_ok=True)
+
+
+def _epoch_of(checkpoint: Path) -> int:
+    # By number, not by name: "epoch_1000" sorts before "epoch_999" as text.
+    digits = checkpoint.stem.removeprefix("epoch_")
+    return int(digits) if digits.isdigit() else -1
 
 
 def read_latest(run: str | os.PathLike) -> dict[str, Any] | None:
