@@ -74,7 +74,7 @@ def chi_pdf(r, z_dim: int) -> np.ndarray:
         raise ValueError(f"z_dim must be at least 1, got {z_dim}")
     k = int(z_dim)
     r = np.asarray(r, dtype=np.float64)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # r = 0: log 0, and 0 x log 0 when k = 1
         log_pdf = (k - 1) * np.log(r) - r**2 / 2 - (k / 2 - 1) * np.log(2) - special.gammaln(k / 2)
     return np.where(r > 0, np.exp(log_pdf), 1.0 / np.sqrt(np.pi / 2) if k == 1 else 0.0)
 
