@@ -282,7 +282,7 @@ def run_tsne(
     if n < 4:
         raise ValueError(f"t-SNE needs at least 4 points, got {n}")
     if 3 * params.perplexity >= n:
-        raise ValueError(f"perplexity {params.perplexity:g} is too large for {n} points; use at most {(n - 1) / 3:.0f}")
+        raise ValueError(f"perplexity {params.perplexity:g} is too large for {n} points; use less than {n / 3:g}")
     x = map_input(z, ids, params.pca_components, pca, dtype=np.float64)
     chosen = choose_backend(n) if params.backend == "auto" else params.backend
     if n_jobs is None:
