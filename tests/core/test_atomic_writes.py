@@ -228,3 +228,32 @@ def test_the_documented_run_contract_names_and_states():
     assert rundir.STATES == ("created", "training", "encoding", "complete", "failed", "interrupted")
     assert rundir.BUSY_STATES == ("created", "training", "encoding")
     assert json.loads(json.dumps(rundir.MODEL_KINDS)) == ["ae", "vae"]
+
+
+def test_a_folder_that_cannot_be_flushed_does_not_fail_the_write(tmp_path, monkeypatch):
+    # Some file systems refuse to open a directory for fsync; the file itself is already flushed and renamed.
+    real_open = os.open
+
+    def open_files_only(path, flags, *args):
+        if Path(path).is_dir():
+            raise PermissionError(errno.EACCES, "no directory handles here")
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", open_files_only)
+    atomic.atomic_write_bytes(tmp_path / "z.npy", b"data")
+    assert (tmp_path / "z.npy").read_bytes() == b"data"
+
+
+def test_a_leftover_that_cannot_be_deleted_is_skipped_and_not_counted(tmp_path, monkeypatch):
+    for name in (".tmp-a-1.npy", ".tmp-b-2.npy", ".tmp-c-3.npy"):
+        (tmp_path / name).write_bytes(b"x")
+    real_unlink = Path.unlink
+
+    def unlink(self, *args, **kwargs):
+        if self.name == ".tmp-b-2.npy":
+            raise PermissionError(errno.EACCES, "read-only")
+        return real_unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    assert atomic.remove_stale_temporaries(tmp_path) == 2
+    assert [p.name for p in tmp_path.iterdir()] == [".tmp-b-2.npy"]
