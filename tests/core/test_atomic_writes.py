@@ -257,3 +257,13 @@ def test_a_leftover_that_cannot_be_deleted_is_skipped_and_not_counted(tmp_path, 
     monkeypatch.setattr(Path, "unlink", unlink)
     assert atomic.remove_stale_temporaries(tmp_path) == 2
     assert [p.name for p in tmp_path.iterdir()] == [".tmp-b-2.npy"]
+
+
+def test_eacces_from_flock_means_locked_too(tmp_path, monkeypatch):
+    # Linux answers a held flock with EWOULDBLOCK (EAGAIN); other systems (and NFS) with EACCES.
+    def held(fd, flags):
+        raise OSError(errno.EACCES, "permission denied")
+
+    monkeypatch.setattr(fcntl, "flock", held)
+    with pytest.raises(RunLockedError, match="^run r is being written by another process"), run_lock(tmp_path / "r"):
+        pass
