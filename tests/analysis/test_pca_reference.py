@@ -107,8 +107,8 @@ def test_a_click_maps_back_with_the_other_scores_kept(cloud):
     base = np.arange(6, dtype=float)
     z = pca_mod.plane_to_z(fit, 4, 1, 7.0, -3.0, base_scores=base)
     assert np.allclose(fit.transform(z[None])[0], [0, -3, 2, 3, 7, 5], atol=1e-9)
-    for i, j in ((6, 0), (0, 6), (-1, 0)):
-        with pytest.raises(ValueError, match="out of range 0..5"):
+    for i, j, message in ((6, 0, "component i=6"), (0, 6, "component j=6"), (-1, 0, "component i=-1")):
+        with pytest.raises(ValueError, match=f"^{message} is out of range 0..5$"):
             pca_mod.plane_to_z(fit, i, j, 0.0, 0.0)
     with pytest.raises(ValueError, match="base_scores must have 6 values, got 5"):
         pca_mod.plane_to_z(fit, 0, 1, 0.0, 0.0, base_scores=np.zeros(5))
@@ -119,8 +119,13 @@ def test_pc_plane_coordinates_are_the_scores_of_the_chosen_pair_in_order(cloud):
     xy = planes.plane_coords(cloud, "pca", 3, 0, pca=fit)
     assert xy.dtype == np.float32
     assert np.allclose(xy, fit.transform(cloud)[:, [3, 0]], atol=1e-4)
-    for kind, i, j in (("pca", 0, 6), ("pca", 6, 0), ("axis", 0, 6), ("axis", -1, 0)):
-        with pytest.raises(ValueError, match="out of range 0..5"):
+    for kind, i, j, name in (
+        ("pca", 0, 6, "component j=6"),
+        ("pca", 6, 0, "component i=6"),
+        ("axis", 0, 6, "axis j=6"),
+        ("axis", -1, 0, "axis i=-1"),
+    ):
+        with pytest.raises(ValueError, match=f"^{name} is out of range 0..5$"):
             planes.plane_coords(cloud, kind, i, j, pca=fit)
     with pytest.raises(ValueError, match="unknown plane kind 'tsne'"):
         planes.plane_coords(cloud, "tsne", 0, 1)
@@ -130,11 +135,14 @@ def test_an_axis_click_copies_the_base_and_refuses_an_empty_or_broken_one():
     base = np.array([1.0, 2.0, 3.0])
     z = planes.axis_plane_to_z(2, 0, 9.0, 8.0, base)
     assert z.tolist() == [8.0, 2.0, 9.0] and base.tolist() == [1.0, 2.0, 3.0]
+    # a base of whole numbers still takes a fractional click
+    assert planes.axis_plane_to_z(1, 0, 0.25, -1.5, [1, 2, 3]).tolist() == [-1.5, 0.25, 3.0]
     for bad in ([], [1.0, np.nan]):
-        with pytest.raises(ValueError, match="finite, non-empty"):
+        with pytest.raises(ValueError, match="^base_z must be a finite, non-empty vector$"):
             planes.axis_plane_to_z(0, 0, 0.0, 0.0, bad)
-    with pytest.raises(ValueError, match="out of range 0..2"):
-        planes.axis_plane_to_z(-1, 0, 0.0, 0.0, base)
+    for i, j, name in ((-1, 0, "axis i=-1"), (0, 3, "axis j=3")):
+        with pytest.raises(ValueError, match=f"^{name} is out of range 0..2$"):
+            planes.axis_plane_to_z(i, j, 0.0, 0.0, base)
 
 
 def test_a_viewport_includes_its_edges_and_the_budget_is_inclusive():

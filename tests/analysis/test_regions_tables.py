@@ -4,6 +4,7 @@ import io
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from analysis import regions, tables
@@ -35,6 +36,10 @@ def test_a_lasso_with_horizontal_edges_and_a_crossed_one_follows_the_even_odd_ru
     vx, vy = [0, 2, 2, 1, 1, 0], [0, 0, 1, 1, 2, 2]
     points = np.array([[0.5, 0.5], [1.5, 0.5], [0.5, 1.5], [1.5, 1.5], [0.5, -0.01], [1.99, 0.99], [2.01, 0.5]])
     assert regions.in_polygon(points, vx, vy).tolist() == [True, True, True, False, False, True, False]
+    # points level with a vertex: the ray meets two edges there, counted once (half-open in y)
+    diamond_x, diamond_y = [1, 2, 1, 0], [0, 1, 2, 1]
+    level = np.array([[0.5, 1.0], [1.5, 1.0], [1.0, 0.5], [2.5, 1.0], [-0.5, 1.0], [1.0, 1.5]])
+    assert regions.in_polygon(level, diamond_x, diamond_y).tolist() == [True, True, True, False, False, True]
     # a five-pointed star drawn in one stroke: its centre is wound twice, so even-odd (plotly's lasso) leaves it out
     turn = np.arange(5) * 4 * np.pi / 5
     star_x, star_y = np.sin(turn), np.cos(turn)
@@ -47,7 +52,7 @@ def test_a_lasso_needs_three_vertices_given_as_two_equal_lists():
     points = np.array([[0.2, 0.2]])
     assert regions.in_polygon(points, [0, 1, 0], [0, 0, 1]).tolist() == [True]
     for vx, vy in (([0, 1], [0, 0]), ([0, 1, 0], [0, 0]), ([[0, 1, 0]], [[0, 0, 1]])):
-        with pytest.raises(ValueError, match="at least 3 vertices"):
+        with pytest.raises(ValueError, match="^a polygon needs at least 3 vertices, as equally long x and y lists$"):
             regions.in_polygon(points, vx, vy)
 
 
@@ -96,12 +101,17 @@ def test_csv_bytes_are_utf8_without_an_index_and_numbers_keep_nine_significant_d
     table = tables.points_table([0], ["gesicht-ü"], [[1 / 3, 0.1 + 0.2]], colour=[123456789.123], colour_name="radius")
     text = tables.table_bytes(table, "csv").decode("utf-8")
     assert text == "row,id,x,y,radius,selected,filtered\n0,gesicht-ü,0.333333333,0.3,123456789,False,True\n"
+    tiny = tables.points_table([1], ["a"], [[1e-12, -2.5e20]])
+    assert tables.table_bytes(tiny, "csv").decode().splitlines()[1] == "1,a,1e-12,-2.5e+20,False,True"
 
 
 def test_parquet_bytes_read_back_to_the_same_table_and_other_formats_are_refused():
     table = tables.points_table([4, 5], ["a", "b"], [[1, 2], [3, 4]], colour=[0.5, 0.25], colour_name="pose")
-    back = pd.read_parquet(io.BytesIO(tables.table_bytes(table, "parquet")))
+    data = tables.table_bytes(table, "parquet")
+    back = pd.read_parquet(io.BytesIO(data))
     pd.testing.assert_frame_equal(back, table)
+    # no index column stored beside the table's own (other readers would show it as a column)
+    assert pq.read_schema(io.BytesIO(data)).names == ["row", "id", "x", "y", "pose", "selected", "filtered"]
     with pytest.raises(ValueError, match="^format must be one of csv, parquet$"):
         tables.table_bytes(table, "xlsx")
 
