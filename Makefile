@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.zspace-installed
 
-.PHONY: install demo test lint format bench screenshots clean-demo
+.PHONY: install demo test lint format bench screenshots mutate clean-demo
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ bench: install
 
 screenshots: install
 	$(BIN)/python -m tools.screenshots
+
+# Mutation testing (docs/TESTING.md), not part of `make test`: PKG=analysis for one package,
+# MODULE=analysis.density for one module, SURVIVORS=1 to retry only last run's survivors.
+mutate: install
+	$(BIN)/python -m tools.mutate $(PKG) $(MODULE) $(if $(SURVIVORS),--survivors)
 
 clean-demo:
 	rm -rf data/runs/demo-ae data/runs/demo-vae data/cache
