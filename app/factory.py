@@ -13,6 +13,7 @@ from app.auth import auth_from_env, require_basic_auth
 from app.cache import make_cache
 from app.jobs import JobSlots, make_manager, signing_secret
 from app.store import INLINE_POINTS, PLANE_BUDGET, RunStore
+from app.views import VIEWS
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 #: Sub-folder of the cache with the content digests of runs whose own digest file is stale (rundir.digest).
@@ -99,8 +100,8 @@ def create_app(
     if credentials:
         require_basic_auth(app.server, *credentials)
     # A function, so each page load lists the runs afresh (new or repaired runs appear).
-    app.layout = lambda: page.build_layout(store.runs())
-    page.register(app, store)
+    app.layout = lambda: page.build_layout(store.runs(), VIEWS)
+    page.register(app, store, VIEWS)
     request_guard.install(app)
     if warm:
         # TensorFlow and the listed runs' decoders load in the background, so the first click does not wait.

@@ -6,6 +6,7 @@ from dash import Input, Output, dcc, html
 
 from app.views import ABOVE_TABS, VIEWS, tabs
 from app.views.parts import PAGE, RUN, TABS, side_run
+from app.views.protocol import View
 
 EMPTY_STATE = "no runs found: run `zspace train …` or `make demo`"
 RUN_LIST = "run-list"
@@ -44,17 +45,12 @@ def header(runs: list[dict]) -> html.Div:
     )
 
 
-def view_name(view) -> str:
-    """A view's short name: its module's (``planes``, ``decode``, ...)."""
-    return view.__name__.rsplit(".", 1)[-1]
-
-
-def section(view) -> html.Section:
+def section(view: View) -> html.Section:
     """A view's layout in a section of its own (``view-<name>``), so a page can be read view by view."""
-    return html.Section(view.layout(), id=f"view-{view_name(view)}", className="view-section")
+    return html.Section(view.layout(), id=f"view-{view.name}", className="view-section")
 
 
-def build_layout(runs: list[dict]) -> html.Div:
+def build_layout(runs: list[dict], views: tuple[View, ...] = VIEWS) -> html.Div:
     """The whole page for the given run listing (called on every page load, so new runs appear)."""
     usable = any(r["usable"] for r in runs)
     empty = html.Div(EMPTY_STATE, id="empty-state", className="empty-state") if not usable else None
@@ -63,9 +59,9 @@ def build_layout(runs: list[dict]) -> html.Div:
             label=tab,
             value=tab,
             className="tab",
-            children=[section(view) for view in VIEWS if tab == view.TAB],
+            children=[section(view) for view in views if tab == view.tab],
         )
-        for tab in tabs()
+        for tab in tabs(views)
     ]
     return html.Div(
         id=PAGE,
@@ -74,20 +70,19 @@ def build_layout(runs: list[dict]) -> html.Div:
             header(runs),
             html.Details([html.Summary(f"{len(runs)} run(s) in the folder"), run_list(runs)], className="runs-box"),
             empty,
-            *[section(view) for view in VIEWS if view.TAB is ABOVE_TABS],
-            dcc.Tabs(id=TABS, value=tabs()[0], className="tabs", children=tab_children),
+            *[section(view) for view in views if view.tab is ABOVE_TABS],
+            dcc.Tabs(id=TABS, value=tabs(views)[0], className="tabs", children=tab_children),
         ],
     )
 
 
-def register(app, store) -> None:
-    """Wire the page shell, then every view."""
+def register(app, store, views: tuple[View, ...] = VIEWS) -> None:
+    """Wire the page shell, then every view (each is handed the whole registry)."""
 
     @app.callback(Output(PAGE, "className"), Input(RUN["a"], "value"), Input(RUN["b"], "value"))
     def _compare(run_a, run_b):
         # CSS hides every second-run column unless a different run is compared.
         return "page compare" if side_run(run_a, run_b, "b") else "page single"
 
-    app.zspace_views = VIEWS  # read by views that gather others' contributions (the plane's overlays)
-    for view in VIEWS:
-        view.register(app, store)
+    for view in views:
+        view.register(app, store, views)

@@ -1,12 +1,14 @@
 """Shareable views: the page state a link carries, as ``key=value`` pairs in the URL's fragment (``#...``).
 
-A view declares what it contributes as ``URL_STATE = {key: Field(...)}``: the
-component property the value is read from, a :class:`Codec` that turns it into
-short text and back (checking everything that comes back), and where a value
-from a link is written (by default the same property). The share view
-(:mod:`app.views.share`) collects the fields of every view of the registry,
-writes the fragment whenever one of them changes and applies a link's values
-when a page opens. This module is pure (no Dash): encode, decode, bounds.
+A view owns its link keys: its ``View.url_state`` maps each key to a
+:class:`Field` (the component property the value is read from, a
+:class:`Codec` that turns it into short text and back, checking everything
+that comes back, and where a value from a link is written), and its optional
+``View.check_url`` checks its values of a link being opened against the
+server (a :class:`LinkCheck`). The share view (:mod:`app.views.share`)
+iterates the views: it writes the fragment whenever a field changes and
+applies a link's values when a page opens. This module is pure (no Dash):
+encode, decode, bounds.
 
 The fragment is never sent to the server with the page request, so a long
 filter or lasso does not meet proxies' URL limits; it reaches the server only
@@ -15,11 +17,13 @@ as a callback value, bounded by :data:`MAX_FRAGMENT`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
 import urllib.parse
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.subsets import clean_filter, clean_selection
@@ -30,6 +34,8 @@ from rundir.errors import ZspaceError
 MAX_FRAGMENT = 24_000
 #: Most key=value pairs one fragment may hold.
 MAX_FIELDS = 64
+#: The link keys of the runs shown (the page shell's run pickers; the share view puts them into links).
+RUN_KEY, COMPARE_KEY = "run", "compare"
 #: Messages of this module and the share view.
 MESSAGES = (r"this link .+; (the rest of it is|it is not) applied.*",)
 
@@ -302,3 +308,56 @@ def problem_message(problems: list[str], applied: bool) -> str:
     more = f" and {len(problems) - 1} more problem(s)" if len(problems) > 1 else ""
     tail = "the rest of it is applied" if applied else "it is not applied"
     return f"this link {problems[0]}{more}; {tail} (defaults instead)"
+
+
+@dataclass
+class LinkCheck:
+    """A link's decoded values while each view checks its own keys against the server (``View.check_url``).
+
+    Attributes
+    ----------
+    store : app.store.RunStore
+    values : dict
+        Key -> decoded value; a check may replace a value by what its components take.
+    current : dict
+        Key -> the page's value now, for what the link leaves out.
+    tabs : list of str
+        The page's tabs.
+    problems : list of str
+        What was dropped, one line each.
+    """
+
+    store: object
+    values: dict
+    current: dict
+    tabs: list[str]
+    problems: list[str] = dataclasses.field(default_factory=list)
+
+    def value(self, key: str):
+        """The link's value of ``key``, else the page's current one."""
+        return self.values[key] if key in self.values else self.current.get(key)
+
+    @property
+    def runs(self) -> tuple:
+        """(run, compared run) the page shows once the link is applied."""
+        return self.value(RUN_KEY), self.value(COMPARE_KEY)
+
+    def drop(self, key: str, why) -> None:
+        """Leave ``key`` out of what is applied and name it in :attr:`problems`."""
+        self.values.pop(key, None)
+        self.problems.append(f"has an unusable {key} ({why})")
+
+    def check(self, key: str, check: Callable[[object], object]) -> None:
+        """``check(value)`` for the link's value of ``key`` (skipped when absent or None).
+
+        A :class:`ZspaceError` drops the key; a result other than None replaces the value.
+        """
+        if self.values.get(key) is None:
+            return
+        try:
+            found = check(self.values[key])
+        except ZspaceError as exc:
+            self.drop(key, exc)
+            return
+        if found is not None:
+            self.values[key] = found

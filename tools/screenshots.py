@@ -196,7 +196,6 @@ def take_screenshots(runs_dir: Path, out_dir: Path) -> list[Path]:
     from selenium.webdriver.common.by import By
 
     from app.factory import create_app
-    from app.page import view_name
     from app.views import ABOVE_TABS, VIEWS, planes, tabs
     from tools.browser import BackgroundServer, chrome_driver, chromium_available
 
@@ -217,10 +216,10 @@ def take_screenshots(runs_dir: Path, out_dir: Path) -> list[Path]:
         if driver.find_elements(By.ID, "empty-state"):
             raise ZspaceError(f"no usable runs in {runs_dir}; run `make demo` first")
         for view in VIEWS:
-            if view.TAB is ABOVE_TABS:  # a link line and a progress bar: nothing worth a picture of its own
+            if view.tab is ABOVE_TABS:  # a link line and a progress bar: nothing worth a picture of its own
                 continue
-            name = view_name(view)
-            driver.find_element(By.CSS_SELECTOR, f"#tabs .tab:nth-child({tabs().index(view.TAB) + 1})").click()
+            name = view.name
+            driver.find_element(By.CSS_SELECTOR, f"#tabs .tab:nth-child({tabs().index(view.tab) + 1})").click()
             _settle(driver)
             if name in PREPARE:
                 PREPARE[name](driver)

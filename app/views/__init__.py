@@ -1,11 +1,12 @@
 """The dashboard's views, in page order: adding a view is one module here plus one line in ``VIEWS``.
 
 Each view module holds its component ids (built with :func:`app.views.parts.ids`),
-``TAB`` (the tab it lives in; views sharing a tab stack in this order;
-``ABOVE_TABS`` for a view shown whichever tab is open),
-``MESSAGES`` (regexes of its own refusal messages), ``layout()``, its callbacks
-as plain functions, and ``register(app, store)``. The page shell, callback
-registration, the screenshot tool and the tests all iterate ``VIEWS``.
+``layout()``, its callbacks as plain functions, ``register(app, store, views)``,
+and ends with its record ``VIEW = View(...)`` (:class:`app.views.protocol.View`:
+name, tab, layout, register, refusal messages, and optionally what it draws on
+the plane, its link keys and their check, and the other views' components it
+writes). The page shell, callback registration, the screenshot tool and the
+tests all iterate ``VIEWS``, the records.
 """
 
 from app.views import (
@@ -32,28 +33,28 @@ from app.views import (
 from app.views.parts import ABOVE_TABS
 
 VIEWS = (
-    share,
-    progress,
-    filters,
-    selection,
-    planes,
-    export,
-    maps,
-    decode,
-    paths,
-    neighbours,
-    attributes,
-    density,
-    traversals,
-    radius,
-    spectrum,
-    sampler_rates,
-    sampling,
-    structure,
-    model,
+    share.VIEW,
+    progress.VIEW,
+    filters.VIEW,
+    selection.VIEW,
+    planes.VIEW,
+    export.VIEW,
+    maps.VIEW,
+    decode.VIEW,
+    paths.VIEW,
+    neighbours.VIEW,
+    attributes.VIEW,
+    density.VIEW,
+    traversals.VIEW,
+    radius.VIEW,
+    spectrum.VIEW,
+    sampler_rates.VIEW,
+    sampling.VIEW,
+    structure.VIEW,
+    model.VIEW,
 )
 
 
-def tabs() -> list[str]:
-    """The tabs of the page, in order (each view's ``TAB``, first appearance first)."""
-    return list(dict.fromkeys(view.TAB for view in VIEWS if view.TAB is not ABOVE_TABS))
+def tabs(views=VIEWS) -> list[str]:
+    """The tabs of the page, in order (each view's tab, first appearance first)."""
+    return list(dict.fromkeys(view.tab for view in views if view.tab is not ABOVE_TABS))

@@ -18,6 +18,7 @@ from app.validate import choice, finite
 from app.views import planes
 from app.views.instruments import MAX_STEPS, MIN_STEPS, base_point, follow_clicked_rows, steps_of, strip_row
 from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, open_side, side_columns
+from app.views.protocol import View
 
 TAB = "Planes"
 MESSAGES = (r"no attribute direction for .+",)
@@ -93,7 +94,7 @@ def attribute_view(run: RunHandle, column, row, span, steps) -> tuple[str, list]
     return facts, [strip_row(f"{column}: {label}", images, captions, f"{run.name}-{column}-walk.png")]
 
 
-def register(app, store) -> None:
+def register(app, store, views) -> None:
     """Wire the column list, "show on the plane", the start point and each run's walk."""
 
     @app.callback(Output(COLUMN, "options"), Output(COLUMN, "value"), Input(RUN["a"], "value"), State(COLUMN, "value"))
@@ -134,3 +135,7 @@ def register(app, store) -> None:
             if run is None:
                 return "", []
             return attribute_view(run, column, row, span, steps)
+
+
+#: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
+VIEW = View("attributes", TAB, layout, register, MESSAGES, writes=(planes.KIND, planes.AXIS_I))

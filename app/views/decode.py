@@ -8,9 +8,11 @@ from dash import Input, Output, State, dcc, html, no_update
 from app import plane_space
 from app.images import to_data_uri
 from app.store import RunHandle, RunStore
+from app.url_state import Field, LinkCheck, Row
 from app.validate import finite, whole
 from app.views import planes
 from app.views.parts import SIDES, error_box, guarded, ids, side_columns
+from app.views.protocol import View
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -28,6 +30,11 @@ SELECTED = {s: make("selected", s) for s in SIDES}
 #: What was decoded last: ``{"run", "row"}`` or ``{"run", "z"}``; its nearest-data distance is a second callback.
 DECODED = {s: make("decoded", s) for s in SIDES}
 DECODER_STATUS, DECODER_POLL = make("decoder-status"), make("decoder-poll")
+
+#: The link keys of each side's clicked point, and what a shared link carries of this view: a link's point
+#: becomes a click on that side's plane (see :func:`check_url`).
+POINT_KEY = {s: f"point-{s}" for s in SIDES}
+URL_STATE = {POINT_KEY[s]: Field(SELECTED[s], "data", Row(), targets=((planes.GRAPH[s], "clickData"),)) for s in SIDES}
 
 READY_TEXT = "click a point or empty space on a plane to decode it"
 LOADING_TEXT = "loading the decoder (TensorFlow starts once per server) — a click now waits for it"
@@ -175,12 +182,36 @@ def nearest_text(store: RunStore, target) -> str:
     return f"nearest data point: {float(run.nearest_distance(z)[0]):.3f}"
 
 
+def clicked_point(run: RunHandle, where: plane_space.Plane, row: int) -> dict:
+    """The ``clickData`` a click on data row ``row`` of this plane sends (so this view decodes it)."""
+    rows, xy = run.coords(where)
+    at = np.flatnonzero(np.asarray(rows) == row)
+    if len(at) == 0:
+        raise ZspaceError(f"has a point ({row}) that is not on this plane")
+    x, y = (float(v) for v in xy[at[0]])
+    return {"points": [{"x": x, "y": y, "pointNumber": int(at[0]), "curveNumber": 1}]}
+
+
+def check_url(check: LinkCheck) -> None:
+    """A link's clicked point becomes a click on the plane it will be shown on (``View.check_url``)."""
+    for side in SIDES:
+
+        def click(point, side=side):
+            request = planes.PlaneRequest.from_link(check, side)
+            run = request.open(check.store)
+            if run is None:
+                raise ZspaceError("no run on that side")
+            return clicked_point(run, request.plane(run), point["row"])
+
+        check.check(POINT_KEY[side], click)
+
+
 def decoder_status(store: RunStore) -> tuple[str, bool]:
     """What the decoder is doing, and whether polling can stop."""
     return (LOADING_TEXT, False) if store.decoder.warming else (READY_TEXT, True)
 
 
-def register(app, store) -> None:
+def register(app, store, views) -> None:
     """Wire click-to-decode for both sides, and the decoder's loading line."""
 
     @app.callback(
@@ -215,3 +246,7 @@ def register(app, store) -> None:
         @guarded(str)
         def _nearest(target):
             return nearest_text(store, target)
+
+
+#: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
+VIEW = View("decode", TAB, layout, register, MESSAGES, url_state=URL_STATE, check_url=check_url)

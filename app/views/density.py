@@ -11,6 +11,7 @@ from app.store import RunHandle
 from app.validate import choice
 from app.views import planes
 from app.views.parts import RUN, guarded, ids, labelled, open_shown
+from app.views.protocol import View
 
 TAB = "Density"
 MESSAGES = ()
@@ -98,7 +99,7 @@ def picked_axis(click, active_cell, rows, trigger) -> int | None:
     return None
 
 
-def register(app, store) -> None:
+def register(app, store, views) -> None:
     """Wire the density curves, the axis table and the axis picking."""
 
     @app.callback(
@@ -131,3 +132,7 @@ def register(app, store) -> None:
         if axis is None:
             return no_update, no_update, no_update
         return "axis", axis, f"axis {axis} is now the x axis of the Planes tab (axis pair)"
+
+
+#: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
+VIEW = View("density", TAB, layout, register, MESSAGES, writes=(planes.KIND, planes.AXIS_I))

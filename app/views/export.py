@@ -19,6 +19,7 @@ from app.store import RunHandle
 from app.validate import choice
 from app.views import planes, selection
 from app.views.parts import SIDES, guarded, ids, side_columns
+from app.views.protocol import View
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -92,7 +93,7 @@ def export_file(run: RunHandle, where, colour, filter_state, chosen, fmt: str) -
     return download, f"{name}: {len(table):,} points"
 
 
-def register(app, store) -> None:
+def register(app, store, views) -> None:
     """Wire the export buttons of both sides."""
     for side in SIDES:
 
@@ -114,3 +115,7 @@ def register(app, store) -> None:
                 raise ZspaceError("no run selected")
             fmt = "parquet" if ctx.triggered_id == PARQUET[side] else "csv"
             return export_file(run, request.plane(run), request.colour, request.filter_state, chosen, fmt)
+
+
+#: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
+VIEW = View("export", TAB, layout, register, MESSAGES)

@@ -15,9 +15,10 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from analysis import table_filter
 from app import subsets
 from app.store import RunHandle
-from app.url_state import Field, FilterCodec
+from app.url_state import Field, FilterCodec, LinkCheck
 from app.validate import choice
-from app.views.parts import RUN, SIDES, guarded, ids, labelled, open_shown, open_side, side_columns
+from app.views.parts import RUN, SIDES, guarded, ids, labelled, open_shown, open_side, shown_runs, side_columns
+from app.views.protocol import View
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -137,6 +138,18 @@ def edit_filter(runs: list[RunHandle], trigger, text, builder, current) -> tuple
     return text, subsets.clean_filter({"expr": canonical, "within": within}), ""
 
 
+def check_url(check: LinkCheck) -> None:
+    """A link's filter must parse against the runs it will be shown on, and its selection be drawable (``View.check_url``)."""
+
+    def usable(state):
+        if state["expr"]:
+            checked([check.store.open(name) for _, name in shown_runs(*check.runs)], state["expr"])
+        if state["within"] is not None:
+            subsets.selection_plane(check.store.open(state["within"]["run"]), state["within"])
+
+    check.check("filter", usable)
+
+
 def count_line(run: RunHandle, filter_state) -> str:
     """How many of the run's rows the filter keeps (always shown)."""
     total = run.n_points
@@ -146,7 +159,7 @@ def count_line(run: RunHandle, filter_state) -> str:
     return f"{len(rows):,} of {total:,} rows match in {run.name} · {subsets.describe_filter(filter_state)}"
 
 
-def register(app, store) -> None:
+def register(app, store, views) -> None:
     """Wire the filter box, the builder and the count lines."""
 
     @app.callback(Output(COLUMN, "options"), Input(RUN["a"], "value"))
@@ -189,3 +202,7 @@ def register(app, store) -> None:
         def _count(filter_state, run_a, run_b, side=side):
             run = open_side(store, run_a, run_b, side)
             return count_line(run, filter_state) if run is not None else ""
+
+
+#: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
+VIEW = View("filters", TAB, layout, register, MESSAGES, url_state=URL_STATE, check_url=check_url)

@@ -14,8 +14,10 @@ from dash import Input, Output, State, dcc, html
 from app import plane_space
 from app.job_results import TEXT, returns
 from app.store import RunHandle
+from app.url_state import Field, Name
 from app.validate import choice
 from app.views.parts import RUN, SIDES, guarded, ids, labelled, open_side, side_columns
+from app.views.protocol import View
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -32,6 +34,10 @@ GO, CANCEL, PROGRESS, PROGRESS_TEXT, STATUS = (
     make("progress-text"),
     make("status"),
 )
+
+#: The link keys of each side's picked map, and what a shared link carries of this view (see :mod:`app.url_state`).
+MAP_KEY = {s: f"map-{s}" for s in SIDES}
+URL_STATE = {MAP_KEY[s]: Field(PICKED[s], "value", Name("map")) for s in SIDES}
 
 #: What a page may ask a new map to use (larger maps: `zspace analyze --tsne-n`).
 POINT_CHOICES = (1000, 2000, 5000, 10000, 20000)
@@ -140,7 +146,7 @@ def compute_map(run: RunHandle, n_points, perplexity, reduce_to, set_progress) -
     )
 
 
-def register(app, store) -> None:
+def register(app, store, views) -> None:
     """Wire the map pickers and the background map job."""
     for side in SIDES:
 
@@ -188,3 +194,7 @@ def register(app, store) -> None:
         if run is None:
             return "no run selected"
         return compute_map(run, n_points, perplexity, reduce_to, set_progress)
+
+
+#: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
+VIEW = View("maps", TAB, layout, register, MESSAGES, url_state=URL_STATE)

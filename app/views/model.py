@@ -11,6 +11,7 @@ import rundir
 from app.figures.distributions import history_figure
 from app.store import MemoKey, RunHandle
 from app.views.parts import RUN, SIDES, TABS, error_box, guarded, ids, side_columns, side_run
+from app.views.protocol import View
 
 TAB = "Model"
 MESSAGES = ()
@@ -62,7 +63,7 @@ def model_panel(run: RunHandle) -> list:
     return parts
 
 
-def register(app, store) -> None:
+def register(app, store, views) -> None:
     """Wire the model panels."""
     for side in SIDES:
 
@@ -77,3 +78,7 @@ def register(app, store) -> None:
             if tab != TAB:
                 return no_update
             return model_panel(store.open(name))
+
+
+#: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
+VIEW = View("model", TAB, layout, register, MESSAGES)

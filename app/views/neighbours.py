@@ -18,6 +18,7 @@ from app.views import filters
 from app.views.instruments import follow_clicked_rows, row_of, tiles
 from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, open_shown, side_columns
 from app.views.paths import PATH_COLOUR
+from app.views.protocol import Overlay, View
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -155,7 +156,7 @@ def overlay(run: RunHandle, where: plane_space.Plane, side: str, highlight) -> l
     return traces
 
 
-def register(app, store) -> None:
+def register(app, store, views) -> None:
     """Wire the row box to the last clicked point, and the neighbours of each run."""
 
     follow_clicked_rows(app, ROW)
@@ -190,3 +191,7 @@ def register(app, store) -> None:
             overlap,
             highlight,
         )
+
+
+#: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
+VIEW = View("neighbours", TAB, layout, register, MESSAGES, overlay=Overlay(overlay_inputs, overlay))

@@ -18,9 +18,11 @@ from app import plane_space, subsets
 from app.figures.style import message_figure
 from app.figures.walks import profile_figure
 from app.store import RunHandle
+from app.url_state import Field, Whole
 from app.views import decode, filters
 from app.views.instruments import MAX_STEPS, MIN_STEPS, row_of, steps_of, strip_row
 from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, open_side, side_columns
+from app.views.protocol import Overlay, View
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -41,6 +43,11 @@ STRIPS = {s: make("strips", s) for s in SIDES}
 PROFILE = {s: make("profile", s) for s in SIDES}
 
 HINT = "pick A and B: click a point on a plane and press “set as A”, another and “set as B” — or type row ids"
+#: What a shared link carries of this view (see :mod:`app.url_state`): the end points.
+URL_STATE = {
+    "path-from": Field(FROM, "value", Whole(0, 10**9, "path A")),
+    "path-to": Field(TO, "value", Whole(0, 10**9, "path B")),
+}
 #: Colour of the drawn path and its end points on the plane (the points themselves are blue or orange).
 PATH_COLOUR = "#111827"
 
@@ -208,7 +215,7 @@ def overlay(run: RunHandle, where: plane_space.Plane, side: str, start, end, ste
     return traces
 
 
-def register(app, store) -> None:
+def register(app, store, views) -> None:
     """Wire "set as A / B", and the strips and profile of each run."""
 
     @app.callback(
@@ -244,3 +251,7 @@ def register(app, store) -> None:
             if run is None:
                 return "", [], message_figure("", height=120)
             return walk_view(run, start, end, steps, side, filter_state)
+
+
+#: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
+VIEW = View("paths", TAB, layout, register, MESSAGES, overlay=Overlay(overlay_inputs, overlay), url_state=URL_STATE)

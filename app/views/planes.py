@@ -19,11 +19,12 @@ from app import plane_space, subsets, viewport
 from app.figures.planes import padded_range, plane_figure, raster_cells
 from app.figures.style import message_figure
 from app.store import MemoKey, RunHandle
-from app.url_state import Choice, Field, Name, Whole, Zoom
+from app.url_state import Choice, Field, LinkCheck, Name, Whole, Zoom
 from app.validate import choice
 from app.viewport import Change, Event
 from app.views import filters, maps
 from app.views.parts import RUN, SIDES, guarded, ids, labelled, number, open_side, side_columns, side_run
+from app.views.protocol import View
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -47,7 +48,7 @@ SQUARE_X, SQUARE_Y, SQUARE_SIDE, SQUARE_GO, RESET = (
 COUNT = {s: make("count", s) for s in SIDES}
 GRAPH = {s: make("graph", s) for s in SIDES}
 #: Small JSON per side: the plane's key, the visible x / y ranges and the figure's ui revision.
-VIEW = {s: make("view", s) for s in SIDES}
+VIEWPORT = {s: make("view", s) for s in SIDES}
 #: The plane's width in the browser (px), measured before it is drawn, so a density raster has a cell per pixel.
 WIDTH = {s: make("width", s) for s in SIDES}
 
@@ -61,12 +62,13 @@ MAX_COORDINATE = subsets.MAX_COORDINATE
 #: Per side: a zoom to show once, ``{"x": [x0, x1], "y": [y0, y1]}`` (a shared link's, see app.views.share).
 RESTORE = {s: make("restore", s) for s in SIDES}
 #: What a shared link carries of this view (see :mod:`app.url_state`); a zoom comes back through RESTORE.
+PLANE_KEY, X_KEY, Y_KEY = "plane", "x", "y"
 URL_STATE = {
-    "plane": Field(KIND, "value", Choice(plane_space.PLANE_KINDS, "plane")),
-    "x": Field(AXIS_I, "value", Whole(0, 1_000_000, "x axis")),
-    "y": Field(AXIS_J, "value", Whole(0, 1_000_000, "y axis")),
+    PLANE_KEY: Field(KIND, "value", Choice(plane_space.PLANE_KINDS, "plane")),
+    X_KEY: Field(AXIS_I, "value", Whole(0, 1_000_000, "x axis")),
+    Y_KEY: Field(AXIS_J, "value", Whole(0, 1_000_000, "y axis")),
     "colour": Field(COLOUR, "value", Name("colour")),
-    **{f"zoom-{s}": Field(VIEW[s], "data", Zoom(MAX_COORDINATE), targets=((RESTORE[s], "data"),)) for s in SIDES},
+    **{f"zoom-{s}": Field(VIEWPORT[s], "data", Zoom(MAX_COORDINATE), targets=((RESTORE[s], "data"),)) for s in SIDES},
 }
 
 
@@ -126,7 +128,7 @@ def layout() -> html.Div:
         return [
             html.Div(id=COUNT[s], className="count"),
             dcc.Loading(dcc.Graph(id=GRAPH[s], config={"displaylogo": False}, className="plane-graph")),
-            dcc.Store(id=VIEW[s]),
+            dcc.Store(id=VIEWPORT[s]),
             dcc.Store(id=RESTORE[s]),
             dcc.Store(id=WIDTH[s]),
         ]
@@ -178,7 +180,7 @@ class PlaneRequest:
         """The Planes view's own viewport state of ``side`` (the square control, the view JSON, width, a link's zoom)."""
         return {
             "square": [State(SQUARE_X, "value"), State(SQUARE_Y, "value"), State(SQUARE_SIDE, "value")],
-            "view": State(VIEW[side], "data"),
+            "view": State(VIEWPORT[side], "data"),
             "width": Input(WIDTH[side], "data"),
             "restore": Input(RESTORE[side], "data"),
         }
@@ -190,6 +192,13 @@ class PlaneRequest:
         return cls(
             side, **{**values, "square": tuple(square) if isinstance(square, list) else (None,) * 3}, overlays=overlays
         )
+
+    @classmethod
+    def from_link(cls, check: LinkCheck, side: str) -> PlaneRequest:
+        """The plane of ``side`` once a link being opened is applied (its values, else the page's)."""
+        run_a, run_b = check.runs
+        kind, i, j = (check.value(key) for key in (PLANE_KEY, X_KEY, Y_KEY))
+        return cls(side, run_a, run_b, kind, i, j, check.value(maps.MAP_KEY[side]))
 
     @property
     def run_name(self) -> str | None:
@@ -253,20 +262,6 @@ def colour_values(run: RunHandle, by) -> tuple[np.ndarray | None, str]:
     return run.column(by), str(by)
 
 
-def overlay_views(app) -> list:
-    """Views of the page that draw on the plane: each has ``overlay_inputs(side)`` and ``overlay(...)``.
-
-    ``overlay_inputs(side)`` lists the Dash ``Input`` / ``State`` objects whose values
-    the overlay needs (a change of an ``Input`` redraws the plane);
-    ``overlay(run, where, side, *values)`` returns plotly traces drawn over the
-    points (a path, highlighted neighbours, a selection); a view may also define
-    ``overlay_layout(run, where, side, *values) -> dict`` of layout updates
-    (the selection's outline). The page shell hands the
-    registry over as ``app.zspace_views`` (a view never imports the registry itself).
-    """
-    return [view for view in getattr(app, "zspace_views", ()) if hasattr(view, "overlay")]
-
-
 def update_plane(run: RunHandle, request: PlaneRequest, event: Event):
     """Build the plane figure, the count line and the view JSON for one run, one request and one event.
 
@@ -314,11 +309,11 @@ def _figure(run: RunHandle, request: PlaneRequest, where, ids_, xy, shown: viewp
         clickable_space=where.clickable,
         uirevision=shown.revision,
     )
-    for overlay_view, values in request.overlays:
-        for trace in overlay_view.overlay(run, where, request.side, *values):
+    for overlay, values in request.overlays:
+        for trace in overlay.traces(run, where, request.side, *values):
             figure.add_trace(trace)
-        if hasattr(overlay_view, "overlay_layout"):
-            figure.update_layout(overlay_view.overlay_layout(run, where, request.side, *values))
+        if overlay.layout is not None:
+            figure.update_layout(overlay.layout(run, where, request.side, *values))
     return figure, result
 
 
@@ -330,9 +325,9 @@ def colour_options(run: RunHandle | None) -> list[dict]:
     return options
 
 
-def register(app, store) -> None:
-    """Wire the Planes view (and the overlays other views draw on it)."""
-    drawers = overlay_views(app)
+def register(app, store, views) -> None:
+    """Wire the Planes view (and the overlays the other ``views`` draw on it)."""
+    drawers = [view.overlay for view in views if view.overlay is not None]
     for side in SIDES:
         inputs = {
             "request": {**PlaneRequest.dependencies(side, Input), **PlaneRequest.viewport_dependencies(side)},
@@ -340,15 +335,15 @@ def register(app, store) -> None:
             "clicks": [Input(SQUARE_GO, "n_clicks"), Input(RESET, "n_clicks")],
         }
         if drawers:
-            inputs["overlays"] = [list(view.overlay_inputs(side)) for view in drawers]
+            inputs["overlays"] = [list(overlay.inputs(side)) for overlay in drawers]
 
         @app.callback(
-            Output(GRAPH[side], "figure"), Output(COUNT[side], "children"), Output(VIEW[side], "data"), inputs=inputs
+            Output(GRAPH[side], "figure"), Output(COUNT[side], "children"), Output(VIEWPORT[side], "data"), inputs=inputs
         )
         @guarded(lambda exc: (message_figure(str(exc)), str(exc), None))
         def _plane(request, relayout, clicks, overlays=(), side=side):
             event = classify(relayout, list(ctx.triggered_prop_ids))
-            drawn = tuple((view, tuple(values)) for view, values in zip(drawers, overlays, strict=True))
+            drawn = tuple((overlay, tuple(values)) for overlay, values in zip(drawers, overlays, strict=True))
             wanted = PlaneRequest.of(side, request, drawn)
             if event.change is Change.NOISE and isinstance(wanted.view, dict):
                 return no_update, no_update, no_update  # e.g. a resize, or a selection drawn
@@ -380,3 +375,7 @@ def register(app, store) -> None:
         with contextlib.suppress(ZspaceError):  # an unusable run still gets the base colours; its planes say why
             run = open_side(store, run_a, None, "a")
         return colour_options(run)
+
+
+#: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
+VIEW = View("planes", TAB, layout, register, MESSAGES, url_state=URL_STATE)

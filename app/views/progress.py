@@ -20,6 +20,7 @@ from app import plane_space
 from app.job_results import NO_UPDATE, JobResult, returns
 from app.store import MemoKey, RunHandle, RunStore
 from app.views.parts import ABOVE_TABS, RUN, guarded, ids, shown_runs
+from app.views.protocol import View
 from rundir.errors import ZspaceError
 
 TAB = ABOVE_TABS  # shown whichever tab is open
@@ -152,7 +153,7 @@ def _prepared(value) -> bool:
 PREPARED = JobResult(check=_prepared, failed=lambda line: [NO_UPDATE, line])
 
 
-def register(app, store) -> None:
+def register(app, store, views) -> None:
     """Wire the plan (a plain callback), the background job and the redraw when it is done."""
 
     @app.callback(
@@ -188,3 +189,7 @@ def register(app, store) -> None:
         State(RUN["b"], "value"),
         prevent_initial_call=True,
     )
+
+
+#: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
+VIEW = View("progress", TAB, layout, register, MESSAGES)

@@ -9,6 +9,7 @@ from app.figures.style import message_figure
 from app.store import RunHandle
 from app.validate import choice
 from app.views.parts import RUN, guarded, ids, labelled, open_shown
+from app.views.protocol import View
 
 TAB = "Radius"
 MESSAGES = ()
@@ -50,10 +51,14 @@ def radius_view(shown: list[tuple[str, RunHandle]], bin_width):
     return radius_figure(series)
 
 
-def register(app, store) -> None:
+def register(app, store, views) -> None:
     """Wire the radius histogram."""
 
     @app.callback(Output(GRAPH, "figure"), Input(RUN["a"], "value"), Input(RUN["b"], "value"), Input(BIN, "value"))
     @guarded(lambda exc: message_figure(str(exc)))
     def _radius(run_a, run_b, bin_width):
         return radius_view(open_shown(store, run_a, run_b), bin_width) if run_a else message_figure("no run selected")
+
+
+#: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
+VIEW = View("radius", TAB, layout, register, MESSAGES)

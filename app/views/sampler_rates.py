@@ -17,6 +17,7 @@ from app.job_results import TEXT, returns
 from app.store import RunHandle
 from app.views import sampling
 from app.views.parts import RUN, TABS, guarded, ids, open_shown
+from app.views.protocol import View
 from rundir.errors import ZspaceError
 
 TAB = "Sampling"
@@ -137,7 +138,7 @@ def compute_rates(runs: list[RunHandle], set_progress) -> str:
     return f"rates of {', '.join(run.name for run in runs)} ready"
 
 
-def register(app, store) -> None:
+def register(app, store, views) -> None:
     """Wire the table (reads the cache) and the job that fills it."""
 
     @app.callback(
@@ -173,3 +174,7 @@ def register(app, store) -> None:
         if not runs:
             return "no run selected"
         return compute_rates(runs, set_progress)
+
+
+#: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
+VIEW = View("sampler_rates", TAB, layout, register, MESSAGES)

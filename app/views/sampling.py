@@ -22,6 +22,7 @@ from app.url_state import Choice, Field, Number, Whole
 from app.validate import choice, finite, whole
 from app.views import filters
 from app.views.parts import RUN, SIDES, TABS, error_box, guarded, ids, labelled, number, side_columns, side_run
+from app.views.protocol import View
 from rundir.errors import ZspaceError
 
 TAB = "Sampling"
@@ -194,7 +195,7 @@ def sample_grid(run: RunHandle, sampler, k, seed, scale, filter_state=None) -> l
     return [html.Div([link, html.Span(f" · {note}" if note else "", className="note")], className="grid-bar"), *tiles]
 
 
-def register(app, store) -> None:
+def register(app, store, views) -> None:
     """Wire the sampling grids and the re-roll button."""
 
     @app.callback(Output(SEED, "value"), Input(REROLL, "n_clicks"), State(SEED, "value"), prevent_initial_call=True)
@@ -226,3 +227,7 @@ def register(app, store) -> None:
             run = store.open(name)
             title = f"{run.name} ({str(run.config['model']).upper()})"
             return sample_grid(run, sampler, k, seed, scale, filter_state), title
+
+
+#: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
+VIEW = View("sampling", TAB, layout, register, MESSAGES, url_state=URL_STATE)

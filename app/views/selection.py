@@ -19,9 +19,10 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from app import plane_space, subsets
 from app.store import RunHandle
-from app.url_state import Field, SelectionCodec
+from app.url_state import Field, LinkCheck, SelectionCodec
 from app.views import filters, maps, planes
 from app.views.parts import RUN, SIDES, guarded, ids, open_side, side_columns
+from app.views.protocol import Overlay, View
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -146,6 +147,11 @@ def overlay_layout(run: RunHandle, where, side, selection, filter_state) -> dict
     return {"shapes": shapes, "selections": [], "selectionrevision": revision}
 
 
+def check_url(check: LinkCheck) -> None:
+    """A link's selection must be drawn on a usable run's plane (``View.check_url``)."""
+    check.check("selection", lambda chosen: subsets.selection_plane(check.store.open(chosen["run"]), chosen) and None)
+
+
 def use_as_filter(selection, current) -> dict:
     """The filter that keeps the selection's rows (the current filter's text, and within the selection)."""
     selection = subsets.clean_selection(selection)
@@ -155,7 +161,7 @@ def use_as_filter(selection, current) -> dict:
     return subsets.clean_filter({"expr": current["expr"] if current else "", "within": selection})
 
 
-def register(app, store) -> None:
+def register(app, store, views) -> None:
     """Wire selecting on either plane, the count lines, clearing, and turning a selection into the filter."""
 
     @app.callback(
@@ -208,3 +214,17 @@ def register(app, store) -> None:
         def _count(selection, filter_state, run_a, run_b, side=side):
             run = open_side(store, run_a, run_b, side)
             return count_line(run, selection, filter_state) if run is not None else ""
+
+
+#: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
+VIEW = View(
+    "selection",
+    TAB,
+    layout,
+    register,
+    MESSAGES,
+    overlay=Overlay(overlay_inputs, overlay, overlay_layout),
+    url_state=URL_STATE,
+    check_url=check_url,
+    writes=(filters.FILTER,),
+)

@@ -10,6 +10,7 @@ from app.figures.style import message_figure
 from app.store import RunHandle
 from app.validate import whole
 from app.views.parts import RUN, guarded, ids, labelled, number, open_shown
+from app.views.protocol import View
 
 TAB = "PCA spectrum"
 MESSAGES = ()
@@ -39,7 +40,7 @@ def spectrum_view(shown: list[tuple[str, RunHandle]], k):
     return spectrum_figure(series)
 
 
-def register(app, store) -> None:
+def register(app, store, views) -> None:
     """Wire the spectrum."""
 
     @app.callback(
@@ -48,3 +49,7 @@ def register(app, store) -> None:
     @guarded(lambda exc: message_figure(str(exc)))
     def _spectrum(run_a, run_b, k):
         return spectrum_view(open_shown(store, run_a, run_b), k) if run_a else message_figure("no run selected")
+
+
+#: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
+VIEW = View("spectrum", TAB, layout, register, MESSAGES)

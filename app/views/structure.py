@@ -16,6 +16,7 @@ from app.figures.style import message_figure
 from app.store import RunHandle
 from app.views import sampler_rates
 from app.views.parts import RUN, SIDES, TABS, guarded, ids, open_shown, side_columns
+from app.views.protocol import View
 
 TAB = "Structure"
 MESSAGES = ()
@@ -78,7 +79,7 @@ def structure_view(shown: list[tuple[str, RunHandle]]):
     return rows, columns, lid_figure(lid_series), nn_figures["a"], nn_figures["b"]
 
 
-def register(app, store) -> None:
+def register(app, store, views) -> None:
     """Wire the panel (drawn when its tab is in front)."""
 
     @app.callback(
@@ -98,3 +99,7 @@ def register(app, store) -> None:
         if not run_a:
             return [], [], message_figure("no run selected"), message_figure(""), message_figure("")
         return structure_view(open_shown(store, run_a, run_b))
+
+
+#: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
+VIEW = View("structure", TAB, layout, register, MESSAGES)

@@ -17,6 +17,7 @@ from app.validate import choice, whole
 from app.views import density
 from app.views.instruments import MAX_STEPS, MIN_STEPS, base_point, follow_clicked_rows, steps_of, strip_row
 from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, open_side, side_columns
+from app.views.protocol import View
 
 TAB = "Density"
 MESSAGES = ()
@@ -92,7 +93,7 @@ def traversal_view(run: RunHandle, row, mode, index, steps) -> tuple[str, list]:
     return title, [strip_row(f"{name} · {label}", images, [f"{v:.2f}" for v in values], f"{run.name}-{name}.png")]
 
 
-def register(app, store) -> None:
+def register(app, store, views) -> None:
     """Wire the start point, the Density view's axis clicks, and each run's traversal."""
 
     follow_clicked_rows(app, ROW)
@@ -130,3 +131,7 @@ def register(app, store) -> None:
             if run is None:
                 return "", []
             return traversal_view(run, row, mode, index, steps)
+
+
+#: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
+VIEW = View("traversals", TAB, layout, register, MESSAGES)

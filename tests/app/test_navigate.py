@@ -19,7 +19,7 @@ from app.views.parts import open_shown
 from rundir.errors import ZspaceError
 
 FIELDS = share.fields_of(VIEWS)
-TABS = list(dict.fromkeys(view.TAB for view in VIEWS))
+TABS = list(dict.fromkeys(view.tab for view in VIEWS))
 AXIS = {"kind": "axis", "i": 0, "j": 1, "map": None}
 
 
@@ -282,7 +282,7 @@ def current() -> dict:
 
 def test_opening_a_link_sets_every_component_and_clicks_the_point(store):
     fragment = url_state.encode(FIELDS, page_values())
-    out, message, written = share.restore(store, FIELDS, fragment, None, current(), TABS)
+    out, message, written = share.restore(store, VIEWS, FIELDS, fragment, None, current())
     assert message == "" and written == fragment
     targets = [target for field in FIELDS.values() for target in field.outputs()]
     applied = dict(zip(targets, out, strict=True))
@@ -294,12 +294,12 @@ def test_opening_a_link_sets_every_component_and_clicks_the_point(store):
     assert (point["x"], point["y"]) == pytest.approx((float(z[17, 3]), float(z[17, 5])))
     assert applied[(planes.GRAPH["b"], "clickData")] is no_update
     # The page's own link changes nothing.
-    assert share.restore(store, FIELDS, fragment, fragment, current(), TABS)[0] == [no_update] * len(targets)
+    assert share.restore(store, VIEWS, FIELDS, fragment, fragment, current())[0] == [no_update] * len(targets)
 
 
 def test_a_link_naming_an_unknown_run_or_column_applies_the_rest_with_one_message(store):
     fragment = url_state.encode(FIELDS, {**page_values(run_a="nope"), "filter": {"expr": "smilng == 1"}})
-    out, message, _ = share.restore(store, FIELDS, fragment, None, current(), TABS)
+    out, message, _ = share.restore(store, VIEWS, FIELDS, fragment, None, current())
     assert message.startswith("this link has an unusable run (unknown run 'nope')")
     assert "more problem" in message and message.endswith("the rest of it is applied (defaults instead)")
     targets = [target for field in FIELDS.values() for target in field.outputs()]
@@ -375,7 +375,7 @@ def test_the_views_messages_cover_their_refusals():
         "this link has an unusable x (x axis must be a whole number); the rest of it is applied (defaults instead)",
         "link zoom must be an x range and a y range",
     ):
-        assert any(re.fullmatch(p, message) for view in VIEWS for p in view.MESSAGES), message
+        assert any(re.fullmatch(p, message) for view in VIEWS for p in view.messages), message
 
 
 # -- the planes callback over HTTP: which change decides the view ------------------------------
@@ -398,20 +398,20 @@ def test_a_selection_drawn_on_the_plot_keeps_the_users_zoom(dash_app):
         dash_app,
         [f"{planes.GRAPH['a']}.relayoutData", f"{selection.SELECTION}.data"],
         **{
-            f"{planes.VIEW['a']}.data": view,
+            f"{planes.VIEWPORT['a']}.data": view,
             f"{planes.GRAPH['a']}.relayoutData": outline,
             f"{planes.RESTORE['a']}.data": None,
             f"{selection.SELECTION}.data": box(x=(-0.4, 0.2), y=(0.0, 0.5)),
         },
     )
-    assert answer[planes.VIEW["a"]]["data"]["x"] == [-0.5, 0.5]
+    assert answer[planes.VIEWPORT["a"]]["data"]["x"] == [-0.5, 0.5]
     assert answer[planes.GRAPH["a"]]["figure"]["layout"]["shapes"][0]["x0"] == -0.4
     # The same outline alone (a resize, or the outline before the selection arrives) changes nothing.
     assert (
         post_plane(
             dash_app,
             [f"{planes.GRAPH['a']}.relayoutData"],
-            **{f"{planes.VIEW['a']}.data": view, f"{planes.GRAPH['a']}.relayoutData": outline},
+            **{f"{planes.VIEWPORT['a']}.data": view, f"{planes.GRAPH['a']}.relayoutData": outline},
         )
         == {}
     )
@@ -421,7 +421,7 @@ def test_the_plots_first_autosize_event_draws_the_plane(dash_app):
     answer = post_plane(
         dash_app,
         [f"{planes.GRAPH['a']}.relayoutData"],
-        **{f"{planes.VIEW['a']}.data": None, f"{planes.GRAPH['a']}.relayoutData": {"autosize": True}},
+        **{f"{planes.VIEWPORT['a']}.data": None, f"{planes.GRAPH['a']}.relayoutData": {"autosize": True}},
     )
     assert answer[planes.COUNT["a"]]["children"].startswith("showing")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import dash
 import pytest
 
@@ -28,17 +30,18 @@ def component_ids(component) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("view", VIEWS, ids=[v.__name__.rsplit(".", 1)[-1] for v in VIEWS])
+@pytest.mark.parametrize("view", VIEWS, ids=[v.name for v in VIEWS])
 def test_each_view_has_a_tab_a_layout_messages_and_registers_its_callbacks(view, store):
-    assert view.TAB is ABOVE_TABS or (isinstance(view.TAB, str) and view.TAB in tabs())
-    assert isinstance(view.MESSAGES, tuple)
+    assert view.tab is ABOVE_TABS or (isinstance(view.tab, str) and view.tab in tabs())
+    assert isinstance(view.messages, tuple)
     own = component_ids(view.layout())
     assert own, "a view shows something"
     assert len(own) == len(set(own)), "ids repeat inside one view"
-    prefix = view.__name__.rsplit(".", 1)[-1]
+    prefix = view.name
     assert all(i.startswith(prefix + "-") for i in own), f"ids of {prefix} are namespaced by the view"
+    assert importlib.import_module(f"app.views.{prefix}").VIEW is view, "a view is named after its module"
     app = dash.Dash(__name__)
-    view.register(app, store)
+    view.register(app, store, VIEWS)
     assert app.callback_map, f"{prefix} registers its callbacks"
     outputs = " ".join(app.callback_map)
     assert any(i in outputs for i in own), f"{prefix}'s callbacks write into its own components"
@@ -48,11 +51,11 @@ def test_no_two_views_define_the_same_component_id():
     seen: dict[str, str] = {}
     for view in VIEWS:
         for component_id in component_ids(view.layout()):
-            assert component_id not in seen, f"{component_id} is defined by {seen[component_id]} and {view.__name__}"
-            seen[component_id] = view.__name__
+            assert component_id not in seen, f"{component_id} is defined by {seen[component_id]} and {view.name}"
+            seen[component_id] = view.name
     shell = set(component_ids(page.build_layout([])))
     assert {PAGE, TABS, *RUN.values()} <= shell
-    sections = {f"view-{page.view_name(view)}" for view in VIEWS}
+    sections = {f"view-{view.name}" for view in VIEWS}
     assert not shell - set(seen) - sections - {PAGE, TABS, *RUN.values(), page.RUN_LIST, "empty-state"}
 
 
@@ -63,6 +66,6 @@ def test_the_page_builds_one_tab_per_group_of_views_in_registry_order():
     assert tabs()[0] == "Planes" and "Sampling" in tabs() and "Model" in tabs()
     planes_tab = tab_bar.children[0]
     above = [c for c in layout.children if getattr(c, "id", "").startswith("view-")]
-    assert [c.id for c in above] == [f"view-{page.view_name(v)}" for v in VIEWS if v.TAB is ABOVE_TABS]
-    planes_views = [v for v in VIEWS if v.TAB == "Planes"]
+    assert [c.id for c in above] == [f"view-{v.name}" for v in VIEWS if v.tab is ABOVE_TABS]
+    planes_views = [v for v in VIEWS if v.tab == "Planes"]
     assert len(planes_tab.children) == len(planes_views)

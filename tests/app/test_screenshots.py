@@ -14,12 +14,11 @@ require_chromium()
 
 
 def test_screenshots_cover_every_view_of_the_registry(runs_dir, tmp_path):
-    from app.page import view_name
     from app.views import ABOVE_TABS, VIEWS
     from tools.screenshots import HEIGHT, WIDTH, take_screenshots
 
     saved = take_screenshots(runs_dir, tmp_path / "shots")
-    assert sorted(p.name for p in saved) == sorted(f"{view_name(v)}.png" for v in VIEWS if v.TAB is not ABOVE_TABS)
+    assert sorted(p.name for p in saved) == sorted(f"{v.name}.png" for v in VIEWS if v.tab is not ABOVE_TABS)
     for path in saved:
         pixels = np.asarray(Image.open(path).convert("L"), dtype=np.float32)
         assert pixels.shape == (HEIGHT, WIDTH) or pixels.shape[1] == WIDTH

@@ -27,7 +27,7 @@ TIME_LIMIT_S = 20.0
 #: The statuses a malformed request may get (docs/SECURITY.md): refused as malformed, or too large.
 REFUSED = (400, 413)
 #: Every view's own refusal messages.
-VIEW_MESSAGES = tuple(pattern for view in VIEWS for pattern in view.MESSAGES)
+VIEW_MESSAGES = tuple(pattern for view in VIEWS for pattern in view.messages)
 
 VALID = valid_values("bench-ae", "bench-vae")
 
