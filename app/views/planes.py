@@ -338,7 +338,10 @@ def register(app, store, views) -> None:
             inputs["overlays"] = [list(overlay.inputs(side)) for overlay in drawers]
 
         @app.callback(
-            Output(GRAPH[side], "figure"), Output(COUNT[side], "children"), Output(VIEWPORT[side], "data"), inputs=inputs
+            Output(GRAPH[side], "figure"),
+            Output(COUNT[side], "children"),
+            Output(VIEWPORT[side], "data"),
+            inputs=inputs,
         )
         @guarded(lambda exc: (message_figure(str(exc)), str(exc), None))
         def _plane(request, relayout, clicks, overlays=(), side=side):

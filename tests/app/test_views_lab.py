@@ -86,8 +86,12 @@ def test_a_umap_map_is_listed_drawn_and_a_click_on_its_empty_space_decodes(store
         assert not tsne_plane.clickable
 
 
-def test_a_samplers_statistics_are_computed_once_per_run_and_filter_and_draw_the_same(store, monkeypatch):
+def test_a_samplers_statistics_are_computed_once_per_run_and_filter_and_draw_the_same(runs_dir, tmp_path, monkeypatch):
     from analysis import samplers
+    from app.factory import create_app
+
+    # A store of its own: the session's store may hold these statistics from another test already.
+    store = create_app(runs_dir, cache_dir=tmp_path / "cache", warm=False).zspace_store
 
     computed = []
     real = samplers.statistics
