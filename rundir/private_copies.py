@@ -27,7 +27,7 @@ import numpy as np
 from rundir.errors import RunNotReadyError
 
 #: Default budget of kept copies per process (bytes); the most recently used copy is kept even beyond it.
-DEFAULT_BUDGET = 4 << 30
+DEFAULT_BUDGET = 2 << 30
 
 _budget: int | None = None
 _kept: OrderedDict = OrderedDict()
