@@ -41,12 +41,32 @@ class StreamOnly:
 
 
 def test_encode_streams_batches_into_a_temporary_npy_renamed_at_the_end(fake_data, trained, monkeypatch):
+    import os
+
     from models import encode
+    from rundir import digest
 
     monkeypatch.setattr(encode, "RELEASE_BYTES", 1)  # drop the written pages from memory after every batch
+    order, real_replace = [], os.replace
+
+    def recording_replace(src, dst):
+        real_replace(src, dst)
+        name = os.path.basename(dst)
+        order.append(f"{name}:{rundir.read_status(trained)['state']}" if name == rundir.STATUS else name)
+
+    monkeypatch.setattr(os, "replace", recording_replace)
     old = np.load(trained / rundir.ZPOINTS)
     source = StreamOnly(fake_data.FakeSource(48, 32, seed=3), trained)
     status = encode.encode_run(trained, source, batch_size=16)
+    # zpoints.npy is renamed, then its content digest written, then the run says complete: a reader that sees
+    # the run complete finds a digest of the new z-points, taken at their size and time (a copy keeps it).
+    written = [name for name in order if not name.startswith(rundir.STATUS) or name.endswith("complete")]
+    assert written.index(rundir.ZPOINTS) < written.index(rundir.ZPOINTS_DIGEST) < written.index("status.json:complete")
+    digest._memory.clear()
+    stat = (trained / rundir.ZPOINTS).stat()
+    assert digest._read_sidecar(trained / rundir.ZPOINTS_DIGEST, digest._stamp(stat)) == digest._hash(
+        trained / rundir.ZPOINTS, stat
+    )
     z = np.load(trained / rundir.ZPOINTS)
     assert z.shape == (48, 8) and status["n_points"] == 48 and status["encode_images_per_sec"] > 0
     np.testing.assert_array_equal(source.seen_on_disk[0], z[:16])
@@ -92,28 +112,3 @@ def test_a_diverged_encoder_fails_without_touching_the_old_zpoints(trained, caps
     assert rundir.read_config(trained)["data"] == "fake:64"
     assert rundir.read_status(trained)["state"] == "failed"
     assert not list(trained.glob(TMP_PREFIX + "*")), "the temporary .npy files are removed"
-
-
-def test_encode_renames_zpoints_then_writes_their_digest_then_says_complete(fake_data, trained, monkeypatch):
-    """A reader that sees the run complete finds a digest that matches the new z-points (a copy keeps it)."""
-    import os
-
-    from models import encode
-    from rundir import digest
-
-    order, real_replace = [], os.replace
-
-    def recording_replace(src, dst):
-        real_replace(src, dst)
-        name = os.path.basename(dst)
-        state = rundir.read_status(trained)["state"] if name == rundir.STATUS else ""
-        order.append(f"{name}:{state}" if state else name)
-
-    monkeypatch.setattr(os, "replace", recording_replace)
-    encode.encode_run(trained, fake_data.FakeSource(40, 32, seed=5), batch_size=16)
-    written = [name for name in order if not name.startswith(rundir.STATUS) or name.endswith("complete")]
-    assert written.index(rundir.ZPOINTS) < written.index(rundir.ZPOINTS_DIGEST) < written.index("status.json:complete")
-    # The digest was taken of the renamed file, at its size and time: reading it hashes nothing.
-    digest._memory.clear()
-    sidecar = digest._read_sidecar(trained / rundir.ZPOINTS_DIGEST, digest._stamp((trained / rundir.ZPOINTS).stat()))
-    assert sidecar == digest._hash(trained / rundir.ZPOINTS, (trained / rundir.ZPOINTS).stat())
