@@ -19,10 +19,11 @@ from pathlib import Path
 import rundir
 from analysis.sizes import FULL, QUICK
 from rundir.errors import ZspaceError
+from rundir.layout import DEFAULT_RUNS
 
-#: The seed's t-SNE of raw z-points; the PCA-reduced maps use t-SNE defaults, as the seed did.
+#: The seed's t-SNE of raw z-points; the PCA-reduced maps use t-SNE's defaults, as the seed did: those of
+#: :class:`analysis.tsne.TsneParams`, the one list of t-SNE's parameters (so they are not restated here).
 SEED_TSNE = {"perplexity": 10, "early_exaggeration": 16, "n_iter": 1000}
-DEFAULT_TSNE = {"perplexity": 30, "early_exaggeration": 12, "n_iter": 750}
 TSNE_PCA_COMPONENTS = (2, 4, 10)
 #: UMAP maps beside the t-SNE ones: raw z and PCA-10, the largest of the seed's reductions (a UMAP
 #: of PCA-2 scores only re-warps the PCA plane the dashboard already draws). A 20k-point UMAP map
@@ -35,7 +36,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``zspace analyze``."""
     parser.add_argument("run", help="run directory, or the name of a run under --runs-root")
     parser.add_argument(
-        "--runs-root", default="data/runs", help="folder of runs for a bare run name (default data/runs)"
+        "--runs-root", default=DEFAULT_RUNS, help=f"folder of runs for a bare run name (default {DEFAULT_RUNS})"
     )
     parser.add_argument("--quick", action="store_true", help=f"smaller samples (t-SNE on {QUICK['tsne_n']} points)")
     parser.add_argument(
@@ -107,7 +108,7 @@ def plan(
         )
         # A PCA reduction to k >= z_dim components reduces nothing; small test models skip it.
         for k in (k for k in TSNE_PCA_COMPONENTS if k < z_dim):
-            params = {"n_points": tsne_n, "pca_components": k, "random_state": seed, **DEFAULT_TSNE}
+            params = {"n_points": tsne_n, "pca_components": k, "random_state": seed}
             steps.append((f"t-SNE after PCA-{k} ({tsne_n:,} points)", results.tsne, params))
     if not skip_umap:
         for k in (k for k in UMAP_PCA_COMPONENTS if k is None or k < z_dim):

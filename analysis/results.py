@@ -26,7 +26,7 @@ import numpy as np
 import rundir
 from analysis import density, density_fit, radius, samplers, structure
 from analysis._checks import positive
-from analysis.cache import cached, entries, is_cached, lookup
+from analysis.cache import cached, canonical_json, entries, is_cached, lookup
 from analysis.pca import PCAResult, fit_pca
 from analysis.tsne import TsneParams, TsneResult, run_tsne
 from analysis.umap_inverse import InverseMap, inverse_map
@@ -108,8 +108,18 @@ class Declaration(Generic[Params, Result]):
         return is_cached(run, *self.key(*args, **given), folder)
 
     def available(self, run, *, folder=None) -> list[dict[str, Any]]:
-        """Parameter sets of this analysis cached for the run's current z-points."""
-        return [entry["params"] for entry in entries(run, self.name, folder)]
+        """Parameter sets of this analysis cached for the run's current z-points and current parameters.
+
+        An entry written for a parameter set that has since changed (a field added, a value no
+        longer allowed) is left out: asking for it again would be a different entry.
+        """
+        return [entry["params"] for entry in entries(run, self.name, folder) if self._is_current(entry["params"])]
+
+    def _is_current(self, params) -> bool:
+        try:
+            return isinstance(params, dict) and canonical_json(self.key(**params)[1]) == canonical_json(params)
+        except ValueError:
+            return False
 
 
 def _as_stored(stored: dict, _params) -> dict:
@@ -169,11 +179,18 @@ class StructureParams:
     quantile: float = structure.VOID_QUANTILE
     random_state: int = 0
     max_points: int = 100_000
+    #: The samplers that probe the space (:data:`analysis.samplers.PROBE_KINDS`): part of the cache key,
+    #: so a probe sampler added to the registry makes these measures a new entry, never a stale one.
+    probe_kinds: tuple[str, ...] = samplers.PROBE_KINDS
 
     def __post_init__(self):
         for name in ("n_points", "k", "n_probes", "random_state", "max_points"):
             object.__setattr__(self, name, int(getattr(self, name)))
         object.__setattr__(self, "quantile", float(self.quantile))
+        kinds = tuple(str(kind) for kind in self.probe_kinds)
+        if kinds != samplers.PROBE_KINDS:
+            raise ValueError(f"probe_kinds must be the probe samplers {', '.join(samplers.PROBE_KINDS)}, got {kinds}")
+        object.__setattr__(self, "probe_kinds", kinds)
 
 
 @dataclass(frozen=True)

@@ -10,19 +10,45 @@ the fitted ones can fit it, and a ``random_state``. The ex-post densities
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from analysis import density_fit
 from analysis._checks import CHUNK, as_points, positive, rng
 
+
+@dataclass(frozen=True)
+class Sampler:
+    """One sampler: its kind, how people see it named, whether it needs a density fitted once per run
+    (:func:`fit`), and whether the void measures probe the space with it (no fit, not started at a data point)."""
+
+    kind: str
+    label: str
+    needs_fit: bool = False
+    is_probe: bool = False
+
+
+#: Every sampler, in the order views and tables list them: the one list, everything else derives from it.
+#: Adding a sampler is one record here and its branch in :func:`sample` (a probe changes the structure
+#: measures' cache key, :class:`analysis.results.StructureParams`).
+SAMPLERS = (
+    Sampler("normal", "standard normal N(0, I)", is_probe=True),
+    Sampler("axis_gaussian", "fitted Gaussian (per axis)", is_probe=True),
+    Sampler("full_gaussian", "fitted Gaussian (full covariance)", is_probe=True),
+    Sampler("uniform_box", "uniform in the data's box", is_probe=True),
+    Sampler("data_noise", "data point + noise"),
+    Sampler("gmm", "GMM fitted to the data (ex post)", needs_fit=True),
+    Sampler("kde", "KDE fitted to the data (ex post)", needs_fit=True),
+)
+#: Every sampler kind, in order.
+KINDS = tuple(sampler.kind for sampler in SAMPLERS)
+#: How each kind is named to people.
+LABELS = {sampler.kind: sampler.label for sampler in SAMPLERS}
 #: Samplers that need a density fitted once per run (:func:`fit`).
-FITTED_KINDS = ("gmm", "kde")
-#: Every sampler, in the order views and tables list them. The one list: everything else derives from it.
-KINDS = ("normal", "axis_gaussian", "full_gaussian", "uniform_box", "data_noise", *FITTED_KINDS)
-#: Samplers that start at a data point, so their samples sit near the data by construction.
-ANCHORED_KINDS = ("data_noise", "kde")
+FITTED_KINDS = tuple(sampler.kind for sampler in SAMPLERS if sampler.needs_fit)
 #: Samplers that probe the space between the data without a fit (the void measures use them).
-PROBE_KINDS = tuple(kind for kind in KINDS if kind not in FITTED_KINDS and kind not in ANCHORED_KINDS)
+PROBE_KINDS = tuple(sampler.kind for sampler in SAMPLERS if sampler.is_probe)
 
 
 def fit(

@@ -14,6 +14,7 @@ from app.cache import make_cache
 from app.jobs import JobSlots, make_manager, signing_secret
 from app.store import INLINE_POINTS, PLANE_BUDGET, RunStore
 from app.views import VIEWS
+from rundir.layout import DEFAULT_RUNS
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 #: Sub-folder of the cache with the content digests of runs whose own digest file is stale (rundir.digest).
@@ -33,7 +34,7 @@ def default_cache_dir(runs_dir: str | os.PathLike) -> Path:
 
 
 def create_app(
-    runs_dir: str | os.PathLike = "data/runs",
+    runs_dir: str | os.PathLike = DEFAULT_RUNS,
     cache_dir: str | os.PathLike | None = None,
     plane_budget: int = PLANE_BUDGET,
     auth: tuple[str, str] | None = None,

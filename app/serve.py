@@ -8,13 +8,16 @@ import os
 import sys
 
 from rundir.errors import ZspaceError
+from rundir.layout import DEFAULT_RUNS
 
 LOOPBACK_NAMES = ("localhost",)
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``zspace serve``."""
-    parser.add_argument("--runs", default="data/runs", help="folder with one sub-folder per run (default data/runs)")
+    parser.add_argument(
+        "--runs", default=DEFAULT_RUNS, help=f"folder with one sub-folder per run (default {DEFAULT_RUNS})"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8050, help="port (default 8050)")
     parser.add_argument("--debug", action="store_true", help="Dash debug mode with hot reload (never on a shared host)")
@@ -36,7 +39,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(runs_dir="data/runs", host: str = "127.0.0.1", port: int = 8050, debug: bool = False) -> None:
+def serve(runs_dir=DEFAULT_RUNS, host: str = "127.0.0.1", port: int = 8050, debug: bool = False) -> None:
     """Build the app for ``runs_dir`` and serve it until interrupted (used by ``zspace demo`` too)."""
     from app.auth import auth_from_env
     from app.factory import create_app

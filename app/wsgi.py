@@ -15,6 +15,7 @@ import sys
 
 from app.auth import auth_from_env
 from app.factory import create_app
+from rundir.layout import DEFAULT_RUNS
 
 # Standard output, not error: while TensorFlow loads, descriptor 2 is captured (models.runtime) and a line
 # written then would only appear once it has loaded.
@@ -31,5 +32,5 @@ if auth_from_env() is None:
         flush=True,
     )
 
-application = create_app(os.environ.get("ZSPACE_RUNS", "data/runs"), cache_dir=os.environ.get("ZSPACE_CACHE_DIR"))
+application = create_app(os.environ.get("ZSPACE_RUNS", DEFAULT_RUNS), cache_dir=os.environ.get("ZSPACE_CACHE_DIR"))
 server = application.server

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as _dt
 
+#: The runs folder every command and the server use unless told otherwise (a folder of run folders).
+DEFAULT_RUNS = "data/runs"
 #: Version of the layout below; a run with a newer one is refused, not guessed at.
 SCHEMA_VERSION = 1
 

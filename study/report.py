@@ -22,6 +22,7 @@ import numpy as np
 import rundir
 from rundir.atomic import atomic_write_json, atomic_write_text
 from rundir.errors import ZspaceError
+from rundir.layout import DEFAULT_RUNS
 from study import report_figures as rf
 
 #: Decoded samples shown per sampler and run.
@@ -51,7 +52,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--compare", default=None, help="one more run shown beside the others (e.g. the VAE)")
     parser.add_argument("--out", required=True, help="folder for report.html and summary.json (created)")
-    parser.add_argument("--runs-root", default="data/runs", help="folder of runs for bare names (default data/runs)")
+    parser.add_argument(
+        "--runs-root", default=DEFAULT_RUNS, help=f"folder of runs for bare names (default {DEFAULT_RUNS})"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

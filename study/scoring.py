@@ -41,6 +41,8 @@ GMM_K = density_fit.DEFAULT_COMPONENTS
 DATA_ROW = "data"
 #: Every row of the full table, in order.
 ROWS = (DATA_ROW, *samplers.KINDS)
+#: How each row is named to people (the samplers' own labels, :data:`analysis.samplers.LABELS`).
+ROW_LABELS = {DATA_ROW: "data (held-out points, decoded)", **samplers.LABELS}
 #: Per-image results stored beside the measures.
 VERDICTS = ("margin", "meaningful", "consistent")
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from rundir.errors import ZspaceError
+from rundir.layout import DEFAULT_RUNS
 
 WIDTH, HEIGHT = 1280, 900
 #: True while any Dash component is waiting for a callback, or a plot has not drawn yet.
@@ -239,7 +240,7 @@ def take_screenshots(runs_dir: Path, out_dir: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     """Command line of ``python -m tools.screenshots``."""
     parser = argparse.ArgumentParser(prog="python -m tools.screenshots", description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", default="data/runs", help="runs folder to show (default data/runs)")
+    parser.add_argument("--runs", default=DEFAULT_RUNS, help=f"runs folder to show (default {DEFAULT_RUNS})")
     parser.add_argument("--out", default="docs/screenshots", help="where to write the PNGs (default docs/screenshots)")
     args = parser.parse_args(argv)
     try:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import rundir
 from rundir.errors import ZspaceError, run_reporting_errors
+from rundir.layout import DEFAULT_RUNS
 
 #: Sized so that a cold start (generation + two trainings + encoding + analyses) stays within about
 #: 5 minutes on 2 idle CPU cores while decoded faces are still faces (docs/BENCHMARKS.md, "demo").
@@ -35,7 +36,9 @@ DEMO_MAP_POINTS = 1500
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``zspace demo``."""
-    parser.add_argument("--runs", default="data/runs", help="folder that holds the run directories (default data/runs)")
+    parser.add_argument(
+        "--runs", default=DEFAULT_RUNS, help=f"folder that holds the run directories (default {DEFAULT_RUNS})"
+    )
     parser.add_argument(
         "--images", type=int, default=DEMO_IMAGES, help=f"synthetic faces to train on (default {DEMO_IMAGES})"
     )

@@ -24,6 +24,7 @@ import numpy as np
 import rundir
 from rundir.atomic import atomic_write_bytes, output_file
 from rundir.errors import ZspaceError
+from rundir.layout import DEFAULT_RUNS
 
 PLANE_HELP = "pca:I,J (principal components, from 0) | axis:I,J (latent axes) | tsne[:K] | umap[:K] (the K-th cached t-SNE or UMAP map, from 0, in the page's order)"
 
@@ -47,7 +48,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "originals into DIR, for TensorBoard's Embedding Projector (tensorboard --logdir DIR)",
     )
     parser.add_argument(
-        "--runs-root", default="data/runs", help="folder of runs for a bare run name (default data/runs)"
+        "--runs-root", default=DEFAULT_RUNS, help=f"folder of runs for a bare run name (default {DEFAULT_RUNS})"
     )
 
 

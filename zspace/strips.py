@@ -15,6 +15,7 @@ import numpy as np
 
 import rundir
 from rundir.errors import ZspaceError
+from rundir.layout import DEFAULT_RUNS
 
 #: Most images one decoder call gets (the dashboard's bound per request).
 DECODE_BATCH = 64
@@ -26,7 +27,7 @@ def add_run_arguments(parser: argparse.ArgumentParser, default_steps: int) -> No
     """The run, --runs-root, --steps, --columns and --out, shared by the strip commands."""
     parser.add_argument("run", help="run directory, or the name of a run under --runs-root")
     parser.add_argument(
-        "--runs-root", default="data/runs", help="folder of runs for a bare run name (default data/runs)"
+        "--runs-root", default=DEFAULT_RUNS, help=f"folder of runs for a bare run name (default {DEFAULT_RUNS})"
     )
     parser.add_argument(
         "--steps",

@@ -17,14 +17,15 @@ import argparse
 import os
 
 from rundir.errors import ZspaceError
+from rundir.layout import DEFAULT_RUNS
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``zspace worker``."""
     parser.add_argument(
         "--runs",
-        default=os.environ.get("ZSPACE_RUNS", "data/runs"),
-        help="folder with one sub-folder per run, the same as the web server's (default $ZSPACE_RUNS or data/runs)",
+        default=os.environ.get("ZSPACE_RUNS", DEFAULT_RUNS),
+        help=f"folder with one sub-folder per run, the same as the web server's (default $ZSPACE_RUNS or {DEFAULT_RUNS})",
     )
     parser.add_argument(
         "--cache-dir",

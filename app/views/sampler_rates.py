@@ -15,7 +15,6 @@ from dash import Input, Output, State, dash_table, html
 
 from app.job_results import TEXT, returns
 from app.store import RunHandle
-from app.views import sampling
 from app.views.parts import RUN, TABS, guarded, ids, open_shown
 from app.views.protocol import View
 from rundir.errors import ZspaceError
@@ -88,7 +87,7 @@ def cached_rows(run: RunHandle) -> dict[str, dict | None]:
 
 def rate_table(shown: list[tuple[str, RunHandle]]) -> tuple[list[dict], list[dict], str]:
     """Rows and columns of the table for the shown runs ((side, run) pairs), and a note on what is missing."""
-    from study.scoring import ROWS
+    from study.scoring import ROW_LABELS, ROWS
 
     runs = [run for _, run in shown]
     found = {run.name: cached_rows(run) for run in runs}
@@ -102,7 +101,7 @@ def rate_table(shown: list[tuple[str, RunHandle]]) -> tuple[list[dict], list[dic
         ]
     rows = []
     for sampler in ROWS:
-        row = {"sampler": sampling.SAMPLER_LABELS.get(sampler, sampler)}
+        row = {"sampler": ROW_LABELS[sampler]}
         for run in runs:
             for name in ("rate", "consistent", "precision"):
                 row[f"{run.name}:{name}"] = _cell(found[run.name][sampler], name)

@@ -38,17 +38,6 @@ SAMPLER, K, SCALE, SEED, REROLL = make("sampler"), make("k"), make("scale"), mak
 GRID = {s: make("grid", s) for s in SIDES}
 TITLE = {s: make("title", s) for s in SIDES}
 
-#: How each sampler kind of :mod:`analysis.samplers` is named in the picker.
-SAMPLER_LABELS = {
-    "normal": "standard normal N(0, I)",
-    "axis_gaussian": "fitted Gaussian (per axis)",
-    "full_gaussian": "fitted Gaussian (full covariance)",
-    "uniform_box": "uniform in the data's box",
-    "data_noise": "data point + noise",
-    "gmm": "GMM fitted to the data (ex post)",
-    "kde": "KDE fitted to the data (ex post)",
-    "data": "data (held-out points, decoded)",
-}
 MAX_SEED = 2**31 - 1
 #: Most filtered rows a sampler is fitted to (an even spread of them beyond), so a request copies a bounded array.
 MAX_FIT_ROWS = 50_000
@@ -61,6 +50,13 @@ def sampler_kinds() -> tuple[str, ...]:
     from analysis.samplers import KINDS
 
     return KINDS
+
+
+def sampler_label(kind: str) -> str:
+    """How a sampler kind is named in the picker (:data:`analysis.samplers.LABELS`)."""
+    from analysis.samplers import LABELS
+
+    return LABELS[kind]
 
 
 def url_state() -> dict:
@@ -85,7 +81,7 @@ def layout() -> html.Div:
                 "sampler",
                 dcc.Dropdown(
                     id=SAMPLER,
-                    options=[{"label": SAMPLER_LABELS.get(k, k), "value": k} for k in sampler_kinds()],
+                    options=[{"label": sampler_label(k), "value": k} for k in sampler_kinds()],
                     value="normal",
                     clearable=False,
                     style={"width": "18em"},
@@ -127,13 +123,13 @@ def sample_z(run: RunHandle, sampler, k, seed, scale, filter_state=None) -> tupl
         # Fitting a mixture to 256-D points takes up to a minute: never inside a request.
         if rows is not None:
             raise ZspaceError(
-                f"{SAMPLER_LABELS[sampler]} samplers are fitted to the whole run (in the background); "
+                f"{sampler_label(sampler)} samplers are fitted to the whole run (in the background); "
                 "clear the filter to sample them"
             )
         fit = run.cached_result(results.sampler_fit, kind=sampler)
         if fit is None:
             raise ZspaceError(
-                f"the {SAMPLER_LABELS[sampler]} sampler of {run.name} is not fitted yet: press 'compute the rates' "
+                f"the {sampler_label(sampler)} sampler of {run.name} is not fitted yet: press 'compute the rates' "
                 "above, which fits it in the background"
             )
     stats = None

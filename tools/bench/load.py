@@ -33,6 +33,7 @@ import numpy as np
 
 import rundir
 from rundir.errors import ZspaceError
+from rundir.layout import DEFAULT_RUNS
 from tools.bench.requests import REQUEST_TIMEOUT_S, RequestFactory, answer_problem, post
 
 #: The browser follows every decode with the nearest-data-distance callback; it is timed as its own kind.
@@ -375,7 +376,7 @@ def main(args) -> int:
     documented setup failed, its peak memory grew by more than MAX_MEMORY_GROWTH or a goal was missed.
     """
     duration = 10.0 if getattr(args, "quick", False) else 60.0
-    runs_dir = Path(os.environ.get("ZSPACE_RUNS", "data/runs"))
+    runs_dir = Path(os.environ.get("ZSPACE_RUNS", DEFAULT_RUNS))
     with tempfile.TemporaryDirectory(prefix="zspace-load-runs-") as scratch:
         if not (runs_dir.is_dir() and any(info.usable for info in rundir.list_runs(runs_dir))):
             from tools.fixtures import make_demo_runs
