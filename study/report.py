@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 
 import rundir
+from figures import style
 from rundir.atomic import atomic_write_json, atomic_write_text
 from rundir.errors import ZspaceError
 from rundir.layout import DEFAULT_RUNS
-from study import report_figures as rf
 
 #: Decoded samples shown per sampler and run.
 GRID_SAMPLES = 8
@@ -48,7 +48,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "run",
         nargs="+",
         help="run folders or run names under --runs-root (NAME or SWEEP/NAME), or sweep folders (all their runs, "
-        f"and the curve against beta); at most {len(rf.COLOURS)} runs in all",
+        f"and the curve against beta); at most {len(style.COLOURS)} runs in all",
     )
     parser.add_argument("--compare", default=None, help="one more run shown beside the others (e.g. the VAE)")
     parser.add_argument("--out", required=True, help="folder for report.html and summary.json (created)")
@@ -75,7 +75,7 @@ def expand_runs(names: list[str], runs_root: str) -> tuple[list[Path], list[Path
     ------
     ZspaceError
         For a run given twice (also through a sweep), two runs with the same name, or more runs than
-        :data:`study.report_figures.COLOURS` has colours.
+        :data:`figures.style.COLOURS` has colours.
     """
     from analysis.precompute import find_run
     from rundir.sweep import inspect_sweep, is_sweep
@@ -102,8 +102,8 @@ def expand_runs(names: list[str], runs_root: str) -> tuple[list[Path], list[Path
         if label in seen.values():
             raise ZspaceError(f"two runs are named {label}; a report tells runs apart by name")
         seen[run.resolve()] = label
-    if len(runs) > len(rf.COLOURS):
-        raise ZspaceError(f"{len(runs)} runs given; a report shows at most {len(rf.COLOURS)}")
+    if len(runs) > len(style.COLOURS):
+        raise ZspaceError(f"{len(runs)} runs given; a report shows at most {len(style.COLOURS)}")
     return runs, sweeps
 
 

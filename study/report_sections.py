@@ -12,13 +12,22 @@ import numpy as np
 import rundir
 from analysis import meaningful, results
 from analysis.precompute import QUICK
-from study import report_figures as rf
+from figures.distributions import density_figure, radius_figure, spectrum_figure
+from figures.planes import PlanePoints, padded_range, plane_figure
+from figures.rates import rates_figure
+from figures.structure import structure_figure
+from figures.style import REPORT
 from study import scoring
 from study.summary import cached_or_quick
 
 esc = html.escape
 #: A run's name in the report: ``SWEEP/NAME`` for a run of a sweep folder, as ``summary.json`` names it.
 name_of = rundir.qualified_name
+
+#: Points drawn per scatter at most (a subsample beyond; the title says so).
+MAX_SHOWN = 4000
+#: Principal components the report's spectrum shows.
+SPECTRUM_SHOWN = 40
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -101,9 +110,7 @@ def rates(summary: dict, figure) -> str:
         f"{settings['bootstrap']} resamples. <i>meaningful</i>: realism, pixel-NN and distance-from-face-space all "
         f"within the range of {settings['calibration_quantile']:.0%} of this model's decoded held-out data points; "
         "<i>data</i> is that reference. Precision and recall: Kynkäänniemi et al. 2019 (k = 3) on 16 x 16 "
-        "area-averaged pixels against 1,000 training images.</p>"
-        + figure(rf.rates_figure(rows))
-        + _table(header, table)
+        "area-averaged pixels against 1,000 training images.</p>" + figure(rates_figure(rows)) + _table(header, table)
     )
 
 
@@ -131,14 +138,14 @@ def sample_grids(runs: list[Path], k: int) -> str:
 
 def distributions(runs: list[Path], summary: dict, figure) -> str:
     density, radius, spectrum = [], [], []
-    for run in runs:
+    for side, run in enumerate(runs):
         hist = results.histograms(run)
         flagged = np.zeros(hist["counts"].shape[0], dtype=bool)
         numbers = next(s for s in summary["runs"] if s["run"] == name_of(run))
         flagged[[a["axis"] for a in numbers["flagged_axes"]]] = True
-        density.append({"name": name_of(run), **hist, "flagged": flagged})
-        radius.append({"name": name_of(run), **results.radius_profile(run)})
-        spectrum.append({"name": name_of(run), "ratio": results.pca(run).explained_variance_ratio_})
+        density.append({"name": name_of(run), "side": side, **hist, "flagged": flagged})
+        radius.append({"name": name_of(run), "side": side, **results.radius_profile(run)})
+        spectrum.append({"name": name_of(run), "side": side, "ratio": results.pca(run).explained_variance_ratio_})
     axes = []
     for s in summary["runs"]:
         axes += [
@@ -160,16 +167,28 @@ def distributions(runs: list[Path], summary: dict, figure) -> str:
     ]
     return (
         "<h2>Number density along the axes</h2>"
-        + figure(rf.density_figure(density))
+        + figure(density_figure(density, REPORT, "Number density along every axis (flagged axes bold)"))
         + "<h3>Flagged axes</h3>"
         + _table(["run", "axis", "mode", "FWHM", "why flagged"], axes)
         + "<h2>Radius</h2>"
-        + figure(rf.radius_figure(radius))
+        + figure(radius_figure(radius, REPORT, "Number density against the radius |z|"))
         + _table(["run", "peak", "sqrt(z_dim)", "peak / sqrt(z_dim)"], radius_rows)
         + "<h2>PCA spectrum</h2>"
-        + figure(rf.spectrum_figure(spectrum))
+        + figure(spectrum_figure(spectrum, REPORT, f"PCA spectrum (first {SPECTRUM_SHOWN} components)", SPECTRUM_SHOWN))
         + _table(["run", "PC1 share", "PC2 share", "flattens after (components)"], pca_rows)
     )
+
+
+def _scatter(xy: np.ndarray, total: int, title: str, labels: tuple[str, str], side: int, box=None):
+    """Points on a plane, drawn with the page's plane figure; the title says when fewer are drawn than exist.
+
+    ``box``: (x0, x1, y0, y1) to fix the view (the zoom levels of the seed's PCA planes).
+    """
+    xy = np.asarray(xy, dtype=np.float32).reshape(-1, 2)
+    note = f" — {len(xy):,} of {total:,} points drawn" if len(xy) < total else f" — {total:,} points"
+    x_range, y_range = ((box[0], box[1]), (box[2], box[3])) if box else (padded_range(xy[:, 0]), padded_range(xy[:, 1]))
+    points = PlanePoints(xy, np.arange(len(xy)), x_range, y_range, x_label=labels[0], y_label=labels[1], side=side)
+    return plane_figure(points, REPORT, title + note, clickable_space=False, height=360)
 
 
 def _subsample(count: int, limit: int, seed: int = 0) -> np.ndarray:
@@ -188,15 +207,15 @@ def planes(runs: list[Path], figure, shares) -> str:
         xy = results.pca(run).transform(rundir.load_zpoints(run), 2)
         reach = np.max(np.abs(xy), axis=1)
         cells = []
-        keep = _subsample(len(xy), rf.MAX_SHOWN)
-        cells.append(figure(rf.scatter_figure(xy[keep], len(xy), f"{name_of(run)}: PC1-PC2", "PC1", "PC2", side)))
+        keep = _subsample(len(xy), MAX_SHOWN)
+        cells.append(figure(_scatter(xy[keep], len(xy), f"{name_of(run)}: PC1-PC2", ("PC1", "PC2"), side)))
         for share in shares:
             half = float(max(np.quantile(reach, share), 1e-9))
             inside = np.flatnonzero(reach <= half)
-            pick = inside[_subsample(len(inside), rf.MAX_SHOWN)]
+            pick = inside[_subsample(len(inside), MAX_SHOWN)]
             box = (-half, half, -half, half)
             title = f"{name_of(run)}: square of side {2 * half:.3g}"
-            cells.append(figure(rf.scatter_figure(xy[pick], len(inside), title, "PC1", "PC2", side, box)))
+            cells.append(figure(_scatter(xy[pick], len(inside), title, ("PC1", "PC2"), side, box)))
         parts.append(f"<div class='pair'>{''.join(cells)}</div>")
     return "".join(parts)
 
@@ -216,11 +235,9 @@ def tsne_maps(runs: list[Path], figure) -> str:
             fit = results.tsne(run, **params)
             reduced = params.get("pca_components")
             what = f"after PCA-{reduced}" if reduced else "raw z"
-            keep = _subsample(len(fit.embedding), rf.MAX_SHOWN)
+            keep = _subsample(len(fit.embedding), MAX_SHOWN)
             title = f"{name_of(run)}: t-SNE {what}, perplexity {params.get('perplexity', 30)}"
-            cells.append(
-                figure(rf.scatter_figure(fit.embedding[keep], len(fit.embedding), title, "t-SNE 1", "t-SNE 2", side))
-            )
+            cells.append(figure(_scatter(fit.embedding[keep], len(fit.embedding), title, ("t-SNE 1", "t-SNE 2"), side)))
         parts.append(f"<div class='pair'>{''.join(cells)}</div>")
     return "".join(parts)
 
@@ -237,7 +254,7 @@ def structure(runs: list[Path], summary: dict, figure) -> str:
         stored, params, _ = cached_or_quick(
             results.structure_measures, run, n_points=QUICK["structure_n"], n_probes=QUICK["probes"]
         )
-        parts.append(figure(rf.structure_figure(name_of(run), stored)))
+        parts.append(figure(structure_figure(name_of(run), stored)))
         s = next(s for s in summary["runs"] if s["run"] == name_of(run))["structure"]
         null = s["null"]
         for label, mine, theirs in (

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from study import report_figures as rf
+from figures import style
 
 esc = html.escape
 
@@ -43,11 +43,9 @@ def _values(values) -> list:
 
 
 def _style(fig: go.Figure, title: str, height: int) -> go.Figure:
-    fig.update_layout(
-        template="none", title={"text": title, "x": 0.01, "font": {"size": 14}}, height=height,
-        margin={"l": 56, "r": 16, "t": 60, "b": 96}, font={"family": "Helvetica, Arial, sans-serif", "size": 12},
-        legend={"orientation": "h", "y": -0.18, "yanchor": "top"},
-    )  # fmt: skip
+    style.styled(fig, style.REPORT, title, height)
+    # Room below for the beta axis's categories and the legend under them.
+    fig.update_layout(margin={"t": 60, "b": 96}, legend={"yanchor": "top"})
     return fig
 
 
@@ -65,7 +63,7 @@ def sweep_rates_figure(curve: dict) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=x, y=rate, name=sampler, mode="lines+markers",
-                line={"color": rf.COLOURS[index % len(rf.COLOURS)], "dash": "dot" if sampler == "data" else "solid"},
+                line={"color": style.COLOURS[index % len(style.COLOURS)], "dash": "dot" if sampler == "data" else "solid"},
                 error_y={"type": "data", "symmetric": False, "array": hi - rate, "arrayminus": rate - lo},
             )
         )  # fmt: skip
@@ -98,7 +96,7 @@ def sweep_structure_figure(curve: dict) -> go.Figure:
             if "lo" in parts:
                 lo, hi = np.asarray(_values(parts["lo"])), np.asarray(_values(parts["hi"]))
                 bars = {"type": "data", "symmetric": False, "array": hi - value, "arrayminus": value - lo}
-            colour = rf.COLOURS[index % len(rf.COLOURS)]
+            colour = style.COLOURS[index % len(style.COLOURS)]
             fig.add_trace(
                 go.Scatter(
                     x=x, y=value, name=name, mode="lines+markers", showlegend=len(series) > 1,
@@ -110,7 +108,7 @@ def sweep_structure_figure(curve: dict) -> go.Figure:
                 fig.add_trace(
                     go.Scatter(
                         x=x, y=_values(parts["null"]), name=f"{name}: Gaussian null", mode="lines",
-                        showlegend=False, line={"color": rf.NULL_COLOUR if len(series) == 1 else colour, "dash": "dash"},
+                        showlegend=False, line={"color": style.NULL_COLOUR if len(series) == 1 else colour, "dash": "dash"},
                     ),
                     row=row, col=col,
                 )  # fmt: skip
@@ -130,7 +128,7 @@ def epoch_figure(name: str, curve: dict) -> go.Figure:
             fig.add_trace(
                 go.Scatter(
                     x=curve["epochs"], y=_values(curve[key]), name=key, mode="lines+markers",
-                    showlegend=len(keys) > 1, line={"color": rf.COLOURS[index % len(rf.COLOURS)]},
+                    showlegend=len(keys) > 1, line={"color": style.COLOURS[index % len(style.COLOURS)]},
                 ),
                 row=row, col=col,
             )  # fmt: skip

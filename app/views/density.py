@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 from dash import Input, Output, State, ctx, dash_table, dcc, html, no_update
 
-from app.figures.distributions import density_figure
-from app.figures.style import message_figure
 from app.store import RunHandle
 from app.validate import choice
 from app.views import planes
 from app.views.parts import RUN, guarded, ids, labelled, open_shown
 from app.views.protocol import View
+from figures.distributions import density_figure
+from figures.style import message_figure
 
 TAB = "Density"
 MESSAGES = ()

@@ -8,10 +8,10 @@ import numpy as np
 from dash import Input, Output, dash_table, dcc, html, no_update
 
 import rundir
-from app.figures.distributions import history_figure
 from app.store import MemoKey, RunHandle
 from app.views.parts import RUN, SIDES, TABS, error_box, guarded, ids, side_columns, side_run
 from app.views.protocol import View
+from figures.distributions import history_figure
 
 TAB = "Model"
 MESSAGES = ()

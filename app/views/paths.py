@@ -15,14 +15,14 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from app import plane_space, subsets
-from app.figures.style import message_figure
-from app.figures.walks import profile_figure
 from app.store import RunHandle
 from app.url_state import Field, Whole
 from app.views import decode, filters
 from app.views.instruments import MAX_STEPS, MIN_STEPS, row_of, steps_of, strip_row
 from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, open_side, side_columns
 from app.views.protocol import Overlay, View
+from figures.style import message_figure
+from figures.walks import profile_figure
 from rundir.errors import ZspaceError
 
 TAB = "Planes"

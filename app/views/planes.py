@@ -16,8 +16,6 @@ import numpy as np
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from app import plane_space, subsets, viewport
-from app.figures.planes import padded_range, plane_figure, raster_cells
-from app.figures.style import message_figure
 from app.store import MemoKey, RunHandle
 from app.url_state import Choice, Field, LinkCheck, Name, Whole, Zoom
 from app.validate import choice
@@ -25,6 +23,8 @@ from app.viewport import Change, Event
 from app.views import filters, maps
 from app.views.parts import RUN, SIDES, guarded, ids, labelled, number, open_side, side_columns, side_run
 from app.views.protocol import View
+from figures.planes import PlanePoints, padded_range, plane_figure, raster_cells
+from figures.style import message_figure
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
@@ -295,7 +295,7 @@ def _figure(run: RunHandle, request: PlaneRequest, where, ids_, xy, shown: viewp
     )
     values, label = colour_values(run, request.colour)
     shown_ids = ids_[result.ids]
-    figure = plane_figure(
+    points = PlanePoints(
         result.xy,
         shown_ids,
         shown.x_range,
@@ -306,9 +306,8 @@ def _figure(run: RunHandle, request: PlaneRequest, where, ids_, xy, shown: viewp
         x_label=plane_space.axis_label(run, where, 0),
         y_label=plane_space.axis_label(run, where, 1),
         side=request.side,
-        clickable_space=where.clickable,
-        uirevision=shown.revision,
     )
+    figure = plane_figure(points, clickable_space=where.clickable, uirevision=shown.revision)
     for overlay, values in request.overlays:
         for trace in overlay.traces(run, where, request.side, *values):
             figure.add_trace(trace)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dash import Input, Output, dcc, html
 
-from app.figures.distributions import radius_figure
-from app.figures.style import message_figure
 from app.store import RunHandle
 from app.validate import choice
 from app.views.parts import RUN, guarded, ids, labelled, open_shown
 from app.views.protocol import View
+from figures.distributions import radius_figure
+from figures.style import message_figure
 
 TAB = "Radius"
 MESSAGES = ()

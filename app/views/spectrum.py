@@ -5,12 +5,12 @@ from __future__ import annotations
 from dash import Input, Output, dcc, html
 
 from app import plane_space
-from app.figures.distributions import spectrum_figure
-from app.figures.style import message_figure
 from app.store import RunHandle
 from app.validate import whole
 from app.views.parts import RUN, guarded, ids, labelled, number, open_shown
 from app.views.protocol import View
+from figures.distributions import spectrum_figure
+from figures.style import message_figure
 
 TAB = "PCA spectrum"
 MESSAGES = ()

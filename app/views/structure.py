@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dash import Input, Output, dash_table, dcc, html, no_update
 
-from app.figures.structure import lid_figure, nn_distance_figure
-from app.figures.style import message_figure
 from app.store import RunHandle
 from app.views import sampler_rates
 from app.views.parts import RUN, SIDES, TABS, guarded, ids, open_shown, side_columns
 from app.views.protocol import View
+from figures.structure import lid_figure, nn_distance_figure
+from figures.style import message_figure
 
 TAB = "Structure"
 MESSAGES = ()

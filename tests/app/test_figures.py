@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 
-from app.figures.distributions import density_figure, radius_figure, spectrum_figure
-from app.figures.planes import padded_range, plane_figure
 from app.viewport import count_text
+from figures.distributions import density_figure, radius_figure, spectrum_figure
+from figures.planes import PlanePoints, padded_range, plane_figure
 
 
 def _points(n, seed=0):
@@ -18,7 +18,7 @@ def _points(n, seed=0):
 
 def test_plane_figure_sends_typed_arrays_not_number_lists():
     xy, ids = _points(20000)
-    fig = plane_figure(xy, ids, (-4, 4), (-4, 4), clickable_space=False)
+    fig = plane_figure(PlanePoints(xy, ids, (-4, 4), (-4, 4)), clickable_space=False)
     payload = fig.to_json()
     scatter = json.loads(payload)["data"][0]
     assert scatter["type"] == "scattergl"
@@ -29,7 +29,8 @@ def test_plane_figure_sends_typed_arrays_not_number_lists():
 
 def test_plane_figure_shows_a_colour_bar_when_coloured_and_keeps_the_requested_range():
     xy, ids = _points(500)
-    fig = plane_figure(xy, ids, (-0.25, 0.25), (1, 2), colour=np.linspace(0, 1, 500), colour_label="radius |z|")
+    points = PlanePoints(xy, ids, (-0.25, 0.25), (1, 2), colour=np.linspace(0, 1, 500), colour_label="radius |z|")
+    fig = plane_figure(points)
     scatter = next(t for t in fig.data if t.type == "scattergl")
     assert scatter.marker.showscale and scatter.marker.colorbar.title.text == "radius |z|"
     assert tuple(fig.layout.xaxis.range) == (-0.25, 0.25) and tuple(fig.layout.yaxis.range) == (1, 2)
@@ -40,7 +41,8 @@ def test_plane_figure_shows_a_colour_bar_when_coloured_and_keeps_the_requested_r
 
 def test_plane_figure_draws_a_density_raster_instead_of_points_when_over_budget():
     raster = {"x_edges": np.linspace(0, 1, 5), "y_edges": np.linspace(0, 1, 5), "counts": np.ones((4, 4), np.int64)}
-    fig = plane_figure(np.empty((0, 2), np.float32), np.empty(0), (0, 1), (0, 1), raster=raster, clickable_space=False)
+    points = PlanePoints(np.empty((0, 2), np.float32), np.empty(0), (0, 1), (0, 1), raster=raster)
+    fig = plane_figure(points, clickable_space=False)
     assert [t.type for t in fig.data] == ["heatmap"]
     assert fig.data[0].colorbar.title.text == "log(1+count)"
 
@@ -80,3 +82,24 @@ def test_radius_and_spectrum_figures_overlay_two_runs():
     fig = spectrum_figure([{"name": "ae", "side": "a", "ratio": ratio}, {"name": "vae", "side": "b", "ratio": ratio}])
     assert len(fig.data) == 4
     np.testing.assert_allclose(fig.data[1].y, [0.5, 0.8, 1.0], rtol=1e-6)
+
+
+def test_the_report_draws_with_the_pages_builders_in_its_own_style():
+    from figures.distributions import density_figure
+    from figures.style import COLOURS, REPORT, SIDE_COLOURS
+
+    edges, counts = np.linspace(-2, 2, 9), np.arange(16, dtype=float).reshape(2, 8)
+    series = [{"name": "ae", "side": "a", "edges": edges, "counts": counts, "flagged": np.array([False, True])}]
+    page = density_figure(series)
+    report = density_figure([{**series[0], "side": 0}], REPORT, "Number density")
+    # The same curves, in the same colours; the page's carry the axis a click picks, the report's stay plain.
+    assert [np.asarray(t.y).tolist() for t in page.data] == [np.asarray(t.y).tolist() for t in report.data]
+    assert page.data[1].line.color == report.data[1].line.color == SIDE_COLOURS["a"] == COLOURS[0]
+    assert list(page.data[1].customdata[:2]) == [1, 1] and report.data[1].customdata is None
+    assert report.layout.template.layout.to_plotly_json() == {} and report.layout.title.text == "Number density"
+    points = PlanePoints(np.zeros((3, 2), np.float32), np.arange(3), (-1, 1), (-1, 1), side=1)
+    static = plane_figure(points, REPORT, "a plane")
+    # No WebGL and no click layer offline; one unit is as long along x as along y.
+    assert [t.type for t in static.data] == ["scatter"] and static.data[0].marker.color == COLOURS[1]
+    assert static.layout.yaxis.scaleanchor == "x"
+    assert [t.type for t in plane_figure(points).data] == ["heatmap", "scattergl"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from analysis.planes import MAX_RASTER_SIZE, viewport_query
-from app.figures.planes import MAX_WIDTH_PX, raster_cells
+from figures.planes import MAX_WIDTH_PX, raster_cells
 
 
 def test_a_raster_sized_to_the_plot_counts_every_point_inside():

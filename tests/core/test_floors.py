@@ -12,9 +12,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 #: Package -> floor. A module may import its own floor's package and anything lower, never higher;
 #: models and analysis share a floor but never import each other.
-FLOORS = {"rundir": 0, "models": 1, "analysis": 1, "study": 2, "app": 3, "tools": 4, "zspace": 5}
-PRODUCT = ("rundir", "models", "analysis", "study", "app")
-SEPARATE_ON_ONE_FLOOR = {("models", "analysis"), ("analysis", "models")}
+FLOORS = {"rundir": 0, "models": 1, "analysis": 1, "figures": 1, "study": 2, "app": 3, "tools": 4, "zspace": 5}
+PRODUCT = ("rundir", "models", "analysis", "figures", "study", "app")
+#: Packages of one floor that never import each other (figures: plotly and numpy only, for study and app alike).
+SEPARATE_ON_ONE_FLOOR = {
+    (a, b) for a in ("models", "analysis", "figures") for b in ("models", "analysis", "figures") if a != b
+}
 
 
 def module_name(path: Path) -> str:

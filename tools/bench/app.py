@@ -116,15 +116,17 @@ def bench_figure(n_points: int) -> dict:
     """Build time and JSON bytes/point of the plane figure with typed arrays vs Python lists."""
     import plotly.graph_objects as go
 
-    from app.figures.planes import plane_figure
+    from figures.planes import PlanePoints, plane_figure
 
     rng = np.random.default_rng(2)
     xy = rng.normal(size=(n_points, 2)).astype(np.float32)
     ids = np.arange(n_points)
     out = {"points": n_points}
-    plane_figure(xy[:100], ids[:100], (-5, 5), (-5, 5)).to_json()  # warm-up: plotly's validators load lazily
+    plane_figure(
+        PlanePoints(xy[:100], ids[:100], (-5, 5), (-5, 5))
+    ).to_json()  # warm-up: plotly's validators load lazily
     started = time.perf_counter()
-    payload = plane_figure(xy, ids, (-5, 5), (-5, 5), clickable_space=False).to_json()
+    payload = plane_figure(PlanePoints(xy, ids, (-5, 5), (-5, 5)), clickable_space=False).to_json()
     out["typed_seconds"], out["typed_bytes_per_point"] = time.perf_counter() - started, len(payload) / n_points
     started = time.perf_counter()
     fig = go.Figure(go.Scattergl(x=xy[:, 0].tolist(), y=xy[:, 1].tolist(), customdata=ids.tolist(), mode="markers"))

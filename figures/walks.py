@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.figures.style import SIDE_COLOURS, base_layout
+from figures.style import PAGE, colour, styled
 
 #: The measures of :func:`analysis.walks.path_profile`, top to bottom, with their panel titles.
 MEASURES = (
@@ -45,14 +45,14 @@ def profile_figure(fractions, profiles: dict[str, dict], side: str = "a", k: int
                     name=f"{kind} path",
                     legendgroup=kind,
                     showlegend=row == 1,
-                    line={"color": SIDE_COLOURS.get(side, "#1f6feb"), "dash": DASHES.get(kind, "solid"), "width": 2},
+                    line={"color": colour(side), "dash": DASHES.get(kind, "solid"), "width": 2},
                     marker={"size": 4},
                     hovertemplate=f"{kind}: t %{{x:.2f}}<br>{measure} %{{y:.3f}}<extra></extra>",
                 ),
                 row=row,
                 col=1,
             )
-    base_layout(fig, height=height)
+    styled(fig, PAGE, height=height)
     fig.update_layout(showlegend=True, legend={"orientation": "h", "y": 1.12, "x": 0}, margin={"t": 40})
     fig.update_annotations(font={"size": 11})
     fig.update_xaxes(title_text="t (0 = A, 1 = B)", row=len(MEASURES), col=1)
