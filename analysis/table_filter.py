@@ -58,6 +58,7 @@ __all__ = [
     "MESSAGES",
     "FilterError",
     "canonical",
+    "check_text",
     "column_kinds",
     "condition_text",
     "conditions",
@@ -82,6 +83,15 @@ def column_kinds(frame) -> dict[str, str]:
     return kinds
 
 
+def check_text(text) -> str:
+    """``text`` if it can be a filter at all (text, at most :data:`MAX_LENGTH` characters), else FilterError."""
+    if not isinstance(text, str):
+        raise FilterError("filter: a filter that is not text is not allowed")
+    if len(text) > MAX_LENGTH:
+        raise FilterError(f"filter: longer than {MAX_LENGTH} characters ({len(text)})")
+    return text
+
+
 def parse(text, columns: Mapping[str, str]):
     """Parse a filter against the table's columns (``name -> kind``, see :func:`column_kinds`).
 
@@ -94,10 +104,7 @@ def parse(text, columns: Mapping[str, str]):
     FilterError
         With one line naming the problem (a position, a column, a refused construct).
     """
-    if not isinstance(text, str):
-        raise FilterError("filter: a filter that is not text is not allowed")
-    if len(text) > MAX_LENGTH:
-        raise FilterError(f"filter: longer than {MAX_LENGTH} characters ({len(text)})")
+    check_text(text)
     if not text.strip():
         raise FilterError("filter: an empty filter at position 0 needs a column, e.g. smiling == 1")
     return Parser(text, columns).parse()

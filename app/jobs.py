@@ -34,7 +34,7 @@ import stat
 import time
 from pathlib import Path
 
-from rundir.errors import ZspaceError
+from rundir.errors import Refusal, ZspaceError
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,14 @@ log = logging.getLogger(__name__)
 JOB_STORE, SECRET_FILE, SLOTS = "background", "job-secret.key", "job-slots"
 #: What a page says when every job slot is taken.
 BUSY_MESSAGE = "a map is already being computed; try again when it is done"
+
+
+class SlotsBusy(Refusal):
+    """Every background-job slot of the host is taken."""
+
+    template = BUSY_MESSAGE
+
+
 #: Prefix of the job store entries that record the processes this server started.
 _STARTED = "zspace-started-job:"
 
@@ -251,7 +259,7 @@ class JobSlots:
                 on_wait()
             time.sleep(0.5)
         if descriptor is None:
-            raise ZspaceError(BUSY_MESSAGE)
+            raise SlotsBusy()
         try:
             yield
         finally:

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.store import MemoKey, RunHandle
-from app.validate import choice, whole
-from rundir.errors import ZspaceError
+from app.validate import NotOneOf, choice, whole
+from rundir.errors import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,29 @@ PLANE_LABELS = {
     "map": "t-SNE / UMAP map",
     "attribute": "attribute direction × PC1 (x = attribute number)",
 }
+
+
+class NoMap(Refusal):
+    """A map plane asked of a run that has no 2-D map."""
+
+    template = "no t-SNE or UMAP map is computed for {run}: compute one below or run `zspace analyze`"
+
+
+class NoAttributeDirection(Refusal):
+    """An attribute plane of a column (or a run) that gives no direction."""
+
+    template = "no attribute direction for {what}: {why}"
+
+
+class NoWayBack(Refusal):
+    """A click on empty space of a map that has no inverse (t-SNE)."""
+
+    template = "empty space on a t-SNE map has no z: click a point, or use a PCA, axis or UMAP plane"
+
+
+#: Refusals of this module (the views that show them list these in their ``View.refusals``).
+REFUSALS = (NoMap, NoAttributeDirection, NoWayBack)
+
 #: Planes on which every spot maps back to one z (and any z projects exactly).
 LINEAR_KINDS = ("pca", "axis", "attribute")
 
@@ -97,15 +120,13 @@ def plane(run: RunHandle, kind, i=0, j=1, map_key=None) -> Plane:
     kind = choice(kind, "plane kind", PLANE_KINDS)
     if kind == "map":
         if not map_key:
-            raise ZspaceError(
-                f"no t-SNE or UMAP map is computed for {run.name}: compute one below or run `zspace analyze`"
-            )
+            raise NoMap(run=run.name)
         choice(map_key, "map", [m["key"] for m in maps(run)])
         return Plane("map", map_key=str(map_key))
     if kind == "attribute":
         columns = attribute_columns(run)
         if not columns:
-            raise ZspaceError(f"no attribute direction for {run.name}: its metadata has no numeric column")
+            raise NoAttributeDirection(what=run.name, why="its metadata has no numeric column")
         index = whole(i, "attribute number (x)", 0, len(columns) - 1)
         return Plane("attribute", i=index, j=0, column=columns[index])
     return Plane(kind, whole(i, "x axis", 0, run.z_dim - 1), whole(j, "y axis", 0, run.z_dim - 1))
@@ -136,7 +157,7 @@ def map_entry(run: RunHandle, map_key: str) -> dict:
     for entry in listed:
         if entry["key"] == map_key:
             return entry
-    raise ZspaceError(f"map must be one of {', '.join(m['key'] for m in listed) or 'none computed'}")
+    raise NotOneOf(name="map", shown=", ".join(m["key"] for m in listed) or "none computed")
 
 
 def pca(run: RunHandle):
@@ -161,7 +182,7 @@ def attribute_direction(run: RunHandle, column) -> dict:
         try:
             return fit(run.z(), run.column(column))
         except ValueError as exc:  # a constant column, or classes with the same mean
-            raise ZspaceError(f"no attribute direction for {column}: {exc}") from None
+            raise NoAttributeDirection(what=column, why=exc) from None
 
     return run.memo(MemoKey.direction(column), compute)
 
@@ -174,7 +195,7 @@ def attribute_basis(run: RunHandle, column) -> tuple[np.ndarray, np.ndarray]:
     try:
         basis = plane_basis(attribute_direction(run, column)["unit"], fit.components_)
     except ValueError as exc:
-        raise ZspaceError(f"no attribute direction for {column}: {exc}") from None
+        raise NoAttributeDirection(what=column, why=exc) from None
     return np.asarray(fit.mean_, dtype=np.float64), basis
 
 
@@ -209,10 +230,10 @@ def map_to_z(run: RunHandle, where: Plane, x: float, y: float) -> tuple[np.ndarr
 
     entry = map_entry(run, where.map_key)
     if not entry["invertible"]:
-        raise ZspaceError("empty space on a t-SNE map has no z: click a point, or use a PCA, axis or UMAP plane")
+        raise NoWayBack()
     with run.cache_scope():
         if results.load_map(run.folder, entry["kind"], entry["params"]) is None:  # dropped since it was listed
-            raise ZspaceError(f"map must be one of {', '.join(m['key'] for m in maps(run)) or 'none computed'}")
+            raise NotOneOf(name="map", shown=", ".join(m["key"] for m in maps(run)) or "none computed")
         z, inside = results.map_point_to_z(run.folder, entry["kind"], entry["params"], [[x, y]])
     return np.asarray(z[0], dtype=np.float32), bool(inside[0])
 
@@ -220,7 +241,7 @@ def map_to_z(run: RunHandle, where: Plane, x: float, y: float) -> tuple[np.ndarr
 def to_z(run: RunHandle, where: Plane, x: float, y: float, base_row: int | None = None) -> np.ndarray:
     """The z at plane point (x, y): other coordinates at the mean, or at data row ``base_row``."""
     if not where.linear:
-        raise ZspaceError("empty space on a map has no z here: use map_to_z for a UMAP map, or a PCA or axis plane")
+        raise ValueError("to_z takes a linear plane (PCA, axis, attribute); a UMAP map's way back is map_to_z")
     z_all = run.z()
     fit = pca(run)
     if where.kind == "attribute":
@@ -250,7 +271,7 @@ def project(run: RunHandle, where: Plane, z: np.ndarray) -> np.ndarray:
     if where.kind == "attribute":
         origin, basis = attribute_basis(run, where.column)
         return ((z - origin) @ basis.T).astype(np.float32)
-    raise ZspaceError("only PCA and axis planes place arbitrary z exactly; a map places data points only")
+    raise ValueError("only linear planes place arbitrary z exactly; a map places data points only")
 
 
 def axis_label(run: RunHandle, where: Plane, which: int) -> str:

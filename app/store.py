@@ -31,7 +31,8 @@ import numpy as np
 import rundir
 from app.decoder import DecoderService
 from app.jobs import JobSlots
-from rundir.errors import ZspaceError
+from app.validate import NotOneOf
+from rundir.errors import Refusal, UnknownRun
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,26 @@ FRAMES_KEPT = 8
 RECENT_KEPT = 48
 
 
-class AnalysisPending(ZspaceError):
+class AnalysisPending(Refusal):
     """A base analysis of a large run is not computed yet; it is computed in the background."""
+
+    template = "{analysis} of {run} is being computed in the background; this view fills in when it is ready"
+
+
+class RunUnusable(Refusal):
+    """A run the folder lists but that cannot be shown (its reason is the listing's)."""
+
+    template = "run {name} cannot be shown: {reason}"
+
+
+class TooManyImages(Refusal):
+    """More images than one request may decode."""
+
+    template = "at most {most} images per request"
+
+
+#: The refusals of a run's store and handle (every view may raise them).
+REFUSALS = (UnknownRun, RunUnusable, AnalysisPending, TooManyImages, NotOneOf)
 
 
 class MemoKey:
@@ -201,11 +220,11 @@ class RunStore:
         """The run named ``name`` (``NAME`` or ``SWEEP/NAME``, from a browser); unknown or unusable runs raise ZspaceError."""
         path = rundir.resolve_run(self.runs_dir, name)  # NAME or SWEEP/NAME, never outside the runs folder
         if not (path / rundir.CONFIG).exists():
-            raise ZspaceError(f"unknown run {str(name)[:80]!r}")
+            raise UnknownRun(name=repr(str(name)[:80]))
         key = rundir.files_key(path)
         info = self._inspect(path, key)
         if not info.usable:
-            raise ZspaceError(f"run {name} cannot be shown: {info.reason}")
+            raise RunUnusable(name=name, reason=info.reason)
         return RunHandle(self, rundir.qualified_name(path), path, key, info.config, info.n_points, info.z_dim)
 
 
@@ -274,7 +293,7 @@ class RunHandle:
         """One numeric metadata column as float32 (memoised)."""
         columns = self.metadata_columns()
         if column not in columns:
-            raise ZspaceError(f"metadata column must be one of {', '.join(columns[:12])}")
+            raise NotOneOf(name="metadata column", shown=", ".join(columns[:12]))
         return self.memo(MemoKey.column(column), lambda: self.metadata()[column].to_numpy(dtype=np.float32))
 
     def sibling(self, name) -> RunHandle:
@@ -357,10 +376,7 @@ class RunHandle:
                 if found is not None:
                     return found
                 if not background and self.n_points > self.store.inline_points:
-                    raise AnalysisPending(
-                        f"{declaration.name} of {self.name} is being computed in the background; "
-                        "this view fills in when it is ready"
-                    )
+                    raise AnalysisPending(analysis=declaration.name, run=self.name)
                 found = declaration.read_or_compute_arrays(self.folder, **params)
             from analysis.cache import prune
 
@@ -389,7 +405,7 @@ class RunHandle:
         """Decode z-vectors (at most MAX_SAMPLES) with the run's decoder to uint8 images."""
         z = np.atleast_2d(np.asarray(z, dtype=np.float32))
         if len(z) > MAX_SAMPLES:
-            raise ZspaceError(f"at most {MAX_SAMPLES} images per request")
+            raise TooManyImages(most=MAX_SAMPLES)
         return self.store.decoder.decode(self.folder, self.files_key, z)
 
     def nearest_distance(self, queries, exclude: int | None = None) -> np.ndarray:

@@ -24,7 +24,7 @@ from analysis import regions, table_filter
 from app import plane_space
 from app.store import MemoKey, RunHandle
 from app.validate import choice, finite, whole
-from rundir.errors import ZspaceError
+from rundir.errors import Refusal
 
 #: Most a plane coordinate (a zoom, a square, a selection's corner) may reach from the origin.
 MAX_COORDINATE = 1e6
@@ -33,13 +33,34 @@ MAX_SHAPES = 8
 MAX_VERTICES = 400
 #: Longest lasso path text accepted from the browser (a drag of thousands of mouse moves is thinned first).
 MAX_PATH_CHARS = 400_000
-#: Messages of this module (the views that show them add these to their ``MESSAGES``).
-MESSAGES = (
-    r"(selection|filter) is malformed.*",
-    r"a lasso needs at least 3 points",
-    r"the runs hold different images.*",
-    *table_filter.MESSAGES,
-)
+
+
+class MalformedSelection(Refusal):
+    """A selection from the browser that is not one this page could have drawn."""
+
+    template = "selection is malformed: {why}"
+
+
+class ShortLasso(Refusal):
+    """A lasso of fewer than three points."""
+
+    template = "a lasso needs at least 3 points"
+
+
+class MalformedFilter(Refusal):
+    """A filter from the browser that is not an expression and an optional selection."""
+
+    template = "filter is malformed: {why}"
+
+
+class FilterKeepsNoRows(Refusal):
+    """A filter that leaves an instrument nothing to work on."""
+
+    template = "the filter keeps no {rows} of {run}: {consequence}"
+
+
+#: Refusals of this module (the views that show them list these in their ``View.refusals``).
+REFUSALS = (MalformedSelection, ShortLasso, MalformedFilter, table_filter.FilterError)
 
 _PATH_POINT = re.compile(r"[ML]\s*([-+0-9.eE]+)\s*,\s*([-+0-9.eE]+)")
 
@@ -53,7 +74,7 @@ def digest(value) -> str:
 # -- selection ---------------------------------------------------------------------------------
 def _coordinates(values, name: str, least: int, most: int) -> list[float]:
     if not isinstance(values, list) or not least <= len(values) <= most:
-        raise ZspaceError(f"selection is malformed: {name} must hold {least} to {most} numbers")
+        raise MalformedSelection(why=f"{name} must hold {least} to {most} numbers")
     return [finite(v, f"selection {name}", -MAX_COORDINATE, MAX_COORDINATE) for v in values]
 
 
@@ -68,11 +89,11 @@ def _thinned(x: list[float], y: list[float]) -> tuple[list[float], list[float]]:
 def clean_plane_spec(spec) -> dict:
     """A plane as the selection stores it (``{"kind", "i", "j", "map"}``: the plane controls' values), checked."""
     if not isinstance(spec, dict):
-        raise ZspaceError("selection is malformed: it names no plane")
+        raise MalformedSelection(why="it names no plane")
     kind = choice(spec.get("kind"), "selection plane", plane_space.PLANE_KINDS)
     map_key = spec.get("map")
     if map_key is not None and (not isinstance(map_key, str) or len(map_key) > 100):
-        raise ZspaceError("selection is malformed: map must be a short name")
+        raise MalformedSelection(why="map must be a short name")
     i = 0 if spec.get("i") is None else whole(spec.get("i"), "selection plane x", 0, 1_000_000)
     j = 1 if spec.get("j") is None else whole(spec.get("j"), "selection plane y", 0, 1_000_000)
     return {"kind": kind, "i": i, "j": j, "map": map_key}
@@ -87,19 +108,19 @@ def clean_selection(value) -> dict | None:
     if value is None:
         return None
     if not isinstance(value, dict) or not isinstance(value.get("run"), str) or len(value["run"]) > 200:
-        raise ZspaceError("selection is malformed: it names no run")
+        raise MalformedSelection(why="it names no run")
     shapes = value.get("shapes")
     if not isinstance(shapes, list) or not 1 <= len(shapes) <= MAX_SHAPES:
-        raise ZspaceError(f"selection is malformed: it must hold 1 to {MAX_SHAPES} shapes")
+        raise MalformedSelection(why=f"it must hold 1 to {MAX_SHAPES} shapes")
     cleaned = []
     for shape in shapes:
         if not isinstance(shape, dict):
-            raise ZspaceError("selection is malformed: a shape is not a box or a lasso")
+            raise MalformedSelection(why="a shape is not a box or a lasso")
         kind = choice(shape.get("kind"), "selection shape", regions.KINDS)
         least, most = (2, 2) if kind == "box" else (3, MAX_VERTICES)
         x, y = _coordinates(shape.get("x"), "x", least, most), _coordinates(shape.get("y"), "y", least, most)
         if len(x) != len(y):
-            raise ZspaceError("selection is malformed: x and y differ in length")
+            raise MalformedSelection(why="x and y differ in length")
         cleaned.append({"kind": kind, "x": x, "y": y})
     return {"run": value["run"], "plane": clean_plane_spec(value.get("plane")), "shapes": cleaned}
 
@@ -116,21 +137,21 @@ def shapes_from_relayout(relayout) -> list[dict] | None:
         return None
     drawn = relayout["selections"]
     if not isinstance(drawn, list) or len(drawn) > MAX_SHAPES:
-        raise ZspaceError(f"selection is malformed: it must hold at most {MAX_SHAPES} shapes")
+        raise MalformedSelection(why=f"it must hold at most {MAX_SHAPES} shapes")
     shapes = []
     for item in drawn:
         if not isinstance(item, dict):
-            raise ZspaceError("selection is malformed: a shape is not a box or a lasso")
+            raise MalformedSelection(why="a shape is not a box or a lasso")
         if item.get("type") == "rect":
             x = _coordinates([item.get("x0"), item.get("x1")], "x", 2, 2)
             y = _coordinates([item.get("y0"), item.get("y1")], "y", 2, 2)
             shapes.append({"kind": "box", "x": sorted(x), "y": sorted(y)})
         elif item.get("type") == "path" and isinstance(item.get("path"), str):
             if len(item["path"]) > MAX_PATH_CHARS:
-                raise ZspaceError(f"selection is malformed: a lasso path longer than {MAX_PATH_CHARS:,} characters")
+                raise MalformedSelection(why=f"a lasso path longer than {MAX_PATH_CHARS:,} characters")
             pairs = _PATH_POINT.findall(item["path"])
             if len(pairs) < 3:
-                raise ZspaceError("a lasso needs at least 3 points")
+                raise ShortLasso()
             x, y = _thinned([p[0] for p in pairs], [p[1] for p in pairs])
             shapes.append(
                 {
@@ -140,7 +161,7 @@ def shapes_from_relayout(relayout) -> list[dict] | None:
                 }
             )
         else:
-            raise ZspaceError("selection is malformed: a shape is not a box or a lasso")
+            raise MalformedSelection(why="a shape is not a box or a lasso")
     return shapes
 
 
@@ -224,12 +245,11 @@ def clean_filter(state) -> dict | None:
     if state is None:
         return None
     if not isinstance(state, dict) or set(state) - {"expr", "within"}:
-        raise ZspaceError("filter is malformed: it must be an expression and an optional selection")
+        raise MalformedFilter(why="it must be an expression and an optional selection")
     expr = state.get("expr") or ""
     if not isinstance(expr, str):
-        raise ZspaceError("filter is malformed: its expression must be text")
-    if len(expr) > table_filter.MAX_LENGTH:
-        raise ZspaceError(f"filter: longer than {table_filter.MAX_LENGTH} characters ({len(expr)})")
+        raise MalformedFilter(why="its expression must be text")
+    table_filter.check_text(expr)
     within = clean_selection(state.get("within"))
     if not expr.strip() and within is None:
         return None

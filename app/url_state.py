@@ -36,8 +36,6 @@ MAX_FRAGMENT = 24_000
 MAX_FIELDS = 64
 #: The link keys of the runs shown (the page shell's run pickers; the share view puts them into links).
 RUN_KEY, COMPARE_KEY = "run", "compare"
-#: Messages of this module and the share view.
-MESSAGES = (r"this link .+; (the rest of it is|it is not) applied.*",)
 
 _SAFE = ",:[]'()*!~"
 

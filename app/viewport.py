@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from app.subsets import MAX_COORDINATE
 from app.validate import finite
-from rundir.errors import ZspaceError
+from rundir.errors import Refusal, ZspaceError
 
 
 class Change(enum.Enum):
@@ -43,6 +43,12 @@ class Frame:
     y_range: list[float]
     revision: str
     restored: dict | None
+
+
+class UnusableLinkZoom(Refusal):
+    """A link's zoom that is not an x range and a y range of some width."""
+
+    template = "link zoom must be {what}"
 
 
 def relayout_range(relayout) -> tuple[list[float], list[float]] | None:
@@ -77,13 +83,13 @@ def relayout_event(relayout) -> Event:
 def restored_range(restore) -> tuple[list[float], list[float]]:
     """The (x, y) ranges of a zoom to restore (``{"x": [x0, x1], "y": [y0, y1]}``), checked like the square's."""
     if not isinstance(restore, dict) or not all(isinstance(restore.get(k), list) for k in "xy"):
-        raise ZspaceError("link zoom must be an x range and a y range")
+        raise UnusableLinkZoom(what="an x range and a y range")
     x, y = restore["x"][:3], restore["y"][:3]
     if len(x) != 2 or len(y) != 2:
-        raise ZspaceError("link zoom must be an x range and a y range")
+        raise UnusableLinkZoom(what="an x range and a y range")
     x, y = _checked(x, "link zoom"), _checked(y, "link zoom")
     if x[0] == x[1] or y[0] == y[1]:
-        raise ZspaceError("link zoom must be a range of some width")
+        raise UnusableLinkZoom(what="a range of some width")
     return x, y
 
 

@@ -11,6 +11,28 @@ class ZspaceError(Exception):
     """A problem the user can fix, described in one line."""
 
 
+class Refusal(ZspaceError):
+    """Bad input refused with one line whose words are defined once, by the refusal's class.
+
+    A subclass sets ``template`` (a :meth:`str.format` pattern) and is raised with
+    its fields, ``raise SamePoints()`` or ``raise KeepsNoRows(run="ae", ...)``.
+    The dashboard's views list the classes they may raise (``View.refusals``), and
+    the callback fuzzer accepts exactly those: a message is never restated as a
+    pattern that can drift from what is raised.
+    """
+
+    template = "{why}"
+
+    def __init__(self, **fields):
+        super().__init__(self.template.format(**fields))
+
+
+class UnknownRun(Refusal):
+    """A run name that names no run of the folder (or reaches outside it)."""
+
+    template = "unknown run {name}"
+
+
 class RunNotReadyError(ZspaceError):
     """A run directory is incomplete, still being written, or broken."""
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rundir.errors import RunNotReadyError, ZspaceError
+from rundir.errors import RunNotReadyError, UnknownRun, ZspaceError
 from rundir.files import has_decoder, load_metadata, load_zpoints, model_file, read_config, read_status
 from rundir.layout import BUSY_STATES, CONFIG, DECODER, READ_FILES, STATUS, SWEEP
 
@@ -282,17 +282,17 @@ def resolve_run(root: str | os.PathLike, name: str) -> Path:
     """
     parts = name.split("/") if isinstance(name, str) else [None]
     if len(parts) > 2 or not all(_plain_name(part) for part in parts):
-        raise ZspaceError(f"unknown run {str(name)[:80]!r}")
+        raise UnknownRun(name=repr(str(name)[:80]))
     root = Path(root).resolve()
     try:
         folder = root
         for depth, part in enumerate(parts):
             candidate = (folder / part).resolve()
             if candidate.parent != folder or not candidate.is_dir():
-                raise ZspaceError(f"unknown run {name[:80]!r}")
+                raise UnknownRun(name=repr(name[:80]))
             if depth < len(parts) - 1 and not _is_sweep_folder(candidate):
-                raise ZspaceError(f"unknown run {name[:80]!r}")
+                raise UnknownRun(name=repr(name[:80]))
             folder = candidate
     except OSError:  # e.g. a name longer than the file system allows: still just an unknown run
-        raise ZspaceError(f"unknown run {name[:80]!r}") from None
+        raise UnknownRun(name=repr(name[:80])) from None
     return folder

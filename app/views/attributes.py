@@ -21,7 +21,7 @@ from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, numbe
 from app.views.protocol import View
 
 TAB = "Planes"
-MESSAGES = (r"no attribute direction for .+",)
+REFUSALS = plane_space.REFUSALS
 
 make = ids("attributes")
 COLUMN, SHOW, ROW, SPAN, STEPS = make("column"), make("show"), make("row"), make("span"), make("steps")
@@ -138,4 +138,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("attributes", TAB, layout, register, MESSAGES, writes=(planes.KIND, planes.AXIS_I))
+VIEW = View("attributes", TAB, layout, register, REFUSALS, writes=(planes.KIND, planes.AXIS_I))

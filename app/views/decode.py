@@ -11,16 +11,51 @@ from app.store import RunHandle, RunStore
 from app.url_state import Field, LinkCheck, Row
 from app.validate import finite, whole
 from app.views import planes
-from app.views.parts import SIDES, error_box, guarded, ids, side_columns
+from app.views.parts import SIDES, NoRunSelected, error_box, guarded, ids, side_columns
 from app.views.protocol import View
-from rundir.errors import ZspaceError
+from rundir.errors import Refusal, ZspaceError
 
 TAB = "Planes"
-MESSAGES = (
-    r"no z-point at the clicked position.+",
-    r"z must be \d+ finite numbers",
-    r"empty space on a (t-SNE )?map has no z.+",
-)
+
+
+class NoClick(Refusal):
+    """A decode request without a click."""
+
+    template = "no click to decode"
+
+
+class MalformedClick(Refusal):
+    """A click whose point is not what a plot sends."""
+
+    template = "malformed click"
+
+
+class NoPointThere(Refusal):
+    """A click on a point that is no longer where it was (the plane changed since)."""
+
+    template = "no z-point at the clicked position; the plane changed since the click — click again"
+
+
+class MalformedZ(Refusal):
+    """A decoded spot that is not a z of the run."""
+
+    template = "z must be {z_dim} finite numbers"
+
+
+class PointNotOnPlane(Refusal):
+    """A link's clicked point that the plane it will be shown on does not hold (a map holds a subset)."""
+
+    template = "has a point ({row}) that is not on this plane"
+
+
+class NoRunOnSide(Refusal):
+    """A link's clicked point on a side that shows no run."""
+
+    template = "no run on that side"
+
+
+#: What this view refuses (beyond :data:`app.views.parts.COMMON_REFUSALS`).
+REFUSALS = (NoClick, MalformedClick, NoPointThere, MalformedZ, PointNotOnPlane, NoRunOnSide, *plane_space.REFUSALS)
 
 make = ids("decode")
 PANEL = {s: make("panel", s) for s in SIDES}
@@ -69,10 +104,10 @@ def clicked_target(click) -> tuple[str, tuple[float, float]]:
     pair) and found again on the server by its exact coordinates.
     """
     if not isinstance(click, dict) or not isinstance(click.get("points"), list) or not click["points"]:
-        raise ZspaceError("no click to decode")
+        raise NoClick()
     point = click["points"][0]
     if not isinstance(point, dict):
-        raise ZspaceError("malformed click")
+        raise MalformedClick()
     bound = planes.MAX_COORDINATE
     xy = (finite(point.get("x"), "clicked x", -bound, bound), finite(point.get("y"), "clicked y", -bound, bound))
     number = point.get("pointNumber")
@@ -86,7 +121,7 @@ def point_at(coords: np.ndarray, ids_: np.ndarray, x: float, y: float) -> int:
     best = int(np.argmin(d2))
     scale = max(float(np.abs(coords).max()), 1.0)
     if float(d2[best]) > (1e-5 * scale) ** 2:
-        raise ZspaceError("no z-point at the clicked position; the plane changed since the click — click again")
+        raise NoPointThere()
     return int(ids_[best])
 
 
@@ -177,7 +212,7 @@ def nearest_text(store: RunStore, target) -> str:
         return f"nearest other point: {float(run.nearest_distance(z_all[row], exclude=row)[0]):.3f}"
     z = target.get("z")
     if not isinstance(z, list) or len(z) != z_all.shape[1]:
-        raise ZspaceError(f"z must be {z_all.shape[1]} finite numbers")
+        raise MalformedZ(z_dim=z_all.shape[1])
     z = np.array([finite(v, "z", -planes.MAX_COORDINATE, planes.MAX_COORDINATE) for v in z])
     return f"nearest data point: {float(run.nearest_distance(z)[0]):.3f}"
 
@@ -187,7 +222,7 @@ def clicked_point(run: RunHandle, where: plane_space.Plane, row: int) -> dict:
     rows, xy = run.coords(where)
     at = np.flatnonzero(np.asarray(rows) == row)
     if len(at) == 0:
-        raise ZspaceError(f"has a point ({row}) that is not on this plane")
+        raise PointNotOnPlane(row=row)
     x, y = (float(v) for v in xy[at[0]])
     return {"points": [{"x": x, "y": y, "pointNumber": int(at[0]), "curveNumber": 1}]}
 
@@ -200,7 +235,7 @@ def check_url(check: LinkCheck) -> None:
             request = planes.PlaneRequest.from_link(check, side)
             run = request.open(check.store)
             if run is None:
-                raise ZspaceError("no run on that side")
+                raise NoRunOnSide()
             return clicked_point(run, request.plane(run), point["row"])
 
         check.check(POINT_KEY[side], click)
@@ -239,7 +274,7 @@ def register(app, store, views) -> None:
             request = planes.PlaneRequest.of(side, request)
             run = request.open(store)
             if run is None:
-                raise ZspaceError("no run selected")
+                raise NoRunSelected()
             return decode_click(run, click, request.plane(run), base_mode, selected)
 
         @app.callback(Output(NEAREST[side], "children"), Input(DECODED[side], "data"), prevent_initial_call=True)
@@ -249,4 +284,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("decode", TAB, layout, register, MESSAGES, url_state=URL_STATE, check_url=check_url)
+VIEW = View("decode", TAB, layout, register, REFUSALS, url_state=URL_STATE, check_url=check_url)

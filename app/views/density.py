@@ -14,7 +14,7 @@ from figures.distributions import density_figure
 from figures.style import message_figure
 
 TAB = "Density"
-MESSAGES = ()
+REFUSALS = ()
 
 make = ids("density")
 BIN, GRAPH, TABLE, PICKED = make("bin"), make("graph"), make("table"), make("picked")
@@ -135,4 +135,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("density", TAB, layout, register, MESSAGES, writes=(planes.KIND, planes.AXIS_I))
+VIEW = View("density", TAB, layout, register, REFUSALS, writes=(planes.KIND, planes.AXIS_I))

@@ -18,12 +18,20 @@ from app import plane_space, subsets
 from app.store import RunHandle
 from app.validate import choice
 from app.views import planes, selection
-from app.views.parts import SIDES, guarded, ids, side_columns
+from app.views.parts import SIDES, NoRunSelected, guarded, ids, side_columns
 from app.views.protocol import View
-from rundir.errors import ZspaceError
+from rundir.errors import Refusal
 
 TAB = "Planes"
-MESSAGES = (r"more than [\d,]+ points to export.+", *subsets.MESSAGES)
+
+
+class TooManyToExport(Refusal):
+    """A plane with more points than one page export sends."""
+
+    template = "more than {most:,} points to export ({count:,}): use `zspace export {run} --plane ... --out FILE`"
+
+
+REFUSALS = (TooManyToExport, *subsets.REFUSALS, *plane_space.REFUSALS)
 
 make = ids("export")
 CSV = {s: make("csv", s) for s in SIDES}
@@ -60,10 +68,7 @@ def plane_table(run: RunHandle, where: plane_space.Plane, colour, filter_state, 
     rows, xy = run.coords(where)
     rows = np.asarray(rows, dtype=np.int64)
     if len(rows) > MAX_EXPORT_POINTS:
-        raise ZspaceError(
-            f"more than {MAX_EXPORT_POINTS:,} points to export ({len(rows):,}): "
-            f"use `zspace export {run.name} --plane ... --out FILE`"
-        )
+        raise TooManyToExport(most=MAX_EXPORT_POINTS, count=len(rows), run=run.name)
     frame = run.metadata()
     image_ids = frame["id"].to_numpy()[rows] if "id" in frame.columns else rows
     values, label = planes.colour_values(run, colour)
@@ -112,10 +117,10 @@ def register(app, store, views) -> None:
             request = planes.PlaneRequest.of(side, request)
             run = request.open(store)
             if run is None:
-                raise ZspaceError("no run selected")
+                raise NoRunSelected()
             fmt = "parquet" if ctx.triggered_id == PARQUET[side] else "csv"
             return export_file(run, request.plane(run), request.colour, request.filter_state, chosen, fmt)
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("export", TAB, layout, register, MESSAGES)
+VIEW = View("export", TAB, layout, register, REFUSALS)

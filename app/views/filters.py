@@ -17,12 +17,22 @@ from app import subsets
 from app.store import RunHandle
 from app.url_state import Field, FilterCodec, LinkCheck
 from app.validate import choice
-from app.views.parts import RUN, SIDES, guarded, ids, labelled, open_shown, open_side, shown_runs, side_columns
+from app.views.parts import (
+    RUN,
+    SIDES,
+    NoRunSelected,
+    guarded,
+    ids,
+    labelled,
+    open_shown,
+    open_side,
+    shown_runs,
+    side_columns,
+)
 from app.views.protocol import View
-from rundir.errors import ZspaceError
 
 TAB = "Planes"
-MESSAGES = subsets.MESSAGES
+REFUSALS = subsets.REFUSALS
 
 make = ids("filters")
 TEXT, APPLY, CLEAR, MESSAGE = make("text"), make("apply"), make("clear"), make("message")
@@ -118,15 +128,13 @@ def edit_filter(runs: list[RunHandle], trigger, text, builder, current) -> tuple
     """
     if trigger == CLEAR:
         return "", None, ""
-    text = "" if text is None else text
-    if not isinstance(text, str):
-        raise ZspaceError("filter: a filter that is not text is not allowed")
+    text = table_filter.check_text("" if text is None else text)
     current = subsets.clean_filter(current)
     within = current["within"] if current else None
     if trigger == ADD:
         column, op, value, join = builder
         if not runs:
-            raise ZspaceError("no run selected")
+            raise NoRunSelected()
         kinds = table_filter.column_kinds(runs[0].metadata())
         condition = table_filter.condition_text(str(column or ""), op, "" if value is None else value, kinds)
         join = choice(join, "join", ("and", "or"))
@@ -205,4 +213,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("filters", TAB, layout, register, MESSAGES, url_state=URL_STATE, check_url=check_url)
+VIEW = View("filters", TAB, layout, register, REFUSALS, url_state=URL_STATE, check_url=check_url)

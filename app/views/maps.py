@@ -13,15 +13,22 @@ from dash import Input, Output, State, dcc, html
 
 from app import plane_space
 from app.job_results import TEXT, returns
+from app.jobs import SlotsBusy
 from app.store import RunHandle
 from app.url_state import Field, Name
 from app.validate import choice
 from app.views.parts import RUN, SIDES, guarded, ids, labelled, open_side, side_columns
 from app.views.protocol import View
-from rundir.errors import ZspaceError
+from rundir.errors import Refusal
 
 TAB = "Planes"
-MESSAGES = (r"a map is already being computed.+", r"t-SNE .+ cancelled.*", r"perplexity .+ is too large for .+")
+
+
+class MapRefused(Refusal):
+    """A new map the analysis refuses (a perplexity too large for the run) or that was cancelled; its words are the analysis's."""
+
+
+REFUSALS = (MapRefused, SlotsBusy, *plane_space.REFUSALS)
 
 make = ids("maps")
 PICKED = {s: make("picked", s) for s in SIDES}
@@ -137,9 +144,9 @@ def compute_map(run: RunHandle, n_points, perplexity, reduce_to, set_progress) -
         with run.store.slots.slot(), run.cache_scope():
             fit = results.tsne(run.folder, callback=progress, **params)
     except TsneCancelled as exc:
-        raise ZspaceError(str(exc)) from None
+        raise MapRefused(why=exc) from None
     except ValueError as exc:  # e.g. a perplexity too large for a small run: the analysis says why
-        raise ZspaceError(str(exc)) from None
+        raise MapRefused(why=exc) from None
     return (
         f"t-SNE of {len(fit.ids):,} points of {run.name} ready ({fit.backend}, {fit.seconds:.1f} s): "
         "pick it in the map list"
@@ -197,4 +204,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("maps", TAB, layout, register, MESSAGES, url_state=URL_STATE)
+VIEW = View("maps", TAB, layout, register, REFUSALS, url_state=URL_STATE)

@@ -14,7 +14,7 @@ from app.views.protocol import View
 from figures.distributions import history_figure
 
 TAB = "Model"
-MESSAGES = ()
+REFUSALS = ()
 
 make = ids("model")
 PANEL = {s: make("panel", s) for s in SIDES}
@@ -81,4 +81,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("model", TAB, layout, register, MESSAGES)
+VIEW = View("model", TAB, layout, register, REFUSALS)

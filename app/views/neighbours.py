@@ -22,7 +22,7 @@ from app.views.protocol import Overlay, View
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
-MESSAGES = (r"the filter keeps no other rows of .+", *subsets.MESSAGES)
+REFUSALS = (subsets.FilterKeepsNoRows, *subsets.REFUSALS)
 
 make = ids("neighbours")
 ROW, K, OVERLAP, HIGHLIGHT = make("row"), make("k"), make("overlap"), make("highlight")
@@ -63,7 +63,7 @@ def neighbours_of(run: RunHandle, row: int, k: int, among=None) -> tuple[np.ndar
     if among is not None:
         among = np.asarray(among)[np.asarray(among) != row]
         if len(among) == 0:
-            raise ZspaceError(f"the filter keeps no other rows of {run.name}: no neighbours to show")
+            raise subsets.FilterKeepsNoRows(rows="other rows", run=run.name, consequence="no neighbours to show")
     k = min(k, (len(z) if among is None else len(among) + 1) - 1)
     distances, rows = nearest_rows(z, z[row], k=k, exclude=row, rows=among, sq_norms=run.sq_norms())
     return distances[0], rows[0]
@@ -194,4 +194,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("neighbours", TAB, layout, register, MESSAGES, overlay=Overlay(overlay_inputs, overlay))
+VIEW = View("neighbours", TAB, layout, register, REFUSALS, overlay=Overlay(overlay_inputs, overlay))

@@ -14,8 +14,10 @@ from collections.abc import Callable
 
 from dash import dcc, html
 
+from app import store as run_store
+from app import validate
 from app.store import RunHandle, RunStore
-from rundir.errors import ZspaceError
+from rundir.errors import Refusal, ZspaceError
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,17 @@ TABS = "tabs"
 PAGE = "page"
 #: The ``TAB`` of a view that belongs to no tab: the page shows it above the tabs, whichever tab is open.
 ABOVE_TABS = None
+
+
+class NoRunSelected(Refusal):
+    """A callback that needs a run on a side that shows none."""
+
+    template = "no run selected"
+
+
+#: Refusals any view may raise (the browser-value checks, the run store's, no run selected); a view's
+#: ``View.refusals`` lists only its own.
+COMMON_REFUSALS = (*validate.REFUSALS, *run_store.REFUSALS, NoRunSelected)
 
 
 def ids(view: str) -> Callable[..., str]:
@@ -97,8 +110,8 @@ def guarded(on_refusal: Callable[[ZspaceError], object]):
             try:
                 return body(*args, **kwargs)
             except ZspaceError as exc:
-                # Logged so an operator (and the callback fuzzer) sees every refusal and its message.
-                log.info("refused %s: %s", body.__qualname__, exc)
+                # Logged so an operator (and the callback fuzzer, by its class) sees every refusal and its message.
+                log.info("refused %s: %s", body.__qualname__, exc, extra={"refusal": type(exc)})
                 return on_refusal(exc)
 
         return wrapper

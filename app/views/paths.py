@@ -23,16 +23,30 @@ from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, numbe
 from app.views.protocol import Overlay, View
 from figures.style import message_figure
 from figures.walks import profile_figure
-from rundir.errors import ZspaceError
+from rundir.errors import Refusal, ZspaceError
 
 TAB = "Planes"
-MESSAGES = (
-    r"the filter keeps no rows of .+",
-    *subsets.MESSAGES,
-    r"A and B are the same point: .+",
-    r"the spherical path from A to B is undefined: .+",
-    r"click a point on a plane first, then .+",
-)
+
+
+class NoClickedPoint(Refusal):
+    """ "Set as A / B" with no point clicked."""
+
+    template = "click a point on a plane first, then press “set as {which}”"
+
+
+class SamePoints(Refusal):
+    """A path from a point to itself."""
+
+    template = "A and B are the same point: pick two different points"
+
+
+class NoSphericalPath(Refusal):
+    """A spherical path between opposite directions (undefined)."""
+
+    template = "the spherical path from A to B is undefined: they point in opposite directions"
+
+
+REFUSALS = (NoClickedPoint, SamePoints, NoSphericalPath, subsets.FilterKeepsNoRows, *subsets.REFUSALS)
 
 make = ids("paths")
 FROM, TO, STEPS, NOTE = make("from"), make("to"), make("steps"), make("note")
@@ -95,7 +109,7 @@ def set_endpoint(trigger, selected_a, selected_b) -> tuple:
                 continue
             row = selected.get("row") if isinstance(selected, dict) else None
             if not isinstance(row, int) or isinstance(row, bool) or row < 0:
-                raise ZspaceError(f"click a point on a plane first, then press “set as {which}”")
+                raise NoClickedPoint(which=which)
             note = f"{which} = point {row}"
             return (row, no_update, note) if which == "A" else (no_update, row, note)
     return no_update, no_update, no_update
@@ -105,7 +119,7 @@ def endpoints(run: RunHandle, start, end) -> tuple[int, int]:
     """Validated rows A and B of the run (two different points)."""
     a, b = row_of(run, start, "A"), row_of(run, end, "B")
     if a == b:
-        raise ZspaceError("A and B are the same point: pick two different points")
+        raise SamePoints()
     return a, b
 
 
@@ -117,7 +131,7 @@ def walk(run: RunHandle, a: int, b: int, steps: int) -> dict[str, np.ndarray]:
     try:
         return {kind: path(z[a], z[b], steps, kind) for kind in PATH_KINDS}
     except ValueError:  # slerp between opposite directions
-        raise ZspaceError("the spherical path from A to B is undefined: they point in opposite directions") from None
+        raise NoSphericalPath() from None
 
 
 def walk_view(run: RunHandle, start, end, steps, side: str = "a", filter_state=None) -> tuple[str, list, go.Figure]:
@@ -135,7 +149,7 @@ def walk_view(run: RunHandle, start, end, steps, side: str = "a", filter_state=N
     # One streamed pass over the z-points measures both paths.
     among = subsets.filter_rows(run, filter_state)
     if among is not None and len(among) == 0:
-        raise ZspaceError(f"the filter keeps no rows of {run.name}: nothing to measure the path against")
+        raise subsets.FilterKeepsNoRows(rows="rows", run=run.name, consequence="nothing to measure the path against")
     stacked = np.vstack(list(paths.values()))
     measured = path_profile(run.z(), stacked, exclude=(a, b), k=DENSITY_K, sq_norms=run.sq_norms(), rows=among)
     profiles = {
@@ -254,4 +268,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("paths", TAB, layout, register, MESSAGES, overlay=Overlay(overlay_inputs, overlay), url_state=URL_STATE)
+VIEW = View("paths", TAB, layout, register, REFUSALS, overlay=Overlay(overlay_inputs, overlay), url_state=URL_STATE)

@@ -25,16 +25,21 @@ from app.views.parts import RUN, SIDES, guarded, ids, labelled, number, open_sid
 from app.views.protocol import View
 from figures.planes import PlanePoints, padded_range, plane_figure, raster_cells
 from figures.style import message_figure
-from rundir.errors import ZspaceError
+from rundir.errors import Refusal, ZspaceError
 
 TAB = "Planes"
-MESSAGES = (
-    r"colouring by \S+ is computed only for runs of up to .+",
-    r"no t-SNE or UMAP map is computed for .+",
-    r"empty space on a t-SNE or UMAP map has no z.+",
-    r"link zoom must be .+",
-    *subsets.MESSAGES,
-)
+
+
+class ColouringTooLarge(Refusal):
+    """A k-NN colouring of a run too large to compute it inside a request."""
+
+    template = (
+        "colouring by {colouring} is computed only for runs of up to {most:,} points ({run} has {count:,}); "
+        "colour by radius or a metadata column instead"
+    )
+
+
+REFUSALS = (ColouringTooLarge, viewport.UnusableLinkZoom, *plane_space.REFUSALS, *subsets.REFUSALS)
 
 make = ids("planes")
 KIND, AXIS_I, AXIS_J, COLOUR, BASE_MODE = make("kind"), make("i"), make("j"), make("colour"), make("base-mode")
@@ -252,10 +257,7 @@ def colour_values(run: RunHandle, by) -> tuple[np.ndarray | None, str]:
     if by in ("density", "lid"):
         declaration = results.local_dimension if by == "lid" else results.local_density
         if run.n_points > MAX_INLINE_KNN and not run.is_cached(declaration, k=KNN_K):
-            raise ZspaceError(
-                f"colouring by {BASE_COLOURS[by]} is computed only for runs of up to {MAX_INLINE_KNN:,} points "
-                f"({run.name} has {run.n_points:,}); colour by radius or a metadata column instead"
-            )
+            raise ColouringTooLarge(colouring=BASE_COLOURS[by], most=MAX_INLINE_KNN, run=run.name, count=run.n_points)
         values = run.result(declaration, k=KNN_K)["values"]
         return np.asarray(values, dtype=np.float32), "local intrinsic dim." if by == "lid" else "log density (-log d_k)"
     choice(by, "colour", [*BASE_COLOURS, *run.metadata_columns()])
@@ -380,4 +382,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("planes", TAB, layout, register, MESSAGES, url_state=URL_STATE)
+VIEW = View("planes", TAB, layout, register, REFUSALS, url_state=URL_STATE)

@@ -18,13 +18,22 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from app import plane_space
 from app.job_results import NO_UPDATE, JobResult, returns
+from app.jobs import SlotsBusy
 from app.store import MemoKey, RunHandle, RunStore
 from app.views.parts import ABOVE_TABS, RUN, guarded, ids, shown_runs
 from app.views.protocol import View
-from rundir.errors import ZspaceError
+from rundir.errors import Refusal, ZspaceError
 
 TAB = ABOVE_TABS  # shown whichever tab is open
-MESSAGES = (r"nothing to compute",)
+
+
+class NothingToCompute(Refusal):
+    """A background job asked for no run."""
+
+    template = "nothing to compute"
+
+
+REFUSALS = (NothingToCompute, SlotsBusy)
 
 make = ids("progress")
 BOX, NOTE, BAR, STEP, NEEDED, READY = (
@@ -109,7 +118,7 @@ def plan(store: RunStore, run_a, run_b) -> tuple[object, str, dict]:
 def prepare(store: RunStore, needed, set_progress) -> str:
     """Compute every missing base analysis of the runs in ``needed``; ``set_progress((value, max, text))``."""
     if not isinstance(needed, dict) or not isinstance(needed.get("runs"), list) or not needed["runs"]:
-        raise ZspaceError("nothing to compute")
+        raise NothingToCompute()
     runs = [store.open(name) for name in needed["runs"][:2]]  # validated: unknown or unusable runs refused
 
     def waiting():
@@ -192,4 +201,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("progress", TAB, layout, register, MESSAGES)
+VIEW = View("progress", TAB, layout, register, REFUSALS)

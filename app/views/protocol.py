@@ -18,6 +18,7 @@ import dash
 
 from app.store import RunStore
 from app.url_state import Field, LinkCheck
+from rundir.errors import ZspaceError
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,10 @@ class View:
     layout : callable() -> Dash component
     register : callable(app, store, views) -> None
         Wires its callbacks; ``views`` is the whole registry, for views that gather the others' parts.
-    messages : tuple of str
-        Regular expressions of its own refusal messages.
+    refusals : tuple of type
+        The :class:`rundir.errors.Refusal` classes its callbacks may raise beyond
+        :data:`app.views.parts.COMMON_REFUSALS` (each defines its words once; the callback
+        fuzzer accepts exactly these).
     overlay : Overlay, optional
         What it draws on the plane.
     url_state : mapping of str to app.url_state.Field
@@ -73,7 +76,7 @@ class View:
     tab: str | None
     layout: Callable[[], Any]
     register: Callable[[dash.Dash, RunStore, tuple[View, ...]], None]
-    messages: tuple[str, ...] = ()
+    refusals: tuple[type[ZspaceError], ...] = ()
     overlay: Overlay | None = None
     url_state: Mapping[str, Field] = field(default_factory=lambda: MappingProxyType({}))
     check_url: Callable[[LinkCheck], None] | None = None

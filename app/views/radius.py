@@ -12,7 +12,7 @@ from figures.distributions import radius_figure
 from figures.style import message_figure
 
 TAB = "Radius"
-MESSAGES = ()
+REFUSALS = ()
 
 make = ids("radius")
 BIN, GRAPH = make("bin"), make("graph")
@@ -61,4 +61,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("radius", TAB, layout, register, MESSAGES)
+VIEW = View("radius", TAB, layout, register, REFUSALS)

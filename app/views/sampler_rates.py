@@ -14,13 +14,20 @@ from __future__ import annotations
 from dash import Input, Output, State, dash_table, html
 
 from app.job_results import TEXT, returns
+from app.jobs import SlotsBusy
 from app.store import RunHandle
 from app.views.parts import RUN, TABS, guarded, ids, open_shown
 from app.views.protocol import View
-from rundir.errors import ZspaceError
+from rundir.errors import Refusal
 
 TAB = "Sampling"
-MESSAGES = (r"sampler rates of .+ cancelled.*", r"a map is already being computed.+")
+
+
+class RatesCancelled(Refusal):
+    """The rates job, cancelled (its words are the sampler lab's)."""
+
+
+REFUSALS = (RatesCancelled, SlotsBusy)
 
 make = ids("sampler_rates")
 TABLE, NOTE, GO, CANCEL, PROGRESS, PROGRESS_TEXT, STATUS = (
@@ -117,7 +124,7 @@ def rate_table(shown: list[tuple[str, RunHandle]]) -> tuple[list[dict], list[dic
 
 def compute_rates(runs: list[RunHandle], set_progress) -> str:
     """Compute every missing rate row of ``runs`` in one job slot; ``set_progress((value, max, text))``."""
-    from study.scoring import RatesCancelled, sampler_rates
+    from study import scoring
 
     def waiting():
         set_progress((0, 100, "waiting for another background job to finish…"))
@@ -131,9 +138,9 @@ def compute_rates(runs: list[RunHandle], set_progress) -> str:
 
             with run.cache_scope():
                 try:
-                    sampler_rates(run.folder, progress=progress)
-                except RatesCancelled as exc:
-                    raise ZspaceError(str(exc)) from None
+                    scoring.sampler_rates(run.folder, progress=progress)
+                except scoring.RatesCancelled as exc:
+                    raise RatesCancelled(why=exc) from None
     return f"rates of {', '.join(run.name for run in runs)} ready"
 
 
@@ -176,4 +183,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("sampler_rates", TAB, layout, register, MESSAGES)
+VIEW = View("sampler_rates", TAB, layout, register, REFUSALS)

@@ -23,15 +23,24 @@ from app.validate import choice, finite, whole
 from app.views import filters
 from app.views.parts import RUN, SIDES, TABS, error_box, guarded, ids, labelled, number, side_columns, side_run
 from app.views.protocol import View
-from rundir.errors import ZspaceError
+from rundir.errors import Refusal
 
 TAB = "Sampling"
-MESSAGES = (
-    r"the filter keeps no rows of .+",
-    r"the .+ sampler of \S+ is not fitted yet.+",
-    r".+ are fitted to the whole run.+",
-    *subsets.MESSAGES,
-)
+
+
+class FittedToWholeRun(Refusal):
+    """A fitted sampler (GMM, KDE) asked for a filter's rows: it is fitted to the whole run only."""
+
+    template = "{label} samplers are fitted to the whole run (in the background); clear the filter to sample them"
+
+
+class NotFittedYet(Refusal):
+    """A fitted sampler whose density the rates job has not fitted yet."""
+
+    template = "the {label} sampler of {run} is not fitted yet: press 'compute the rates' above, which fits it in the background"
+
+
+REFUSALS = (FittedToWholeRun, NotFittedYet, subsets.FilterKeepsNoRows, *subsets.REFUSALS)
 
 make = ids("sampling")
 SAMPLER, K, SCALE, SEED, REROLL = make("sampler"), make("k"), make("scale"), make("seed"), make("reroll")
@@ -112,7 +121,7 @@ def sample_z(run: RunHandle, sampler, k, seed, scale, filter_state=None) -> tupl
     data, note = run.z(), ""
     if rows is not None:
         if len(rows) == 0:
-            raise ZspaceError(f"the filter keeps no rows of {run.name}: nothing to fit a sampler to")
+            raise subsets.FilterKeepsNoRows(rows="rows", run=run.name, consequence="nothing to fit a sampler to")
         note = f"fitted to the {len(rows):,} rows the filter keeps"
         if len(rows) > MAX_FIT_ROWS:
             rows = rows[np.linspace(0, len(rows) - 1, MAX_FIT_ROWS).astype(np.int64)]
@@ -122,16 +131,10 @@ def sample_z(run: RunHandle, sampler, k, seed, scale, filter_state=None) -> tupl
     if sampler in samplers.FITTED_KINDS:
         # Fitting a mixture to 256-D points takes up to a minute: never inside a request.
         if rows is not None:
-            raise ZspaceError(
-                f"{sampler_label(sampler)} samplers are fitted to the whole run (in the background); "
-                "clear the filter to sample them"
-            )
+            raise FittedToWholeRun(label=sampler_label(sampler))
         fit = run.cached_result(results.sampler_fit, kind=sampler)
         if fit is None:
-            raise ZspaceError(
-                f"the {sampler_label(sampler)} sampler of {run.name} is not fitted yet: press 'compute the rates' "
-                "above, which fits it in the background"
-            )
+            raise NotFittedYet(label=sampler_label(sampler), run=run.name)
     stats = None
     if sampler in samplers.STATISTIC_KINDS:
         # The data's statistics are the whole cost of a draw (a covariance of 50k x 256: a second): kept per run and rows.
@@ -226,4 +229,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("sampling", TAB, layout, register, MESSAGES, url_state=URL_STATE)
+VIEW = View("sampling", TAB, layout, register, REFUSALS, url_state=URL_STATE)

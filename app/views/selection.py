@@ -23,10 +23,18 @@ from app.url_state import Field, LinkCheck, SelectionCodec
 from app.views import filters, maps, planes
 from app.views.parts import RUN, SIDES, guarded, ids, open_side, side_columns
 from app.views.protocol import Overlay, View
-from rundir.errors import ZspaceError
+from rundir.errors import Refusal
 
 TAB = "Planes"
-MESSAGES = (r"nothing is selected.*", *subsets.MESSAGES)
+
+
+class NothingSelected(Refusal):
+    """ "Use selection as filter" with nothing selected."""
+
+    template = "nothing is selected: box or lasso select on a plane first"
+
+
+REFUSALS = (NothingSelected, *subsets.REFUSALS, *plane_space.REFUSALS)
 
 make = ids("selection")
 #: The selection: None, or ``{"run", "plane", "shapes"}`` (see :func:`app.subsets.clean_selection`).
@@ -156,7 +164,7 @@ def use_as_filter(selection, current) -> dict:
     """The filter that keeps the selection's rows (the current filter's text, and within the selection)."""
     selection = subsets.clean_selection(selection)
     if selection is None:
-        raise ZspaceError("nothing is selected: box or lasso select on a plane first")
+        raise NothingSelected()
     current = subsets.clean_filter(current)
     return subsets.clean_filter({"expr": current["expr"] if current else "", "within": selection})
 
@@ -222,7 +230,7 @@ VIEW = View(
     TAB,
     layout,
     register,
-    MESSAGES,
+    REFUSALS,
     overlay=Overlay(overlay_inputs, overlay, overlay_layout),
     url_state=URL_STATE,
     check_url=check_url,

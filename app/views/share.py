@@ -25,10 +25,18 @@ from app import url_state
 from app.url_state import COMPARE_KEY, RUN_KEY, Field, LinkCheck, Name, RunName
 from app.views.parts import ABOVE_TABS, RUN, TABS, guarded, ids
 from app.views.protocol import View
-from rundir.errors import ZspaceError
+from rundir.errors import Refusal
 
 TAB = ABOVE_TABS  # shown whichever tab is open
-MESSAGES = (*url_state.MESSAGES, r"the link could not be (read|written).*")
+
+
+class NoSuchTab(Refusal):
+    """A link's tab that the page does not have."""
+
+    template = "no such tab"
+
+
+REFUSALS = (NoSuchTab,)
 
 make = ids("share")
 #: Reads the address (a link being opened, back / forward); :data:`ADDRESS` writes it.
@@ -114,7 +122,7 @@ def check_url(check: LinkCheck) -> None:
 
 def _known_tab(tab, tabs: list[str]) -> None:
     if tab not in tabs:
-        raise ZspaceError("no such tab")
+        raise NoSuchTab()
 
 
 def restore(store, views, fields: dict[str, Field], fragment, written, current: dict):
@@ -183,4 +191,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("share", TAB, layout, register, MESSAGES, url_state=URL_STATE, check_url=check_url)
+VIEW = View("share", TAB, layout, register, REFUSALS, url_state=URL_STATE, check_url=check_url)

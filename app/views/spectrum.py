@@ -13,7 +13,7 @@ from figures.distributions import spectrum_figure
 from figures.style import message_figure
 
 TAB = "PCA spectrum"
-MESSAGES = ()
+REFUSALS = ()
 
 make = ids("spectrum")
 COMPONENTS, GRAPH = make("k"), make("graph")
@@ -52,4 +52,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("spectrum", TAB, layout, register, MESSAGES)
+VIEW = View("spectrum", TAB, layout, register, REFUSALS)

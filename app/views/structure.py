@@ -19,7 +19,7 @@ from figures.structure import lid_figure, nn_distance_figure
 from figures.style import message_figure
 
 TAB = "Structure"
-MESSAGES = ()
+REFUSALS = ()
 
 make = ids("structure")
 TABLE, LID = make("table"), make("lid")
@@ -102,4 +102,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("structure", TAB, layout, register, MESSAGES)
+VIEW = View("structure", TAB, layout, register, REFUSALS)

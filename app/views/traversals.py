@@ -20,7 +20,7 @@ from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, numbe
 from app.views.protocol import View
 
 TAB = "Density"
-MESSAGES = ()
+REFUSALS = ()
 
 make = ids("traversals")
 ROW, MODE, INDEX, STEPS = make("row"), make("mode"), make("index"), make("steps")
@@ -134,4 +134,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("traversals", TAB, layout, register, MESSAGES)
+VIEW = View("traversals", TAB, layout, register, REFUSALS)

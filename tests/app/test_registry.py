@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
+from pathlib import Path
 
 import dash
 import pytest
 
 from app import page
 from app.views import VIEWS, tabs
-from app.views.parts import ABOVE_TABS, PAGE, RUN, TABS
+from app.views.parts import ABOVE_TABS, COMMON_REFUSALS, PAGE, RUN, TABS
+from rundir.errors import ZspaceError
 
 
 def component_ids(component) -> list[str]:
@@ -33,7 +36,7 @@ def component_ids(component) -> list[str]:
 @pytest.mark.parametrize("view", VIEWS, ids=[v.name for v in VIEWS])
 def test_each_view_has_a_tab_a_layout_messages_and_registers_its_callbacks(view, store):
     assert view.tab is ABOVE_TABS or (isinstance(view.tab, str) and view.tab in tabs())
-    assert isinstance(view.messages, tuple)
+    assert isinstance(view.refusals, tuple) and all(issubclass(r, ZspaceError) for r in view.refusals)
     own = component_ids(view.layout())
     assert own, "a view shows something"
     assert len(own) == len(set(own)), "ids repeat inside one view"
@@ -69,3 +72,23 @@ def test_the_page_builds_one_tab_per_group_of_views_in_registry_order():
     assert [c.id for c in above] == [f"view-{v.name}" for v in VIEWS if v.tab is ABOVE_TABS]
     planes_views = [v for v in VIEWS if v.tab == "Planes"]
     assert len(planes_tab.children) == len(planes_views)
+
+
+def raised_names(packages=("rundir", "analysis", "study", "app")) -> set[str]:
+    """Names of the exception classes a ``raise X(...)`` / ``raise X`` in the product's code raises."""
+    root, found = Path(__file__).resolve().parents[2], set()
+    for package in packages:
+        for path in (root / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Raise) and node.exc is not None:
+                    target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+                    if isinstance(target, ast.Attribute | ast.Name):
+                        found.add(target.attr if isinstance(target, ast.Attribute) else target.id)
+    return found
+
+
+def test_every_listed_refusal_is_one_the_code_raises():
+    # A listed class nothing raises any more would widen what the fuzzer accepts without anyone noticing.
+    listed = {*COMMON_REFUSALS, *(refusal for view in VIEWS for refusal in view.refusals)}
+    raised = raised_names()
+    assert sorted(r.__name__ for r in listed if r.__name__ not in raised) == []

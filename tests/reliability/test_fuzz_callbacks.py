@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.validate import is_validation_message
 from app.views import VIEWS, decode, maps, planes, sampling
+from app.views.parts import COMMON_REFUSALS
 from tools.bench.requests import callback_body, split_output, valid_values
 
 ENDPOINT = "/_dash-update-component"
@@ -26,8 +26,8 @@ ENDPOINT = "/_dash-update-component"
 TIME_LIMIT_S = 20.0
 #: The statuses a malformed request may get (docs/SECURITY.md): refused as malformed, or too large.
 REFUSED = (400, 413)
-#: Every view's own refusal messages.
-VIEW_MESSAGES = tuple(pattern for view in VIEWS for pattern in view.messages)
+#: The refusal classes a callback may raise: those every view may, and each view's own (exactly these).
+LISTED_REFUSALS = frozenset((*COMMON_REFUSALS, *(refusal for view in VIEWS for refusal in view.refusals)))
 
 VALID = valid_values("bench-ae", "bench-vae")
 
@@ -76,9 +76,9 @@ def assert_harmless(answer, what: str, malformed: bool = False) -> None:
 
 
 def assert_only_validation_messages(records, what: str) -> None:
-    """Every refusal the views logged while answering is one of the validation messages."""
-    refused = [r.getMessage().split(": ", 1)[1] for r in records if r.getMessage().startswith("refused ")]
-    unknown = [m for m in refused if not is_validation_message(m, VIEW_MESSAGES)]
+    """Every refusal the views logged while answering is of a class a view lists (the class, not a subclass)."""
+    refused = [r for r in records if r.getMessage().startswith("refused ")]
+    unknown = [r.getMessage().split(": ", 1)[1] for r in refused if getattr(r, "refusal", None) not in LISTED_REFUSALS]
     assert not unknown, f"{what}: messages that are not validation messages: {unknown[:3]}"
 
 
@@ -283,3 +283,25 @@ def test_the_fuzzer_catches_a_programming_error_and_an_unlisted_message(dash_app
     assert_harmless(answer, "a refusal")
     with pytest.raises(AssertionError, match="not validation messages"):
         assert_only_validation_messages(caplog.records, "an unlisted message")
+
+    # A class nobody lists is caught even when its words are a listed refusal's; a listed class passes.
+    from app.views.decode import NoClick
+    from rundir.errors import Refusal
+
+    class Unlisted(Refusal):
+        template = NoClick.template
+
+    for refusal, passes in ((Unlisted, False), (NoClick, True)):
+
+        def refuse(*args, refusal=refusal, **kwargs):
+            raise refusal()
+
+        monkeypatch.setattr(planes, "update_plane", refuse)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="app.views.parts"):
+            assert_harmless(post_within(client, json=body), refusal.__name__)
+        if passes:
+            assert_only_validation_messages(caplog.records, "a listed refusal")
+        else:
+            with pytest.raises(AssertionError, match="not validation messages"):
+                assert_only_validation_messages(caplog.records, "an unlisted class")
