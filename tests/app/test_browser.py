@@ -153,15 +153,19 @@ def test_picking_tsne_after_pca_2_shows_that_map_its_parameters_and_count(browse
 
     browser.find_element(By.XPATH, "//*[contains(@class, 'tab') and normalize-space()='Planes']").click()
     browser.find_element(By.CSS_SELECTOR, f"#{planes.KIND} input[value='map']").click()
+    WebDriverWait(browser, TIMEOUT).until(
+        lambda d: plot_js(d, GRAPH_A, "(gd._fullLayout.xaxis.title.text || '')") == "t-SNE 1"
+    )
+    first_map = points(browser, GRAPH_A, 0, 5)  # the map listed first (raw z), drawn when the kind changed
     choose_option(browser, maps.PICKED["a"], "t-SNE after PCA-2")
     info = wait_text(browser, maps.INFO["a"], "after PCA-2")
     assert "300 points" in info and "pca_components 2" in info and "perplexity 10" in info
     assert wait_text(browser, COUNT_A, "the map holds 300 of them")
-    WebDriverWait(browser, TIMEOUT).until(
-        lambda d: plot_js(d, GRAPH_A, "(gd._fullLayout.xaxis.title.text || '')") == "t-SNE 1"
+    # Its points are drawn once they differ from the first map's (both are titled "t-SNE 1").
+    after_pca = WebDriverWait(browser, TIMEOUT).until(
+        lambda d: (found := points(d, GRAPH_A, 0, 5)) != first_map and found
     )
     # Switching back to raw z changes the points drawn.
-    after_pca = points(browser, GRAPH_A, 0, 5)
     choose_option(browser, maps.PICKED["a"], "t-SNE raw z")
     wait_text(browser, maps.INFO["a"], "raw z")
     WebDriverWait(browser, TIMEOUT).until(lambda d: points(d, GRAPH_A, 0, 5) != after_pca)
