@@ -14,11 +14,15 @@ Public API, one module a line::
     tsne          run_tsne -> TsneResult (openTSNE BH / FFT, scikit-learn), choose_backend, TsneParams, map_input (shared by both maps)
     umap_maps     run_umap -> UmapResult (with what the inverse needs), UmapParams
     umap_inverse  inverse_transform (map point -> z, no pickled model), inside_hull, triangulate, warm_up
-    structure     knn, nn_distances, local_intrinsic_dimension, make_probes, void_threshold / void_fraction
+    neighbours    knn, nn_distances, nearest_rows (streamed, exact), self_neighbours, data_nn_distances
+    structure     describe_cloud / structure_with_null (beside gaussian_null), lid_mle, local_intrinsic_dimension,
+                  voids / void_fraction, nn_reference, distance_percentile, make_probes
+    intervals     wilson_interval, share, bootstrap_interval
     samplers      sample (normal, axis/full Gaussian, uniform box, data_noise, gmm, kde), fit, lerp, slerp
     density_fit   fit_gmm / sample_gmm, fit_kde / sample_kde: ex-post densities with a bounded fit time
     walks         path, path_profile, nearest_rows, attribute_direction, traversal, attribute_walk, jaccard
-    meaningful    "is D(z) a face?": image_features, realism, recall, dffs, thresholds, verdict, roc_auc
+    meaningful    "is D(z) a face?": image_features, realism, dffs, choose_face_space, thresholds, verdict, roc_auc
+    coverage      quality beside coverage of a set: precision_recall, diversity, two_sample_auc
     claims        check_claims (one row per seed claim of a run), compare_claims (an AE beside a VAE)
     regions       in_box, in_polygon, in_shapes: the points inside a drawn box or lasso
     table_filter  the metadata filter language: parse, evaluate, row_mask, canonical, FilterError

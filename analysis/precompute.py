@@ -51,6 +51,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--skip-maps", action="store_true", help="skip every 2-D map, t-SNE and UMAP (the slowest part)"
     )
     parser.add_argument("--structure-n", type=int, default=None, help="points for the filament / void measures")
+    parser.add_argument(
+        "--fits",
+        action="store_true",
+        help="also fit the sampler lab's densities (GMM with k = 10, KDE) that its gmm and kde samplers draw from",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed of every subsample (default 0)")
 
 
@@ -76,13 +81,14 @@ def plan(
     seed: int,
     umap_n: int | None = None,
     skip_umap: bool = False,
+    fits: bool = False,
 ) -> list:
     """The default analyses as (label, declaration, parameters), in the order they run.
 
     Each declaration is one of :mod:`analysis.results`; ``declaration(run, **parameters)``
     computes (or reads) it.
     """
-    from analysis import results
+    from analysis import results, samplers
 
     sizes = QUICK if quick else FULL
     tsne_n = tsne_n or sizes["tsne_n"]
@@ -101,6 +107,12 @@ def plan(
             {"n_points": structure_n, "n_probes": sizes["probes"], "random_state": seed},
         ),
     ]
+    steps.append(("data nearest-neighbour reference", results.nn_reference, {"random_state": seed}))
+    if fits:
+        # On their own, not only inside the rate job: a GMM on real z-points needs ~26 EM iterations where
+        # the benchmark's filament cloud needs 4 (docs/MEASURES.md), minutes on a busy machine.
+        for kind in samplers.FITTED_KINDS:
+            steps.append((f"{kind.upper()} fit (sampler lab)", results.sampler_fit, {"kind": kind}))
     z_dim = int(rundir.read_config(run)["z_dim"])
     if not skip_tsne:
         steps.append(
@@ -161,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
         args.seed,
         umap_n=getattr(args, "umap_n", None),
         skip_umap=getattr(args, "skip_umap", False) or skip_maps,
+        fits=getattr(args, "fits", False),
     )
     started = time.perf_counter()
     hits = 0

@@ -47,6 +47,11 @@ KINDS = tuple(sampler.kind for sampler in SAMPLERS)
 LABELS = {sampler.kind: sampler.label for sampler in SAMPLERS}
 #: Samplers that need a density fitted once per run (:func:`fit`).
 FITTED_KINDS = tuple(sampler.kind for sampler in SAMPLERS if sampler.needs_fit)
+#: Noise of ``data_noise`` by default, as a share of the data's RMS per-axis standard deviation: its norm is
+#: a tenth of the cloud's RMS radius (demo AE: 0.8, where the median nearest-neighbour distance is 3.2), so a
+#: sample stays nearer its anchor than the anchor's nearest neighbour. Relative, because a latent scale is
+#: arbitrary: the old absolute 0.5 was as wide as the demo AE's whole cloud per axis.
+DATA_NOISE_SHARE = 0.1
 #: Samplers that probe the space between the data without a fit (the void measures use them).
 PROBE_KINDS = tuple(sampler.kind for sampler in SAMPLERS if sampler.is_probe)
 
@@ -96,14 +101,15 @@ def _full_gaussian_factor(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 #: Samplers that draw from statistics of the data (:func:`statistics`), which a caller may compute once and keep.
-STATISTIC_KINDS = ("axis_gaussian", "full_gaussian", "uniform_box")
+STATISTIC_KINDS = ("axis_gaussian", "full_gaussian", "uniform_box", "data_noise")
 
 
 def statistics(kind: str, z) -> dict[str, np.ndarray]:
     """What ``kind`` needs of the data ``z`` to draw from it: a few arrays, for :func:`sample` as ``stats``.
 
     ``axis_gaussian``: each axis's ``mean`` and ``std``; ``full_gaussian``: ``mean`` and ``factor``
-    (L with L L^T = the covariance); ``uniform_box``: the box's ``lo`` and ``hi``. Computing them is
+    (L with L L^T = the covariance); ``uniform_box``: the box's ``lo`` and ``hi``; ``data_noise``: the
+    ``unit`` of its noise (:func:`data_scale`). Computing them is
     the whole cost of a draw on a large run (the covariance of 50k x 256 points: about a second),
     so a server keeps them per run and filter.
     """
@@ -116,11 +122,31 @@ def statistics(kind: str, z) -> dict[str, np.ndarray]:
     if kind == "full_gaussian":
         mean, factor = _full_gaussian_factor(z)
         return {"mean": mean, "factor": factor}
+    if kind == "data_noise":
+        return {"unit": np.asarray(data_scale(z))}
     return {"lo": np.asarray(z.min(axis=0), dtype=np.float64), "hi": np.asarray(z.max(axis=0), dtype=np.float64)}
 
 
+def data_scale(z) -> float:
+    """The data's RMS per-axis standard deviation, ``sqrt(mean_i var(z_i))`` (streamed; the unit of ``data_noise``)."""
+    z = as_points(z, dtype=None)
+    total, sq = np.zeros(z.shape[1]), np.zeros(z.shape[1])
+    for start in range(0, len(z), CHUNK):
+        block = np.asarray(z[start : start + CHUNK], dtype=np.float64)
+        total += block.sum(axis=0)
+        sq += np.einsum("ij,ij->j", block, block)
+    mean = total / len(z)
+    return float(np.sqrt(max(float(np.mean(sq / len(z) - mean * mean)), 0.0)))
+
+
 def sample(
-    kind: str, n: int, z, random_state=0, scale: float = 0.5, fit: dict | None = None, stats: dict | None = None
+    kind: str,
+    n: int,
+    z,
+    random_state=0,
+    scale: float = DATA_NOISE_SHARE,
+    fit: dict | None = None,
+    stats: dict | None = None,
 ) -> np.ndarray:
     """Draw ``n`` random z-points of one kind.
 
@@ -130,7 +156,8 @@ def sample(
         ``normal``: N(0, I); ``axis_gaussian``: independent Gaussians with each
         axis's mean and std; ``full_gaussian``: a Gaussian with the data's mean
         and full covariance; ``uniform_box``: uniform in the data's bounding
-        box; ``data_noise``: a random data point plus N(0, scale^2 I) noise;
+        box; ``data_noise``: a random data point plus N(0, sigma^2 I) noise, sigma = ``scale`` x
+        :func:`data_scale`;
         ``gmm``: the fitted Gaussian mixture; ``kde``: a kernel centre plus
         kernel noise (see :func:`analysis.density_fit.fit_kde`).
     n : int
@@ -139,7 +166,8 @@ def sample(
         The data (for ``normal`` only its z_dim is used).
     random_state : int, Generator or None
     scale : float
-        Noise standard deviation of ``data_noise``.
+        Noise standard deviation of ``data_noise`` as a share of the data's RMS per-axis standard
+        deviation (:data:`DATA_NOISE_SHARE` by default); 0 returns the data points themselves.
     fit : dict, optional
         The density of a fitted kind, from :func:`fit` (required for ``gmm`` and ``kde``).
     stats : dict, optional
@@ -167,7 +195,7 @@ def sample(
         return density_fit.sample_kde(fit, n, z, gen).astype(np.float32)
     if kind == "normal":
         out = gen.standard_normal((n, d))
-    elif kind in STATISTIC_KINDS:
+    elif kind != "data_noise":
         s = stats if stats is not None else statistics(kind, z)
         if kind == "axis_gaussian":
             out = s["mean"] + gen.standard_normal((n, d)) * s["std"]
@@ -176,9 +204,11 @@ def sample(
         else:
             out = s["lo"] + gen.uniform(size=(n, d)) * (s["hi"] - s["lo"])
     else:
-        scale = positive(scale, "scale") if scale != 0 else 0.0
+        share = positive(scale, "scale") if scale != 0 else 0.0
+        unit = float(stats["unit"]) if stats is not None else data_scale(z) if share else 0.0
+        sigma = share * unit
         rows = np.sort(gen.integers(0, len(z), size=n))
-        out = np.asarray(z[rows], dtype=np.float64) + scale * gen.standard_normal((n, d))
+        out = np.asarray(z[rows], dtype=np.float64) + sigma * gen.standard_normal((n, d))
     return out.astype(np.float32)
 
 

@@ -12,6 +12,6 @@ package imports plotly and numpy only (floor 1 of ``docs/ARCHITECTURE.md``).
     distributions  density_figure, radius_figure, spectrum_figure, history_figure
     planes         plane_figure (points, a density raster, the click layer), raster_cells, padded_range
     structure      lid_figure, nn_distance_figure (the page's panel), structure_figure (with the Gaussian null)
-    rates          rates_figure (meaningful rate per sampler, with intervals)
+    rates          rates_figure (meaningful rate per sampler, with intervals), quality_coverage_figure
     walks          profile_figure (a path's per-step measures)
 """

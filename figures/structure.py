@@ -32,7 +32,7 @@ def lid_figure(series: list[dict]) -> go.Figure:
         )
     styled(fig, PAGE, height=340)
     fig.update_layout(barmode="overlay")
-    fig.update_xaxes(title_text="local intrinsic dimension (TwoNN, 20 neighbours)")
+    fig.update_xaxes(title_text="local intrinsic dimension (MLE, 20 neighbours)")
     fig.update_yaxes(title_text="points")
     return fig
 

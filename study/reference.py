@@ -1,129 +1,132 @@
 """Per run, computed once and cached: what decoded images are measured against.
 
-* ``n_reference`` training images (random rows): the real set of the
-  precision/recall balls and of the pixel nearest-neighbour distance. Their
-  uint8 pixels are stored in the cache entry (1,000 x 64 x 64 x 3 = 12 MB), so
-  scoring a sample never reopens the data source.
+* ``n_reference`` training images (random rows): the real set of the realism
+  balls and of the eigenfaces (their features are stored in the cache entry,
+  so scoring a sample never reopens the data source).
 * ``n_calibration`` other data z-points, decoded: the thresholds of the
-  meaningful verdict (:func:`analysis.meaningful.thresholds`) and the scale
-  of the re-encoding distance.
+  meaningful verdict (:func:`analysis.meaningful.thresholds`), the scale of
+  the relative measures, and the raw material of the known non-faces
+  (:func:`known_negatives`) that choose the face space.
+* ``n_comparison`` other data z-points, decoded: the set every sampler's
+  decodes are compared with at equal size (precision, recall, diversity, the
+  two-sample AUC: :mod:`analysis.coverage`).
 * The remaining rows (``pool``): held-out data points, the "data" row of the
   rate table and the positives of the validation.
 
-Reference, calibration and pool rows are disjoint, so no decoded data point is
-compared with its own original: a reconstruction is judged as a random sample
-is, which can never have a twin among the training images.
+The parts are disjoint, so no decoded data point is compared with its own
+original. Nothing here looks at any sampler: the thresholds are fixed from
+decoded data and from non-faces made without a model before the first
+sampler is scored (tests/study/test_measures.py checks they are identical
+whether or not any sampler's decodes exist).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 import rundir
-from analysis import meaningful
+from analysis import coverage, meaningful
 from analysis.results import Declaration
-from analysis.structure import knn
 from rundir.errors import ZspaceError
 from study.codec import load_codec, to_uint8
+from study.originals import training_images as training_images  # re-exported: the real set's reader
 
 #: Part of the cache names of the reference and the rate rows: bump it when a measure changes,
 #: so entries computed by the old code are not read (the cache key knows parameters and z-points only).
-MEASURES_VERSION = 1
-#: Training images of the real set (subsampled: the pixel NN search is O(n_reference * pixels) per sample).
+MEASURES_VERSION = 2
+#: Training images of the real set.
 N_REFERENCE = 1000
 #: Decoded data points the thresholds are calibrated on.
 N_CALIBRATION = 512
+#: Decoded data points the coverage measures compare a sampler's decodes with (the first n of them for n samples).
+N_COMPARISON = 512
+#: Known non-faces of each kind that choose the face space and measure the verdict's specificity.
+N_NEGATIVES = 128
+#: Kinds of known non-faces (see :func:`known_negatives`).
+NEGATIVE_KINDS = ("noise", "blobs", "tiles", "blend")
 #: Measures reported as a ratio to their median over the decoded calibration points.
 RELATIVE = ("dffs", "reencode")
-#: Reference images whose own nearest-neighbour distance sets the pixel scale (a subsample; a median is stable).
-N_PIXEL_SCALE = 500
 
 
 @dataclass(frozen=True)
 class ReferenceParams:
-    """Sizes of the real set and the calibration set, and the seed of their rows."""
+    """Sizes of the real, calibration and comparison sets, and the seed of their rows."""
 
     n_reference: int = N_REFERENCE
     n_calibration: int = N_CALIBRATION
+    n_comparison: int = N_COMPARISON
     seed: int = 0
 
     def __post_init__(self):
-        for name in ("n_reference", "n_calibration", "seed"):
+        for name in ("n_reference", "n_calibration", "n_comparison", "seed"):
             value = getattr(self, name)
             if isinstance(value, bool) or int(value) != value or value < (0 if name == "seed" else 4):
                 raise ValueError(f"{name} must be a whole number >= {0 if name == 'seed' else 4}, got {value!r}")
             object.__setattr__(self, name, int(value))
 
 
-def split_rows(n_points: int, p: ReferenceParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Disjoint (reference, calibration, pool) rows of a run with ``n_points`` z-points, each sorted.
+def split_rows(n_points: int, p: ReferenceParams) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Disjoint (reference, calibration, comparison, pool) rows of a run with ``n_points`` z-points, each sorted.
 
-    Small runs give each part at most a third of the points, so every part exists.
+    Small runs give each part at most a quarter of the points, so every part exists.
     """
-    if n_points < 12:
-        raise ZspaceError(f"the run has {n_points} z-points; scoring samples needs at least 12")
+    if n_points < 16:
+        raise ZspaceError(f"the run has {n_points} z-points; scoring samples needs at least 16")
     order = np.random.default_rng([p.seed, 0x5EF]).permutation(n_points)
-    n_ref = min(p.n_reference, n_points // 3)
-    n_cal = min(p.n_calibration, n_points // 3)
-    return np.sort(order[:n_ref]), np.sort(order[n_ref : n_ref + n_cal]), np.sort(order[n_ref + n_cal :])
+    sizes = [min(n, n_points // 4) for n in (p.n_reference, p.n_calibration, p.n_comparison)]
+    ends = np.cumsum([0, *sizes])
+    parts = [np.sort(order[a:b]) for a, b in zip(ends[:-1], ends[1:], strict=True)]
+    return parts[0], parts[1], parts[2], np.sort(order[ends[-1] :])
 
 
-def training_images(run: str | os.PathLike, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """uint8 training images of z-point rows, read through the run's metadata, skipping originals that cannot be read.
+def known_negatives(kind: str, decoded, n: int, random_state=0) -> np.ndarray:
+    """``n`` uint8 images that are no face, made without any sampler, in the decoder's own style.
+
+    Parameters
+    ----------
+    kind : {"noise", "blobs", "tiles", "blend"}
+        ``noise``: independent uniform pixels; ``blobs``: 4 x 4 random colours,
+        enlarged; ``tiles``: a decoded data point cut into 4 x 4 tiles and
+        shuffled (its colours and parts, in the wrong places); ``blend``: the
+        average of two decoded data points (a double exposure).
+    decoded : array_like, shape (M, S, S, 3)
+        Decoded data points (uint8 or float in [0, 1]); tiles and blends are made of them.
+    n : int
+    random_state : int
 
     Returns
     -------
-    images : ndarray of uint8, shape (k, S, S, 3)
-    kept : ndarray of int64, shape (k,)
-        The rows the images belong to (``rows`` less the skipped ones).
-    skipped : list of str
-        One note per row whose ``source`` could not be loaded (a moved file, or a value
-        that is no image of the data source); the page shows that row fine, only its original is missing.
-
-    Raises
-    ------
-    ZspaceError
-        When fewer than half of the originals can be read (the data moved): the image measures need them.
+    ndarray of uint8, shape (n, S, S, 3)
     """
-    from models.data import faces, load_original_image
-
-    run = Path(run)
-    rows = np.asarray(rows, dtype=np.int64)
-    config = rundir.read_config(run)
-    size = int(config["image_size"])
-    sources = rundir.load_metadata(run)["source"].to_numpy()[rows]
-    parts = [str(s).split(":") for s in sources]
-    if parts and all(len(p) == 3 and p[0] == "synthetic" and p[1].isdigit() and p[2].isdigit() for p in parts):
-        # Procedural faces render in batches far faster than one by one.
-        seeds = {p[1] for p in parts}
-        if len(seeds) == 1:
-            return faces.render_faces(int(seeds.pop()), np.array([int(p[2]) for p in parts]), size), rows, []
-    spec = config.get("data")
-    if not isinstance(spec, str):
-        raise ZspaceError(f"run {run.name} names no data source; the image measures need its training images")
-    out = np.empty((len(sources), size, size, 3), dtype=np.uint8)
-    kept, skipped = [], []
-    for i, source in enumerate(sources):
-        try:
-            image = load_original_image(spec, str(source), size)
-            problem = "can no longer be read"
-        except ZspaceError as exc:  # e.g. a source value that leaves the dataset folder
-            image, problem = None, str(exc)
-        if image is None:
-            skipped.append(f"row {rows[i]}: {problem}"[:200])
-            continue
-        out[len(kept)] = image
-        kept.append(i)
-    if 2 * len(kept) < len(sources):
-        first = f" (first: {skipped[0]})" if skipped else ""
-        raise ZspaceError(
-            f"only {len(kept)} of {len(sources)} training images of run {run.name} can be read ({spec}){first}"
+    images = images_uint8(decoded)
+    size = images.shape[1]
+    gen = np.random.default_rng([int(random_state), NEGATIVE_KINDS.index(kind) if kind in NEGATIVE_KINDS else 99])
+    if kind == "noise":
+        return gen.integers(0, 256, (n, size, size, 3)).astype(np.uint8)
+    if kind == "blobs":
+        cells = gen.integers(0, 256, (n, 4, 4, 3)).astype(np.uint8)
+        return np.repeat(np.repeat(cells, -(-size // 4), axis=1), -(-size // 4), axis=2)[:, :size, :size]
+    if kind == "tiles":
+        side = size // 4
+        source = images[gen.integers(0, len(images), n), : 4 * side, : 4 * side]
+        tiles = source.reshape(n, 4, side, 4, side, 3).transpose(0, 1, 3, 2, 4, 5).reshape(n, 16, side, side, 3)
+        order = np.argsort(gen.random((n, 16)), axis=1)
+        shuffled = np.take_along_axis(tiles, order[:, :, None, None, None], axis=1)
+        out = images[:n].copy() if len(images) >= n else np.zeros((n, size, size, 3), np.uint8)
+        out[:, : 4 * side, : 4 * side] = (
+            shuffled.reshape(n, 4, 4, side, side, 3).transpose(0, 1, 3, 2, 4, 5).reshape(n, 4 * side, 4 * side, 3)
         )
-    return out[: len(kept)], rows[kept], skipped
+        return out
+    if kind == "blend":
+        pairs = np.stack([gen.permutation(len(images))[:2] for _ in range(n)]) if len(images) >= 2 else None
+        if pairs is None:
+            raise ValueError("a blend needs at least 2 decoded images")
+        mixed = (images[pairs[:, 0]].astype(np.float32) + images[pairs[:, 1]].astype(np.float32)) / 2
+        return np.rint(mixed).astype(np.uint8)
+    raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(NEGATIVE_KINDS)}")
 
 
 def raw_scores(ref: dict, codec, z, images: np.ndarray) -> dict:
@@ -131,9 +134,6 @@ def raw_scores(ref: dict, codec, z, images: np.ndarray) -> dict:
     feats = meaningful.image_features(images)
     out = {
         "realism": meaningful.realism(feats, ref["features"], ref["radii"]),
-        "pixel_nn": meaningful.nearest_ratio(
-            meaningful.pixel_vectors(images), meaningful.pixel_vectors(ref["images"]), ref["pixel_scale"]
-        ),
         "dffs": meaningful.distance_from_face_space(feats, ref["face_mean"], ref["face_basis"]),
     }
     if z is not None:
@@ -151,31 +151,37 @@ def images_uint8(images) -> np.ndarray:
 def _compute(run, p: ReferenceParams, _callback) -> dict:
     run = Path(run)
     z = rundir.load_zpoints(run)
-    ref_rows, cal_rows, pool_rows = split_rows(len(z), p)
+    ref_rows, cal_rows, cmp_rows, pool_rows = split_rows(len(z), p)
     images, ref_rows, skipped = training_images(run, ref_rows)
     features = meaningful.image_features(images)
-    pixels = meaningful.pixel_vectors(images)
-    scale_rows = np.random.default_rng([p.seed, 0xCA1]).permutation(len(ref_rows))[:N_PIXEL_SCALE]
-    # k=2 against the whole set: the first neighbour of a reference image is itself.
-    own = knn(pixels, pixels[scale_rows], k=2)[0][:, 1]
     ref = {
         "ref_rows": ref_rows,
         "cal_rows": cal_rows,
+        "cmp_rows": cmp_rows,
         "pool_rows": pool_rows,
-        "images": images,
         "features": features,
-        "radii": meaningful.knn_radii(features),
-        "pixel_scale": float(np.median(own)),
+        "radii": coverage.radii(features),
         # Originals that could not be loaded are left out of the real set; the report says how many and why.
         "skipped_originals": len(skipped),
         "skipped_note": "; ".join(skipped[:3]) + ("; …" if len(skipped) > 3 else ""),
     }
-    ref["face_mean"], ref["face_basis"] = meaningful.face_space(features)
     codec = load_codec(run)
     # An AE has no prior and nothing collapses: every axis counts (see analysis.meaningful, ``reencode``).
     ref["active"] = meaningful.active_units(z) if codec.variational else np.ones(z.shape[1], dtype=bool)
     cal_z = np.asarray(z[cal_rows], dtype=np.float32)
-    cal = raw_scores(ref, codec, cal_z, codec.decode(cal_z))
+    cal_images = to_uint8(codec.decode(cal_z))
+    negatives = {kind: known_negatives(kind, cal_images, N_NEGATIVES, p.seed) for kind in NEGATIVE_KINDS}
+    # The face space that best tells decoded data from the known non-faces (no sampler is looked at).
+    chosen = meaningful.choose_face_space(
+        features,
+        meaningful.image_features(cal_images),
+        {kind: meaningful.image_features(images) for kind, images in negatives.items()},
+    )
+    ref["face_mean"], ref["face_basis"] = chosen["mean"], chosen["basis"]
+    ref["face_space_variance"] = chosen["variance"]
+    ref["face_space_grid"] = np.array(sorted(chosen["auc"]))
+    ref["face_space_auc"] = np.array([chosen["auc"][v] for v in sorted(chosen["auc"])])
+    cal = raw_scores(ref, codec, cal_z, cal_images)
     # Ratios to the typical decoded data point (1.0), so a table reads the same for every model.
     for name in RELATIVE:
         ref[f"{name}_scale"] = float(max(np.median(cal[name]), 1e-12))
@@ -184,14 +190,21 @@ def _compute(run, p: ReferenceParams, _callback) -> dict:
         ref[f"threshold_{name}"] = value
     for name, values in cal.items():
         ref[f"calibration_{name}"] = values
+    # The verdict on the known non-faces: its specificity, measured before any sampler.
+    for kind, images in negatives.items():
+        ref[f"negative_margin_{kind}"] = score(ref, codec, None, images)["margin"]
+    ref["comparison_features"] = meaningful.image_features(to_uint8(codec.decode(np.asarray(z[cmp_rows], np.float32))))
     return ref
 
 
-#: The cached reference of a run (see the module notes). Keys: ``ref_rows``, ``cal_rows``, ``pool_rows``,
-#: ``images`` (uint8 reference images), ``features``, ``radii``, ``pixel_scale``, ``face_mean`` and
-#: ``face_basis`` (the eigenfaces), ``active`` (axes the re-encoding distance runs over), ``dffs_scale``,
-#: ``reencode_scale``, ``skipped_originals`` and ``skipped_note`` (reference rows whose original could not be loaded),
-#: ``threshold_<measure>`` and ``calibration_<measure>`` for each measure of :data:`analysis.meaningful.MEASURES`.
+#: The cached reference of a run (see the module notes). Keys: ``ref_rows``, ``cal_rows``, ``cmp_rows``,
+#: ``pool_rows``, ``features`` (of the real set), ``radii``, ``face_mean`` and ``face_basis`` (the eigenfaces),
+#: ``face_space_variance`` (the chosen share) with ``face_space_grid`` / ``face_space_auc`` (each share's mean
+#: AUC against the known non-faces), ``active`` (axes the re-encoding distance runs over), ``dffs_scale``,
+#: ``reencode_scale``, ``skipped_originals`` and ``skipped_note`` (reference rows whose original could not be
+#: loaded), ``threshold_<measure>`` and ``calibration_<measure>`` for each measure of
+#: :data:`analysis.meaningful.MEASURES`, ``negative_margin_<kind>`` (the verdict's margin on each kind of
+#: :data:`NEGATIVE_KINDS`) and ``comparison_features`` (the decoded comparison set).
 reference = Declaration(f"meaningful_reference.v{MEASURES_VERSION}", ReferenceParams, _compute)
 
 
@@ -203,9 +216,8 @@ def limits(ref: dict) -> dict:
 def score(ref: dict, codec, z, images) -> dict:
     """Calibrated scores of decoded ``images`` of ``z``: each measure, ``margin``, ``meaningful`` and ``consistent``.
 
-    ``dffs`` and ``reencode`` are ratios to a typical decoded data point (1.0),
-    ``pixel_nn`` to the training images' own neighbour distance; ``realism`` >= 1
-    means inside the real manifold; ``margin`` >= 0 exactly when ``meaningful``
+    ``dffs`` and ``reencode`` are ratios to a typical decoded data point (1.0);
+    ``realism`` >= 1 means inside the real manifold; ``margin`` >= 0 exactly when ``meaningful``
     (the image measures pass); ``consistent``: the re-encoding distance passes too.
     With ``z`` None (an image that no z made, e.g. noise) ``reencode`` and ``consistent`` are left out.
     """

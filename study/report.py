@@ -55,14 +55,29 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--runs-root", default=DEFAULT_RUNS, help=f"folder of runs for bare names (default {DEFAULT_RUNS})"
     )
+    parser.add_argument(
+        "--judge-samples",
+        type=int,
+        default=None,
+        help="decodes per sampler the independent judge looks at (default 128; 0: no judge, faster)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Write the report of the runs (and sweeps) named, side by side."""
+    from study.scoring import N_JUDGE, N_RATE
+
+    n_judge = N_JUDGE if args.judge_samples is None else args.judge_samples
+    if not 0 <= n_judge <= N_RATE:
+        raise ZspaceError(f"--judge-samples must be between 0 and {N_RATE}, got {n_judge}")
     runs, sweeps = expand_runs([*args.run, *([args.compare] if args.compare else [])], args.runs_root)
     started = time.perf_counter()
     page, summary = write_report(
-        runs, Path(args.out), progress=lambda message: print(f"  {message}", flush=True), sweeps=sweeps
+        runs,
+        Path(args.out),
+        progress=lambda message: print(f"  {message}", flush=True),
+        sweeps=sweeps,
+        n_judge=n_judge,
     )
     print(f"wrote {page} and {summary} in {time.perf_counter() - started:.0f} s")
     return 0
@@ -126,18 +141,26 @@ def _check_ready(run: Path) -> None:
             )
 
 
-def write_report(runs: list[Path], out: Path, progress=None, sweeps: list[Path] = ()) -> tuple[Path, Path]:
+def write_report(
+    runs: list[Path], out: Path, progress=None, sweeps: list[Path] = (), n_judge: int | None = None
+) -> tuple[Path, Path]:
     """Compute (or read) everything, then write ``report.html`` and ``summary.json`` into ``out`` atomically.
 
-    ``sweeps`` are sweep folders whose curves the report draws (their runs belong in ``runs``).
+    ``sweeps`` are sweep folders whose curves the report draws (their runs belong in ``runs``);
+    ``n_judge``: decodes per sampler the independent judge looks at (default
+    :data:`study.scoring.N_JUDGE`; 0 leaves the judge out).
     """
+    from study.scoring import N_JUDGE
     from study.summary import summarize
 
     note = progress or (lambda _message: None)
     for run in runs:
         _check_ready(Path(run))
     note("sampler rates and summary numbers (cached after the first report)")
-    summary = summarize(runs, progress=lambda fraction, message: note(f"{message} ({fraction:.0%})"), sweeps=sweeps)
+    n_judge = N_JUDGE if n_judge is None else int(n_judge)
+    summary = summarize(
+        runs, progress=lambda fraction, message: note(f"{message} ({fraction:.0%})"), sweeps=sweeps, n_judge=n_judge
+    )
     note("figures")
     body = _body(runs, summary, note)
     out.mkdir(parents=True, exist_ok=True)
@@ -186,15 +209,21 @@ class _Figures:
 
 
 def _body(runs: list[Path], summary: dict, note) -> str:
+    from study import report_lab as lab
     from study import report_sections as sections
 
     figure = _Figures()
     from study.report_series import series
 
-    parts = [sections.overview(summary), sections.claims_table(summary), sections.rates(summary, figure)]
+    parts = [
+        sections.overview(summary),
+        sections.claims_table(summary),
+        lab.rates(summary, figure),
+        lab.verdict_and_judge(summary),
+    ]
     parts.append(series(summary, figure))
     note("decoded sample grids")
-    parts.append(sections.sample_grids(runs, GRID_SAMPLES))
+    parts.append(lab.sample_grids(runs, GRID_SAMPLES, judged=summary["settings"]["judged_per_rate"] > 0))
     note("densities, radius, spectrum")
     parts.append(sections.distributions(runs, summary, figure))
     note("PCA planes and t-SNE maps")
@@ -202,5 +231,6 @@ def _body(runs: list[Path], summary: dict, note) -> str:
     parts.append(sections.tsne_maps(runs, figure))
     note("structure")
     parts.append(sections.structure(runs, summary, figure))
-    parts.append(sections.method_notes(summary))
+    parts.append(lab.void_probes(runs, summary))
+    parts.append(lab.method_notes(summary))
     return "\n".join(parts)

@@ -10,14 +10,12 @@ from pathlib import Path
 import numpy as np
 
 import rundir
-from analysis import meaningful, results
+from analysis import results
 from analysis.precompute import QUICK
 from figures.distributions import density_figure, radius_figure, spectrum_figure
 from figures.planes import PlanePoints, padded_range, plane_figure
-from figures.rates import rates_figure
 from figures.structure import structure_figure
 from figures.style import REPORT
-from study import scoring
 from study.summary import cached_or_quick
 
 esc = html.escape
@@ -86,54 +84,6 @@ def claims_table(summary: dict) -> str:
         "differ from it. The rules are ours; the seed gives none.</p>"
         + _table(["run", "claim", "number", "value", "null", "rule", "verdict"], rows)
     )
-
-
-def rates(summary: dict, figure) -> str:
-    rows, table = [], []
-    for s in summary["runs"]:
-        for sampler, row in s["rates"].items():
-            rows.append(row)
-            table.append(
-                [esc(s["run"]), esc(sampler)]
-                + [
-                    f"{row[n]:.2f} [{row[n + '_lo']:.2f}, {row[n + '_hi']:.2f}]"
-                    for n in ("rate", "consistent", "precision", "recall")
-                ]
-                + [_fmt(row[f"{m}_median"]) for m in meaningful.MEASURES]
-            )
-    settings = summary["settings"]
-    header = ["run", "sampler", "meaningful", "re-encode consistent", "precision", "recall"]
-    header += [f"median {m}" for m in meaningful.MEASURES]
-    return (
-        "<h2>Sampler rates</h2>"
-        f"<p class='note'>{settings['samples_per_rate']} samples per row; 95 % percentile bootstrap intervals over "
-        f"{settings['bootstrap']} resamples. <i>meaningful</i>: realism, pixel-NN and distance-from-face-space all "
-        f"within the range of {settings['calibration_quantile']:.0%} of this model's decoded held-out data points; "
-        "<i>data</i> is that reference. Precision and recall: Kynkäänniemi et al. 2019 (k = 3) on 16 x 16 "
-        "area-averaged pixels against 1,000 training images.</p>" + figure(rates_figure(rows)) + _table(header, table)
-    )
-
-
-def sample_grids(runs: list[Path], k: int) -> str:
-    parts = [
-        "<h2>Decoded samples per sampler</h2><p class='note'>Green frame: meaningful; red: not. "
-        "Caption: realism / distance from face space / re-encoding ratio.</p>"
-    ]
-    for run in runs:
-        parts.append(f"<h3>{esc(name_of(run))}</h3>")
-        for sampler in scoring.ROWS:
-            shown = scoring.scored_samples(run, sampler, k=k, seed=0)
-            tiles = []
-            for i, image in enumerate(shown.images):
-                s = shown.scores
-                ok = bool(s["meaningful"][i])
-                caption = f"{s['realism'][i]:.2f} / {s['dffs'][i]:.2f} / {s['reencode'][i]:.1f}"
-                tiles.append(
-                    f"<div class='tile {'ok' if ok else 'no'}'><img alt='{esc(sampler)} sample {i}' "
-                    f"src='{png_uri(image)}'><br>{caption}</div>"
-                )
-            parts.append(f"<div><b>{esc(sampler)}</b><div class='grid'>{''.join(tiles)}</div></div>")
-    return "".join(parts)
 
 
 def distributions(runs: list[Path], summary: dict, figure) -> str:
@@ -283,29 +233,6 @@ def structure(runs: list[Path], summary: dict, figure) -> str:
             ]
         )
     return "".join(parts) + _table(["run", "number", "data", "Gaussian null (same N)"], rows)
-
-
-def method_notes(summary: dict) -> str:
-    skipped = "".join(
-        f"<li><b>{html.escape(run['run'])}</b>: {run['originals']['skipped']:,} training images of the real set "
-        f"could not be loaded and were left out ({html.escape(run['originals']['note'])}).</li>"
-        for run in summary["runs"]
-        if run.get("originals", {}).get("skipped")
-    )
-    return (
-        "<h2>How the numbers are made</h2><ul class='note'>"
-        + skipped
-        + "<li><b>realism</b>: Kynkäänniemi et al. (NeurIPS 2019) realism score on 16 x 16 area-averaged pixels; "
-        ">= 1 means inside the k-NN balls of the training images.</li>"
-        "<li><b>pixel_nn</b>: RMS pixel distance to the nearest of 1,000 training images, over the training "
-        "images' own median nearest-neighbour distance.</li>"
-        "<li><b>dffs</b>: distance from the face space of the training images' leading principal components "
-        "(Turk & Pentland 1991), over its median for decoded data points.</li>"
-        "<li><b>reencode</b>: |E(D(z)) - z| over its median for decoded data points (a VAE: active units only). "
-        "Reported, not part of the verdict: it says whether z lies where the encoder puts data.</li>"
-        "<li>Thresholds are calibrated per model on 512 decoded data points that are neither among the training "
-        "images compared with nor in the data row.</li></ul>"
-    )
 
 
 def png_uri(image: np.ndarray) -> str:

@@ -19,6 +19,7 @@ from analysis import claims, radius, results
 from analysis.precompute import QUICK
 from analysis.snapshots import epoch_curve
 from study import scoring
+from study.void_decodes import N_VOID, void_decodes, void_summary
 
 #: Keys of one run's summary, in ``summary.json`` order (documented in :func:`run_summary`).
 RUN_KEYS = (
@@ -30,7 +31,10 @@ RUN_KEYS = (
     "flagged_axes",
     "pca",
     "structure",
+    "void_decodes",
     "rates",
+    "verdict",
+    "judge",
     "originals",
     "epochs",
     "claims",
@@ -59,7 +63,37 @@ def structure_numbers(run) -> dict:
     return {**claims.structure_summary(stored), "params": params, "computed_for_report": computed}
 
 
-def run_summary(run: str | os.PathLike, rates: list[dict] | None = None) -> dict:
+def verdict_numbers(run) -> dict:
+    """How the run's verdict was fixed before any sampler: its face space and its pass rate on known non-faces."""
+    from analysis.meaningful import MEASURES, verdict
+    from study.reference import NEGATIVE_KINDS, limits, reference
+
+    ref = reference(run)
+    calibration = {name: np.asarray(ref[f"calibration_{name}"]) for name in MEASURES}
+    return {
+        "face_space_variance": float(ref["face_space_variance"]),
+        "face_space_axes": int(np.asarray(ref["face_basis"]).shape[0]),
+        "thresholds": {
+            key.removeprefix("threshold_"): float(v) for key, v in ref.items() if key.startswith("threshold_")
+        },
+        "negatives_passed": {
+            kind: float(np.mean(np.asarray(ref[f"negative_margin_{kind}"]) >= 0)) for kind in NEGATIVE_KINDS
+        },
+        "calibration_passed": float(np.mean(verdict(calibration, limits(ref)))),
+    }
+
+
+def judge_numbers(run, n_judge: int) -> dict:
+    """Which independent judge the run has and its accuracy on known faces and non-faces (empty without a judge)."""
+    if not n_judge:
+        return {}
+    from study.judge import KINDS, judge_accuracy, judge_model
+
+    stored = judge_model(run)
+    return {"kind": str(stored["kind"]), "name": KINDS[str(stored["kind"])], "accuracy": judge_accuracy(stored)}
+
+
+def run_summary(run: str | os.PathLike, rates: list[dict] | None = None, n_judge: int = scoring.N_JUDGE) -> dict:
     """The numbers of one run.
 
     Parameters
@@ -80,8 +114,13 @@ def run_summary(run: str | os.PathLike, rates: list[dict] | None = None) -> dict
         ``structure``: :func:`analysis.claims.structure_summary` (``lid_median``, ``nn_median``,
         ``void_threshold``, ``void_fraction`` and ``void_interval`` per probe kind, ``n_reference``, and
         ``null``: the same for the covariance-matched Gaussian), ``params``, ``computed_for_report``;
-        ``rates``: sampler -> row of :func:`study.scoring.sampler_rates` (rate, consistent, precision,
-        recall with ``_lo``/``_hi``, score medians);
+        ``void_decodes``: :func:`study.void_decodes.void_summary` (decoded void probes: verdict rate,
+        judge rate, image ratio);
+        ``rates``: sampler -> row of :func:`study.scoring.sampler_rates` (meaningful rate, precision,
+        recall, diversity, two-sample AUC, judge rate and agreement, each with ``_lo``/``_hi``; score
+        medians; the decisions ``quality``, ``coverage``, ``good``);
+        ``verdict``: :func:`verdict_numbers` (face space, thresholds, known non-faces passed);
+        ``judge``: :func:`judge_numbers` (the independent judge's kind and accuracy);
         ``epochs``: the run's per-epoch curve (:func:`analysis.snapshots.epoch_curve`), None without snapshots;
         ``originals``: ``skipped`` (training images of the rates' real set whose ``source`` could not be
         loaded, left out) and ``note`` (which rows and why, empty when none);
@@ -96,7 +135,7 @@ def run_summary(run: str | os.PathLike, rates: list[dict] | None = None) -> dict
     ratio = np.asarray(results.pca(run).explained_variance_ratio_, dtype=np.float64)
     table = results.axis_summary(run)
     flagged = table[table["flagged"].astype(bool)]
-    rows = rates if rates is not None else scoring.sampler_rates(run)
+    rows = rates if rates is not None else scoring.sampler_rates(run, n_judge=n_judge)
     out = {
         "run": rundir.qualified_name(run),  # SWEEP/NAME for a run of a sweep folder
         "model": str(config["model"]),
@@ -125,7 +164,10 @@ def run_summary(run: str | os.PathLike, rates: list[dict] | None = None) -> dict
             "cumulative_10": float(np.sum(ratio[:10])),
         },
         "structure": structure_numbers(run),
+        "void_decodes": void_summary(void_decodes(run, n_judge=min(n_judge, N_VOID))),
         "rates": {row["sampler"]: _plain(row) for row in rows},
+        "verdict": verdict_numbers(run),
+        "judge": judge_numbers(run, n_judge),
         "originals": skipped_originals(run),
         "epochs": epoch_curve(run),
     }
@@ -142,7 +184,9 @@ def skipped_originals(run) -> dict:
 
 
 def _plain(row: dict) -> dict:
-    return {key: (value if isinstance(value, str) else float(value)) for key, value in row.items()}
+    return {
+        key: (value if value is None or isinstance(value, str | bool) else float(value)) for key, value in row.items()
+    }
 
 
 def pairwise_claims(summaries: list[dict]) -> list[dict]:
@@ -158,7 +202,12 @@ def pairwise_claims(summaries: list[dict]) -> list[dict]:
     return rows
 
 
-def summarize(runs: list[str | os.PathLike], progress=None, sweeps: list[str | os.PathLike] = ()) -> dict:
+def summarize(
+    runs: list[str | os.PathLike],
+    progress=None,
+    sweeps: list[str | os.PathLike] = (),
+    n_judge: int = scoring.N_JUDGE,
+) -> dict:
     """``summary.json``: every run's summary, the claims of each AE/VAE pair, and each sweep's curve.
 
     Returns
@@ -167,23 +216,27 @@ def summarize(runs: list[str | os.PathLike], progress=None, sweeps: list[str | o
         ``runs`` (list of :func:`run_summary` dicts), ``comparison`` (:func:`pairwise_claims`:
         one set of rows per AE and VAE pair, empty without one), ``sweeps`` (per sweep folder in
         ``sweeps`` its :func:`study.sweep.sweep_curve`, computed where not cached), and
-        ``settings``: ``samples_per_rate``, ``bootstrap``, ``confidence``, ``calibration_quantile``.
+        ``settings``: ``samples_per_rate``, ``judged_per_rate``, ``bootstrap``, ``confidence``,
+        ``calibration_quantile``, ``verdict_measures``, ``good_share``.
     """
     from analysis import meaningful
     from study.sweep import sweep_curve
 
     summaries = []
     for run in runs:
-        rows = scoring.sampler_rates(run, progress=progress)
-        summaries.append(run_summary(run, rows))
+        rows = scoring.sampler_rates(run, progress=progress, n_judge=n_judge)
+        summaries.append(run_summary(run, rows, n_judge))
     return {
         "runs": summaries,
         "comparison": pairwise_claims(summaries),
         "sweeps": [sweep_curve(folder, compute=True) for folder in sweeps],
         "settings": {
             "samples_per_rate": scoring.N_RATE,
+            "judged_per_rate": int(min(n_judge, scoring.N_RATE)),
             "bootstrap": meaningful.N_BOOTSTRAP,
             "confidence": meaningful.CONFIDENCE,
             "calibration_quantile": meaningful.CALIBRATION_QUANTILE,
+            "verdict_measures": list(meaningful.VERDICT_MEASURES),
+            "good_share": scoring.GOOD_SHARE,
         },
     }

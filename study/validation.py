@@ -3,9 +3,9 @@
 Positives: decoded held-out data points (the decoder's own faces). Negatives,
 made without any judgement of ours:
 
-* ``noise``: images of independent uniform pixel values;
-* ``blobs``: smooth random colour fields (4 x 4 random colours, enlarged) —
-  no pixel noise, but no face either;
+* the known non-faces of :func:`study.reference.known_negatives`, made of
+  other decoded data points: ``noise``, ``blobs``, ``tiles`` (shuffled
+  4 x 4 tiles) and ``blend`` (two faces averaged);
 * ``far_<f>``: decodes of probes far from every data point: the data mean
   plus ``f`` times the data's RMS distance from its mean, in a random
   direction, for each ``f`` of :data:`FAR_FACTORS`. How far is "far" differs
@@ -33,17 +33,6 @@ from study.codec import load_codec
 N_VALIDATION = 256
 #: Distances of the far-away probes, in units of the data's RMS distance from its mean.
 FAR_FACTORS = (1.5, 3.0, 6.0)
-
-
-def noise_images(kind: str, n: int, size: int, random_state=0) -> np.ndarray:
-    """``n`` float images (size x size x 3, in [0, 1]) of ``kind`` "noise" or "blobs"."""
-    gen = np.random.default_rng(random_state)
-    if kind == "noise":
-        return gen.random((n, size, size, 3)).astype(np.float32)
-    if kind == "blobs":
-        cells = gen.random((n, 4, 4, 3))
-        return np.kron(cells, np.ones((1, size // 4, size // 4, 1))).astype(np.float32)
-    raise ValueError(f"unknown noise kind {kind!r}; choose noise or blobs")
 
 
 def far_probes(z, factor: float, n: int, random_state=0) -> np.ndarray:
@@ -84,9 +73,14 @@ def validate(run: str | os.PathLike, n: int = N_VALIDATION, seed: int = 0) -> di
     pool = ref["pool_rows"]
     rows = np.sort(gen.choice(pool, size=min(n, len(pool)), replace=False))
     data_z = np.asarray(z[rows], dtype=np.float32)
-    groups = {"data": reference_mod.score(ref, codec, data_z, codec.decode(data_z))}
-    for kind in ("noise", "blobs"):
-        groups[kind] = reference_mod.score(ref, codec, None, noise_images(kind, n, codec.image_size, [seed, 1]))
+    decoded = codec.decode(data_z)
+    groups = {"data": reference_mod.score(ref, codec, data_z, decoded)}
+    # Made of other decoded data points than the positives (the calibration rows', in the reference's order).
+    cal_z = np.asarray(z[ref["cal_rows"]], dtype=np.float32)
+    source = reference_mod.images_uint8(codec.decode(cal_z))
+    for kind in reference_mod.NEGATIVE_KINDS:
+        images = reference_mod.known_negatives(kind, source, n, seed + 1)
+        groups[kind] = reference_mod.score(ref, codec, None, images)
     sample = np.asarray(z[np.sort(gen.choice(len(z), size=min(len(z), 20000), replace=False))])
     for i, factor in enumerate(FAR_FACTORS):
         probes = far_probes(sample, factor, n, [seed, 2 + i])

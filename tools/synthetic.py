@@ -85,3 +85,19 @@ def embedded_gaussian(n: int, intrinsic_dim: int, z_dim: int, random_state=0) ->
     gen = rng(random_state)
     basis, _ = np.linalg.qr(gen.normal(size=(int(z_dim), int(intrinsic_dim))))
     return (gen.normal(size=(int(n), int(intrinsic_dim))) @ basis.T).astype(np.float32)
+
+
+def decaying_ellipsoid(n: int, z_dim: int, power: float = 1.5, scale: float = 3.0, random_state=0) -> np.ndarray:
+    """``n`` points of a Gaussian ellipsoid whose axis ``i`` has standard deviation ``scale / (1 + i / 2) ** power``.
+
+    No filaments and no voids beyond its own shape: the known "no" of the structure claims. With
+    ``power`` 1.5 its spectrum falls like the demo AE's (docs/MEASURES.md), so its local dimension is far
+    below ``z_dim`` and a uniform probe in its box lands in a void, as the demo's do.
+
+    Returns
+    -------
+    ndarray of float32, shape (n, z_dim)
+    """
+    gen = rng(random_state)
+    stds = float(scale) / (1 + np.arange(int(z_dim)) / 2) ** float(power)
+    return (gen.normal(size=(int(n), int(z_dim))) * stds).astype(np.float32)

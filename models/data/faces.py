@@ -70,7 +70,18 @@ def face_factors(seed: int, indices: np.ndarray) -> dict[str, np.ndarray]:
         Column name -> array of length ``len(indices)``: float32 for the
         continuous factors (most in [-1, 1] or [0, 1]), int8 0/1 for the binary ones.
     """
-    u = face_uniforms(seed, indices).astype(np.float32)
+    return factors_from_uniforms(face_uniforms(seed, indices))
+
+
+def factors_from_uniforms(uniforms) -> dict[str, np.ndarray]:
+    """The factors of faces given by their uniforms (``(B, N_UNIFORMS)`` numbers in [0, 1]); see :func:`face_factors`.
+
+    Any numbers in [0, 1] make a face: this is how analysis by synthesis
+    (``study.judge``) renders the face it infers from an image.
+    """
+    u = np.asarray(uniforms, dtype=np.float32)
+    if u.ndim != 2 or u.shape[1] != N_UNIFORMS:
+        raise ValueError(f"uniforms must be B x {N_UNIFORMS}, got shape {u.shape}")
     style = u[:, 15]  # hair style: bald, short, bangs, long (long may also have bangs)
     bald = style < 0.12
     long_hair = style >= 0.55
@@ -111,12 +122,17 @@ def render_faces(seed: int, indices: np.ndarray, size: int, batch: int = 64, wor
     element-wise loops, so threads use every core without pickling arrays.
     """
     indices = np.asarray(indices, dtype=np.int64)
-    out = np.empty((len(indices), size, size, 3), dtype=np.uint8)
-    starts = range(0, len(indices), batch)
+    return _render_batches(len(indices), lambda s: face_factors(seed, indices[s]), size, batch, workers)
+
+
+def _render_batches(count: int, factors_of, size: int, batch: int = 64, workers: int | None = None) -> np.ndarray:
+    # factors_of(slice) -> the factors of those faces; each batch rendered on a thread of the pool.
+    out = np.empty((count, size, size, 3), dtype=np.uint8)
+    starts = range(0, count, batch)
 
     def render_batch(start: int) -> None:
-        chunk = indices[start : start + batch]
-        out[start : start + len(chunk)] = _render(face_factors(seed, chunk), size)
+        part = slice(start, min(start + batch, count))
+        out[part] = _render(factors_of(part), size)
 
     workers = workers or min(4, os.cpu_count() or 1)
     if workers == 1 or len(starts) == 1:
@@ -126,6 +142,12 @@ def render_faces(seed: int, indices: np.ndarray, size: int, batch: int = 64, wor
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(render_batch, starts))
     return out
+
+
+def render_uniforms(uniforms, size: int, workers: int | None = None) -> np.ndarray:
+    """Render the faces of ``uniforms`` (``(B, N_UNIFORMS)`` in [0, 1]) as uint8 ``(B, size, size, 3)``."""
+    u = np.clip(np.asarray(uniforms, dtype=np.float32), 0.0, 1.0)
+    return _render_batches(len(u), lambda s: factors_from_uniforms(u[s]), size, workers=workers)
 
 
 def _hsv_to_rgb(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:

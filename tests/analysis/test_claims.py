@@ -64,8 +64,7 @@ def _decided(make_run, tmp_path, name, z):
 def test_a_gaussian_ellipsoid_run_does_not_hold_filaments_and_a_filament_cloud_does(make_run, tmp_path):
     # An ellipsoid with a decaying spectrum, like an AE's z-points: its local dimension is far below z_dim
     # (the old rule "LID / z_dim <= 0.1" called it thin) and a uniform probe in its box is in a void.
-    gen = np.random.default_rng(11)
-    ellipsoid = gen.normal(size=(3000, 256)) * 3.0 / (1 + np.arange(256) / 2) ** 1.5
+    ellipsoid = synthetic.decaying_ellipsoid(3000, 256, random_state=11)
     rows, numbers = _decided(make_run, tmp_path, "ellipsoid", ellipsoid)
     assert numbers["lid_median"] / 256 <= 0.1  # what the old rule called "thin"
     assert numbers["void_fraction"]["uniform_box"] > 0.5  # what the old rule called "voids"

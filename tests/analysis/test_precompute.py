@@ -34,7 +34,7 @@ def test_analyze_quick_then_cached(tmp_path, capsys, make_run):
     assert "UMAP after PCA-10 (200 points): computed (umap-learn" in first
     assert cli.main(argv) == 0
     second = capsys.readouterr().out
-    assert "all 12 analyses of fil cached" in second and "UMAP raw z (200 points): cached" in second
+    assert "all 13 analyses of fil cached" in second and "UMAP raw z (200 points): cached" in second
     maps = results.tsne.available(run)
     assert sorted(str(m["pca_components"]) for m in maps) == ["10", "2", "4", "None"]
     umaps = results.umap.available(run)
@@ -51,7 +51,7 @@ def test_analyze_quick_then_cached(tmp_path, capsys, make_run):
     subprocess.run(["cp", "-r", str(run), str(copy)], check=True)
     assert (copy / "zpoints.npy").stat().st_mtime_ns != (run / "zpoints.npy").stat().st_mtime_ns
     assert cli.main([*argv[:1], "fil-copy", *argv[2:]]) == 0
-    assert "all 12 analyses of fil-copy cached" in capsys.readouterr().out
+    assert "all 13 analyses of fil-copy cached" in capsys.readouterr().out
     assert sorted(str(m["pca_components"]) for m in results.tsne.available(copy)) == ["10", "2", "4", "None"]
     assert np.array_equal(results.umap(copy, n_points=200).embedding, results.umap(run, n_points=200).embedding)
 
@@ -77,9 +77,23 @@ def test_analyze_skip_flags_leave_out_their_maps(tmp_path, capsys, make_run):
     base = ["analyze", "fil", "--runs-root", str(tmp_path / "runs"), "--quick", "--tsne-n", "200"]
     assert cli.main([*base, "--structure-n", "300", "--skip-maps"]) == 0
     out = capsys.readouterr().out
-    assert "t-SNE" not in out and "UMAP" not in out and "6 analyses computed" in out
+    assert "t-SNE" not in out and "UMAP" not in out and "7 analyses computed" in out
     assert cli.main([*base, "--structure-n", "300", "--skip-tsne", "--umap-n", "150", "--skip-umap"]) == 0
-    assert "all 6 analyses of fil cached" in capsys.readouterr().out
+    assert "all 7 analyses of fil cached" in capsys.readouterr().out
     assert cli.main([*base, "--structure-n", "300", "--skip-tsne", "--umap-n", "150"]) == 0
     out = capsys.readouterr().out
     assert "UMAP raw z (150 points): computed" in out and "t-SNE" not in out
+
+
+def test_analyze_fits_the_sampler_densities_on_their_own(tmp_path, capsys, make_run):
+    z = synthetic.filament_cloud(20, 30, 16, noise=0.01, random_state=0)
+    run = make_run(tmp_path / "runs" / "fil", z)
+    base = ["analyze", "fil", "--runs-root", str(tmp_path / "runs"), "--quick", "--skip-maps", "--structure-n", "300"]
+    assert not results.sampler_fit.is_cached(run, kind="gmm")
+    assert cli.main([*base, "--fits"]) == 0
+    out = capsys.readouterr().out
+    assert "GMM fit (sampler lab): computed" in out and "KDE fit (sampler lab): computed" in out
+    assert results.sampler_fit.is_cached(run, kind="gmm") and results.sampler_fit.is_cached(run, kind="kde")
+    # The reference lines of every "how far from the data" number are cached too.
+    reference = results.nn_reference(run)
+    assert reference["median"] < reference["p99"] and len(reference["distances"]) == len(z)

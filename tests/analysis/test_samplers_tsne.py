@@ -41,11 +41,21 @@ def test_kept_statistics_give_the_same_draw_as_computing_them_and_are_the_datas_
         samplers.statistics("normal", data)
 
 
-def test_data_noise_sampler_stays_near_data(data):
+def test_data_noise_sampler_scales_its_noise_to_the_data(data):
     from analysis.structure import nn_distances
 
+    # The unit: the RMS per-axis standard deviation, against numpy.
+    unit = float(np.sqrt(np.mean(np.var(data.astype(np.float64), axis=0))))
+    assert samplers.data_scale(data) == pytest.approx(unit, rel=1e-9)
     points = samplers.sample("data_noise", 200, data, random_state=1, scale=0.01)
     assert nn_distances(data, points).max() < 0.1
+    # The default noise: a tenth of the data's spread per axis, whatever the latent scale.
+    for factor in (1.0, 100.0):
+        scaled = data * factor
+        moved = samplers.sample("data_noise", 4000, scaled, random_state=2) - samplers.sample(
+            "data_noise", 4000, scaled, random_state=2, scale=0
+        )
+        assert moved.std() == pytest.approx(samplers.DATA_NOISE_SHARE * unit * factor, rel=0.03)
 
 
 def test_samplers_are_reproducible_and_seeded(data):

@@ -19,6 +19,18 @@ TRAIN += ["--snapshot-every", "1", "--snapshot-n", "400"]
 SWEEP = ["--data", "synthetic:600", "--image-size", "32", "--z-dim", "8", "--epochs", "1", "--beta", "0,0.5,4"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def small_judge():
+    """The independent judge trained on 1,500 renders and measured on 24 known images per kind (the product:
+    6,000 and 64), so the session pays seconds for it, not a minute."""
+    from study import judge, judge_faces
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(judge_faces, "N_TRAIN", 1500)
+        patch.setattr(judge, "N_KNOWN", 24)
+        yield
+
+
 @pytest.fixture(scope="session")
 def trained_runs(tmp_path_factory) -> dict[str, Path]:
     """{"ae": run folder, "vae": run folder}, complete (trained and encoded)."""
@@ -39,7 +51,8 @@ def report_dir(trained_runs, tmp_path_factory) -> Path:
     from zspace.cli import main
 
     out = tmp_path_factory.mktemp("report")
-    assert main(["report", str(trained_runs["ae"]), "--compare", str(trained_runs["vae"]), "--out", str(out)]) == 0
+    argv = ["report", str(trained_runs["ae"]), "--compare", str(trained_runs["vae"]), "--out", str(out)]
+    assert main([*argv, "--judge-samples", "16"]) == 0
     return out
 
 
@@ -59,5 +72,5 @@ def sweep_report(sweep_dir, tmp_path_factory) -> Path:
     from zspace.cli import main
 
     out = tmp_path_factory.mktemp("sweep-report")
-    assert main(["report", str(sweep_dir), "--out", str(out)]) == 0
+    assert main(["report", str(sweep_dir), "--out", str(out), "--judge-samples", "0"]) == 0
     return out
