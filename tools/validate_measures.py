@@ -7,9 +7,9 @@ Three jobs, each printing JSON (one line per run or case) and recorded in docs/M
 * ``--clouds``: the structure numbers and the seed's structure claims on two clouds whose answer is
   known — a Gaussian ellipsoid with the demo AE's kind of spectrum (no filaments) and the filament
   cloud of :func:`tools.synthetic.filament_cloud` (filaments) — each beside its covariance-matched null.
-* ``--mosaic DIR RUN [RUN ...]``: per run and sampler, a PNG of 16 decoded samples, each framed
-  green where the verdict calls it meaningful and red where not, with a square in its corner green
-  where the independent judge calls it a face and red where not: what the agreement numbers count.
+* ``--mosaic DIR RUN [RUN ...]``: per run a PNG with a row of 12 decoded samples per sampler, each
+  framed green where the verdict calls it meaningful and red where not, with a square in its corner
+  green where the independent judge calls it a face and red where not: what the agreement counts.
 """
 
 from __future__ import annotations
@@ -51,33 +51,35 @@ def cloud_claims(z: np.ndarray) -> dict:
     }
 
 
-def mosaic(run: Path, out: Path, per_sampler: int = 16) -> list[Path]:
-    """Write one PNG per sampler of ``run``: decodes framed by the verdict, cornered by the judge."""
+def mosaic(run: Path, out: Path, per_sampler: int = 12) -> Path:
+    """Write one PNG for ``run``: a row of decodes per sampler, framed by the verdict, cornered by the judge.
+
+    Row order: :data:`study.scoring.ROWS` (the data row first). Frame green: meaningful; red: not.
+    Corner square green: the judge says face; red: not.
+    """
     from PIL import Image
 
     import rundir
     from study import judge, scoring
 
     model = judge.judge_model(run)
-    written = []
-    out.mkdir(parents=True, exist_ok=True)
+    rows = []
     for sampler in scoring.ROWS:
         shown = scoring.scored_samples(run, sampler, k=per_sampler, seed=0)
         said = judge.judge_images(model, shown.images)["face"]
         size = shown.images.shape[1]
-        tile = size + 8
-        sheet = np.full((2 * tile, (per_sampler // 2) * tile, 3), 255, dtype=np.uint8)
+        tile = size + 6
+        strip = np.full((tile, per_sampler * tile, 3), 255, dtype=np.uint8)
         for i, image in enumerate(shown.images):
-            y, x = (i // (per_sampler // 2)) * tile, (i % (per_sampler // 2)) * tile
-            frame = (26, 127, 55) if shown.scores["meaningful"][i] else (207, 34, 46)
-            sheet[y : y + tile, x : x + tile] = frame
-            sheet[y + 4 : y + 4 + size, x + 4 : x + 4 + size] = image
-            corner = (26, 127, 55) if said[i] else (207, 34, 46)
-            sheet[y : y + 10, x : x + 10] = corner
-        path = out / f"{rundir.qualified_name(run).replace('/', '-')}-{sampler}.png"
-        Image.fromarray(sheet).resize((sheet.shape[1] * 2, sheet.shape[0] * 2), Image.NEAREST).save(path)
-        written.append(path)
-    return written
+            x = i * tile
+            strip[:, x : x + tile] = (26, 127, 55) if shown.scores["meaningful"][i] else (207, 34, 46)
+            strip[3 : 3 + size, x + 3 : x + 3 + size] = image
+            strip[:9, x : x + 9] = (26, 127, 55) if said[i] else (207, 34, 46)
+        rows.append(strip)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{rundir.qualified_name(run).replace('/', '-')}-samplers.png"
+    Image.fromarray(np.concatenate(rows, axis=0)).save(path, optimize=True)
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for run in map(Path, args.runs):
         if args.mosaic:
-            print(run, json.dumps([str(p) for p in mosaic(run, Path(args.mosaic))]), flush=True)
+            print(run, json.dumps(str(mosaic(run, Path(args.mosaic)))), flush=True)
             continue
         from study.validation import validate
 
