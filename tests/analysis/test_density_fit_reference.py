@@ -147,3 +147,65 @@ def test_kde_samples_are_centres_moved_by_a_chi_distributed_distance():
     for broken in ({"ids": np.array([], dtype=int), "bandwidth": 1.0}, {"ids": np.array([3]), "bandwidth": 1.0}):
         with pytest.raises(ValueError, match="fitted to other z-points"):
             density_fit.sample_kde(broken, 5, z)
+
+
+@pytest.fixture(scope="module")
+def noise():
+    # no clusters: where EM and the subsample land depends on the seed, so a lost seed shows
+    return np.random.default_rng(57).uniform(-1, 1, size=(300, 3))
+
+
+def test_a_mixture_on_structureless_points_is_scikit_learns_fit_with_the_drawn_seed(noise):
+    fit = density_fit.fit_gmm(noise, k=4, max_points=250, random_state=11)
+    gen = np.random.default_rng(11)
+    data = noise[np.sort(gen.choice(300, size=250, replace=False))]
+    reference = GaussianMixture(
+        n_components=4,
+        covariance_type="full",
+        reg_covar=1e-3 * data.var(axis=0).mean(),
+        max_iter=density_fit.GMM_MAX_ITER,
+        random_state=int(gen.integers(2**31 - 1)),
+    ).fit(data)
+    assert np.allclose(fit["means"], reference.means_, rtol=1e-6)
+    other = density_fit.fit_gmm(noise, k=4, max_points=250, random_state=12)
+    assert not np.allclose(other["means"], fit["means"], atol=1e-3)
+
+
+def test_the_default_seed_is_zero_for_every_fit_and_sample(noise):
+    gmm = density_fit.fit_gmm(noise, k=4, max_points=250)
+    assert np.array_equal(gmm["means"], density_fit.fit_gmm(noise, k=4, max_points=250, random_state=0)["means"])
+    kde = density_fit.fit_kde(noise, max_points=250)
+    assert np.array_equal(kde["ids"], density_fit.fit_kde(noise, max_points=250, random_state=0)["ids"])
+    assert not np.array_equal(kde["ids"], density_fit.fit_kde(noise, max_points=250, random_state=1)["ids"])
+    for sample, args in ((density_fit.sample_gmm, (gmm, 50)), (density_fit.sample_kde, (kde, 50, noise))):
+        assert np.array_equal(sample(*args), sample(*args, random_state=0))
+        assert not np.array_equal(sample(*args), sample(*args, random_state=1))
+
+
+def test_a_kde_of_a_subsample_takes_its_centres_from_the_seeded_draw(noise):
+    fit = density_fit.fit_kde(noise, max_points=120, random_state=5)
+    gen = np.random.default_rng(5)
+    ids = np.sort(gen.choice(300, size=120, replace=False))
+    held = np.zeros(120, dtype=bool)
+    held[gen.choice(120, size=12, replace=False)] = True
+    assert fit["ids"].tolist() == ids[~held].tolist() and (fit["n_fit"], fit["n_total"]) == (108, 300)
+    assert set(fit) == {"kind", "ids", "bandwidth", "scott", "bandwidths", "loglik", "n_fit", "n_total", "seconds"}
+    assert len(fit["bandwidths"]) == len(fit["loglik"]) == 48 and 0 <= fit["seconds"] < 60
+
+
+def test_ten_points_hold_out_one_and_the_width_scales_with_the_data():
+    z = np.random.default_rng(58).normal(size=(10, 2))
+    fit = density_fit.fit_kde(z)
+    assert fit["n_fit"] == 9
+    small = density_fit.fit_kde(z * 1e-3)
+    assert small["bandwidth"] == pytest.approx(1e-3 * fit["bandwidth"], rel=1e-6)
+    assert small["scott"] == pytest.approx(1e-3 * fit["scott"], rel=1e-9)
+
+
+def test_squared_distances_equal_a_loop_across_query_chunks():
+    rng = np.random.default_rng(59)
+    queries, points = rng.normal(size=(2100, 3)), rng.normal(size=(7, 3))  # two chunks of 1024 and a rest
+    brute = np.array([[sum((q - p) ** 2) for p in points] for q in queries])
+    assert np.allclose(density_fit._squared_distances(queries, points), brute, rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match=r"^this kernel density was fitted to other z-points \(refit it for these\)$"):
+        density_fit.sample_kde({"ids": np.array([9]), "bandwidth": 1.0}, 3, queries[:5])

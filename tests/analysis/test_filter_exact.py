@@ -64,6 +64,8 @@ def test_each_construct_has_one_canonical_text(text, canonical):
             "'a' == split and split == 1",
             "filter: column split holds text: compare it with quoted text, e.g. split == 'x'",
         ),
+        ("'a' == smiling", "filter: column smiling holds numbers: compare it with a number, not quoted text"),
+        ("1 < split", "filter: column split holds text: compare it with quoted text, e.g. split == 'x'"),
     ],
 )
 def test_each_refusal_says_exactly_what_and_where(text, message):

@@ -149,36 +149,53 @@ def test_a_viewport_includes_its_edges_and_the_budget_is_inclusive():
     coords = np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0], [1.0000001, 0.5], [0.5, -1e-7]])
     result = planes.viewport_query(coords, (0, 1), (0, 1), budget=4)
     assert result.count == 4 and not result.over_budget and result.ids.tolist() == [0, 1, 2, 3]
-    assert result.ids.dtype == np.int64 and np.array_equal(result.xy, coords[:4].astype(np.float32))
+    assert result.ids.dtype == np.int64 and result.xy.dtype == np.float32
+    assert np.array_equal(result.xy, coords[:4].astype(np.float32))
     over = planes.viewport_query(coords, (0, 1), (0, 1), budget=3)
     assert over.over_budget and over.count == 4 and over.ids.size == 0 and over.xy.shape == (0, 2)
+    assert over.ids.dtype == np.int64 and over.xy.dtype == np.float32
     assert planes.viewport_query(coords, (5, 6), (5, 6), budget=0).count == 0
 
 
+def test_the_default_budget_is_fifty_thousand_points():
+    coords = np.zeros((50_001, 2))
+    assert not planes.viewport_query(coords[:-1], (-1, 1), (-1, 1)).over_budget
+    assert planes.viewport_query(coords, (-1, 1), (-1, 1)).over_budget
+
+
 def test_a_raster_equals_histogram2d_on_a_non_square_grid():
+    # neither range starts at 0 nor spans 1: a formula that adds an offset instead of subtracting it shows
     rng = np.random.default_rng(33)
-    coords = np.column_stack([rng.uniform(-1, 3, 5000), rng.uniform(0, 1, 5000)])
-    coords[:3] = [[3.0, 1.0], [-1.0, 0.0], [3.0, 0.0]]  # on the rectangle's corners
-    result = planes.viewport_query(coords, (-1, 3), (0, 1), budget=10, raster_size=(40, 7))
+    coords = np.column_stack([rng.uniform(-1, 3, 5000), rng.uniform(0.5, 2.5, 5000)])
+    coords[:3] = [[3.0, 2.5], [-1.0, 0.5], [3.0, 0.5]]  # on the rectangle's corners
+    result = planes.viewport_query(coords, (-1, 3), (0.5, 2.5), budget=10, raster_size=(40, 7))
     raster = result.raster
     assert raster["counts"].shape == (40, 7) and raster["counts"].dtype == np.int64
-    assert np.allclose(raster["x_edges"], np.linspace(-1, 3, 41)) and np.allclose(
-        raster["y_edges"], np.linspace(0, 1, 8)
-    )
+    assert np.allclose(raster["x_edges"], np.linspace(-1, 3, 41))
+    assert np.allclose(raster["y_edges"], np.linspace(0.5, 2.5, 8))
     expected, _, _ = np.histogram2d(coords[:, 0], coords[:, 1], bins=[raster["x_edges"], raster["y_edges"]])
     assert np.array_equal(raster["counts"], expected.astype(np.int64))
 
 
-def test_a_zero_width_viewport_rasters_into_one_column():
-    coords = np.column_stack([np.full(20, 2.0), np.linspace(0, 1, 20)])
-    raster = planes.viewport_query(coords, (2, 2), (0, 1), budget=1, raster_size=(3, 4)).raster
+def test_a_zero_width_or_zero_height_viewport_rasters_into_one_column_or_row():
+    coords = np.column_stack([np.full(20, 2.0), np.linspace(0.5, 1.5, 20)])
+    raster = planes.viewport_query(coords, (2, 2), (0.5, 1.5), budget=1, raster_size=(3, 4)).raster
     assert raster["counts"][0].tolist() == np.histogram(coords[:, 1], bins=raster["y_edges"])[0].tolist()
-    assert raster["counts"][1:].sum() == 0 and raster["x_edges"][-1] > 2.0
+    assert raster["counts"][1:].sum() == 0
+    assert raster["x_edges"][0] == 2.0 and raster["x_edges"][-1] == pytest.approx(2.0 + 1e-9, abs=1e-15)
+    flat = planes.viewport_query(coords[:, ::-1], (0.5, 1.5), (2, 2), budget=1, raster_size=(4, 3)).raster
+    assert flat["counts"][:, 0].tolist() == raster["counts"][0].tolist() and flat["counts"][:, 1:].sum() == 0
+    assert flat["y_edges"][-1] == pytest.approx(2.0 + 1e-9, abs=1e-15)
 
 
 @pytest.mark.parametrize(
     ("size", "message"),
-    [((4097, 10), "at most 4096"), (4097, "at most 4096"), ((1, 2, 3), "one number or a pair"), (0, "positive")],
+    [
+        ((4097, 10), "at most 4096"),
+        (4097, "at most 4096"),
+        ((1, 2, 3), "one number or a pair"),
+        (0, "^raster_size must be a positive number, got 0.0$"),
+    ],
 )
 def test_raster_sizes_beyond_the_screen_or_malformed_are_refused(size, message):
     coords = np.zeros((10, 2))
@@ -188,24 +205,24 @@ def test_raster_sizes_beyond_the_screen_or_malformed_are_refused(size, message):
 
 def test_the_largest_raster_and_the_default_are_taken():
     coords = np.zeros((10, 2))
-    assert planes.viewport_query(coords, (-1, 1), (-1, 1), budget=1, raster_size=(4096, 1)).raster["counts"].shape == (
-        4096,
-        1,
-    )
+    widest = planes.viewport_query(coords, (-1, 1), (-1, 1), budget=1, raster_size=(4096, 1))
+    assert widest.raster["counts"].shape == (4096, 1)
     assert planes.viewport_query(coords, (-1, 1), (-1, 1), budget=1).raster["counts"].shape == (256, 256)
 
 
 @pytest.mark.parametrize(
-    ("x_range", "budget", "message"),
+    ("x_range", "y_range", "budget", "message"),
     [
-        ((1, 0), 5, "x_range must be finite with low <= high"),
-        ((0, np.inf), 5, "finite"),
-        ("ab", 5, "a pair"),
-        ((0, 1), -1, "budget must be >= 0"),
+        ((1, 0), (0, 1), 5, r"^x_range must be finite with low <= high, got \(1.0, 0.0\)$"),
+        ((0, 1), (1, 0), 5, r"^y_range must be finite with low <= high, got \(1.0, 0.0\)$"),
+        ((0, np.inf), (0, 1), 5, r"^x_range must be finite"),
+        ("ab", (0, 1), 5, r"^x_range must be a pair \(low, high\) of numbers$"),
+        ((0, 1), "ab", 5, r"^y_range must be a pair"),
+        ((0, 1), (0, 1), -1, "^budget must be >= 0, got -1$"),
     ],
 )
-def test_bad_viewports_are_refused_with_the_reason(x_range, budget, message):
+def test_bad_viewports_are_refused_with_the_reason(x_range, y_range, budget, message):
     with pytest.raises(ValueError, match=message):
-        planes.viewport_query(np.zeros((3, 2)), x_range, (0, 1), budget=budget)
+        planes.viewport_query(np.zeros((3, 2)), x_range, y_range, budget=budget)
     with pytest.raises(ValueError, match="N x 2"):
         planes.viewport_query(np.zeros((3, 3)), (0, 1), (0, 1))
