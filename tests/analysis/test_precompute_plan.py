@@ -1,0 +1,144 @@
+"""`zspace analyze`'s plan: the documented default set, step by step, without computing anything."""
+
+import argparse
+
+import numpy as np
+import pytest
+
+from analysis import precompute, results
+from rundir.errors import ZspaceError
+
+
+def steps(run, **options):
+    settings = {"quick": False, "tsne_n": None, "skip_tsne": False, "structure_n": None, "seed": 0, **options}
+    return [(label, declaration, params) for label, declaration, params in precompute.plan(run, **settings)]
+
+
+def test_the_full_plan_is_the_seed_study_for_a_256_dimensional_run(tmp_path, make_run):
+    run = make_run(tmp_path / "big", np.zeros((5, 16)))
+    plan = steps(run)
+    assert [label for label, _, _ in plan] == [
+        "axis histograms (bin 0.25)",
+        "axis summary",
+        "radius histogram (bin 0.5)",
+        "radius histogram (bin 0.05)",
+        "PCA",
+        "filaments and voids (5,000 points)",
+        "t-SNE raw z (20,000 points)",
+        "t-SNE after PCA-2 (20,000 points)",
+        "t-SNE after PCA-4 (20,000 points)",
+        "t-SNE after PCA-10 (20,000 points)",
+        "UMAP raw z (20,000 points)",
+        "UMAP after PCA-10 (20,000 points)",
+    ]
+    declarations = [d for _, d, _ in plan]
+    assert declarations[:6] == [
+        results.histograms,
+        results.axis_summary,
+        results.radius_profile,
+        results.radius_profile,
+        results.pca,
+        results.structure_measures,
+    ]
+    assert declarations[6:10] == [results.tsne] * 4 and declarations[10:] == [results.umap] * 2
+    params = [p for _, _, p in plan]
+    assert params[:5] == [{"bin_width": 0.25}, {"bin_width": 0.25}, {"bin_width": 0.5}, {"bin_width": 0.05}, {}]
+    assert params[5] == {"n_points": 5000, "n_probes": 2000, "random_state": 0}
+    # the seed's t-SNE of raw z (perplexity 10, exaggeration 16, 1000 iterations), t-SNE defaults after PCA
+    assert params[6] == {
+        "n_points": 20000,
+        "random_state": 0,
+        "perplexity": 10,
+        "early_exaggeration": 16,
+        "n_iter": 1000,
+    }
+    assert params[7] == {
+        "n_points": 20000,
+        "pca_components": 2,
+        "random_state": 0,
+        "perplexity": 30,
+        "early_exaggeration": 12,
+        "n_iter": 750,
+    }
+    assert params[10:] == [
+        {"n_points": 20000, "pca_components": None, "random_state": 0},
+        {"n_points": 20000, "pca_components": 10, "random_state": 0},
+    ]
+
+
+def test_a_small_run_skips_reductions_to_as_many_components_as_it_has(tmp_path, make_run):
+    run = make_run(tmp_path / "small", np.zeros((5, 4)))
+    labels = [label for label, _, _ in steps(run, quick=True, seed=3)]
+    assert labels[6:] == [
+        "t-SNE raw z (2,000 points)",
+        "t-SNE after PCA-2 (2,000 points)",
+        "UMAP raw z (2,000 points)",
+    ]
+    assert steps(run, quick=True, seed=3)[5][2] == {"n_points": 1500, "n_probes": 1000, "random_state": 3}
+    ten = make_run(tmp_path / "ten", np.zeros((5, 10)))
+    assert [label for label, _, _ in steps(ten)][-2:] == [
+        "t-SNE after PCA-4 (20,000 points)",
+        "UMAP raw z (20,000 points)",
+    ]
+    eleven = make_run(tmp_path / "eleven", np.zeros((5, 11)))
+    assert [label for label, _, _ in steps(eleven)][-1] == "UMAP after PCA-10 (20,000 points)"
+
+
+def test_sizes_given_replace_the_defaults_and_umap_follows_t_sne(tmp_path, make_run):
+    run = make_run(tmp_path / "r", np.zeros((5, 16)))
+    plan = steps(run, tsne_n=300, structure_n=700, seed=9)
+    assert plan[5][2] == {"n_points": 700, "n_probes": 2000, "random_state": 9}
+    assert {p["n_points"] for _, d, p in plan if d in (results.tsne, results.umap)} == {300}
+    plan = steps(run, tsne_n=300, umap_n=120, skip_tsne=True)
+    assert [p["n_points"] for _, d, p in plan if d is results.umap] == [120, 120]
+    assert not any(d is results.tsne for _, d, _ in plan)
+    assert len(steps(run, skip_tsne=True, skip_umap=True)) == 6
+
+
+def test_a_run_is_a_folder_or_a_bare_name_under_the_runs_root(tmp_path, make_run):
+    run = make_run(tmp_path / "runs" / "fil", np.zeros((5, 4)))
+    assert precompute.find_run(str(run), "elsewhere") == run
+    assert precompute.find_run("fil", str(tmp_path / "runs")) == run.resolve()
+    for path in ("a/b/c", str(tmp_path / "gone")):
+        with pytest.raises(ZspaceError, match=f"^run folder {path} does not exist$"):
+            precompute.find_run(path, str(tmp_path / "runs"))
+    for name in ("nope", "sweep/nope"):
+        with pytest.raises(
+            ZspaceError, match=f"^no run named '{name}' in .*runs; pass a run folder or set --runs-root$"
+        ):
+            precompute.find_run(name, str(tmp_path / "runs"))
+
+
+@pytest.mark.parametrize("state", ["created", "training", "encoding"])
+def test_a_run_still_being_written_is_refused_and_a_failed_one_is_read(tmp_path, make_run, state):
+    busy = make_run(tmp_path / "busy", np.zeros((5, 4)), state=state)
+    with pytest.raises(ZspaceError, match=f"^run busy is not finished \\({state}\\); wait for"):
+        precompute._check_ready(busy)
+    precompute._check_ready(make_run(tmp_path / "failed", np.zeros((5, 4)), state="failed"))
+
+
+def test_a_failing_step_names_itself_and_the_run_in_one_line(tmp_path, make_run, monkeypatch):
+    run = make_run(tmp_path / "runs" / "fil", np.random.default_rng(0).normal(size=(30, 4)))
+
+    def broken(*args, **kwargs):
+        raise ValueError("perplexity too large")
+
+    monkeypatch.setattr(precompute, "plan", lambda *a, **k: [("t-SNE raw z (30 points)", _Declaration(broken), {})])
+    args = argparse.Namespace(
+        run=str(run), runs_root="x", quick=True, tsne_n=None, skip_tsne=False, structure_n=None, seed=0
+    )
+    with pytest.raises(ZspaceError, match=r"^t-SNE raw z \(30 points\) failed on run fil: perplexity too large$"):
+        precompute.run(args)
+
+
+class _Declaration:
+    """Stands in for an analysis declaration: never cached, computes by calling ``body``."""
+
+    def __init__(self, body):
+        self.body = body
+
+    def is_cached(self, run, **params):
+        return False
+
+    def __call__(self, run, callback=None, **params):
+        return self.body(run, **params)
