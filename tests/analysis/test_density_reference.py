@@ -130,3 +130,28 @@ def test_identical_axes_flag_nothing_and_tiny_differences_stay_below_the_floor()
     assert not density.axis_summary(z)["flagged"].any()
     z[:, 3] += 0.35  # now 0.4 > 0.35: flagged
     assert density.axis_summary(z)["flagged"].tolist() == [a == 3 for a in range(16)]
+
+
+def test_values_exactly_on_edges_that_division_rounds_down_land_where_numpy_puts_them():
+    # 4.3 / 0.1 is 42.99999999999999: truncation alone would put the edge value 4.3 one bin too low
+    edges = density.common_edges(None, 0.1, lo=0.0, hi=5.9)
+    z = edges[:-1][:, None].copy()
+    got_edges, counts = density.axis_histograms(z, bin_width=0.1)
+    assert np.array_equal(got_edges, edges)
+    assert np.array_equal(counts[0], np.histogram(z[:, 0], bins=edges)[0]) and counts[0].tolist() == [1] * 59
+
+
+def test_a_narrow_axis_keeps_its_skewness():
+    rng = np.random.default_rng(15)
+    z = 1e-3 * rng.lognormal(size=(500, 1))  # variance ~1e-6: far from the constant-axis cut (1e-24)
+    assert density.column_moments(z)[2][0] == pytest.approx(stats.skew(z[:, 0]), rel=1e-9)
+
+
+def test_when_every_axis_is_constant_the_typical_width_is_one():
+    z = np.ones((50, 6))
+    z[:, 2] = 1.5  # 0.5 from the bulk: 5 floor units of 0.1 (0.1 x the fallback width 1)
+    z[:, 4] = 1.25  # 0.25: 2.5 units, below 3.5
+    table = density.axis_summary(z)
+    assert table["flagged"].tolist() == [False, False, True, False, False, False]
+    assert table.loc[2, "reason"] == "centre 1.50 (bulk 1.00 ± 0.10)"
+    assert (table["std"] == 0).all() and (table["skew"] == 0).all()
