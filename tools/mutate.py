@@ -45,7 +45,7 @@ TESTING_DOC = ROOT / "docs" / "TESTING.md"
 #: Browser tests stay out (they need Chromium and seconds per test), and so do the tests marked slow where
 #: the package has fast unit tests: a slow test trains a model or runs the code in a subprocess, which
 #: imports the unmutated copy (mutmut switches mutants inside its own process only), so it costs minutes
-#: per mutant and kills none. study and models are only exercised by such tests, so theirs run.
+#: per mutant and kills none. study is only exercised by such tests, so its slow tests run.
 #: Per mutant, mutmut runs only the selected tests that called the mutated function, fastest first.
 @dataclass(frozen=True)
 class Target:
@@ -64,9 +64,7 @@ TARGETS = {
         tuple(f"app/{name}.py" for name in ("url_state", "auth", "request_guard", "jobs", "subsets", "plane_space")),
         ("tests/app", "tests/reliability"),
     ),
-    "models": Target(
-        ("models/encode.py", "models/checkpoints.py", "models/config.py"), ("tests/models",), "not browser"
-    ),
+    "models": Target(("models/encode.py", "models/checkpoints.py", "models/config.py"), ("tests/models",)),
 }
 
 #: Lines whose mutants no user could notice: log messages (the words of a server log line).
