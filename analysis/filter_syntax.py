@@ -225,7 +225,8 @@ class Parser:
 
     def negation(self):
         self.depth += 1
-        if self.depth > MAX_DEPTH:
+        # One level is the condition itself; MAX_DEPTH parentheses or not around it are allowed.
+        if self.depth > MAX_DEPTH + 1:
             self.fail(f"more than {MAX_DEPTH} nested parentheses or not")
         try:
             if self.token.kind == "keyword" and self.token.text == "not":

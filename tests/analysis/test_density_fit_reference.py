@@ -209,3 +209,30 @@ def test_squared_distances_equal_a_loop_across_query_chunks():
     assert np.allclose(density_fit._squared_distances(queries, points), brute, rtol=1e-9, atol=1e-12)
     with pytest.raises(ValueError, match=r"^this kernel density was fitted to other z-points \(refit it for these\)$"):
         density_fit.sample_kde({"ids": np.array([9]), "bandwidth": 1.0}, 3, queries[:5])
+
+
+def test_the_fine_grid_spans_the_coarse_neighbours_of_the_best_even_at_either_end():
+    rng = np.random.default_rng(60)
+    lo, hi = density_fit.KDE_BANDWIDTH_RANGE
+    coarse = np.geomspace(lo, hi, density_fit.KDE_GRID_POINTS)
+    cases = {
+        "inside": rng.uniform(0.01, 0.1, size=(30, 80)),
+        "smallest": np.where(rng.uniform(size=(30, 80)) < 0.5, 0.0, 50.0),  # duplicates: the narrowest kernel wins
+        "widest": 100.0 + rng.uniform(0.0, 1e-3, size=(30, 80)),  # every centre far: the optimum, h = 10, is past 3
+    }
+    for name, d2 in cases.items():
+        d = 1 if name == "widest" else 2
+        best_coarse = int(np.argmax(density_fit.kde_loglik(d2, coarse, d)))
+        fine = np.geomspace(coarse[max(best_coarse - 1, 0)], coarse[min(best_coarse + 1, 23)], 24)
+        best, widths, loglik = density_fit.best_bandwidth(d2, d)
+        assert np.allclose(widths, np.sort(np.concatenate([coarse, fine]))), name
+        assert best == widths[np.argmax(loglik)]
+        assert best_coarse == {"inside": best_coarse, "smallest": 0, "widest": 23}[name], (name, best_coarse)
+        assert best == density_fit.best_bandwidth(d2, d, unit=1.0)[0]  # the documented default unit
+
+
+def test_three_points_are_enough_for_both_fits():
+    z = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    gmm = density_fit.fit_gmm(z, k=1)
+    assert gmm["n_fit"] == 3 and 0 <= gmm["seconds"] < 60
+    assert density_fit.fit_kde(z)["n_fit"] == 2

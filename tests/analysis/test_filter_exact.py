@@ -144,3 +144,62 @@ def test_the_builder_keeps_one_value_unless_asked_for_a_list_and_strips_quotes()
     assert str(refused.value) == "filter: the operator '__import' at position 0 is not allowed"
     with pytest.raises(tf.FilterError, match="^filter: unknown column 'nope' \\(pick one from the list\\)$"):
         tf.condition_text("nope", "==", "1", KINDS)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("smiling == 1 @", "filter: '@' at position 13: it is not part of the filter grammar"),
+        ("smiling = 1", "filter: '=' at position 8: use == to compare"),
+        ("a.b", "filter: '.' at position 1: attribute access is not allowed"),
+        ("split == 'train", "filter: the quote ' opened at position 9 is never closed"),
+        ("split == ''", None),
+        ("smiling", "filter: expected a comparison after smiling at position 7, found the end (e.g. smiling == 1)"),
+        ("1 2", "filter: expected a comparison at position 2, found '2'"),
+        ("smiling == 1 pose", "filter: expected and / or at position 13, found 'pose'"),
+        ("(smiling == 1", "filter: expected ) at position 13, found the end"),
+        ("(smiling == 1 ]", "filter: expected ) at position 14, found ']'"),
+        ("x__ == 1", "filter: dunder names like x__ are not allowed"),
+        ("__x == 1", "filter: dunder names like __x are not allowed"),
+        ("split[0] == 'a'", "filter: subscripts (split[...]) are not allowed"),
+        ("len(split) > 1", "filter: function calls (len(...)) are not allowed"),
+        ("in == 1", "filter: expected a column or a value at position 0, found 'in'"),
+        ("smiling == 1 and", "filter: expected a column or a value at position 16, found the end"),
+        ("smiling >= -2 and pose <+1", None),
+        (
+            "SMILING == 1",
+            "filter: unknown column 'SMILING' (did you mean smiling? columns: smiling, pose, split, male, 5_o_Clock_Shadow, 123)",
+        ),
+        (
+            "smilng == 1",
+            "filter: unknown column 'smilng' (did you mean smiling? columns: smiling, pose, split, male, 5_o_Clock_Shadow, 123)",
+        ),
+        ("zzz == 1", "filter: unknown column 'zzz' (columns: smiling, pose, split, male, 5_o_Clock_Shadow, 123)"),
+    ],
+)
+def test_each_problem_is_named_with_its_position_and_what_was_found(text, message):
+    if message is None:
+        tf.parse(text, KINDS)
+        return
+    with pytest.raises(tf.FilterError) as refused:
+        tf.parse(text, KINDS)
+    assert str(refused.value) == message
+
+
+def test_a_list_of_more_than_twenty_columns_is_cut_with_an_ellipsis():
+    twenty = {f"c{i:02d}": "number" for i in range(20)}
+    listed = ", ".join(twenty)
+    with pytest.raises(tf.FilterError, match=f"^filter: unknown column 'zzz' \\(columns: {listed}\\)$"):
+        tf.parse("zzz == 1", twenty)
+    with pytest.raises(tf.FilterError, match=f"^filter: unknown column 'zzz' \\(columns: {listed}, …\\)$"):
+        tf.parse("zzz == 1", {**twenty, "c20": "number"})
+
+
+def test_thirty_two_parentheses_or_nots_are_allowed_and_thirty_three_are_not():
+    for opening, closing in (("(", ")"), ("not ", "")):
+        assert tf.parse(opening * tf.MAX_DEPTH + "smiling == 1" + closing * tf.MAX_DEPTH, KINDS)
+        with pytest.raises(tf.FilterError, match="^filter: more than 32 nested parentheses or not at position"):
+            tf.parse(opening * (tf.MAX_DEPTH + 1) + "smiling == 1" + closing * (tf.MAX_DEPTH + 1), KINDS)
+    # depth is counted per branch, not summed over the whole filter
+    deep = "(" * tf.MAX_DEPTH + "smiling == 1" + ")" * tf.MAX_DEPTH
+    assert tf.conditions(tf.parse(f"{deep} and {deep}", KINDS)) == 2

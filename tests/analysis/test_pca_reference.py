@@ -90,6 +90,8 @@ def test_scores_of_fewer_components_map_back_with_the_rest_at_the_mean(cloud):
     assert np.allclose(fit.inverse_transform(scores)[0], expected, atol=1e-12)
     with pytest.raises(ValueError, match="scores have 7 components but the PCA has 6"):
         fit.inverse_transform(np.zeros((1, 7)))
+    with pytest.raises(ValueError, match="^scores contains NaN or inf values$"):
+        fit.inverse_transform(np.array([[1.0, np.nan]]))
     with pytest.raises(ValueError, match="z has 5 dimensions but the PCA was fitted on 6"):
         fit.transform(np.zeros((2, 5)))
 
