@@ -190,3 +190,26 @@ def test_map_input_takes_the_rows_or_their_leading_scores(z):
     for k in (0, 9):
         with pytest.raises(ValueError, match=f"between 1 and z_dim=8, got {k}"):
             tsne.map_input(z, ids, pca_components=k)
+
+
+def test_fewer_iterations_than_the_exaggeration_phase_are_all_exaggerated(z):
+    ours = tsne.run_tsne(z, n_points=None, perplexity=7, n_iter=60, random_state=2, n_jobs=1)
+    model = openTSNE.TSNE(
+        perplexity=7,
+        early_exaggeration=12.0,
+        early_exaggeration_iter=60,
+        n_iter=0,
+        negative_gradient_method="bh",
+        initialization="pca",
+        n_jobs=1,
+        random_state=2,
+    )
+    reference = model.fit(np.asarray(z, dtype=np.float64))
+    assert np.array_equal(ours.embedding, np.asarray(reference, dtype=np.float32))
+
+
+def test_scikit_learn_runs_at_least_its_own_minimum_of_250_iterations(z):
+    ours = tsne.run_tsne(z, n_points=40, perplexity=5, n_iter=100, backend="sklearn", random_state=3)
+    model = TSNE(perplexity=5, max_iter=250, learning_rate="auto", init="pca", random_state=3, n_jobs=1)
+    reference = model.fit_transform(np.asarray(z[draw_ids(len(z), 40, 3)], dtype=np.float64))
+    assert np.array_equal(ours.embedding, reference.astype(np.float32)) and ours.params["n_iter"] == 100
