@@ -5,6 +5,9 @@ rows so that the first row, the last row and the rows at chunk starts are all
 exercised on small data.
 """
 
+import re
+import warnings
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -155,3 +158,30 @@ def test_when_every_axis_is_constant_the_typical_width_is_one():
     assert table["flagged"].tolist() == [False, False, True, False, False, False]
     assert table.loc[2, "reason"] == "centre 1.50 (bulk 1.00 ± 0.10)"
     assert (table["std"] == 0).all() and (table["skew"] == 0).all()
+
+
+def test_an_axis_exactly_three_and_a_half_robust_deviations_out_is_not_flagged_and_one_ulp_more_is():
+    # two rows per column, each column constant: its mean is exact. Median 0, MAD 1, so the scale is 1.4826.
+    edge = 3.5 * 1.4826
+    for value, flagged in ((edge, False), (np.nextafter(edge, np.inf), True)):
+        means = np.array([-1.0, -1.0, -1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, value])
+        table = density.axis_summary(np.tile(means, (2, 1)))
+        assert table["flagged"].tolist() == [False] * 9 + [flagged]
+
+
+def test_the_floors_scale_with_the_typical_width_and_the_default_bin_is_a_quarter():
+    z = 3.0 * standardised(np.random.default_rng(16), 3000, 20)
+    z[:, 4] += 6.0
+    table = density.axis_summary(z)
+    assert re.fullmatch(r"centre 6\.00 \(bulk -?0\.00 ± 0\.30\)", table.loc[4, "reason"])  # 0.1 x the typical width 3
+    assert table["flagged"].tolist() == [a == 4 for a in range(20)]
+    default, quarter = density.axis_summary(z), density.axis_summary(z, bin_width=0.25)
+    assert default["mode"].tolist() == quarter["mode"].tolist() and default["fwhm"].tolist() == quarter["fwhm"].tolist()
+    assert default.loc[0, "mode"] % 0.25 == pytest.approx(0.125)  # the centre of a bin of width 0.25
+
+
+def test_constant_axes_get_zero_skewness_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, std, skew = density.column_moments(np.full((5, 3), 2.5))
+    assert std.tolist() == [0.0, 0.0, 0.0] and skew.tolist() == [0.0, 0.0, 0.0]

@@ -1,6 +1,7 @@
 """`zspace analyze`'s plan: the documented default set, step by step, without computing anything."""
 
 import argparse
+import re
 
 import numpy as np
 import pytest
@@ -120,7 +121,7 @@ def test_a_run_still_being_written_is_refused_and_a_failed_one_is_read(tmp_path,
 def test_a_failing_step_names_itself_and_the_run_in_one_line(tmp_path, make_run, monkeypatch):
     run = make_run(tmp_path / "runs" / "fil", np.random.default_rng(0).normal(size=(30, 4)))
 
-    def broken(*args, **kwargs):
+    def broken(run, callback=None):
         raise ValueError("perplexity too large")
 
     monkeypatch.setattr(precompute, "plan", lambda *a, **k: [("t-SNE raw z (30 points)", _Declaration(broken), {})])
@@ -132,13 +133,108 @@ def test_a_failing_step_names_itself_and_the_run_in_one_line(tmp_path, make_run,
 
 
 class _Declaration:
-    """Stands in for an analysis declaration: never cached, computes by calling ``body``."""
+    """Stands in for an analysis declaration: cached or not, computes by calling ``body`` with the callback."""
 
-    def __init__(self, body):
-        self.body = body
+    def __init__(self, body, cached=False):
+        self.body, self.cached = body, cached
 
     def is_cached(self, run, **params):
-        return False
+        return self.cached
 
     def __call__(self, run, callback=None, **params):
-        return self.body(run, **params)
+        return self.body(run, callback=callback, **params)
+
+
+class _Bar:
+    """Records what zspace analyze asks of tqdm."""
+
+    made: list = []
+
+    def __init__(self, **kwargs):
+        self.kwargs, self.n, self.postfix = kwargs, 0, []
+        _Bar.made.append(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def set_postfix_str(self, text, refresh=False):
+        self.postfix.append((self.n, text, refresh))
+
+
+def test_each_step_reports_its_progress_into_a_bar_that_goes_away_and_the_summary_counts(
+    tmp_path, make_run, monkeypatch, capsys
+):
+    import tqdm
+
+    from analysis.tsne import MapCancelled
+
+    run = make_run(tmp_path / "runs" / "fil", np.random.default_rng(0).normal(size=(30, 4)))
+    _Bar.made = []
+    monkeypatch.setattr(tqdm, "tqdm", _Bar)
+
+    def computing(run, callback=None):
+        assert callback(0.5, "half way") is True
+        callback(0.999, "nearly")
+        return argparse.Namespace(backend="opentsne-bh", seconds=2.25)
+
+    steps = [("map (30 points)", _Declaration(computing), {}), ("PCA", _Declaration(None, cached=True), {})]
+    monkeypatch.setattr(precompute, "plan", lambda *a, **k: steps)
+    args = argparse.Namespace(
+        run=str(run), runs_root="x", quick=True, tsne_n=None, skip_tsne=False, structure_n=None, seed=0
+    )
+    assert precompute.run(args) == 0
+    (bar,) = _Bar.made
+    assert bar.kwargs == {"total": 100, "desc": "  map (30 points)", "unit": "%", "leave": False, "disable": None}
+    assert bar.postfix == [(50, "half way", True), (99, "nearly", True)]
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "  map (30 points): computed (opentsne-bh, 2.2 s)" and out[1] == "  PCA: cached"
+    assert re.fullmatch(r"1 analyses computed, 1 cached, in \d+\.\d s -> .*fil/analysis", out[2])
+
+    monkeypatch.setattr(precompute, "plan", lambda *a, **k: steps[1:])
+    assert precompute.run(args) == 0
+    assert re.fullmatch(r"all 1 analyses of fil cached \(\d+\.\d s\)", capsys.readouterr().out.splitlines()[-1])
+
+    def cancelled(run, callback=None):
+        raise MapCancelled("t-SNE cancelled at 40% (iteration 10/750)")
+
+    monkeypatch.setattr(precompute, "plan", lambda *a, **k: [("map", _Declaration(cancelled), {})])
+    with pytest.raises(ZspaceError, match=r"^t-SNE cancelled at 40% \(iteration 10/750\)$"):
+        precompute.run(args)
+
+
+def test_callers_without_the_newer_options_get_every_map(tmp_path, make_run, monkeypatch):
+    run = make_run(tmp_path / "runs" / "fil", np.zeros((5, 4)))
+    asked = []
+    monkeypatch.setattr(precompute, "plan", lambda *a, **k: asked.append((a[1:], k)) or [])
+    # an argparse.Namespace from an older caller (the demo, a sweep) has no skip_maps / umap_n / skip_umap
+    old = argparse.Namespace(
+        run=str(run), runs_root="x", quick=True, tsne_n=300, skip_tsne=False, structure_n=400, seed=2
+    )
+    precompute.run(old)
+    assert asked[-1] == ((True, 300, False, 400, 2), {"umap_n": None, "skip_umap": False})
+    new = argparse.Namespace(**vars(old), skip_maps=True, umap_n=50, skip_umap=False)
+    precompute.run(new)
+    assert asked[-1] == ((True, 300, True, 400, 2), {"umap_n": 50, "skip_umap": True})
+
+
+def test_the_command_line_defaults_are_the_documented_ones():
+    parser = argparse.ArgumentParser()
+    precompute.configure_parser(parser)
+    args = parser.parse_args(["fil"])
+    assert vars(args) == {
+        "run": "fil",
+        "runs_root": "data/runs",
+        "quick": False,
+        "tsne_n": None,
+        "umap_n": None,
+        "skip_tsne": False,
+        "skip_umap": False,
+        "skip_maps": False,
+        "structure_n": None,
+        "seed": 0,
+    }
+    assert precompute.QUICK == {"tsne_n": 2000, "structure_n": 1500, "probes": 1000}
+    assert precompute.FULL == {"tsne_n": 20000, "structure_n": 5000, "probes": 2000}

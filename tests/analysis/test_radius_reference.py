@@ -68,7 +68,7 @@ def test_chi_at_zero_radius_is_the_half_normal_peak_in_one_dimension_and_zero_ab
     ids=["2-D", "one edge", "repeated", "decreasing", "negative"],
 )
 def test_chi_reference_refuses_edges_that_are_not_increasing_radii(edges):
-    with pytest.raises(ValueError, match="1-D increasing array of non-negative radii"):
+    with pytest.raises(ValueError, match="^edges must be a 1-D increasing array of non-negative radii$"):
         radius.chi_reference(edges, 4, 10)
 
 
