@@ -25,6 +25,7 @@ def test_the_full_plan_is_the_seed_study_for_a_256_dimensional_run(tmp_path, mak
         "radius histogram (bin 0.05)",
         "PCA",
         "filaments and voids (5,000 points)",
+        "data nearest-neighbour reference",
         "t-SNE raw z (20,000 points)",
         "t-SNE after PCA-2 (20,000 points)",
         "t-SNE after PCA-4 (20,000 points)",
@@ -33,35 +34,30 @@ def test_the_full_plan_is_the_seed_study_for_a_256_dimensional_run(tmp_path, mak
         "UMAP after PCA-10 (20,000 points)",
     ]
     declarations = [d for _, d, _ in plan]
-    assert declarations[:6] == [
+    assert declarations[:7] == [
         results.histograms,
         results.axis_summary,
         results.radius_profile,
         results.radius_profile,
         results.pca,
         results.structure_measures,
+        results.nn_reference,
     ]
-    assert declarations[6:10] == [results.tsne] * 4 and declarations[10:] == [results.umap] * 2
+    assert declarations[7:11] == [results.tsne] * 4 and declarations[11:] == [results.umap] * 2
     params = [p for _, _, p in plan]
     assert params[:5] == [{"bin_width": 0.25}, {"bin_width": 0.25}, {"bin_width": 0.5}, {"bin_width": 0.05}, {}]
     assert params[5] == {"n_points": 5000, "n_probes": 2000, "random_state": 0}
-    # the seed's t-SNE of raw z (perplexity 10, exaggeration 16, 1000 iterations), t-SNE defaults after PCA
-    assert params[6] == {
+    assert params[6] == {"random_state": 0}
+    # the seed's t-SNE of raw z (perplexity 10, exaggeration 16, 1000 iterations); TsneParams' defaults after PCA
+    assert params[7] == {
         "n_points": 20000,
         "random_state": 0,
         "perplexity": 10,
         "early_exaggeration": 16,
         "n_iter": 1000,
     }
-    assert params[7] == {
-        "n_points": 20000,
-        "pca_components": 2,
-        "random_state": 0,
-        "perplexity": 30,
-        "early_exaggeration": 12,
-        "n_iter": 750,
-    }
-    assert params[10:] == [
+    assert params[8] == {"n_points": 20000, "pca_components": 2, "random_state": 0}
+    assert params[11:] == [
         {"n_points": 20000, "pca_components": None, "random_state": 0},
         {"n_points": 20000, "pca_components": 10, "random_state": 0},
     ]
@@ -70,7 +66,7 @@ def test_the_full_plan_is_the_seed_study_for_a_256_dimensional_run(tmp_path, mak
 def test_a_small_run_skips_reductions_to_as_many_components_as_it_has(tmp_path, make_run):
     run = make_run(tmp_path / "small", np.zeros((5, 4)))
     labels = [label for label, _, _ in steps(run, quick=True, seed=3)]
-    assert labels[6:] == [
+    assert labels[7:] == [
         "t-SNE raw z (2,000 points)",
         "t-SNE after PCA-2 (2,000 points)",
         "UMAP raw z (2,000 points)",
@@ -93,7 +89,12 @@ def test_sizes_given_replace_the_defaults_and_umap_follows_t_sne(tmp_path, make_
     plan = steps(run, tsne_n=300, umap_n=120, skip_tsne=True)
     assert [p["n_points"] for _, d, p in plan if d is results.umap] == [120, 120]
     assert not any(d is results.tsne for _, d, _ in plan)
-    assert len(steps(run, skip_tsne=True, skip_umap=True)) == 6
+    assert len(steps(run, skip_tsne=True, skip_umap=True)) == 7
+    fitted = steps(run, skip_tsne=True, skip_umap=True, fits=True)[7:]
+    assert [(label, d, p) for label, d, p in fitted] == [
+        ("GMM fit (sampler lab)", results.sampler_fit, {"kind": "gmm"}),
+        ("KDE fit (sampler lab)", results.sampler_fit, {"kind": "kde"}),
+    ]
 
 
 def test_a_run_is_a_folder_or_a_bare_name_under_the_runs_root(tmp_path, make_run):
@@ -214,10 +215,10 @@ def test_callers_without_the_newer_options_get_every_map(tmp_path, make_run, mon
         run=str(run), runs_root="x", quick=True, tsne_n=300, skip_tsne=False, structure_n=400, seed=2
     )
     precompute.run(old)
-    assert asked[-1] == ((True, 300, False, 400, 2), {"umap_n": None, "skip_umap": False})
-    new = argparse.Namespace(**vars(old), skip_maps=True, umap_n=50, skip_umap=False)
+    assert asked[-1] == ((True, 300, False, 400, 2), {"umap_n": None, "skip_umap": False, "fits": False})
+    new = argparse.Namespace(**vars(old), skip_maps=True, umap_n=50, skip_umap=False, fits=True)
     precompute.run(new)
-    assert asked[-1] == ((True, 300, True, 400, 2), {"umap_n": 50, "skip_umap": True})
+    assert asked[-1] == ((True, 300, True, 400, 2), {"umap_n": 50, "skip_umap": True, "fits": True})
 
 
 def test_the_command_line_defaults_are_the_documented_ones():
@@ -234,6 +235,7 @@ def test_the_command_line_defaults_are_the_documented_ones():
         "skip_umap": False,
         "skip_maps": False,
         "structure_n": None,
+        "fits": False,
         "seed": 0,
     }
     assert precompute.QUICK == {"tsne_n": 2000, "structure_n": 1500, "probes": 1000}
