@@ -62,7 +62,8 @@ def test_a_sweep_trains_each_run_as_a_task_of_the_worker(queue, monkeypatch, cap
     # The worker trained them (this process only sent and waited), with a heartbeat while each ran.
     log = queue["worker"].log()
     assert len(re.findall(r"Task zspace\.sweep\.member\[[\w-]+\] succeeded", log)) == 2, log[-3000:]
-    assert "trained AE to epoch 1/1" in log and "trained VAE to epoch 1/1" in log
+    for model in ("AE", "VAE"):
+        assert re.search(rf"trained {model} on the [\d,]+ train-split images of 200 to epoch 1/1", log), log[-3000:]
     assert len(queue["redis"].client.keys("zspace-job-beat:*")) == 2
 
 
