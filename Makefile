@@ -24,6 +24,7 @@ test: install lint
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m tools.complexity
 
 format: install
 	$(BIN)/ruff check --fix .

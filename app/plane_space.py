@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.store import MemoKey, RunHandle
+from app.memo import MemoKey
+from app.store import RunHandle
 from app.validate import NotOneOf, choice, whole
 from rundir.errors import Refusal
 

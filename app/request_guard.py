@@ -33,11 +33,18 @@ def problem(body, callback_map: dict) -> str | None:
     output = body.get("output")
     if not isinstance(output, str) or output not in callback_map:
         return "unknown callback output"
-    callback = callback_map[output]
+    return _props_problem(body, callback_map[output]) or _outputs_problem(body)
+
+
+def _props_problem(body: dict, callback: dict) -> str | None:
     if not _props(body.get("inputs"), len(callback.get("inputs", []))):
         return "inputs do not match the callback"
     if not _props(body.get("state", []), len(callback.get("state", []))):
         return "state does not match the callback"
+    return None
+
+
+def _outputs_problem(body: dict) -> str | None:
     outputs = body.get("outputs")
     if not (_prop(outputs) or (isinstance(outputs, list) and outputs and all(_prop(o) for o in outputs))):
         return "outputs must name the callback's outputs"

@@ -18,9 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +29,7 @@ import numpy as np
 import rundir
 from app.decoder import DecoderService
 from app.jobs import JobSlots
+from app.memo import MemoKey, Recent
 from app.validate import NotOneOf
 from rundir.errors import Refusal, UnknownRun
 
@@ -71,85 +70,6 @@ class TooManyImages(Refusal):
 
 #: The refusals of a run's store and handle (every view may raise them).
 REFUSALS = (UnknownRun, RunUnusable, AnalysisPending, TooManyImages, NotOneOf)
-
-
-class MemoKey:
-    """The names values are memoised under (per run and files key): each written here once."""
-
-    RUN_INFO = "runinfo"
-    SQ_NORMS = "sqnorm"
-    RADII = "radii"
-    HISTORY = "history"
-
-    @staticmethod
-    def coords(plane_key: str) -> str:
-        """A plane's coordinates (``plane_key``: :meth:`app.plane_space.Plane.key`)."""
-        return f"coords:{plane_key}"
-
-    @staticmethod
-    def direction(column: str) -> str:
-        """A metadata column's attribute direction."""
-        return f"direction:{column}"
-
-    @staticmethod
-    def column(column: str) -> str:
-        """A numeric metadata column as float32."""
-        return f"meta:{column}"
-
-    @staticmethod
-    def selection(digest: str) -> str:
-        """The rows inside a selection (``digest``: :func:`app.subsets.digest` of it)."""
-        return f"selection:{digest}"
-
-    @staticmethod
-    def filter(digest: str) -> str:
-        """The row mask of a filter."""
-        return f"filter:{digest}"
-
-    @staticmethod
-    def links(source: RunHandle) -> str:
-        """For each row of ``source``, the row of this run holding the same image."""
-        return f"links:{source.name}:{source.files_key}"
-
-    @staticmethod
-    def percentiles(mode: str, index: int) -> str:
-        """The 1st..99th percentile of an axis (``mode`` "axis") or a principal component ("pc")."""
-        return f"range:{mode}:{index}"
-
-    @staticmethod
-    def sampler_statistics(sampler: str, rows: str) -> str:
-        """A sampler's data statistics over ``rows`` ("all", or a digest of the filtered rows)."""
-        return f"sampler-stats:{sampler}:{rows}"
-
-    @staticmethod
-    def result(declaration, params: dict) -> str:
-        """An analysis declaration's result for ``params`` (its full, normalised parameter set)."""
-        return f"{declaration.name}:{sorted(declaration.key(**params)[1].items())}"
-
-
-class Recent:
-    """A thread-safe in-process LRU of at most ``kept`` values."""
-
-    def __init__(self, kept: int):
-        self.kept = int(kept)
-        self._values: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        """The value under ``key`` (now the most recently used), or None."""
-        with self._lock:
-            if key not in self._values:
-                return None
-            self._values.move_to_end(key)
-            return self._values[key]
-
-    def put(self, key, value) -> None:
-        """Keep ``value`` under ``key``, dropping the least recently used beyond ``kept``."""
-        with self._lock:
-            self._values[key] = value
-            self._values.move_to_end(key)
-            while len(self._values) > self.kept:
-                self._values.popitem(last=False)
 
 
 class RunStore:

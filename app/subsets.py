@@ -22,7 +22,8 @@ import pandas as pd  # imported with the app, before requests: a first import ra
 
 from analysis import regions, table_filter
 from app import plane_space
-from app.store import MemoKey, RunHandle
+from app.memo import MemoKey
+from app.store import RunHandle
 from app.validate import choice, finite, whole
 from rundir.errors import Refusal
 
@@ -138,31 +139,24 @@ def shapes_from_relayout(relayout) -> list[dict] | None:
     drawn = relayout["selections"]
     if not isinstance(drawn, list) or len(drawn) > MAX_SHAPES:
         raise MalformedSelection(why=f"it must hold at most {MAX_SHAPES} shapes")
-    shapes = []
-    for item in drawn:
-        if not isinstance(item, dict):
-            raise MalformedSelection(why="a shape is not a box or a lasso")
-        if item.get("type") == "rect":
-            x = _coordinates([item.get("x0"), item.get("x1")], "x", 2, 2)
-            y = _coordinates([item.get("y0"), item.get("y1")], "y", 2, 2)
-            shapes.append({"kind": "box", "x": sorted(x), "y": sorted(y)})
-        elif item.get("type") == "path" and isinstance(item.get("path"), str):
-            if len(item["path"]) > MAX_PATH_CHARS:
-                raise MalformedSelection(why=f"a lasso path longer than {MAX_PATH_CHARS:,} characters")
-            pairs = _PATH_POINT.findall(item["path"])
-            if len(pairs) < 3:
-                raise ShortLasso()
-            x, y = _thinned([p[0] for p in pairs], [p[1] for p in pairs])
-            shapes.append(
-                {
-                    "kind": "lasso",
-                    "x": _coordinates(x, "x", 3, MAX_VERTICES),
-                    "y": _coordinates(y, "y", 3, MAX_VERTICES),
-                }
-            )
-        else:
-            raise MalformedSelection(why="a shape is not a box or a lasso")
-    return shapes
+    return [_drawn_shape(item) for item in drawn]
+
+
+def _drawn_shape(item) -> dict:
+    # One outline plotly reports: a box ("rect") or a lasso ("path", an SVG path of M / L points).
+    if isinstance(item, dict) and item.get("type") == "rect":
+        x = _coordinates([item.get("x0"), item.get("x1")], "x", 2, 2)
+        y = _coordinates([item.get("y0"), item.get("y1")], "y", 2, 2)
+        return {"kind": "box", "x": sorted(x), "y": sorted(y)}
+    if not isinstance(item, dict) or item.get("type") != "path" or not isinstance(item.get("path"), str):
+        raise MalformedSelection(why="a shape is not a box or a lasso")
+    if len(item["path"]) > MAX_PATH_CHARS:
+        raise MalformedSelection(why=f"a lasso path longer than {MAX_PATH_CHARS:,} characters")
+    pairs = _PATH_POINT.findall(item["path"])
+    if len(pairs) < 3:
+        raise ShortLasso()
+    x, y = _thinned([p[0] for p in pairs], [p[1] for p in pairs])
+    return {"kind": "lasso", "x": _coordinates(x, "x", 3, MAX_VERTICES), "y": _coordinates(y, "y", 3, MAX_VERTICES)}
 
 
 def drawn_on(run: RunHandle, selection: dict) -> RunHandle:

@@ -155,36 +155,13 @@ def decode_click(
     -------
     (panel children, new ``selected``, what to measure the nearest-data distance of)
     """
-    z_all = run.z()
     what, (x, y) = clicked_target(click)
     if what == "point":
-        ids_, coords = run.coords(where)
-        row = point_at(coords, ids_, x, y)
-        z = np.asarray(z_all[row], dtype=np.float32)
-        tiles = [_tile(to_data_uri(run.decode(z)[0]), "decoded (reconstruction)")]
-        original = original_image(run, row)
-        if original is not None:
-            tiles.insert(0, _tile(to_data_uri(original), "original"))
-        meta = run.metadata_row(row)
-        title = f"point {row}" + (f" · id {meta['id']}" if "id" in meta else "")
-        facts = {"radius |z|": f"{float(np.linalg.norm(z)):.3f}"}
-        facts.update({k: _short(v) for k, v in meta.items() if k != "row"})
-        new_selected = target = {"run": run.name, "row": row}
+        title, tiles, facts, target = _decoded_point(run, where, x, y)
+        new_selected = target
     else:
-        base_row = selected.get("row") if isinstance(selected, dict) and selected.get("run") == run.name else None
-        use_point = base_mode == "selected" and isinstance(base_row, int) and 0 <= base_row < len(z_all)
-        title = f"empty space at ({x:.3f}, {y:.3f})"
-        if where.kind == "map":
-            z, inside = plane_space.map_to_z(run, where, x, y)
-            hull = "yes" if inside else "no: outside the data's hull the z is an extrapolation, not trustworthy"
-            facts = {"inside the map's data hull": hull}
-        else:
-            z = plane_space.to_z(run, where, x, y, base_row if use_point else None)
-            facts = {"other coordinates held at": f"point {base_row}" if use_point else "the mean"}
-        facts["radius |z|"] = f"{float(np.linalg.norm(z)):.3f}"
-        tiles = [_tile(to_data_uri(run.decode(z)[0]), "decoded at the click")]
+        title, tiles, facts, target = _decoded_space(run, where, (x, y), base_mode, selected)
         new_selected = selected
-        target = {"run": run.name, "z": [round(float(v), 6) for v in z]}
     rows = [html.Tr([html.Th(k), html.Td(v)]) for k, v in facts.items()]
     # Images and facts side by side, so a long attribute list does not push the images off screen.
     panel = [
@@ -192,6 +169,40 @@ def decode_click(
         html.Div([html.Div(tiles, className="tiles"), html.Table(rows, className="facts")], className="decode-body"),
     ]
     return panel, new_selected, target
+
+
+def _decoded_point(run: RunHandle, where: plane_space.Plane, x: float, y: float):
+    # A data point: its original (when its source is still there), its reconstruction and its metadata.
+    ids_, coords = run.coords(where)
+    row = point_at(coords, ids_, x, y)
+    z = np.asarray(run.z()[row], dtype=np.float32)
+    tiles = [_tile(to_data_uri(run.decode(z)[0]), "decoded (reconstruction)")]
+    original = original_image(run, row)
+    if original is not None:
+        tiles.insert(0, _tile(to_data_uri(original), "original"))
+    meta = run.metadata_row(row)
+    title = f"point {row}" + (f" · id {meta['id']}" if "id" in meta else "")
+    facts = {"radius |z|": f"{float(np.linalg.norm(z)):.3f}"}
+    facts.update({k: _short(v) for k, v in meta.items() if k != "row"})
+    return title, tiles, facts, {"run": run.name, "row": row}
+
+
+def _decoded_space(run: RunHandle, where: plane_space.Plane, xy: tuple[float, float], base_mode, selected):
+    # Empty space: the z at that spot (other coordinates at the mean or at the last selected point), decoded.
+    x, y = xy
+    base_row = selected.get("row") if isinstance(selected, dict) and selected.get("run") == run.name else None
+    use_point = base_mode == "selected" and isinstance(base_row, int) and 0 <= base_row < run.n_points
+    if where.kind == "map":
+        z, inside = plane_space.map_to_z(run, where, x, y)
+        hull = "yes" if inside else "no: outside the data's hull the z is an extrapolation, not trustworthy"
+        facts = {"inside the map's data hull": hull}
+    else:
+        z = plane_space.to_z(run, where, x, y, base_row if use_point else None)
+        facts = {"other coordinates held at": f"point {base_row}" if use_point else "the mean"}
+    facts["radius |z|"] = f"{float(np.linalg.norm(z)):.3f}"
+    tiles = [_tile(to_data_uri(run.decode(z)[0]), "decoded at the click")]
+    target = {"run": run.name, "z": [round(float(v), 6) for v in z]}
+    return f"empty space at ({x:.3f}, {y:.3f})", tiles, facts, target
 
 
 def nearest_text(store: RunStore, target) -> str:

@@ -87,16 +87,34 @@ def density_view(shown: list[tuple[str, RunHandle]], bin_width):
 
 def picked_axis(click, active_cell, rows, trigger) -> int | None:
     """The axis a click on a density curve or a table row selects (None when nothing usable was hit)."""
-    if trigger == GRAPH and isinstance(click, dict) and isinstance(click.get("points"), list) and click["points"]:
-        point = click["points"][0]
-        value = point.get("customdata") if isinstance(point, dict) else None
-        return int(value) if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 100000 else None
-    if trigger == TABLE and isinstance(active_cell, dict) and isinstance(rows, list):
-        row = active_cell.get("row")
-        if isinstance(row, int) and 0 <= row < len(rows) and isinstance(rows[row], dict):
-            axis = rows[row].get("axis")
-            return axis if isinstance(axis, int) and not isinstance(axis, bool) and axis >= 0 else None
+    if trigger == GRAPH:
+        return _clicked_curve(click)
+    if trigger == TABLE:
+        return _clicked_row(active_cell, rows)
     return None
+
+
+def _axis_number(value, most: int | None = None) -> int | None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0 or (most is not None and value >= most):
+        return None
+    return int(value)
+
+
+def _clicked_curve(click) -> int | None:
+    # Each curve's customdata is its axis (see figures.distributions.density_figure).
+    if not isinstance(click, dict) or not isinstance(click.get("points"), list) or not click["points"]:
+        return None
+    point = click["points"][0]
+    return _axis_number(point.get("customdata") if isinstance(point, dict) else None, most=100000)
+
+
+def _clicked_row(active_cell, rows) -> int | None:
+    if not isinstance(active_cell, dict) or not isinstance(rows, list):
+        return None
+    row = active_cell.get("row")
+    if not isinstance(row, int) or not 0 <= row < len(rows) or not isinstance(rows[row], dict):
+        return None
+    return _axis_number(rows[row].get("axis"))
 
 
 def register(app, store, views) -> None:

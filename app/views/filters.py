@@ -179,24 +179,19 @@ def register(app, store, views) -> None:
         Output(TEXT, "value"),
         Output(FILTER, "data"),
         Output(MESSAGE, "children"),
-        Input(TEXT, "value"),
-        Input(APPLY, "n_clicks"),
-        Input(ADD, "n_clicks"),
-        Input(CLEAR, "n_clicks"),
-        State(COLUMN, "value"),
-        State(OPERATOR, "value"),
-        State(VALUE, "value"),
-        State(JOIN, "value"),
-        State(FILTER, "data"),
-        State(RUN["a"], "value"),
-        State(RUN["b"], "value"),
+        inputs={
+            "text": Input(TEXT, "value"),
+            "clicks": [Input(APPLY, "n_clicks"), Input(ADD, "n_clicks"), Input(CLEAR, "n_clicks")],
+            "builder": [State(COLUMN, "value"), State(OPERATOR, "value"), State(VALUE, "value"), State(JOIN, "value")],
+            "current": State(FILTER, "data"),
+            "runs": [State(RUN["a"], "value"), State(RUN["b"], "value")],
+        },
         prevent_initial_call=True,
     )
     @guarded(lambda exc: (no_update, no_update, f"not applied: {exc}"))
-    def _edit(text, _apply, _add, _clear, column, op, value, join, current, run_a, run_b):
-        runs = [run for _, run in open_shown(store, run_a, run_b)]
-        builder = (column, op, value, join)
-        return edit_filter(runs, ctx.triggered_id, text, builder, current)
+    def _edit(text, clicks, builder, current, runs):
+        shown = [run for _, run in open_shown(store, *runs)]
+        return edit_filter(shown, ctx.triggered_id, text, tuple(builder), current)
 
     for side in SIDES:
 

@@ -8,7 +8,8 @@ import numpy as np
 from dash import Input, Output, dash_table, dcc, html, no_update
 
 import rundir
-from app.store import MemoKey, RunHandle
+from app.memo import MemoKey
+from app.store import RunHandle
 from app.views.parts import RUN, SIDES, TABS, error_box, guarded, ids, side_columns, side_run
 from app.views.protocol import View
 from figures.distributions import history_figure

@@ -16,7 +16,8 @@ import numpy as np
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from app import plane_space, subsets, viewport
-from app.store import MemoKey, RunHandle
+from app.memo import MemoKey
+from app.store import RunHandle
 from app.url_state import Choice, Field, LinkCheck, Name, Whole, Zoom
 from app.validate import choice
 from app.viewport import Change, Event

@@ -19,7 +19,8 @@ from dash import Input, Output, State, dcc, html, no_update
 from app import plane_space
 from app.job_results import NO_UPDATE, JobResult, returns
 from app.jobs import SlotsBusy
-from app.store import MemoKey, RunHandle, RunStore
+from app.memo import MemoKey
+from app.store import RunHandle, RunStore
 from app.views.parts import ABOVE_TABS, RUN, guarded, ids, shown_runs
 from app.views.protocol import View
 from rundir.errors import Refusal, ZspaceError

@@ -17,7 +17,8 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from app import subsets
 from app.images import strip, to_data_uri
-from app.store import MAX_SAMPLES, MemoKey, RunHandle
+from app.memo import MemoKey
+from app.store import MAX_SAMPLES, RunHandle
 from app.url_state import Choice, Field, Number, Whole
 from app.validate import choice, finite, whole
 from app.views import filters
@@ -207,25 +208,23 @@ def register(app, store, views) -> None:
         @app.callback(
             Output(GRID[side], "children"),
             Output(TITLE[side], "children"),
-            Input(TABS, "value"),
-            Input(RUN["a"], "value"),
-            Input(RUN["b"], "value"),
-            Input(SAMPLER, "value"),
-            Input(K, "value"),
-            Input(SEED, "value"),
-            Input(SCALE, "value"),
-            Input(filters.FILTER, "data"),
+            inputs={
+                "tab": Input(TABS, "value"),
+                "runs": [Input(RUN["a"], "value"), Input(RUN["b"], "value")],
+                "draw": [Input(SAMPLER, "value"), Input(K, "value"), Input(SEED, "value"), Input(SCALE, "value")],
+                "filter_state": Input(filters.FILTER, "data"),
+            },
         )
         @guarded(lambda exc: (error_box(exc), no_update))
-        def _samples(tab, run_a, run_b, sampler, k, seed, scale, filter_state, side=side):
-            name = side_run(run_a, run_b, side)
+        def _samples(tab, runs, draw, filter_state, side=side):
+            name = side_run(*runs, side)
             if not name:
                 return [], ""
             if tab != TAB:  # decoding is work: only for the tab in front
                 return no_update, no_update
             run = store.open(name)
             title = f"{run.name} ({str(run.config['model']).upper()})"
-            return sample_grid(run, sampler, k, seed, scale, filter_state), title
+            return sample_grid(run, *draw, filter_state), title
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).

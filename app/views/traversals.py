@@ -12,7 +12,8 @@ import numpy as np
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from app import plane_space
-from app.store import MemoKey, RunHandle
+from app.memo import MemoKey
+from app.store import RunHandle
 from app.validate import choice, whole
 from app.views import density
 from app.views.instruments import MAX_STEPS, MIN_STEPS, base_point, follow_clicked_rows, steps_of, strip_row
