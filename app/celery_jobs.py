@@ -294,24 +294,12 @@ class SignedCeleryManager(CeleryManager):
         if job.startswith(UNREACHABLE):
             return self._failed(_job_key(job), QUEUE_DOWN)
         try:
-            raw = self.client.get(key)
-            body = self.seal.open("result", key, _json(raw)) if raw is not None else None
-            if raw is not None and body is None:
-                self._dropped(key, "a job result that this server did not seal")
-            if body is None:
-                # No result of ours yet. Finished only if the job stopped beating and its message is gone, or if
-                # Redis forgot the job altogether (restarted empty: its progress entry, written at start, is gone).
-                progress = self._progress(key)
-                if progress is None and not self.client.exists(self._make_progress_key(key)):
-                    return self._failed(_job_key(job), LOST)
-                if progress is not None and self._stalled(key, progress) == LOST:
-                    self._forget(key, job)
-                    return self._failed(_job_key(job), LOST if raw is None else UNVERIFIED)
-                return self.UNDEFINED
-            self._forget(key, job)
+            body, answer = self._sealed_result(key, job)
         except _redis_errors() as exc:
             self.outage.failed(exc)
             return self.UNDEFINED
+        if body is None:
+            return answer
         self.outage.answered()
         if "failed" in body:
             return self._failed(_job_key(job), str(body["failed"]))
@@ -322,6 +310,25 @@ class SignedCeleryManager(CeleryManager):
             self._dropped(key, "a sealed job result of an unexpected shape")
             return self._failed(_job_key(job), UNVERIFIED)
         return value
+
+    def _sealed_result(self, key, job: str):
+        """(the job's sealed result, None), or (None, what get_result answers) while there is no result of ours."""
+        raw = self.client.get(key)
+        body = self.seal.open("result", key, _json(raw)) if raw is not None else None
+        if raw is not None and body is None:
+            self._dropped(key, "a job result that this server did not seal")
+        if body is not None:
+            self._forget(key, job)
+            return body, None
+        # No result of ours yet. Finished only if the job stopped beating and its message is gone, or if
+        # Redis forgot the job altogether (restarted empty: its progress entry, written at start, is gone).
+        progress = self._progress(key)
+        if progress is None and not self.client.exists(self._make_progress_key(key)):
+            return None, self._failed(_job_key(job), LOST)
+        if progress is not None and self._stalled(key, progress) == LOST:
+            self._forget(key, job)
+            return None, self._failed(_job_key(job), LOST if raw is None else UNVERIFIED)
+        return None, self.UNDEFINED
 
     def _dropped(self, key: str, what: str) -> None:
         # One log line per job, however often the page polls it.

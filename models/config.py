@@ -44,6 +44,18 @@ def make_config(**overrides: Any) -> dict[str, Any]:
     return validate_config(config)
 
 
+def _filters(given) -> list[int]:
+    # The four convolution widths, from a list or from text ("32,64,128,256").
+    filters = given.replace(",", " ").split() if isinstance(given, str) else given
+    try:
+        filters = [int(f) for f in filters]
+    except (TypeError, ValueError):
+        raise ZspaceError(f"filters must be 4 positive integers, got {given!r}") from None
+    if len(filters) != 4 or min(filters) < 1:
+        raise ZspaceError(f"filters must be 4 positive integers, got {given!r}")
+    return filters
+
+
 def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     """Check an architecture config and normalise its types.
 
@@ -64,16 +76,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     _positive_int(config, "channels")
     _positive_int(config, "z_dim")
     _positive_int(config, "kernel_size")
-    filters = config["filters"]
-    if isinstance(filters, str):
-        filters = [part for part in filters.replace(",", " ").split()]
-    try:
-        filters = [int(f) for f in filters]
-    except (TypeError, ValueError):
-        raise ZspaceError(f"filters must be 4 positive integers, got {config['filters']!r}") from None
-    if len(filters) != 4 or min(filters) < 1:
-        raise ZspaceError(f"filters must be 4 positive integers, got {config['filters']!r}")
-    config["filters"] = filters
+    config["filters"] = _filters(config["filters"])
     if config["extra_dense"] is not None:
         _positive_int(config, "extra_dense")
     config["batch_norm"] = bool(config["batch_norm"])

@@ -63,6 +63,15 @@ def check_source_fits(config: dict, source) -> None:
         raise ZspaceError("the data source holds no usable images")
 
 
+def _finite_codes(encoder, images, with_logvar: bool):
+    # One batch's z (and log-variance), refused when the encoder diverged.
+    z, logvar = encoder(np.asarray(images))
+    logvar = logvar if with_logvar else None
+    if not np.isfinite(z).all() or (logvar is not None and not np.isfinite(logvar).all()):
+        raise ZspaceError("the encoder produced NaN or inf z-points; the model diverged — retrain with a lower --lr")
+    return z, logvar
+
+
 def encode_batches(encoder, batches: Iterable[np.ndarray], z_out, logvar_out=None, progress=None) -> int:
     """Encode uint8 image batches ``(B, S, S, 3)`` into the rows of ``z_out`` (and ``logvar_out`` for a VAE).
 
@@ -88,12 +97,7 @@ def encode_batches(encoder, batches: Iterable[np.ndarray], z_out, logvar_out=Non
         stop = done + len(images)
         if stop > total:
             raise ZspaceError(f"the data source gave more than the {total:,} images it announced")
-        z, logvar = encoder(np.asarray(images))
-        logvar = logvar if logvar_out is not None else None
-        if not np.isfinite(z).all() or (logvar is not None and not np.isfinite(logvar).all()):
-            raise ZspaceError(
-                "the encoder produced NaN or inf z-points; the model diverged — retrain with a lower --lr"
-            )
+        z, logvar = _finite_codes(encoder, images, logvar_out is not None)
         z_out[done:stop] = z
         if logvar_out is not None:
             logvar_out[done:stop] = logvar

@@ -134,20 +134,16 @@ def run(args: argparse.Namespace) -> int:
         status = import_zpoints(Path(args.zpoints), metadata, out, args.model, before_writing=clear)
         print(f"imported {status['n_points']:,} z-points into {out} (no decoder: decoding is not available)")
         return 0
-    from models.model_import import import_models, parse_pixel_range
+    from models.model_import import ImportOptions, import_models, parse_pixel_range
 
-    status = import_models(
-        Path(args.encoder),
-        Path(args.decoder),
-        args.data,
-        out,
+    options = ImportOptions(
         model=args.model,
         batch_size=args.batch_size,
         mu_output=args.mu_output,
         pixel_range=parse_pixel_range(args.pixel_range),
         source_split=args.source_split,
-        before_writing=clear,
     )
+    status = import_models(Path(args.encoder), Path(args.decoder), args.data, out, options, before_writing=clear)
     config = rundir.read_config(out)
     side = config["image_size"]
     print(

@@ -78,6 +78,17 @@ def _shape(shape: tuple) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
+def _default_outputs(encoder: ModelFile, label: str, listing: str) -> tuple[int, int | None]:
+    # One output is z; two of equal width are (mu, logvar); more need --mu-output.
+    count = len(encoder.output_shapes)
+    if count == 1:
+        return 0, None
+    widths = {shape[-1] for shape in encoder.output_shapes}
+    if count == 2 and len(widths) == 1 and all(len(s) == 2 for s in encoder.output_shapes):
+        return 0, 1
+    raise ZspaceError(f"{label} has {count} outputs ({listing}); say which is mu with --mu-output NAME|INDEX")
+
+
 def pick_outputs(encoder: ModelFile, z_dim: int, mu_output: str | None, label: str) -> tuple[int, int | None]:
     """(mu, logvar) output numbers of the encoder.
 
@@ -90,12 +101,7 @@ def pick_outputs(encoder: ModelFile, z_dim: int, mu_output: str | None, label: s
         f"{i}: {name} {_shape(shape)}" for i, (name, shape) in enumerate(zip(names, encoder.output_shapes, strict=True))
     )
     if mu_output is None:
-        if count == 1:
-            return 0, None
-        widths = {shape[-1] for shape in encoder.output_shapes}
-        if count == 2 and len(widths) == 1 and all(len(s) == 2 for s in encoder.output_shapes):
-            return 0, 1
-        raise ZspaceError(f"{label} has {count} outputs ({listing}); say which is mu with --mu-output NAME|INDEX")
+        return _default_outputs(encoder, label, listing)
     if mu_output.isdigit() and int(mu_output) < count:
         mu = int(mu_output)
     elif mu_output in names:
@@ -119,23 +125,34 @@ def plan_import(encoder: ModelFile, decoder: ModelFile, model: str | None, mu_ou
         raise ZspaceError(f"decoder expects z of {z_dim}, encoder gives {mu_shape[1]}")
     decoder_order = axis_order(decoder.output_shapes[0], f"{dec_label}'s output")
     encoder_order = axis_order(encoder.input_shape, f"{enc_label}'s input")
-    out_side, out_side2, out_channels = image_shape(decoder.output_shapes[0], decoder_order)
+    out_side, out_channels = _decoded_image(decoder, decoder_order, z_dim, dec_label)
+    _check_encoder_input(encoder, encoder_order, out_side, out_channels)
+    kind = model or ("vae" if logvar is not None else "ae")
+    layout = {"encoder": encoder_order, "decoder": decoder_order}
+    return ImportPlan(kind, z_dim, int(out_side), 3, layout, mu, logvar)
+
+
+def _decoded_image(decoder: ModelFile, order: str, z_dim: int, label: str) -> tuple[int, int]:
+    # (side, channels) of the decoder's square images.
+    out_side, out_side2, out_channels = image_shape(decoder.output_shapes[0], order)
     if out_side is None or out_side2 is None or out_channels is None:
         # A graph with free spatial sizes: one decode says what it makes.
         probe = decoder.call(np.zeros((1, z_dim), dtype=np.float32))[0]
-        out_side, out_side2, out_channels = image_shape(probe.shape, decoder_order) or (None,) * 3
+        out_side, out_side2, out_channels = image_shape(probe.shape, order) or (None,) * 3
     if out_side != out_side2:
-        raise ZspaceError(f"{dec_label} makes {out_side}x{out_side2} images; zspace shows square images")
-    in_side, _, in_channels = image_shape(encoder.input_shape, encoder_order)
+        raise ZspaceError(f"{label} makes {out_side}x{out_side2} images; zspace shows square images")
+    return out_side, out_channels
+
+
+def _check_encoder_input(encoder: ModelFile, order: str, out_side: int, out_channels: int) -> None:
+    # The encoder takes what the decoder makes, and both take RGB.
+    in_side, _, in_channels = image_shape(encoder.input_shape, order)
     if in_side is not None and in_side != out_side:
         raise ZspaceError(f"decoder makes {out_side}x{out_side} images, encoder takes {in_side}x{in_side}")
     if in_channels is not None and in_channels != out_channels:
         raise ZspaceError(f"decoder makes {out_channels}-channel images, encoder takes {in_channels} channels")
     if out_channels != 3:
         raise ZspaceError(f"the models take {out_channels}-channel images; zspace's data sources give RGB (3 channels)")
-    kind = model or ("vae" if logvar is not None else "ae")
-    layout = {"encoder": encoder_order, "decoder": decoder_order}
-    return ImportPlan(kind, z_dim, int(out_side), 3, layout, mu, logvar)
 
 
 def source_hash(path: Path) -> str:
@@ -239,16 +256,24 @@ def probe(encoder: EncoderFunction, decoder: DecoderFunction, images: np.ndarray
     return z
 
 
+@dataclass(frozen=True)
+class ImportOptions:
+    """How ``zspace import`` reads the models: the model kind (None: from the encoder's outputs), encoding batch
+    size, the encoder output that is mu, the pixel range the models take, and whether the source's split is kept."""
+
+    model: str | None = None
+    batch_size: int = 256
+    mu_output: str | None = None
+    pixel_range: tuple[float, float] = (0.0, 1.0)
+    source_split: bool = False
+
+
 def import_models(
     encoder_path: Path,
     decoder_path: Path,
     data: str,
     out: Path,
-    model: str | None = None,
-    batch_size: int = 256,
-    mu_output: str | None = None,
-    pixel_range: tuple[float, float] = (0.0, 1.0),
-    source_split: bool = False,
+    options: ImportOptions = ImportOptions(),
     before_writing=None,
 ) -> dict:
     """Check, copy and encode; return the run's final status. Nothing is written before every check passed.
@@ -267,7 +292,7 @@ def import_models(
         "encoder": open_model_file(paths["encoder"], labels[0]),
         "decoder": open_model_file(paths["decoder"], labels[1]),
     }
-    plan = plan_import(models["encoder"], models["decoder"], model, mu_output, labels)
+    plan = plan_import(models["encoder"], models["decoder"], options.model, options.mu_output, labels)
     try:
         source = open_source(data, image_size=plan.image_size, seed=0)
     except ZspaceError as exc:
@@ -278,7 +303,7 @@ def import_models(
             ) from None
         raise
     files = {part: run_file_name(part, models[part].format) for part in ("encoder", "decoder")}
-    config = build_config(plan, files, paths, models, source.spec, pixel_range, source_split)
+    config = build_config(plan, files, paths, models, source.spec, options.pixel_range, options.source_split)
     encoder, decoder = EncoderFunction(models["encoder"], config), DecoderFunction(models["decoder"], config)
     first = next(iter(source.batches(PROBE_IMAGES)))
     probe_z = probe(encoder, decoder, first, labels)
@@ -296,7 +321,7 @@ def import_models(
                 copied = load_decoder_function(out)(probe_z)
                 if not np.allclose(copied, decoder(probe_z), atol=1e-4):
                     raise ZspaceError(f"the run's copy of {labels[1]} decodes differently from the original")
-            return encode_run(out, source, batch_size=batch_size, encoder=encoder)
+            return encode_run(out, source, batch_size=options.batch_size, encoder=encoder)
     except ZspaceError:
         _remove_import(out, created, files)
         raise

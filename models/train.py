@@ -158,21 +158,29 @@ def resolve_config(args: argparse.Namespace, existing: dict[str, Any] | None) ->
     if not merged.get("data"):
         raise ZspaceError("--data is required (e.g. --data synthetic:2000, celeba:PATH or folder:PATH)")
     config = {**merged, **make_config(**{key: merged.get(key) for key in ARCHITECTURE_FIELDS})}
+    _check_training(config)
+    if existing:
+        _check_resume(args.out, existing, config)
+    return config
+
+
+def _check_training(config: dict[str, Any]) -> None:
     for key in ("epochs", "batch_size"):
         if not isinstance(config[key], int) or config[key] < 1:
             raise ZspaceError(f"--{key.replace('_', '-')} must be a positive integer, got {config[key]!r}")
     if not config["learning_rate"] > 0:
         raise ZspaceError(f"--lr must be > 0, got {config['learning_rate']}")
-    if existing:
-        # The snapshot rows are recorded once: a resume may not change how many there are.
-        fields = (*RESUME_FIELDS, "snapshot_n") if existing.get("snapshot_n") else RESUME_FIELDS
-        differences = config_differences(existing, config, fields)
-        if differences:
-            raise ZspaceError(
-                f"cannot --resume {args.out} with a different configuration ({'; '.join(differences)}); "
-                "use another --out or --force to start over"
-            )
-    return config
+
+
+def _check_resume(out, existing: dict[str, Any], config: dict[str, Any]) -> None:
+    # The snapshot rows are recorded once: a resume may not change how many there are.
+    fields = (*RESUME_FIELDS, "snapshot_n") if existing.get("snapshot_n") else RESUME_FIELDS
+    differences = config_differences(existing, config, fields)
+    if differences:
+        raise ZspaceError(
+            f"cannot --resume {out} with a different configuration ({'; '.join(differences)}); "
+            "use another --out or --force to start over"
+        )
 
 
 def library_versions() -> dict[str, str]:

@@ -118,18 +118,20 @@ def _numeric_table(frame: pd.DataFrame, name: str) -> np.ndarray:
     return frame.to_numpy(dtype=np.float32)
 
 
+def _user_table(path: Path, n_points: int) -> pd.DataFrame:
+    # The user's metadata file as a table: Parquet, CSV or a Projector .tsv.
+    if not path.is_file():
+        raise ZspaceError(f"--metadata {path.name} does not exist")
+    if path.suffix.lower() == ".tsv":
+        return projector.read_metadata(path, n_points)
+    if path.suffix.lower() in (".csv", ".parquet"):
+        return _read_table(path, "--metadata")
+    raise ZspaceError(f"--metadata {path.name}: give a .parquet, .csv or Projector .tsv file")
+
+
 def read_metadata(path: Path | None, n_points: int) -> pd.DataFrame:
     """The metadata table for ``n_points`` points: zspace's columns first, then the user's (module notes)."""
-    if path is None:
-        frame = pd.DataFrame(index=range(n_points))
-    elif not path.is_file():
-        raise ZspaceError(f"--metadata {path.name} does not exist")
-    elif path.suffix.lower() == ".tsv":
-        frame = projector.read_metadata(path, n_points)
-    elif path.suffix.lower() in (".csv", ".parquet"):
-        frame = _read_table(path, "--metadata")
-    else:
-        raise ZspaceError(f"--metadata {path.name}: give a .parquet, .csv or Projector .tsv file")
+    frame = pd.DataFrame(index=range(n_points)) if path is None else _user_table(path, n_points)
     if len(frame) != n_points:
         raise ZspaceError(
             f"--metadata {path.name} has {len(frame):,} rows but there are {n_points:,} z-points; "

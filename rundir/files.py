@@ -62,13 +62,7 @@ def read_config(run: str | os.PathLike) -> dict[str, Any]:
         or lacks (or mistypes) the fields every reader relies on.
     """
     config = read_json(Path(run) / CONFIG, "run config")
-    version = config.get("schema_version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise RunNotReadyError("run config has no valid schema_version")
-    if version > SCHEMA_VERSION:
-        raise RunNotReadyError(
-            f"run was written by a newer zspace (schema {version} > {SCHEMA_VERSION}); upgrade zspace to read it"
-        )
+    _check_schema(config.get("schema_version"))
     if config.get("model") not in MODEL_KINDS:
         raise RunNotReadyError(
             f"run config names unknown model kind {str(config.get('model'))[:40]!r}; expected ae or vae"
@@ -78,14 +72,28 @@ def read_config(run: str | os.PathLike) -> dict[str, Any]:
         if name is not None and name not in names:
             raise RunNotReadyError(f"run config: {part}_file must be one of {', '.join(names)} or null")
     imageless = not has_decoder(config) and model_file(config, "encoder") is None
-    for key, (low, high) in CONFIG_LIMITS.items():
-        value = config.get(key)
-        if value is None and imageless and key != "z_dim":
+    for key, limits in CONFIG_LIMITS.items():
+        if config.get(key) is None and imageless and key != "z_dim":
             continue  # z-points imported alone: no model, so no image size or channels
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            shown = "missing" if key not in config else f"{str(value)[:40]!r}"
-            raise RunNotReadyError(f"run config: {key} must be a whole number from {low} to {high}, got {shown}")
+        _check_limit(config, key, limits)
     return config
+
+
+def _check_schema(version) -> None:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise RunNotReadyError("run config has no valid schema_version")
+    if version > SCHEMA_VERSION:
+        raise RunNotReadyError(
+            f"run was written by a newer zspace (schema {version} > {SCHEMA_VERSION}); upgrade zspace to read it"
+        )
+
+
+def _check_limit(config: dict[str, Any], key: str, limits: tuple[int, int]) -> None:
+    low, high = limits
+    value = config.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        shown = "missing" if key not in config else f"{str(value)[:40]!r}"
+        raise RunNotReadyError(f"run config: {key} must be a whole number from {low} to {high}, got {shown}")
 
 
 def model_file(config: dict[str, Any], part: str) -> str | None:

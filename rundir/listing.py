@@ -83,26 +83,40 @@ def check_decoder_file(path: Path, config: dict[str, Any], follow_image_side: bo
         raise RunNotReadyError("decoder.keras is damaged (not a Keras archive); retrain the run") from None
     side = None  # the image side, followed through Reshape and the upsampling layers after it
     for layer in layers if isinstance(layers, list) else []:
-        settings = layer.get("config", {}) if isinstance(layer, dict) else {}
-        settings = settings if isinstance(settings, dict) else {}
-        kind = layer.get("class_name") if isinstance(layer, dict) else None
+        kind, settings = _layer(layer)
         try:
             if kind == "InputLayer" and isinstance(settings.get("batch_shape"), list):
-                width = settings["batch_shape"][-1]
-                if width != config["z_dim"]:
-                    raise RunNotReadyError(f"decoder.keras takes z_dim {width} but the config says {config['z_dim']}")
-            elif not follow_image_side:
-                continue
-            elif kind == "Reshape" and isinstance(settings.get("target_shape"), list):
-                side = int(settings["target_shape"][0])
-            elif side is not None and kind == "Conv2DTranspose" and settings.get("padding") == "same":
-                side *= int(_first(settings.get("strides", 1)))
-            elif side is not None and kind == "UpSampling2D":
-                side *= int(_first(settings.get("size", 2)))
+                _check_input_width(settings["batch_shape"][-1], config)
+            elif follow_image_side:
+                side = _image_side(kind, settings, side)
         except (TypeError, ValueError, IndexError):
             raise RunNotReadyError("decoder.keras has a malformed layer list; retrain the run") from None
     if side is not None and side != config["image_size"]:
         raise RunNotReadyError(f"decoder.keras makes {side}x{side} images but the config says {config['image_size']}")
+
+
+def _layer(layer) -> tuple[str | None, dict]:
+    # (class name, config) of one layer of a Keras archive's layer list, whatever shape it has.
+    if not isinstance(layer, dict):
+        return None, {}
+    settings = layer.get("config", {})
+    return layer.get("class_name"), settings if isinstance(settings, dict) else {}
+
+
+def _check_input_width(width, config: dict[str, Any]) -> None:
+    if width != config["z_dim"]:
+        raise RunNotReadyError(f"decoder.keras takes z_dim {width} but the config says {config['z_dim']}")
+
+
+def _image_side(kind, settings: dict, side: int | None) -> int | None:
+    # The image side after this layer: set by Reshape, multiplied by the upsampling layers after it.
+    if kind == "Reshape" and isinstance(settings.get("target_shape"), list):
+        return int(settings["target_shape"][0])
+    if side is not None and kind == "Conv2DTranspose" and settings.get("padding") == "same":
+        return side * int(_first(settings.get("strides", 1)))
+    if side is not None and kind == "UpSampling2D":
+        return side * int(_first(settings.get("size", 2)))
+    return side
 
 
 def _first(value):

@@ -126,23 +126,26 @@ def read_sweep(folder: str | os.PathLike) -> dict[str, Any]:
     members = manifest.get("members")
     if not isinstance(members, list) or not 1 <= len(members) <= MAX_MEMBERS:
         raise RunNotReadyError(f"sweep manifest must list 1 to {MAX_MEMBERS} members")
-    betas = []
-    for member in members:
-        if not isinstance(member, dict):
-            raise RunNotReadyError("sweep manifest: every member must be an object")
-        beta = member.get("beta")
-        if isinstance(beta, bool) or not isinstance(beta, int | float):
-            raise RunNotReadyError("sweep manifest: a member has no numeric beta")
-        betas.append(beta)
-        if member.get("run") != member_name(beta):
-            raise RunNotReadyError(f"sweep manifest: the run of beta {beta:g} must be {member_name(beta)}")
-        if member.get("model") not in MODEL_KINDS or member.get("state") not in MEMBER_STATES:
-            raise RunNotReadyError(f"sweep manifest: {member_name(beta)} has an unknown model or state")
+    betas = [_member_beta(member) for member in members]
     try:
         check_betas(betas)
     except ZspaceError as exc:
         raise RunNotReadyError(f"sweep manifest: {exc}") from None
     return manifest
+
+
+def _member_beta(member) -> float:
+    # One member of the manifest, checked; its beta.
+    if not isinstance(member, dict):
+        raise RunNotReadyError("sweep manifest: every member must be an object")
+    beta = member.get("beta")
+    if isinstance(beta, bool) or not isinstance(beta, int | float):
+        raise RunNotReadyError("sweep manifest: a member has no numeric beta")
+    if member.get("run") != member_name(beta):
+        raise RunNotReadyError(f"sweep manifest: the run of beta {beta:g} must be {member_name(beta)}")
+    if member.get("model") not in MODEL_KINDS or member.get("state") not in MEMBER_STATES:
+        raise RunNotReadyError(f"sweep manifest: {member_name(beta)} has an unknown model or state")
+    return beta
 
 
 def write_sweep(folder: str | os.PathLike, manifest: dict[str, Any]) -> dict[str, Any]:

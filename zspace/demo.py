@@ -206,14 +206,18 @@ def _training_plan(run_path: Path, args: argparse.Namespace) -> list[str] | None
     info = rundir.inspect_run(run_path) if run_path.exists() else None
     if info is None or args.retrain:
         return ["--force"] if run_path.exists() else []
-    same_model = info.config.get("image_size") == args.image_size and info.config.get("z_dim") == DEMO_Z_DIM
-    trained_epochs = int(info.config.get("epochs") or 0)
     if not (run_path / rundir.TRAINING_SPLIT).exists():
         # Trained before training held the valid / test images out: its split column cannot be made true.
         return ["--force"]
-    if same_model and info.usable and trained_epochs >= args.epochs:
+    same_model = _same_model(info.config, args)
+    if same_model and info.usable and int(info.config.get("epochs") or 0) >= args.epochs:
         return None
     if same_model and (run_path / rundir.CHECKPOINTS / "latest.json").exists():
         # An interrupted demo, or one asked for more epochs: continue from the last finished epoch.
         return ["--resume"]
     return ["--force"]
+
+
+def _same_model(config: dict, args: argparse.Namespace) -> bool:
+    # The demo's architecture: a run of another image size or z_dim is trained anew, never resumed.
+    return config.get("image_size") == args.image_size and config.get("z_dim") == DEMO_Z_DIM

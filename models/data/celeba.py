@@ -32,6 +32,19 @@ SPLITS = {"0": "train", "1": "valid", "2": "test"}
 CROP_FRACTION = 148 / 178
 
 
+def _attribute_row(path: Path, number: int, fields: list[str], n_names: int) -> list[str]:
+    # One image's line: its file name and one 1 / -1 per attribute, checked.
+    if len(fields) != n_names + 1:
+        raise ZspaceError(
+            f"{path} line {number}: expected {n_names + 1} fields (file name + {n_names} attributes), "
+            f"found {len(fields)}"
+        )
+    bad = next((value for value in fields[1:] if value not in ("1", "-1")), None)
+    if bad is not None:
+        raise ZspaceError(f"{path} line {number}: attribute values must be 1 or -1, found {bad[:20]!r}")
+    return fields
+
+
 def read_attributes(root: Path) -> pd.DataFrame:
     """Parse ``list_attr_celeba.txt`` into a frame: ``file`` then 40 int8 columns of 0/1.
 
@@ -59,22 +72,13 @@ def read_attributes(root: Path) -> pd.DataFrame:
     names = lines[1].split()
     if not names:
         raise ZspaceError(f"{path} line 2: expected the attribute names, found an empty line")
-    files: list[str] = []
-    rows: list[list[str]] = []
-    for number, line in enumerate(lines[2:], start=3):
-        fields = line.split()
-        if not fields:
-            continue
-        if len(fields) != len(names) + 1:
-            raise ZspaceError(
-                f"{path} line {number}: expected {len(names) + 1} fields (file name + {len(names)} attributes), "
-                f"found {len(fields)}"
-            )
-        bad = next((value for value in fields[1:] if value not in ("1", "-1")), None)
-        if bad is not None:
-            raise ZspaceError(f"{path} line {number}: attribute values must be 1 or -1, found {bad[:20]!r}")
-        files.append(fields[0])
-        rows.append(fields[1:])
+    entries = [
+        _attribute_row(path, number, fields, len(names))
+        for number, line in enumerate(lines[2:], start=3)
+        if (fields := line.split())
+    ]
+    files = [entry[0] for entry in entries]
+    rows = [entry[1:] for entry in entries]
     if int(count_field) != len(files):
         raise ZspaceError(f"{path} line 1: says {int(count_field)} images but the file lists {len(files)}")
     values = (np.array(rows, dtype=np.int8) > 0).astype(np.int8) if rows else np.zeros((0, len(names)), np.int8)

@@ -15,6 +15,25 @@ from rundir.errors import ZspaceError
 ROOT_LABEL = "(root)"
 
 
+def _image_files(root: Path) -> list[str]:
+    # Every image file under root (POSIX paths relative to it); each real folder walked once, hidden ones skipped.
+    sources: list[str] = []
+    visited: set[str] = set()
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in visited:
+            dirs[:] = []
+            continue
+        visited.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        sources += [
+            Path(folder, name).relative_to(root).as_posix()
+            for name in files
+            if not name.startswith(".") and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+        ]
+    return sources
+
+
 def list_folder(root: Path) -> pd.DataFrame:
     """Return the candidate images under ``root``, sorted by path.
 
@@ -33,18 +52,7 @@ def list_folder(root: Path) -> pd.DataFrame:
     """
     if not root.is_dir():
         raise ZspaceError(f"image folder {root} does not exist or is not a folder")
-    sources: list[str] = []
-    visited: set[str] = set()
-    for folder, dirs, files in os.walk(root, followlinks=True):
-        real = os.path.realpath(folder)
-        if real in visited:
-            dirs[:] = []
-            continue
-        visited.add(real)
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in files:
-            if not name.startswith(".") and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
-                sources.append(Path(folder, name).relative_to(root).as_posix())
+    sources = _image_files(root)
     if not sources:
         extensions = ", ".join(ext.lstrip(".") for ext in IMAGE_EXTENSIONS)
         raise ZspaceError(f"image folder {root} holds no images ({extensions}); point --data at a folder of images")
