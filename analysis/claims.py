@@ -202,8 +202,12 @@ def _null_row(claim: str, measure: str, value, null, rule: str, holds) -> dict:
 
 
 def _structure_rows(structure: dict) -> list[dict]:
-    rows = []
     null = structure.get("null") or {}
+    return _filament_rows(structure, null) + _void_rows(structure, null)
+
+
+def _filament_rows(structure: dict, null: dict) -> list[dict]:
+    rows = []
     if "lid_median" in structure and "lid_median" in null:
         lid, null_lid = structure["lid_median"], null["lid_median"]
         ratio = lid / null_lid if null_lid > 0 else float("nan")
@@ -228,6 +232,11 @@ def _structure_rows(structure: dict) -> list[dict]:
                 bool(lid <= MAX_STRING_DIMENSION and thin),
             )
         )
+    return rows
+
+
+def _void_rows(structure: dict, null: dict) -> list[dict]:
+    rows = []
     voids = structure.get("void_fraction") or {}
     spans = structure.get("void_interval") or {}
     null_voids, null_spans = null.get("void_fraction") or {}, null.get("void_interval") or {}

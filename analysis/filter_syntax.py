@@ -142,45 +142,45 @@ def _tokens(text: str):
         if space:
             at = space.end()
             continue
-        char, pair = text[at], text[at : at + 2]
-        if pair in OPS:
-            yield _Token("op", pair, at)
-            at += 2
-        elif char in "<>":
-            yield _Token("op", char, at)
-            at += 1
-        elif char in _PUNCTUATION:
-            yield _Token("punct", char, at)
-            at += 1
-        elif char in "'\"`":
-            end = text.find(char, at + 1)
-            if end < 0:
-                raise FilterError(f"filter: the quote {char} opened at position {at} is never closed")
-            yield _Token("column" if char == "`" else "string", text[at + 1 : end], at)
-            at = end + 1
-        elif char == "." and _NUMBER.match(text, at):
-            number = _NUMBER.match(text, at)
-            yield _Token("number", number.group(), at)
-            at = number.end()
-        elif char in "+-" and _NUMBER.match(text, at + 1):
-            number = _NUMBER.match(text, at + 1)
-            yield _Token("number", text[at : number.end()], at)
-            at = number.end()
-        elif _NAME.match(text, at):
-            number, name = _NUMBER.match(text, at), _NAME.match(text, at)
-            # A number is a number unless letters follow it: CelebA has a column named 5_o_Clock_Shadow.
-            if number and number.end() >= name.end():
-                yield _Token("number", number.group(), at)
-                at = number.end()
-            else:
-                word = name.group()
-                kind = "keyword" if word.lower() in _KEYWORDS else "name"
-                yield _Token(kind, word.lower() if kind == "keyword" else word, at)
-                at = name.end()
-        else:
-            hint = _HINTS.get(char, "it is not part of the filter grammar")
-            raise FilterError(f"filter: {char!r} at position {at}: {hint}")
+        token, at = _token_at(text, at)
+        yield token
     yield _Token("end", "", len(text))
+
+
+def _token_at(text: str, at: int) -> tuple[_Token, int]:
+    # The token that starts at ``at`` (not a space) and where the next one starts.
+    char, pair = text[at], text[at : at + 2]
+    if pair in OPS:
+        return _Token("op", pair, at), at + 2
+    if char in "<>":
+        return _Token("op", char, at), at + 1
+    if char in _PUNCTUATION:
+        return _Token("punct", char, at), at + 1
+    if char in "'\"`":
+        end = text.find(char, at + 1)
+        if end < 0:
+            raise FilterError(f"filter: the quote {char} opened at position {at} is never closed")
+        return _Token("column" if char == "`" else "string", text[at + 1 : end], at), end + 1
+    return _number_or_name(text, at)
+
+
+def _number_or_name(text: str, at: int) -> tuple[_Token, int]:
+    char = text[at]
+    if char == "." and (number := _NUMBER.match(text, at)):
+        return _Token("number", number.group(), at), number.end()
+    if char in "+-" and (number := _NUMBER.match(text, at + 1)):
+        return _Token("number", text[at : number.end()], at), number.end()
+    name = _NAME.match(text, at)
+    if not name:
+        hint = _HINTS.get(char, "it is not part of the filter grammar")
+        raise FilterError(f"filter: {char!r} at position {at}: {hint}")
+    number = _NUMBER.match(text, at)
+    # A number is a number unless letters follow it: CelebA has a column named 5_o_Clock_Shadow.
+    if number and number.end() >= name.end():
+        return _Token("number", number.group(), at), number.end()
+    word = name.group()
+    kind = "keyword" if word.lower() in _KEYWORDS else "name"
+    return _Token(kind, word.lower() if kind == "keyword" else word, at), name.end()
 
 
 # -- the parser --------------------------------------------------------------------------------
@@ -260,16 +260,9 @@ class Parser:
 
     def column(self, token: _Token) -> Column:
         name = token.text
-        follower = self.token
+        follower = self.token  # read first, as the parser always did: a bad character after it is named first
         if token.kind == "name":
-            if name.startswith("__") or name.endswith("__"):
-                raise FilterError(f"filter: dunder names like {name} are not allowed")
-            if follower.kind == "punct" and follower.text == "(":
-                raise FilterError(f"filter: function calls ({name}(...)) are not allowed")
-            if follower.kind == "punct" and follower.text == "[":
-                raise FilterError(f"filter: subscripts ({name}[...]) are not allowed")
-            if keyword.iskeyword(name) and name not in self.columns:
-                raise FilterError(f"filter: Python's {name!r} is not allowed; write conditions like smiling == 1")
+            self._refuse_python(name, follower)
         if name not in self.columns:
             same_letters = [c for c in self.columns if c.lower() == name.lower()]
             close = same_letters or difflib.get_close_matches(name, list(self.columns), n=1)
@@ -278,6 +271,17 @@ class Parser:
                 f"filter: unknown column {name!r} ({f'did you mean {close[0]}? ' if close else ''}columns: {shown})"
             )
         return Column(name)
+
+    def _refuse_python(self, name: str, follower: _Token) -> None:
+        # A bare name that reads like Python (a dunder, a call, a subscript, a keyword) is named as such.
+        if name.startswith("__") or name.endswith("__"):
+            raise FilterError(f"filter: dunder names like {name} are not allowed")
+        if follower.kind == "punct" and follower.text == "(":
+            raise FilterError(f"filter: function calls ({name}(...)) are not allowed")
+        if follower.kind == "punct" and follower.text == "[":
+            raise FilterError(f"filter: subscripts ({name}[...]) are not allowed")
+        if keyword.iskeyword(name) and name not in self.columns:
+            raise FilterError(f"filter: Python's {name!r} is not allowed; write conditions like smiling == 1")
 
     def condition(self):
         start = self.token
@@ -308,6 +312,14 @@ class Parser:
         if not (self.token.kind == "punct" and self.token.text == "["):
             self.fail("expected [ after in")
         self.take()
+        values = self._value_list()
+        for value in values:
+            _check_types(left, Literal(value), self.columns)
+        self.counted()
+        return In(left, tuple(values), negate)
+
+    def _value_list(self) -> list:
+        # The values of "in [a, b, ...]" after its "[", up to and including the "]".
         values = []
         while not (self.token.kind == "punct" and self.token.text == "]"):
             literal = self.operand()
@@ -321,10 +333,7 @@ class Parser:
             elif not (self.token.kind == "punct" and self.token.text == "]"):
                 self.fail("expected , or ]")
         self.take()
-        for value in values:
-            _check_types(left, Literal(value), self.columns)
-        self.counted()
-        return In(left, tuple(values), negate)
+        return values
 
     def counted(self) -> None:
         # Length alone does not bound the work: 2,000 characters hold about 250 comparisons.

@@ -130,22 +130,9 @@ def nearest_rows(data, queries, k: int = 1, exclude=None, rows=None, sq_norms=No
     indices : ndarray of int64, shape (M, k)
         Row ids into ``data``.
     """
-    data = np.asarray(data)
-    if data.ndim != 2 or len(data) < 1:
-        raise ValueError(f"data must be a non-empty N x d array, got shape {data.shape}")
-    q64 = as_points(np.atleast_2d(np.asarray(queries, dtype=np.float64)), name="queries")
-    q = q64.astype(np.float32)
-    if q.shape[1] != data.shape[1]:
-        raise ValueError(f"queries have {q.shape[1]} dimensions but data has {data.shape[1]}")
-    candidates = None if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
-    if candidates is not None and (len(candidates) == 0 or candidates[0] < 0 or candidates[-1] >= len(data)):
-        raise ValueError(f"rows must be row ids of the data (0..{len(data) - 1})")
-    excluded = None
-    if exclude is not None:
-        excluded = np.unique(np.atleast_1d(np.asarray(exclude, dtype=np.int64)))
-        if len(excluded) and (excluded[0] < 0 or excluded[-1] >= len(data)):
-            bad = excluded[0] if excluded[0] < 0 else excluded[-1]
-            raise ValueError(f"exclude={bad} is not a row of the data (0..{len(data) - 1})")
+    data, q64 = _checked_points(data, queries)
+    candidates = _candidate_rows(rows, len(data))
+    excluded = _excluded_rows(exclude, len(data))
     total = len(data) if candidates is None else len(candidates)
     n_excluded = 0
     if excluded is not None:
@@ -154,46 +141,89 @@ def nearest_rows(data, queries, k: int = 1, exclude=None, rows=None, sq_norms=No
     k = int(k)
     if not 1 <= k <= available:
         raise ValueError(f"k={k} neighbours requested but only {available} data point(s) exist")
-    chunk = int(max(256, min(NEAREST_CHUNK, BLOCK_ENTRIES // len(q))))
-    want = min(k + EXTRA_CANDIDATES, available)
-    # Distances are translation-invariant: measured around the queries' mean, the float32 terms stay small
-    # (not with the caller's |data_i|^2, which are about the origin).
-    centre = np.zeros(q.shape[1], dtype=np.float32) if sq_norms is not None else q64.mean(axis=0).astype(np.float32)
-    q = q - centre
-    # Per query (row) the best so far; rows are contiguous, so each partition below reads memory in order.
-    best_d2 = np.full((len(q), want), np.inf, dtype=np.float32)
-    best_ids = np.zeros((len(q), want), dtype=np.int64)
-    q_norms = np.einsum("ij,ij->i", q, q)
+    chunk = int(max(256, min(NEAREST_CHUNK, BLOCK_ENTRIES // len(q64))))
+    search = _Search(data, q64, candidates, excluded, sq_norms, want=min(k + EXTRA_CANDIDATES, available))
     for start in range(0, total, chunk):
-        ids = (
-            np.arange(start, min(start + chunk, total), dtype=np.int64)
-            if candidates is None
-            else candidates[start : start + chunk]
-        )
-        block = np.asarray(data[start : start + len(ids)] if candidates is None else data[ids], dtype=np.float32)
-        if sq_norms is None:
-            block = block - centre
-        norms = np.einsum("ij,ij->i", block, block) if sq_norms is None else np.asarray(sq_norms)[ids]
+        search.take(start, chunk, total)
+    distances = _exact_distances(data, q64, search.best_ids)
+    order = np.argsort(distances, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(distances, order, axis=1), np.take_along_axis(search.best_ids, order, axis=1)
+
+
+def _checked_points(data, queries) -> tuple[np.ndarray, np.ndarray]:
+    data = np.asarray(data)
+    if data.ndim != 2 or len(data) < 1:
+        raise ValueError(f"data must be a non-empty N x d array, got shape {data.shape}")
+    q64 = as_points(np.atleast_2d(np.asarray(queries, dtype=np.float64)), name="queries")
+    if q64.shape[1] != data.shape[1]:
+        raise ValueError(f"queries have {q64.shape[1]} dimensions but data has {data.shape[1]}")
+    return data, q64
+
+
+def _candidate_rows(rows, n: int) -> np.ndarray | None:
+    candidates = None if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
+    if candidates is not None and (len(candidates) == 0 or candidates[0] < 0 or candidates[-1] >= n):
+        raise ValueError(f"rows must be row ids of the data (0..{n - 1})")
+    return candidates
+
+
+def _excluded_rows(exclude, n: int) -> np.ndarray | None:
+    if exclude is None:
+        return None
+    excluded = np.unique(np.atleast_1d(np.asarray(exclude, dtype=np.int64)))
+    if len(excluded) and (excluded[0] < 0 or excluded[-1] >= n):
+        bad = excluded[0] if excluded[0] < 0 else excluded[-1]
+        raise ValueError(f"exclude={bad} is not a row of the data (0..{n - 1})")
+    return excluded
+
+
+class _Search:
+    """The float32 candidate search of :func:`nearest_rows`: the best ``want`` rows per query so far."""
+
+    def __init__(self, data, q64: np.ndarray, candidates, excluded, sq_norms, want: int):
+        self.data, self.candidates, self.excluded, self.sq_norms, self.want = data, candidates, excluded, sq_norms, want
+        q = q64.astype(np.float32)
+        # Distances are translation-invariant: measured around the queries' mean, the float32 terms stay small
+        # (not with the caller's |data_i|^2, which are about the origin).
+        self.centre = np.zeros(q.shape[1], np.float32) if sq_norms is not None else q64.mean(axis=0).astype(np.float32)
+        self.q = q - self.centre
+        self.q_norms = np.einsum("ij,ij->i", self.q, self.q)
+        # Per query (row) the best so far; rows are contiguous, so each partition below reads memory in order.
+        self.best_d2 = np.full((len(q), want), np.inf, dtype=np.float32)
+        self.best_ids = np.zeros((len(q), want), dtype=np.int64)
+
+    def take(self, start: int, chunk: int, total: int) -> None:
+        """Measure the chunk of candidate rows from ``start`` and keep the best ``want`` per query."""
+        if self.candidates is None:
+            ids = np.arange(start, min(start + chunk, total), dtype=np.int64)
+            block = np.asarray(self.data[start : start + len(ids)], dtype=np.float32)
+        else:
+            ids = self.candidates[start : start + chunk]
+            block = np.asarray(self.data[ids], dtype=np.float32)
+        if self.sq_norms is None:
+            block = block - self.centre
+        norms = np.einsum("ij,ij->i", block, block) if self.sq_norms is None else np.asarray(self.sq_norms)[ids]
         # |a-b|^2 = |a|^2 - 2ab + |b|^2: one (M x d) @ (d x chunk) product per chunk.
-        d2 = q @ block.T
+        d2 = self.q @ block.T
         d2 *= -2.0
         d2 += norms[None, :]
-        d2 += q_norms[:, None]
-        if excluded is not None:
-            d2[:, np.isin(ids, excluded)] = np.inf
+        d2 += self.q_norms[:, None]
+        if self.excluded is not None:
+            d2[:, np.isin(ids, self.excluded)] = np.inf
+        self._merge(d2, ids)
+
+    def _merge(self, d2: np.ndarray, ids: np.ndarray) -> None:
         # Keep the best of (this chunk's best) and (the running best), per query.
+        want = self.want
         if want < len(ids):
             part = np.argpartition(d2, want - 1, axis=1)[:, :want]
         else:
-            part = np.broadcast_to(np.arange(len(ids)), (len(q), len(ids)))
-        merged_d2 = np.concatenate([best_d2, np.take_along_axis(d2, part, axis=1)], axis=1)
-        merged_ids = np.concatenate([best_ids, ids[part]], axis=1)
+            part = np.broadcast_to(np.arange(len(ids)), (len(self.q), len(ids)))
+        merged_d2 = np.concatenate([self.best_d2, np.take_along_axis(d2, part, axis=1)], axis=1)
+        merged_ids = np.concatenate([self.best_ids, ids[part]], axis=1)
         keep = np.argpartition(merged_d2, want - 1, axis=1)[:, :want]
-        best_d2 = np.take_along_axis(merged_d2, keep, axis=1)
-        best_ids = np.take_along_axis(merged_ids, keep, axis=1)
-    distances = _exact_distances(data, q64, best_ids)
-    order = np.argsort(distances, axis=1, kind="stable")[:, :k]
-    return np.take_along_axis(distances, order, axis=1), np.take_along_axis(best_ids, order, axis=1)
+        self.best_d2 = np.take_along_axis(merged_d2, keep, axis=1)
+        self.best_ids = np.take_along_axis(merged_ids, keep, axis=1)
 
 
 def _exact_distances(data, queries: np.ndarray, found: np.ndarray) -> np.ndarray:

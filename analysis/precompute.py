@@ -96,11 +96,7 @@ def plan(
     umap_n = umap_n or tsne_n
     structure_n = structure_n or sizes["structure_n"]
     steps = [
-        ("axis histograms (bin 0.25)", results.histograms, {"bin_width": 0.25}),
-        ("axis summary", results.axis_summary, {"bin_width": 0.25}),
-        ("radius histogram (bin 0.5)", results.radius_profile, {"bin_width": 0.5}),
-        ("radius histogram (bin 0.05)", results.radius_profile, {"bin_width": 0.05}),
-        ("PCA", results.pca, {}),
+        *results.ANALYZED,
         (
             f"filaments and voids ({structure_n:,} points)",
             results.structure_measures,
@@ -115,19 +111,34 @@ def plan(
             steps.append((f"{kind.upper()} fit (sampler lab)", results.sampler_fit, {"kind": kind}))
     z_dim = int(rundir.read_config(run)["z_dim"])
     if not skip_tsne:
-        steps.append(
-            (f"t-SNE raw z ({tsne_n:,} points)", results.tsne, {"n_points": tsne_n, "random_state": seed, **SEED_TSNE})
-        )
-        # A PCA reduction to k >= z_dim components reduces nothing; small test models skip it.
-        for k in (k for k in TSNE_PCA_COMPONENTS if k < z_dim):
-            params = {"n_points": tsne_n, "pca_components": k, "random_state": seed}
-            steps.append((f"t-SNE after PCA-{k} ({tsne_n:,} points)", results.tsne, params))
+        steps += _tsne_steps(tsne_n, seed, z_dim)
     if not skip_umap:
-        for k in (k for k in UMAP_PCA_COMPONENTS if k is None or k < z_dim):
-            name = "raw z" if k is None else f"after PCA-{k}"
-            params = {"n_points": umap_n, "pca_components": k, "random_state": seed}
-            steps.append((f"UMAP {name} ({umap_n:,} points)", results.umap, params))
+        steps += _umap_steps(umap_n, seed, z_dim)
     return steps + snapshot_steps(run)
+
+
+def _tsne_steps(tsne_n: int, seed: int, z_dim: int) -> list:
+    from analysis import results
+
+    steps = [
+        (f"t-SNE raw z ({tsne_n:,} points)", results.tsne, {"n_points": tsne_n, "random_state": seed, **SEED_TSNE})
+    ]
+    # A PCA reduction to k >= z_dim components reduces nothing; small test models skip it.
+    for k in (k for k in TSNE_PCA_COMPONENTS if k < z_dim):
+        params = {"n_points": tsne_n, "pca_components": k, "random_state": seed}
+        steps.append((f"t-SNE after PCA-{k} ({tsne_n:,} points)", results.tsne, params))
+    return steps
+
+
+def _umap_steps(umap_n: int, seed: int, z_dim: int) -> list:
+    from analysis import results
+
+    steps = []
+    for k in (k for k in UMAP_PCA_COMPONENTS if k is None or k < z_dim):
+        name = "raw z" if k is None else f"after PCA-{k}"
+        params = {"n_points": umap_n, "pca_components": k, "random_state": seed}
+        steps.append((f"UMAP {name} ({umap_n:,} points)", results.umap, params))
+    return steps
 
 
 def snapshot_steps(run: Path) -> list:

@@ -204,6 +204,17 @@ structure_measures = Declaration("structure.v2", StructureParams, _structure)
 #: ``median``, ``p99`` and ``n`` (see :func:`analysis.structure.nn_reference`).
 nn_reference = Declaration("nn_reference", NnReferenceParams, _nn_reference)
 
+#: What ``zspace analyze`` computes of every run besides the sized ones (the structure measures and the maps,
+#: see :func:`analysis.precompute.plan`): (label, declaration, parameters), in order. A new analysis is its
+#: module and, here, its declaration and its line.
+ANALYZED = (
+    ("axis histograms (bin 0.25)", histograms, {"bin_width": 0.25}),
+    ("axis summary", axis_summary, {"bin_width": 0.25}),
+    ("radius histogram (bin 0.5)", radius_profile, {"bin_width": 0.5}),
+    ("radius histogram (bin 0.05)", radius_profile, {"bin_width": 0.05}),
+    ("PCA", pca, {}),
+)
+
 #: Every declaration, by cache name.
 DECLARATIONS = {
     d.name: d

@@ -186,23 +186,11 @@ def sample(
     gen = rng(random_state)
     d = z.shape[1]
     if kind in FITTED_KINDS:
-        if fit is None or fit.get("kind") != kind:
-            raise ValueError(f"sampler {kind!r} needs its fit: analysis.results.sampler_fit(run, kind={kind!r})")
-        if kind == "gmm":
-            if np.asarray(fit["means"]).shape[1] != d:
-                raise ValueError("this mixture was fitted to z-points of another dimension (refit it)")
-            return density_fit.sample_gmm(fit, n, gen).astype(np.float32)
-        return density_fit.sample_kde(fit, n, z, gen).astype(np.float32)
+        return _from_fit(kind, n, z, gen, fit)
     if kind == "normal":
         out = gen.standard_normal((n, d))
     elif kind != "data_noise":
-        s = stats if stats is not None else statistics(kind, z)
-        if kind == "axis_gaussian":
-            out = s["mean"] + gen.standard_normal((n, d)) * s["std"]
-        elif kind == "full_gaussian":
-            out = s["mean"] + gen.standard_normal((n, d)) @ s["factor"].T
-        else:
-            out = s["lo"] + gen.uniform(size=(n, d)) * (s["hi"] - s["lo"])
+        out = _from_statistics(kind, (n, d), gen, stats if stats is not None else statistics(kind, z))
     else:
         share = positive(scale, "scale") if scale != 0 else 0.0
         unit = float(stats["unit"]) if stats is not None else data_scale(z) if share else 0.0
@@ -210,6 +198,26 @@ def sample(
         rows = np.sort(gen.integers(0, len(z), size=n))
         out = np.asarray(z[rows], dtype=np.float64) + sigma * gen.standard_normal((n, d))
     return out.astype(np.float32)
+
+
+def _from_fit(kind: str, n: int, z, gen, fit: dict | None) -> np.ndarray:
+    # A fitted kind (gmm, kde), drawn from its fit.
+    if fit is None or fit.get("kind") != kind:
+        raise ValueError(f"sampler {kind!r} needs its fit: analysis.results.sampler_fit(run, kind={kind!r})")
+    if kind == "gmm":
+        if np.asarray(fit["means"]).shape[1] != z.shape[1]:
+            raise ValueError("this mixture was fitted to z-points of another dimension (refit it)")
+        return density_fit.sample_gmm(fit, n, gen).astype(np.float32)
+    return density_fit.sample_kde(fit, n, z, gen).astype(np.float32)
+
+
+def _from_statistics(kind: str, shape: tuple[int, int], gen, s: dict) -> np.ndarray:
+    # A kind drawn from the data's statistics (see statistics()).
+    if kind == "axis_gaussian":
+        return s["mean"] + gen.standard_normal(shape) * s["std"]
+    if kind == "full_gaussian":
+        return s["mean"] + gen.standard_normal(shape) @ s["factor"].T
+    return s["lo"] + gen.uniform(size=shape) * (s["hi"] - s["lo"])
 
 
 def _endpoints(z0, z1) -> tuple[np.ndarray, np.ndarray]:

@@ -98,28 +98,27 @@ class _OpenTsneProgress:
         return False
 
 
-def _fit_opentsne(
-    x, method, perplexity, early_exaggeration, n_iter, learning_rate, init, random_state, n_jobs, callback
-):
+def _fit_opentsne(x, method: str, params: TsneParams, n_jobs, callback):
     import openTSNE
 
+    n_iter, random_state = params.n_iter, params.random_state
     ee_iter = min(EXAGGERATION_ITER, n_iter)
     phases = []
     for offset in (0, ee_iter):
         phases.append(_OpenTsneProgress(callback, n_iter, offset))
     affinities = openTSNE.affinity.PerplexityBasedNN(
-        x, perplexity=perplexity, n_jobs=n_jobs, random_state=random_state, verbose=False
+        x, perplexity=params.perplexity, n_jobs=n_jobs, random_state=random_state, verbose=False
     )
     _notify(callback, 0.08, "affinities computed")
-    if init == "pca":
+    if params.init == "pca":
         start = openTSNE.initialization.pca(x, random_state=random_state)
     else:
         start = openTSNE.initialization.random(x, random_state=random_state)
     embedding = openTSNE.TSNEEmbedding(
         start, affinities, negative_gradient_method=method, n_jobs=n_jobs, random_state=random_state
     )
-    lr = "auto" if learning_rate == "auto" else float(learning_rate)
-    steps = [(ee_iter, early_exaggeration, 0.8), (n_iter - ee_iter, None, 0.8)]  # openTSNE 1.0 defaults
+    lr = "auto" if params.learning_rate == "auto" else float(params.learning_rate)
+    steps = [(ee_iter, params.early_exaggeration, 0.8), (n_iter - ee_iter, None, 0.8)]  # openTSNE 1.0 defaults
     for (iters, exaggeration, momentum), progress in zip(steps, phases, strict=True):
         if iters <= 0:
             continue
@@ -137,18 +136,18 @@ def _fit_opentsne(
     return np.asarray(embedding), float(embedding.kl_divergence)
 
 
-def _fit_sklearn(x, perplexity, early_exaggeration, n_iter, learning_rate, init, random_state, n_jobs, callback):
+def _fit_sklearn(x, params: TsneParams, n_jobs, callback):
     from sklearn.manifold import TSNE
 
     # scikit-learn offers no iteration callback: progress is reported at start and end only.
     _notify(callback, 0.05, "scikit-learn t-SNE running (no intermediate progress)")
     model = TSNE(
-        perplexity=perplexity,
-        early_exaggeration=early_exaggeration,
-        max_iter=max(n_iter, 250),
-        learning_rate=learning_rate,
-        init=init,
-        random_state=random_state,
+        perplexity=params.perplexity,
+        early_exaggeration=params.early_exaggeration,
+        max_iter=max(params.n_iter, 250),
+        learning_rate=params.learning_rate,
+        init=params.init,
+        random_state=params.random_state,
         n_jobs=n_jobs,
     )
     embedding = model.fit_transform(x)
@@ -289,16 +288,7 @@ def run_tsne(
         n_jobs = 1 if n < SINGLE_THREAD_BELOW else -1
     _notify(callback, 0.0, f"t-SNE of {n:,} points with {chosen}")
     started = time.perf_counter()
-    settings = (
-        params.perplexity,
-        params.early_exaggeration,
-        params.n_iter,
-        params.learning_rate,
-        params.init,
-        params.random_state,
-        n_jobs,
-        callback,
-    )
+    settings = (params, n_jobs, callback)
     if chosen == "sklearn":
         emb, kl = _fit_sklearn(x, *settings)
     else:

@@ -109,6 +109,14 @@ def expand_runs(names: list[str], runs_root: str) -> tuple[list[Path], list[Path
             runs += [path / member["run"] for member in info.members]
         else:
             runs.append(find_run(name, runs_root))
+    _check_distinct(runs)
+    if len(runs) > len(style.COLOURS):
+        raise ZspaceError(f"{len(runs)} runs given; a report shows at most {len(style.COLOURS)}")
+    return runs, sweeps
+
+
+def _check_distinct(runs: list[Path]) -> None:
+    # Each run once, and no two runs of one name (a report tells runs apart by name).
     seen: dict[Path, str] = {}
     for run in runs:
         label = rundir.qualified_name(run)
@@ -117,9 +125,6 @@ def expand_runs(names: list[str], runs_root: str) -> tuple[list[Path], list[Path
         if label in seen.values():
             raise ZspaceError(f"two runs are named {label}; a report tells runs apart by name")
         seen[run.resolve()] = label
-    if len(runs) > len(style.COLOURS):
-        raise ZspaceError(f"{len(runs)} runs given; a report shows at most {len(style.COLOURS)}")
-    return runs, sweeps
 
 
 def _check_ready(run: Path) -> None:

@@ -96,7 +96,7 @@ def offenders(figures: dict[str, list[Measure]]) -> list[str]:
     return [
         f"{kind} above {limits[kind]}: {found}"
         for kind, measures in figures.items()
-        for found in sorted(measures, key=lambda m: -m.value)
+        for found in sorted(measures, key=lambda m: (-m.value, m.path, m.line))
         if found.value > limits[kind]
     ]
 

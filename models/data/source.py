@@ -15,7 +15,7 @@ import pandas as pd
 from models.data import cache, celeba, faces
 from models.data.decode import SkipImage, decode_file
 from models.data.folder import list_folder, split_of
-from models.data.spec import check_image_size, parse_spec
+from models.data.spec import FILE_SOURCES, check_image_size, parse_spec
 from rundir.errors import ZspaceError
 
 #: Example file names shown per skip reason in :meth:`ImageSource.skip_summary`.
@@ -219,12 +219,9 @@ def open_source(spec: str, image_size: int, seed: int = 0, cache_dir: str | os.P
     root = Path(parsed.path).expanduser()
     if not root.is_dir():
         raise ZspaceError(f"data folder {root} does not exist or is not a folder ({parsed.scheme}:PATH)")
-    if parsed.scheme == "celeba":
-        listing, crop = celeba.list_celeba(root), celeba.CROP_FRACTION
-    else:
-        listing, crop = list_folder(root), 1.0
+    kind = FILE_SOURCES[parsed.scheme]
     folder = Path(cache_dir) if cache_dir is not None else cache.default_cache_dir()
-    return FileSource(spec, image_size, root, listing, crop, folder)
+    return FileSource(spec, image_size, root, kind.lister(root), kind.crop, folder)
 
 
 def load_original_image(data_spec: str, source_field: str, image_size: int) -> np.ndarray | None:
@@ -267,9 +264,8 @@ def load_original_image(data_spec: str, source_field: str, image_size: int) -> n
         or ".." in relative.parts
     ):
         raise ZspaceError(f"image path {source_field[:80]!r} must be relative and stay inside the dataset folder")
-    crop = celeba.CROP_FRACTION if parsed.scheme == "celeba" else 1.0
     try:
-        return decode_file(Path(parsed.path).expanduser() / relative, image_size, crop)
+        return decode_file(Path(parsed.path).expanduser() / relative, image_size, FILE_SOURCES[parsed.scheme].crop)
     except SkipImage:
         return None
 

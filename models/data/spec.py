@@ -3,16 +3,41 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+import pandas as pd
+
+from models.data import celeba
+from models.data.folder import list_folder
 from rundir.errors import ZspaceError
 
-SCHEMES = ("synthetic", "celeba", "folder")
+
+@dataclass(frozen=True)
+class FileKind:
+    """A kind of file source (``scheme:PATH``): how its folder is listed and how much of each image is kept.
+
+    ``lister(root)`` returns the candidate images (``id``, ``source``, ``split`` and any attribute
+    columns); ``crop`` is the central fraction of each image kept before resizing.
+    """
+
+    lister: Callable[[Path], pd.DataFrame]
+    crop: float = 1.0
+
+
+#: Every file source by its scheme: adding one is its lister module and one line here.
+FILE_SOURCES = {
+    "celeba": FileKind(celeba.list_celeba, celeba.CROP_FRACTION),
+    "folder": FileKind(list_folder),
+}
+SCHEMES = ("synthetic", *FILE_SOURCES)
 DEFAULT_SYNTHETIC_COUNT = 20_000
 #: Synthetic images live in memory; this bound keeps a typo (synthetic:20000000)
 #: from trying to allocate hundreds of gigabytes.
 MAX_SYNTHETIC_COUNT = 1_000_000
-USAGE = "use synthetic[:N], celeba:PATH or folder:PATH"
+_FORMS = ("synthetic[:N]", *(f"{scheme}:PATH" for scheme in FILE_SOURCES))
+USAGE = f"use {', '.join(_FORMS[:-1])} or {_FORMS[-1]}"
 
 
 @dataclass(frozen=True)
