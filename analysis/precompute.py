@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import rundir
@@ -72,17 +73,21 @@ def find_run(run: str, runs_root: str) -> Path:
         raise ZspaceError(f"no run named {run!r} in {runs_root}; pass a run folder or set --runs-root") from None
 
 
-def plan(
-    run: Path,
-    quick: bool,
-    tsne_n: int | None,
-    skip_tsne: bool,
-    structure_n: int | None,
-    seed: int,
-    umap_n: int | None = None,
-    skip_umap: bool = False,
-    fits: bool = False,
-) -> list:
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    """What ``zspace analyze`` is asked for: sizes (None: the ``--quick`` or full default), seed, and what to skip."""
+
+    quick: bool = False
+    tsne_n: int | None = None
+    umap_n: int | None = None
+    structure_n: int | None = None
+    seed: int = 0
+    skip_tsne: bool = False
+    skip_umap: bool = False
+    fits: bool = False
+
+
+def plan(run: Path, options: AnalyzeOptions) -> list:
     """The default analyses as (label, declaration, parameters), in the order they run.
 
     Each declaration is one of :mod:`analysis.results`; ``declaration(run, **parameters)``
@@ -90,11 +95,12 @@ def plan(
     """
     from analysis import results, samplers
 
-    sizes = QUICK if quick else FULL
-    tsne_n = tsne_n or sizes["tsne_n"]
+    sizes = QUICK if options.quick else FULL
+    seed, fits, skip_tsne, skip_umap = options.seed, options.fits, options.skip_tsne, options.skip_umap
+    tsne_n = options.tsne_n or sizes["tsne_n"]
     # Same size and seed as the t-SNE maps: the same points, so the two kinds compare point for point.
-    umap_n = umap_n or tsne_n
-    structure_n = structure_n or sizes["structure_n"]
+    umap_n = options.umap_n or tsne_n
+    structure_n = options.structure_n or sizes["structure_n"]
     steps = [
         *results.ANALYZED,
         (
@@ -175,17 +181,17 @@ def run(args: argparse.Namespace) -> int:
     folder = find_run(args.run, args.runs_root)
     _check_ready(folder)
     skip_maps = getattr(args, "skip_maps", False)
-    steps = plan(
-        folder,
-        args.quick,
-        args.tsne_n,
-        args.skip_tsne or skip_maps,
-        args.structure_n,
-        args.seed,
+    options = AnalyzeOptions(
+        quick=args.quick,
+        tsne_n=args.tsne_n,
         umap_n=getattr(args, "umap_n", None),
+        structure_n=args.structure_n,
+        seed=args.seed,
+        skip_tsne=args.skip_tsne or skip_maps,
         skip_umap=getattr(args, "skip_umap", False) or skip_maps,
         fits=getattr(args, "fits", False),
     )
+    steps = plan(folder, options)
     started = time.perf_counter()
     hits = 0
     for label, declaration, params in steps:

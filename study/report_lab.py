@@ -92,31 +92,34 @@ def verdict_and_judge(summary: dict) -> str:
     parts.append(_table(["run", "face space kept", "decoded data passing", "known non-faces passing"], rows))
     judged = [s for s in summary["runs"] if s.get("judge")]
     if judged:
-        kinds = [k for k in judged[0]["judge"]["accuracy"] if not k.endswith(("_lo", "_hi")) and k != "balanced"]
-        rows = [
-            [esc(s["run"]), esc(s["judge"]["name"])]
-            + [_cell(s["judge"]["accuracy"], kind) for kind in kinds]
-            + [_fmt(s["judge"]["accuracy"]["balanced"])]
-            for s in judged
-        ]
-        parts.append(
-            "<h3>The judge's own accuracy (known faces and known non-faces, 95 % Wilson intervals)</h3>"
-            + _table(["run", "judge", *(f"right on {k}" for k in kinds), "balanced"], rows)
-        )
-        rows = []
-        for s in judged:
-            for sampler, row in s["rates"].items():
-                if row.get("judge_n"):
-                    counts = [_fmt(int(row[key])) for key in ("both", "verdict_only", "judge_only", "neither")]
-                    rows.append([esc(s["run"]), esc(sampler), _cell(row, "agreement"), _fmt(row["kappa"]), *counts])
-        parts.append(
-            "<h3>Verdict against judge, per sampler</h3>"
-            + _table(
-                ["run", "sampler", "agreement", "Cohen's kappa", "both: face", "verdict only", "judge only", "neither"],
-                rows,
-            )
-        )
+        parts += [_judge_accuracy(judged), _judge_agreement(judged)]
     return "".join(parts)
+
+
+def _judge_accuracy(judged: list[dict]) -> str:
+    kinds = [k for k in judged[0]["judge"]["accuracy"] if not k.endswith(("_lo", "_hi")) and k != "balanced"]
+    rows = [
+        [esc(s["run"]), esc(s["judge"]["name"])]
+        + [_cell(s["judge"]["accuracy"], kind) for kind in kinds]
+        + [_fmt(s["judge"]["accuracy"]["balanced"])]
+        for s in judged
+    ]
+    return "<h3>The judge's own accuracy (known faces and known non-faces, 95 % Wilson intervals)</h3>" + _table(
+        ["run", "judge", *(f"right on {k}" for k in kinds), "balanced"], rows
+    )
+
+
+def _judge_agreement(judged: list[dict]) -> str:
+    rows = []
+    for s in judged:
+        for sampler, row in s["rates"].items():
+            if row.get("judge_n"):
+                counts = [_fmt(int(row[key])) for key in ("both", "verdict_only", "judge_only", "neither")]
+                rows.append([esc(s["run"]), esc(sampler), _cell(row, "agreement"), _fmt(row["kappa"]), *counts])
+    return "<h3>Verdict against judge, per sampler</h3>" + _table(
+        ["run", "sampler", "agreement", "Cohen's kappa", "both: face", "verdict only", "judge only", "neither"],
+        rows,
+    )
 
 
 def sample_grids(runs: list[Path], k: int, judged: bool) -> str:

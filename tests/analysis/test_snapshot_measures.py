@@ -8,7 +8,7 @@ from sklearn.decomposition import PCA
 
 import rundir
 from analysis import latent_usage, results, snapshots
-from analysis.precompute import plan
+from analysis.precompute import AnalyzeOptions, plan
 from rundir.errors import RunNotReadyError
 from rundir.snapshots import load_snapshot, snapshot_epochs, write_snapshot, write_snapshot_rows
 
@@ -71,7 +71,7 @@ def test_the_epoch_curve_reads_only_cached_epochs_unless_asked_to_compute(snapsh
 
 
 def test_analyze_plans_the_snapshot_analyses_and_a_run_without_snapshots_has_no_curve(snapshot_run, make_run):
-    labels = [label for label, _, _ in plan(snapshot_run, True, None, True, None, 0, skip_umap=True)]
+    labels = [label for label, _, _ in plan(snapshot_run, AnalyzeOptions(quick=True, skip_tsne=True, skip_umap=True))]
     assert labels[-4:] == [
         "structure after epoch 2 (snapshot)",
         "structure after epoch 4 (snapshot)",
