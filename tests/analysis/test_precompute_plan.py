@@ -12,7 +12,8 @@ from rundir.errors import ZspaceError
 
 def steps(run, **options):
     settings = {"quick": False, "tsne_n": None, "skip_tsne": False, "structure_n": None, "seed": 0, **options}
-    return [(label, declaration, params) for label, declaration, params in precompute.plan(run, **settings)]
+    chosen = precompute.AnalyzeOptions(**settings)
+    return [(label, declaration, params) for label, declaration, params in precompute.plan(run, chosen)]
 
 
 def test_the_full_plan_is_the_seed_study_for_a_256_dimensional_run(tmp_path, make_run):
@@ -209,16 +210,18 @@ def test_each_step_reports_its_progress_into_a_bar_that_goes_away_and_the_summar
 def test_callers_without_the_newer_options_get_every_map(tmp_path, make_run, monkeypatch):
     run = make_run(tmp_path / "runs" / "fil", np.zeros((5, 4)))
     asked = []
-    monkeypatch.setattr(precompute, "plan", lambda *a, **k: asked.append((a[1:], k)) or [])
+    monkeypatch.setattr(precompute, "plan", lambda run, options: asked.append(options) or [])
     # an argparse.Namespace from an older caller (the demo, a sweep) has no skip_maps / umap_n / skip_umap
     old = argparse.Namespace(
         run=str(run), runs_root="x", quick=True, tsne_n=300, skip_tsne=False, structure_n=400, seed=2
     )
     precompute.run(old)
-    assert asked[-1] == ((True, 300, False, 400, 2), {"umap_n": None, "skip_umap": False, "fits": False})
+    assert asked[-1] == precompute.AnalyzeOptions(quick=True, tsne_n=300, structure_n=400, seed=2)
     new = argparse.Namespace(**vars(old), skip_maps=True, umap_n=50, skip_umap=False, fits=True)
     precompute.run(new)
-    assert asked[-1] == ((True, 300, True, 400, 2), {"umap_n": 50, "skip_umap": True, "fits": True})
+    assert asked[-1] == precompute.AnalyzeOptions(
+        quick=True, tsne_n=300, umap_n=50, structure_n=400, seed=2, skip_tsne=True, skip_umap=True, fits=True
+    )
 
 
 def test_the_command_line_defaults_are_the_documented_ones():
