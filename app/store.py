@@ -186,7 +186,7 @@ class RunHandle:
 
     # -- the run's files -----------------------------------------------------------------------
     def z(self) -> np.ndarray:
-        """The run's z-points, memory-mapped (already checked finite when the run was listed)."""
+        """The run's z-points: the serving process' private read-only copy (checked finite when the run was listed)."""
         return rundir.load_zpoints(self.folder, check_finite=False)
 
     def metadata(self):
