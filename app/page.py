@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from app.views import ABOVE_TABS, VIEWS, tabs
-from app.views.parts import PAGE, RUN, TABS, side_run
+from app.views.parts import COMPARE, COMPARE_NOTE, MAX_COMPARED, PAGE, RUN, TABS, TooManyCompared, side_run
 from app.views.protocol import View
 
 EMPTY_STATE = "no runs found: run `zspace train …` or `make demo`"
@@ -22,7 +22,7 @@ def run_list(runs: list[dict]) -> html.Ul:
 
 
 def header(runs: list[dict]) -> html.Div:
-    """Title bar with the run picker and the compare picker."""
+    """Title bar with the run picker, the compare picker (several runs) and the run beside the first on the planes."""
     usable = [r for r in runs if r["usable"]]
     options = [{"label": r["label"], "value": r["name"], "disabled": not r["usable"]} for r in runs]
     first = usable[0]["name"] if usable else None
@@ -37,12 +37,46 @@ def header(runs: list[dict]) -> html.Div:
                 children=[
                     html.Label("run", htmlFor=RUN["a"]),
                     dcc.Dropdown(id=RUN["a"], options=options, value=first, clearable=False, className="picker"),
-                    html.Label("compare with", htmlFor=RUN["b"]),
+                    html.Label("compare with", htmlFor=COMPARE),
+                    dcc.Dropdown(
+                        id=COMPARE,
+                        options=options,
+                        value=[other] if other else [],
+                        multi=True,
+                        placeholder="(none)",
+                        className="picker compare-picker",
+                    ),
+                    html.Label("beside it on the planes", htmlFor=RUN["b"]),
                     dcc.Dropdown(id=RUN["b"], options=options, value=other, placeholder="(none)", className="picker"),
+                    html.Span(id=COMPARE_NOTE, className="error-note"),
                 ],
             ),
         ],
     )
+
+
+def settle_compared(run_a, compare, beside, trigger) -> tuple[list[str], str | None, str]:
+    """The compare picker's runs, the run beside the first on the planes, and a note, after one of them changed.
+
+    The run beside is always one of the compared runs: picking it adds it to them, removing it from them
+    moves the planes to the first one left. Past :data:`MAX_COMPARED` the newest picks are refused (one line).
+    """
+    compare = _names(compare)
+    if trigger == RUN["b"] and beside not in (None, "", run_a, *compare):
+        compare.append(beside)
+    others = [name for name in compare if name != run_a]
+    note = ""
+    if len(others) > MAX_COMPARED:
+        compare = [name for name in compare if name == run_a or name in others[:MAX_COMPARED]]
+        others, note = others[:MAX_COMPARED], str(TooManyCompared())
+    if beside not in others:
+        beside = others[0] if others else None
+    return compare, beside, note
+
+
+def _names(values) -> list[str]:
+    """The run names of a picker's value, each once, in order (anything else left out)."""
+    return [name for name in dict.fromkeys(values if isinstance(values, list) else []) if isinstance(name, str)]
 
 
 def section(view: View) -> html.Section:
@@ -83,6 +117,21 @@ def register(app, store, views: tuple[View, ...] = VIEWS) -> None:
     def _compare(run_a, run_b):
         # CSS hides every second-run column unless a different run is compared.
         return "page compare" if side_run(run_a, run_b, "b") else "page single"
+
+    @app.callback(
+        Output(COMPARE, "value"),
+        Output(RUN["b"], "value"),
+        Output(COMPARE_NOTE, "children"),
+        Input(COMPARE, "value"),
+        Input(RUN["b"], "value"),
+        State(RUN["a"], "value"),
+        prevent_initial_call=True,
+    )
+    def _settle(compare, beside, run_a):
+        # One callback for both pickers: Dash allows a loop only within one callback.
+        settled, shown, note = settle_compared(run_a, compare, beside, ctx.triggered_id)
+        # Unchanged values are not written back, so the views that read them do not redraw twice.
+        return settled if settled != compare else no_update, shown if shown != beside else no_update, note
 
     for view in views:
         view.register(app, store, views)

@@ -34,8 +34,9 @@ from rundir.errors import ZspaceError
 MAX_FRAGMENT = 24_000
 #: Most key=value pairs one fragment may hold.
 MAX_FIELDS = 64
-#: The link keys of the runs shown (the page shell's run pickers; the share view puts them into links).
-RUN_KEY, COMPARE_KEY = "run", "compare"
+#: The link keys of the runs shown (the page shell's run pickers; the share view puts them into links): the first
+#: run, the compared runs and the one of them beside the first on the planes.
+RUN_KEY, COMPARE_KEY, BESIDE_KEY = "run", "compare", "beside"
 
 _SAFE = ",:[]'()*!~"
 
@@ -98,6 +99,30 @@ class RunName(Name):
     def _ok(self, text: str) -> bool:
         parts = text.split("/")
         return len(text) <= self.longest and len(parts) <= 2 and all(super(RunName, self)._ok(p) for p in parts)
+
+
+@dataclass(frozen=True)
+class RunNames(Codec):
+    """Several runs' names, comma-separated (a name holds no comma); decodes to a list of at most ``most``."""
+
+    most: int
+    name: str = "runs"
+
+    def encode(self, value):
+        if not isinstance(value, list | tuple) or not value or len(value) > self.most:
+            return None
+        one = RunName(self.name)
+        return ",".join(value) if all(one.encode(name) is not None for name in value) else None
+
+    def decode(self, text):
+        if text == "":
+            return []
+        names = text.split(",")
+        if "" in names:
+            raise ZspaceError(f"{self.name} must be run names separated by commas")
+        if len(names) > self.most:
+            raise ZspaceError(f"{self.name} must list at most {self.most} runs")
+        return list(dict.fromkeys(RunName(self.name).decode(name) for name in names))
 
 
 @dataclass(frozen=True)
@@ -337,8 +362,8 @@ class LinkCheck:
 
     @property
     def runs(self) -> tuple:
-        """(run, compared run) the page shows once the link is applied."""
-        return self.value(RUN_KEY), self.value(COMPARE_KEY)
+        """(run, the run beside it on the planes) the page shows once the link is applied."""
+        return self.value(RUN_KEY), self.value(BESIDE_KEY)
 
     def drop(self, key: str, why) -> None:
         """Leave ``key`` out of what is applied and name it in :attr:`problems`."""

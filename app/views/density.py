@@ -8,7 +8,7 @@ from dash import Input, Output, State, ctx, dash_table, dcc, html, no_update
 from app.store import RunHandle
 from app.validate import choice
 from app.views import planes
-from app.views.parts import RUN, guarded, ids, labelled, open_shown
+from app.views.parts import COMPARE, RUN, guarded, ids, labelled, open_compared
 from app.views.protocol import View
 from figures.distributions import density_figure
 from figures.style import message_figure
@@ -62,8 +62,8 @@ def layout() -> html.Div:
     )
 
 
-def density_view(shown: list[tuple[str, RunHandle]], bin_width):
-    """Density figure and axis-table rows for the shown run(s) (``shown``: (side, run) pairs)."""
+def density_view(shown: list[tuple[int | str, RunHandle]], bin_width):
+    """Density figure and axis-table rows for the shown runs (``shown``: (index or side, run) pairs)."""
     from analysis import results
 
     bin_width = choice(bin_width, "bin width", BIN_WIDTHS)
@@ -125,14 +125,14 @@ def register(app, store, views) -> None:
         Output(TABLE, "data"),
         Output(TABLE, "columns"),
         Input(RUN["a"], "value"),
-        Input(RUN["b"], "value"),
+        Input(COMPARE, "value"),
         Input(BIN, "value"),
     )
     @guarded(lambda exc: (message_figure(str(exc)), [], []))
-    def _density(run_a, run_b, bin_width):
+    def _density(run_a, compare, bin_width):
         if not run_a:
             return message_figure("no run selected"), [], []
-        figure, rows = density_view(open_shown(store, run_a, run_b), bin_width)
+        figure, rows = density_view(open_compared(store, run_a, compare), bin_width)
         columns = [{"name": c, "id": c} for c in (rows[0].keys() if rows else [])]
         return figure, rows, columns
 

@@ -21,10 +21,16 @@ from rundir.errors import Refusal, ZspaceError
 
 log = logging.getLogger(__name__)
 
-#: The first run ("a") and the compared run ("b"); every per-run component exists once per side.
+#: The first run ("a") and the run beside it on the planes ("b"); every per-run component exists once per side.
 SIDES = ("a", "b")
-#: The run pickers in the page header.
+#: The run pickers in the page header: the first run, and the run beside it on the planes (one of the compared).
 RUN = {side: f"run-{side}" for side in SIDES}
+#: The compare picker (several runs): the rates, structure, density, radius and spectrum views show them all.
+COMPARE = "run-compare"
+#: The line under the compare picker that says why a pick was refused.
+COMPARE_NOTE = "run-compare-note"
+#: Most runs the compare picker takes (besides the first run): each adds a column, a curve and its analyses.
+MAX_COMPARED = 7
 #: The page's tabs and its outer element (whose class says whether a second run is compared).
 TABS = "tabs"
 PAGE = "page"
@@ -38,9 +44,21 @@ class NoRunSelected(Refusal):
     template = "no run selected"
 
 
+class TooManyCompared(Refusal):
+    """More compared runs than the page shows at once."""
+
+    template = f"compare at most {MAX_COMPARED} runs at once: remove one from 'compare with' to add another"
+
+
+class NotRunNames(Refusal):
+    """A compare picker value that is not a list of run names."""
+
+    template = "the compared runs must be a list of run names"
+
+
 #: Refusals any view may raise (the browser-value checks, the run store's, no run selected); a view's
 #: ``View.refusals`` lists only its own.
-COMMON_REFUSALS = (*validate.REFUSALS, *run_store.REFUSALS, NoRunSelected)
+COMMON_REFUSALS = (*validate.REFUSALS, *run_store.REFUSALS, NoRunSelected, TooManyCompared, NotRunNames)
 
 
 def ids(view: str) -> Callable[..., str]:
@@ -73,6 +91,31 @@ def open_side(store: RunStore, run_a, run_b, side: str) -> RunHandle | None:
 def open_shown(store: RunStore, run_a, run_b) -> list[tuple[str, RunHandle]]:
     """(side, run) for each side that shows a run, opened."""
     return [(side, store.open(name)) for side, name in shown_runs(run_a, run_b)]
+
+
+def compared_names(run_a, compare) -> list[str]:
+    """The first run, then each compared run once (the first run itself left out); [] without a first run.
+
+    Raises
+    ------
+    NotRunNames
+        When ``compare`` is not a list of names (what a browser can send).
+    TooManyCompared
+        When it holds more than :data:`MAX_COMPARED` runs besides the first.
+    """
+    if compare is None:
+        compare = []
+    if not isinstance(compare, list | tuple) or not all(isinstance(name, str) for name in compare):
+        raise NotRunNames()
+    others = [name for name in dict.fromkeys(compare) if name and name != run_a]
+    if len(others) > MAX_COMPARED:
+        raise TooManyCompared()
+    return [run_a, *others] if run_a else []
+
+
+def open_compared(store: RunStore, run_a, compare) -> list[tuple[int, RunHandle]]:
+    """(index, run) for the first run (index 0) and every compared run, opened; the index picks its colour."""
+    return [(index, store.open(name)) for index, name in enumerate(compared_names(run_a, compare))]
 
 
 def side_columns(make: Callable[[str], list]) -> html.Div:

@@ -6,7 +6,7 @@ from dash import Input, Output, dcc, html
 
 from app.store import RunHandle
 from app.validate import choice
-from app.views.parts import RUN, guarded, ids, labelled, open_shown
+from app.views.parts import COMPARE, RUN, guarded, ids, labelled, open_compared
 from app.views.protocol import View
 from figures.distributions import radius_figure
 from figures.style import message_figure
@@ -39,8 +39,8 @@ def layout() -> html.Div:
     )
 
 
-def radius_view(shown: list[tuple[str, RunHandle]], bin_width):
-    """Radius histogram(s) of the shown runs ((side, run) pairs) with the chi reference."""
+def radius_view(shown: list[tuple[int | str, RunHandle]], bin_width):
+    """Radius histogram(s) of the shown runs ((index or side, run) pairs: the first and every compared run)."""
     from analysis import results
 
     bin_width = choice(bin_width, "bin width", BIN_WIDTHS)
@@ -54,10 +54,12 @@ def radius_view(shown: list[tuple[str, RunHandle]], bin_width):
 def register(app, store, views) -> None:
     """Wire the radius histogram."""
 
-    @app.callback(Output(GRAPH, "figure"), Input(RUN["a"], "value"), Input(RUN["b"], "value"), Input(BIN, "value"))
+    @app.callback(Output(GRAPH, "figure"), Input(RUN["a"], "value"), Input(COMPARE, "value"), Input(BIN, "value"))
     @guarded(lambda exc: message_figure(str(exc)))
-    def _radius(run_a, run_b, bin_width):
-        return radius_view(open_shown(store, run_a, run_b), bin_width) if run_a else message_figure("no run selected")
+    def _radius(run_a, compare, bin_width):
+        return (
+            radius_view(open_compared(store, run_a, compare), bin_width) if run_a else message_figure("no run selected")
+        )
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).

@@ -1,7 +1,8 @@
-"""The sampler lab's table: how often each sampler's decodes are meaningful, AE beside VAE, with intervals.
+"""The sampler lab's table: how often each sampler's decodes are meaningful, one column group per run, with intervals.
 
 Each row is one sampler (and ``data``: held-out data points, the rate a perfect
-sampler reaches); each cell the share of :data:`study.scoring.N_RATE` decoded
+sampler reaches); one group of columns per run shown (the first and every
+compared run); each cell the share of :data:`study.scoring.N_RATE` decoded
 samples that score as meaningful, with a 95 % percentile-bootstrap interval
 (:data:`analysis.meaningful.N_BOOTSTRAP` resamples). The rows are computed by a
 background job (a minute or so per run on two cores: the density fits, the
@@ -16,7 +17,7 @@ from dash import Input, Output, State, dash_table, html
 from app.job_results import TEXT, returns
 from app.jobs import SlotsBusy
 from app.store import RunHandle
-from app.views.parts import RUN, TABS, guarded, ids, open_shown
+from app.views.parts import COMPARE, RUN, TABS, guarded, ids, open_compared
 from app.views.protocol import View
 from rundir.errors import Refusal
 
@@ -92,8 +93,8 @@ def cached_rows(run: RunHandle) -> dict[str, dict | None]:
     return {sampler: run.cached_result(rate_row, sampler=sampler, n=N_RATE, seed=0, gmm_k=GMM_K) for sampler in ROWS}
 
 
-def rate_table(shown: list[tuple[str, RunHandle]]) -> tuple[list[dict], list[dict], str]:
-    """Rows and columns of the table for the shown runs ((side, run) pairs), and a note on what is missing."""
+def rate_table(shown: list[tuple[int | str, RunHandle]]) -> tuple[list[dict], list[dict], str]:
+    """Rows and columns of the table for the shown runs ((index or side, run) pairs), and a note on what is missing."""
     from study.scoring import ROW_LABELS, ROWS
 
     runs = [run for _, run in shown]
@@ -153,20 +154,20 @@ def register(app, store, views) -> None:
         Output(NOTE, "children"),
         Input(TABS, "value"),
         Input(RUN["a"], "value"),
-        Input(RUN["b"], "value"),
+        Input(COMPARE, "value"),
         Input(STATUS, "children"),
     )
     @guarded(lambda exc: ([], [], str(exc)))
-    def _table(tab, run_a, run_b, _done):
+    def _table(tab, run_a, compare, _done):
         if tab != TAB or not run_a:
             return [], [], ""
-        return rate_table(open_shown(store, run_a, run_b))
+        return rate_table(open_compared(store, run_a, compare))
 
     @app.callback(
         Output(STATUS, "children"),
         Input(GO, "n_clicks"),
         State(RUN["a"], "value"),
-        State(RUN["b"], "value"),
+        State(COMPARE, "value"),
         background=True,
         running=[(Output(GO, "disabled"), True, False), (Output(CANCEL, "disabled"), False, True)],
         progress=[Output(PROGRESS, "value"), Output(PROGRESS, "max"), Output(PROGRESS_TEXT, "children")],
@@ -175,8 +176,8 @@ def register(app, store, views) -> None:
     )
     @returns(TEXT)
     @guarded(str)
-    def _compute(set_progress, _clicks, run_a, run_b):
-        runs = [run for _, run in open_shown(store, run_a, run_b)]  # validated before any work
+    def _compute(set_progress, _clicks, run_a, compare):
+        runs = [run for _, run in open_compared(store, run_a, compare)]  # validated before any work
         if not runs:
             return "no run selected"
         return compute_rates(runs, set_progress)

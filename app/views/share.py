@@ -5,7 +5,7 @@ and ``View.check_url`` for what needs the server to check); this view iterates
 the views the page shell hands to ``register`` (its own keys: the runs and the
 tab), and
 
-* writes the URL's fragment (``#run=ae&compare=vae&plane=pca&x=0&y=1&zoom-a=...``)
+* writes the URL's fragment (``#run=ae&compare=vae,ae2&beside=vae&plane=pca&x=0&y=1&zoom-a=...``)
   whenever one of them changes, through :data:`ADDRESS`;
 * applies a link's fragment when the page opens (and on back / forward),
   read through :data:`LOCATION`: each value is checked by its codec and against
@@ -22,8 +22,8 @@ from __future__ import annotations
 from dash import Input, Output, State, dcc, html, no_update
 
 from app import url_state
-from app.url_state import COMPARE_KEY, RUN_KEY, Field, LinkCheck, Name, RunName
-from app.views.parts import ABOVE_TABS, RUN, TABS, guarded, ids
+from app.url_state import BESIDE_KEY, COMPARE_KEY, RUN_KEY, Field, LinkCheck, Name, RunName, RunNames
+from app.views.parts import ABOVE_TABS, COMPARE, MAX_COMPARED, RUN, TABS, guarded, ids
 from app.views.protocol import View
 from rundir.errors import Refusal
 
@@ -45,10 +45,12 @@ LINK, COPY, MESSAGE = make("link"), make("copy"), make("message")
 #: The fragment the page is in step with (None until a link has been read).
 WRITTEN = make("written")
 
-#: The page shell's keys, which this view puts into links: the runs and the tab.
+#: The page shell's keys, which this view puts into links: the runs (the first, the compared ones, the one beside
+#: the first on the planes) and the tab.
 URL_STATE = {
     RUN_KEY: Field(RUN["a"], "value", RunName("run")),
-    COMPARE_KEY: Field(RUN["b"], "value", RunName("compare")),
+    COMPARE_KEY: Field(COMPARE, "value", RunNames(MAX_COMPARED + 1, "compare")),
+    BESIDE_KEY: Field(RUN["b"], "value", RunName("beside")),
     "tab": Field(TABS, "value", Name("tab", 60)),
 }
 
@@ -71,7 +73,7 @@ def layout() -> html.Div:
 
 def page_ids(views) -> set[str]:
     """Every component id the views' layouts hold, and the page shell's run pickers and tabs."""
-    found, stack = {*RUN.values(), TABS}, [view.layout() for view in views]
+    found, stack = {*RUN.values(), COMPARE, TABS}, [view.layout() for view in views]
     while stack:
         node = stack.pop()
         if isinstance(node, list | tuple):
@@ -112,12 +114,25 @@ def link_text(href, fragment: str) -> str:
 
 
 def check_url(check: LinkCheck) -> None:
-    """A link's runs must be usable and its tab one of the page's (``View.check_url`` of the page's keys)."""
-    for key in (RUN_KEY, COMPARE_KEY):
+    """A link's runs must be usable and its tab one of the page's (``View.check_url`` of the page's keys).
+
+    A link made before several runs could be compared (``compare=NAME``, no ``beside``) shows that run beside
+    the first; one without ``compare`` compares nothing.
+    """
+    for key in (RUN_KEY, BESIDE_KEY):
         check.check(key, lambda name: check.store.open(name) and None)
+    check.check(COMPARE_KEY, lambda names: [check.store.open(name) for name in names] and None)
     check.check("tab", lambda tab: _known_tab(tab, check.tabs))
-    if RUN_KEY in check.values and COMPARE_KEY not in check.values:
-        check.values[COMPARE_KEY] = None  # the link was made without a compared run
+    _settle_beside(check.values)
+
+
+def _settle_beside(values: dict) -> None:
+    """The run beside the first is one of the link's compared runs (their first when the link names none)."""
+    if RUN_KEY in values and COMPARE_KEY not in values:
+        values[COMPARE_KEY] = []  # the link was made without a compared run
+    compared = [name for name in values.get(COMPARE_KEY) or [] if name != values.get(RUN_KEY)]
+    if COMPARE_KEY in values and values.get(BESIDE_KEY) not in compared:
+        values[BESIDE_KEY] = compared[0] if compared else None
 
 
 def _known_tab(tab, tabs: list[str]) -> None:

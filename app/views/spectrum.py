@@ -7,7 +7,7 @@ from dash import Input, Output, dcc, html
 from app import plane_space
 from app.store import RunHandle
 from app.validate import whole
-from app.views.parts import RUN, guarded, ids, labelled, number, open_shown
+from app.views.parts import COMPARE, RUN, guarded, ids, labelled, number, open_compared
 from app.views.protocol import View
 from figures.distributions import spectrum_figure
 from figures.style import message_figure
@@ -30,8 +30,8 @@ def layout() -> html.Div:
     )
 
 
-def spectrum_view(shown: list[tuple[str, RunHandle]], k):
-    """PCA spectrum of the shown run(s) ((side, run) pairs), first ``k`` components."""
+def spectrum_view(shown: list[tuple[int | str, RunHandle]], k):
+    """PCA spectrum of the shown runs ((index or side, run) pairs: the first and every compared run), first ``k``."""
     k = whole(k, "components shown", 1, 65536)
     series = [
         {"name": run.name, "side": side, "ratio": plane_space.pca(run).explained_variance_ratio_[:k]}
@@ -44,11 +44,11 @@ def register(app, store, views) -> None:
     """Wire the spectrum."""
 
     @app.callback(
-        Output(GRAPH, "figure"), Input(RUN["a"], "value"), Input(RUN["b"], "value"), Input(COMPONENTS, "value")
+        Output(GRAPH, "figure"), Input(RUN["a"], "value"), Input(COMPARE, "value"), Input(COMPONENTS, "value")
     )
     @guarded(lambda exc: message_figure(str(exc)))
-    def _spectrum(run_a, run_b, k):
-        return spectrum_view(open_shown(store, run_a, run_b), k) if run_a else message_figure("no run selected")
+    def _spectrum(run_a, compare, k):
+        return spectrum_view(open_compared(store, run_a, compare), k) if run_a else message_figure("no run selected")
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).

@@ -1,4 +1,4 @@
-"""The Structure view: filaments and voids as numbers, AE beside VAE.
+"""The Structure view: filaments and voids as numbers, one row per run (the first and every compared run).
 
 Local intrinsic dimension (near 1 on the seed's thin filaments), each run's
 nearest-neighbour distances of data points against those of random probes
@@ -13,7 +13,7 @@ from dash import Input, Output, dash_table, dcc, html, no_update
 
 from app.store import RunHandle
 from app.views import sampler_rates
-from app.views.parts import RUN, SIDES, TABS, guarded, ids, open_shown, side_columns
+from app.views.parts import COMPARE, RUN, SIDES, TABS, guarded, ids, open_compared, side_columns, side_run
 from app.views.protocol import View
 from figures.structure import lid_figure, nn_distance_figure
 from figures.style import message_figure
@@ -31,7 +31,7 @@ RATE_SAMPLERS = ("normal", "gmm", "data")
 
 
 def layout() -> html.Div:
-    """The summary table, the local-dimension histogram and one distance plot per run."""
+    """The summary table, the local-dimension histogram and the distance plots of the first run and the one beside it."""
     return html.Div(
         className="view",
         children=[
@@ -51,30 +51,45 @@ def measures(run: RunHandle) -> dict:
     return run.result(results.structure_measures, **params)
 
 
-def structure_view(shown: list[tuple[str, RunHandle]]):
-    """(table rows, table columns, LID figure, distance figure per side) for the shown runs ((side, run) pairs)."""
+def table_row(run: RunHandle, found: dict) -> dict:
+    """The run's line of the table: its measures and its cached meaningful-decode rates."""
+    from analysis.samplers import PROBE_KINDS
+
+    rates = sampler_rates.cached_rows(run)
+    row = {
+        "run": run.name,
+        "model": str(run.config["model"]).upper(),
+        "points used": len(found["ids"]),
+        "median local dim.": round(float(found["lid_median"]), 2),
+    }
+    for kind in PROBE_KINDS:
+        if f"void_{kind}" in found:
+            row[f"void fraction ({kind})"] = round(float(found[f"void_{kind}"]), 3)
+    for sampler in RATE_SAMPLERS:
+        cell = rates.get(sampler)
+        row[f"meaningful ({sampler})"] = "—" if cell is None else f"{cell['rate']:.2f}"
+    return row
+
+
+def structure_view(shown: list[tuple[int | str, RunHandle]], beside: str | None = None):
+    """(table rows, table columns, LID figure, distance figure per side) for the shown runs.
+
+    ``shown``: (index or side, run) pairs, the first run first; every run has a row and a local-dimension
+    histogram, the first and the run named ``beside`` (the planes' second side) a distance plot each.
+    """
     from analysis.samplers import PROBE_KINDS
 
     rows, lid_series, nn_figures = [], [], dict.fromkeys(SIDES, message_figure(""))
-    for side, run in shown:
+    for position, (side, run) in enumerate(shown):
         found = measures(run)
-        rates = sampler_rates.cached_rows(run)
-        row = {
-            "run": run.name,
-            "model": str(run.config["model"]).upper(),
-            "points used": len(found["ids"]),
-            "median local dim.": round(float(found["lid_median"]), 2),
-        }
-        for kind in PROBE_KINDS:
-            if f"void_{kind}" in found:
-                row[f"void fraction ({kind})"] = round(float(found[f"void_{kind}"]), 3)
-        for sampler in RATE_SAMPLERS:
-            cell = rates.get(sampler)
-            row[f"meaningful ({sampler})"] = "—" if cell is None else f"{cell['rate']:.2f}"
-        rows.append(row)
+        rows.append(table_row(run, found))
         lid_series.append({"name": run.name, "side": side, "lid": found["lid"]})
-        probes = {kind: found[f"probe_nn_{kind}"] for kind in PROBE_KINDS if f"probe_nn_{kind}" in found}
-        nn_figures[side] = nn_distance_figure(run.name, side, found["data_nn"], probes, float(found["threshold"]))
+        plot_side = "a" if position == 0 else "b" if run.name == beside or side == "b" else None
+        if plot_side is not None:
+            probes = {kind: found[f"probe_nn_{kind}"] for kind in PROBE_KINDS if f"probe_nn_{kind}" in found}
+            nn_figures[plot_side] = nn_distance_figure(
+                run.name, plot_side, found["data_nn"], probes, float(found["threshold"])
+            )
     columns = [{"name": key, "id": key} for key in (rows[0] if rows else {})]
     return rows, columns, lid_figure(lid_series), nn_figures["a"], nn_figures["b"]
 
@@ -90,15 +105,16 @@ def register(app, store, views) -> None:
         Output(NN["b"], "figure"),
         Input(TABS, "value"),
         Input(RUN["a"], "value"),
+        Input(COMPARE, "value"),
         Input(RUN["b"], "value"),
     )
     @guarded(lambda exc: ([], [], message_figure(str(exc)), message_figure(""), message_figure("")))
-    def _structure(tab, run_a, run_b):
+    def _structure(tab, run_a, compare, run_b):
         if tab != TAB:
             return no_update, no_update, no_update, no_update, no_update
         if not run_a:
             return [], [], message_figure("no run selected"), message_figure(""), message_figure("")
-        return structure_view(open_shown(store, run_a, run_b))
+        return structure_view(open_compared(store, run_a, compare), side_run(run_a, run_b, "b"))
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).

@@ -99,3 +99,38 @@ def dash_app(runs_dir, tmp_path_factory):
 def store(dash_app):
     """The RunStore the callbacks of ``dash_app`` use."""
     return dash_app.zspace_store
+
+
+#: The series fixture's snapshot epochs and rows (a few, so its analyses stay quick).
+SNAPSHOT_EPOCHS, SNAPSHOT_ROWS = (1, 2, 3), 200
+
+
+@pytest.fixture(scope="session")
+def series_dir(tmp_path_factory) -> Path:
+    """A runs folder holding a sweep folder ``betas`` of three runs (β 0, 1, 4) without training anything.
+
+    ``betas/beta-1`` has snapshots of :data:`SNAPSHOT_ROWS` rows after the epochs :data:`SNAPSHOT_EPOCHS`:
+    its final z-points shrunk towards their mean the earlier the epoch, so the plane of each epoch differs.
+    """
+    from rundir import snapshots, sweep
+
+    root = tmp_path_factory.mktemp("series-runs")
+    folder = root / "betas"
+    folder.mkdir()
+    betas = [0.0, 1.0, 4.0]
+    manifest = sweep.new_manifest({"data": f"synthetic:{N_POINTS}"}, betas)
+    for member in manifest["members"]:
+        member["state"] = "complete"
+    sweep.write_sweep(folder, manifest)
+    rng = np.random.default_rng(11)
+    for k, beta in enumerate(betas):
+        scale = 1.0 / (1.0 + beta)  # a larger β pulls the posteriors' means in
+        make_run(folder, sweep.member_name(beta), sweep.model_of(beta), rng.normal(size=(N_POINTS, Z_DIM)) * scale, k)
+    run = folder / "beta-1"
+    final = np.load(run / "zpoints.npy")
+    rows = np.sort(rng.choice(N_POINTS, size=SNAPSHOT_ROWS, replace=False))
+    snapshots.write_snapshot_rows(run, rows)
+    for epoch in SNAPSHOT_EPOCHS:
+        shrink = epoch / SNAPSHOT_EPOCHS[-1]
+        snapshots.write_snapshot(run, epoch, final[rows] * shrink + 0.01 * rng.normal(size=(SNAPSHOT_ROWS, Z_DIM)))
+    return root

@@ -183,7 +183,8 @@ def test_rows_are_matched_by_image_id_and_a_note_says_when_images_differ(tmp_pat
 def page_values(run_a="ae") -> dict:
     return {
         "run": run_a,
-        "compare": "vae",
+        "compare": ["vae"],
+        "beside": "vae",
         "tab": "Sampling",
         "map-a": None,
         "point-a": {"run": run_a, "row": 17},
@@ -205,7 +206,7 @@ def page_values(run_a="ae") -> dict:
 
 def test_the_page_state_round_trips_through_the_link():
     fragment = url_state.encode(FIELDS, page_values())
-    assert fragment.startswith("#run=ae&compare=vae&tab=Sampling") and "smiling%20%3D%3D%201" in fragment
+    assert fragment.startswith("#run=ae&compare=vae&beside=vae&tab=Sampling") and "smiling%20%3D%3D%201" in fragment
     decoded, problems = url_state.decode(FIELDS, fragment)
     assert problems == []
     expected = {
@@ -277,7 +278,16 @@ def test_encoding_hostile_component_values_never_fails_and_decodes_cleanly(value
 
 
 def current() -> dict:
-    return {"run": "ae", "compare": "vae", "plane": "pca", "x": 0, "y": 1, "map-a": None, "map-b": None}
+    return {
+        "run": "ae",
+        "compare": ["vae"],
+        "beside": "vae",
+        "plane": "pca",
+        "x": 0,
+        "y": 1,
+        "map-a": None,
+        "map-b": None,
+    }
 
 
 def test_opening_a_link_sets_every_component_and_clicks_the_point(store):

@@ -11,7 +11,7 @@ import pytest
 
 from app import page
 from app.views import VIEWS, tabs
-from app.views.parts import ABOVE_TABS, COMMON_REFUSALS, PAGE, RUN, TABS
+from app.views.parts import ABOVE_TABS, COMMON_REFUSALS, COMPARE, COMPARE_NOTE, PAGE, RUN, TABS
 from rundir.errors import ZspaceError
 
 
@@ -57,9 +57,14 @@ def test_no_two_views_define_the_same_component_id():
             assert component_id not in seen, f"{component_id} is defined by {seen[component_id]} and {view.name}"
             seen[component_id] = view.name
     shell = set(component_ids(page.build_layout([])))
-    assert {PAGE, TABS, *RUN.values()} <= shell
+    assert {PAGE, TABS, COMPARE, COMPARE_NOTE, *RUN.values()} <= shell
     sections = {f"view-{view.name}" for view in VIEWS}
-    assert not shell - set(seen) - sections - {PAGE, TABS, *RUN.values(), page.RUN_LIST, "empty-state"}
+    assert (
+        not shell
+        - set(seen)
+        - sections
+        - {PAGE, TABS, COMPARE, COMPARE_NOTE, *RUN.values(), page.RUN_LIST, "empty-state"}
+    )
 
 
 def test_the_page_builds_one_tab_per_group_of_views_in_registry_order():

@@ -66,3 +66,75 @@ def test_the_background_base_analyses_take_a_sweeps_run_by_its_name(sweep_store)
     shown = []
     note = progress.prepare(sweep_store, {"runs": ["wider/beta-1"]}, shown.append)
     assert note.startswith("base analyses of wider/beta-1 ready") and shown[-1] == (1, 1, "done")
+
+
+# -- several runs compared at once -----------------------------------------------------------------
+def test_the_compare_picker_takes_up_to_its_limit_and_refuses_one_more():
+    from app.views.parts import MAX_COMPARED, NotRunNames, TooManyCompared, compared_names
+
+    at_limit = [f"run{k}" for k in range(MAX_COMPARED)]
+    assert compared_names("first", [*at_limit, "run0", "first"]) == ["first", *at_limit]  # each once, first left out
+    assert compared_names("first", None) == ["first"] and compared_names(None, at_limit) == []
+    with pytest.raises(TooManyCompared, match=f"compare at most {MAX_COMPARED} runs at once"):
+        compared_names("first", [*at_limit, "one-more"])
+    for hostile in ("vae", [1, 2], {"a": 1}):
+        with pytest.raises(NotRunNames):
+            compared_names("first", hostile)
+
+
+def test_the_run_beside_the_first_on_the_planes_is_always_one_of_the_compared():
+    from app.page import settle_compared
+    from app.views.parts import COMPARE, MAX_COMPARED, RUN
+
+    # Picking a run to show beside adds it to the compared; removing it moves the planes to the first one left.
+    assert settle_compared("ae", ["vae"], "ae2", RUN["b"]) == (["vae", "ae2"], "ae2", "")
+    assert settle_compared("ae", ["ae2", "vae3"], "vae", COMPARE) == (["ae2", "vae3"], "ae2", "")
+    assert settle_compared("ae", [], "vae", COMPARE) == ([], None, "")
+    full = [f"r{k}" for k in range(MAX_COMPARED)]
+    assert settle_compared("ae", full, "r3", COMPARE) == (full, "r3", "")
+    compare, beside, note = settle_compared("ae", [*full, "r-late"], "r-late", COMPARE)
+    assert compare == full and beside == "r0" and note.startswith(f"compare at most {MAX_COMPARED} runs")
+
+
+def test_the_rates_structure_density_radius_and_spectrum_views_show_every_compared_run(sweep_store):
+    from app.views import density, sampler_rates, spectrum, structure
+    from app.views.parts import open_compared
+    from figures.style import COLOURS
+
+    names = ["alone", "betas/beta-0", "betas/beta-1", "wider/beta-0"]
+    shown = open_compared(sweep_store, names[0], names[1:])
+    fig = radius.radius_view(shown, 0.5)
+    histograms = [t for t in fig.data if t.type == "bar"]
+    assert [t.name for t in histograms] == [f"{name} |z|" for name in names] and [
+        float(np.sum(t.y)) for t in histograms
+    ] == [N_POINTS] * 4
+    assert [t.marker.color for t in histograms] == list(COLOURS[:4])  # one colour per run, in picking order
+    rows, columns, note = sampler_rates.rate_table(shown)
+    assert [c["id"] for c in columns[1::3]] == [f"{name}:rate" for name in names]
+    assert note == f"not computed yet for {', '.join(names)}: press 'compute the rates' (about a minute per run)"
+    _, axis_rows = density.density_view(shown, 0.5)
+    assert {r["run"] for r in axis_rows} == set(names) and len(axis_rows) == 4 * Z_DIM
+    assert [t.name for t in spectrum.spectrum_view(shown, 3).data[::2]] == [f"{name} ratio" for name in names]
+    rows, _, lid, nn_a, nn_b = structure.structure_view(shown[:3], beside="betas/beta-1")
+    assert [r["run"] for r in rows] == names[:3] and len(lid.data) == 3
+    assert nn_a.layout.title.text.startswith("alone") and nn_b.layout.title.text.startswith("betas/beta-1")
+
+
+def test_a_link_keeps_the_compared_runs_and_an_older_link_shows_its_one_run_beside():
+    from app.url_state import LinkCheck
+
+    fields = share.URL_STATE
+    fragment = url_state.encode(
+        fields, {"run": "alone", "compare": ["betas/beta-0", "wider/beta-1"], "beside": "wider/beta-1"}
+    )
+    assert fragment == "#run=alone&compare=betas%2Fbeta-0,wider%2Fbeta-1&beside=wider%2Fbeta-1"
+    values, problems = url_state.decode(fields, fragment)
+    assert values["compare"] == ["betas/beta-0", "wider/beta-1"] and problems == []
+    for old, beside in (("#run=alone&compare=betas%2Fbeta-0", "betas/beta-0"), ("#run=alone", None)):
+        check = LinkCheck(None, url_state.decode(fields, old)[0], {}, [])
+        check.store = type("Store", (), {"open": staticmethod(lambda name: object())})()
+        share.check_url(check)
+        assert check.values["beside"] == beside and check.runs == ("alone", beside)
+    values, problems = url_state.decode(fields, "#compare=" + ",".join(f"r{k}" for k in range(9)))
+    assert values == {} and "at most 8 runs" in problems[0]
+    assert "unusable compare" in url_state.decode(fields, "#compare=a,,b")[1][0]

@@ -76,12 +76,13 @@ def valid_values(run_a: str, run_b: str | None = None) -> dict[str, Any]:
     """
     from app.views import decode, density, maps, planes, sampling, spectrum
     from app.views import radius as radius_view
-    from app.views.parts import RUN, TABS
+    from app.views.parts import COMPARE, RUN, TABS
 
     zoom = {"xaxis.range[0]": -1, "xaxis.range[1]": 1, "yaxis.range[0]": -1, "yaxis.range[1]": 1}
     values = {
         f"{RUN['a']}.value": run_a,
         f"{RUN['b']}.value": run_b,
+        f"{COMPARE}.value": [run_b] if run_b else [],
         f"{planes.KIND}.value": "axis",
         f"{planes.AXIS_I}.value": 0,
         f"{planes.AXIS_J}.value": 1,
