@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from figures.style import PAGE, Style, colour, faint, styled
+from figures.style import NULL_COLOUR, PAGE, Style, colour, faint, styled
 
 
 def density_figure(series: list[dict], style: Style = PAGE, title: str = "") -> go.Figure:
@@ -57,6 +57,10 @@ def _axis_curve(run: dict, axis: int, centres, density, bold: bool, style: Style
 def radius_figure(series: list[dict], style: Style = PAGE, title: str = "") -> go.Figure:
     """Histogram of |z| per run with its chi reference (the radius of N(0, I) in z_dim dimensions).
 
+    Runs whose references coincide (same z_dim, points and bins: an AE and a VAE of one
+    architecture) share one reference curve, named after all of them and drawn in the null
+    model's grey: two identical dashed curves on top of each other read as two references.
+
     Parameters
     ----------
     series : list of dict
@@ -65,23 +69,24 @@ def radius_figure(series: list[dict], style: Style = PAGE, title: str = "") -> g
     fig = go.Figure()
     for run in series:
         edges = np.asarray(run["edges"], dtype=np.float64)
-        centres = ((edges[:-1] + edges[1:]) / 2).astype(np.float32)
         fig.add_trace(
             go.Bar(
-                x=centres,
+                x=_centres(edges),
                 y=np.asarray(run["counts"], dtype=np.float32),
                 width=float(np.diff(edges).mean()),
                 marker={"color": colour(run["side"]), "opacity": 0.55},
                 name=f"{run['name']} |z|",
             )
         )
+    for reference in chi_references(series):
+        shared = len(reference["names"]) > 1
         fig.add_trace(
             go.Scatter(
-                x=centres,
-                y=np.asarray(run["reference"], dtype=np.float32),
+                x=_centres(reference["edges"]),
+                y=np.asarray(reference["reference"], dtype=np.float32),
                 mode="lines",
-                line={"color": colour(run["side"]), "dash": "dash", "width": 2},
-                name=f"{run['name']} chi reference (N(0, I))",
+                line={"color": NULL_COLOUR if shared else colour(reference["side"]), "dash": "dash", "width": 2},
+                name=f"chi reference (N(0, I)) of {', '.join(reference['names'])}",
             )
         )
     styled(fig, style, title, height=420 if style.interactive else None)
@@ -89,6 +94,38 @@ def radius_figure(series: list[dict], style: Style = PAGE, title: str = "") -> g
     fig.update_xaxes(title_text="radius |z|")
     fig.update_yaxes(title_text="points per bin")
     return fig
+
+
+def _centres(edges) -> np.ndarray:
+    edges = np.asarray(edges, dtype=np.float64)
+    return ((edges[:-1] + edges[1:]) / 2).astype(np.float32)
+
+
+def chi_references(series: list[dict]) -> list[dict]:
+    """The distinct chi reference curves of ``series`` (see :func:`radius_figure`), in the runs' order.
+
+    Returns
+    -------
+    list of dict
+        ``edges``, ``reference``, ``side`` (of the first run using it) and ``names`` (every run using it).
+    """
+    distinct: list[dict] = []
+    for run in series:
+        edges = np.asarray(run["edges"], dtype=np.float64)
+        reference = np.asarray(run["reference"], dtype=np.float64)
+        same = (
+            d
+            for d in distinct
+            if d["edges"].shape == edges.shape
+            and np.array_equal(d["edges"], edges)
+            and np.allclose(d["reference"], reference, rtol=1e-9, atol=0)
+        )
+        found = next(same, None)
+        if found is None:
+            distinct.append({"edges": edges, "reference": reference, "side": run["side"], "names": [run["name"]]})
+        else:
+            found["names"].append(run["name"])
+    return distinct
 
 
 def spectrum_figure(series: list[dict], style: Style = PAGE, title: str = "", shown: int | None = None) -> go.Figure:

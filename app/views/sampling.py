@@ -156,18 +156,49 @@ def lab_scores(run: RunHandle, z) -> dict | None:
     return reference.score(ref, codec, z, codec.decode(z))
 
 
-def _caption(index: int, distance: float, scores: dict | None) -> html.Figcaption:
+#: What the distance under each sample is, in words (the caption's tooltip and the grid's note).
+DISTANCE_WORDS = "distance in z from the sample to the nearest of the run's data z-points"
+
+
+def distance_text(distance: float, reference: dict | None) -> str:
+    """The caption of a sample's nearest-data distance, with where it falls among the data's own.
+
+    ``reference``: the run's cached :data:`analysis.results.nn_reference`, or None (then the distance alone).
+    """
+    text = f"nearest data z: {distance:.2f}"
+    if reference is None:
+        return text
+    from analysis.structure import distance_percentile
+
+    percentile = float(distance_percentile(distance, reference["distances"]))
+    beyond = distance > float(np.max(reference["distances"]))
+    where = "beyond every data point's" if beyond else f"p{percentile:.0f} of the data's"
+    return f"{text} ({where})"
+
+
+def _caption(index: int, distance: float, scores: dict | None, reference: dict | None) -> html.Figcaption:
+    text = distance_text(distance, reference)
     if scores is None:
-        return html.Figcaption(f"NN dist {distance:.2f}")
+        return html.Figcaption(text, title=DISTANCE_WORDS)
     verdict = "meaningful" if scores["meaningful"][index] else "not meaningful"
     numbers = {
         name: float(scores[name][index]) for name in ("realism", "pixel_nn", "dffs", "reencode") if name in scores
     }
     detail = " · ".join(f"{name} {value:.2f}" for name, value in numbers.items())
     return html.Figcaption(
-        [html.B(verdict, className="ok" if scores["meaningful"][index] else "bad"), html.Br(), f"NN {distance:.2f}"],
-        title=detail,
+        [html.B(verdict, className="ok" if scores["meaningful"][index] else "bad"), html.Br(), text],
+        title=f"{detail} · {DISTANCE_WORDS}",
         className="scores",
+    )
+
+
+def reference_note(reference: dict | None) -> str:
+    """The grid's note on the numbers under the images."""
+    if reference is None:
+        return f"under each image: {DISTANCE_WORDS}"
+    return (
+        f"under each image: {DISTANCE_WORDS}, and where it falls among the data points' own nearest-neighbour "
+        f"distances (median {reference['median']:.2f}, 99th percentile {reference['p99']:.2f})"
     )
 
 
@@ -176,16 +207,23 @@ def sample_grid(run: RunHandle, sampler, k, seed, scale, filter_state=None) -> l
 
     The grid ends with a link that downloads it as one PNG, and a note when a filter shaped the sampler.
     """
+    from analysis import results
+
     z, note = sample_z(run, sampler, k, seed, scale, filter_state)
     images = run.decode(z)
     dist = run.nearest_distance(z)
     scores = lab_scores(run, z)
+    reference = run.cached_result(results.nn_reference)
+    note = (note + " · " if note else "") + reference_note(reference)
     if scores is None:
         note = (note + " · " if note else "") + "scores appear once the rates above are computed"
     else:
         note = (note + " · " if note else "") + f"{int(np.sum(scores['meaningful']))} of {len(z)} meaningful"
     tiles = [
-        html.Figure([html.Img(src=to_data_uri(img), className="face"), _caption(i, d, scores)], className="tile sample")
+        html.Figure(
+            [html.Img(src=to_data_uri(img), className="face"), _caption(i, d, scores, reference)],
+            className="tile sample",
+        )
         for i, (img, d) in enumerate(zip(images, dist, strict=True))
     ]
     name = f"{run.name}-{sampler}-seed{seed}-k{len(images)}.png"

@@ -144,7 +144,7 @@ def test_sampling_view_shows_k_images_for_ae_and_for_vae(browser):
         WebDriverWait(browser, TIMEOUT).until(
             lambda d, side=side: len(d.find_elements(By.CSS_SELECTOR, f"#{sampling.GRID[side]} img.face")) == 6
         )
-    assert "NN dist" in browser.find_element(By.ID, sampling.GRID["a"]).text
+    assert "nearest data z: " in browser.find_element(By.ID, sampling.GRID["a"]).text
     assert browser.find_element(By.ID, sampling.TITLE["b"]).text.startswith("vae")
 
 

@@ -76,12 +76,45 @@ def test_radius_and_spectrum_figures_overlay_two_runs():
     edges = np.linspace(0, 5, 11)
     run = {"edges": edges, "counts": np.arange(10), "reference": np.arange(10) * 0.9}
     fig = radius_figure([{**run, "name": "ae", "side": "a"}, {**run, "name": "vae", "side": "b"}])
-    assert [t.type for t in fig.data] == ["bar", "scatter", "bar", "scatter"]
-    assert "chi reference" in fig.data[1].name
+    assert [t.type for t in fig.data] == ["bar", "bar", "scatter"]
+    assert fig.data[2].name == "chi reference (N(0, I)) of ae, vae"
     ratio = np.array([0.5, 0.3, 0.2])
     fig = spectrum_figure([{"name": "ae", "side": "a", "ratio": ratio}, {"name": "vae", "side": "b", "ratio": ratio}])
     assert len(fig.data) == 4
     np.testing.assert_allclose(fig.data[1].y, [0.5, 0.8, 1.0], rtol=1e-6)
+
+
+def test_the_radius_figure_draws_one_chi_curve_per_distinct_reference():
+    from scipy import stats
+
+    from figures.style import NULL_COLOUR, SIDE_COLOURS
+
+    edges = np.linspace(0, 24, 49)
+
+    def chi_counts(z_dim, n):
+        return n * np.diff(stats.chi.cdf(edges, z_dim))
+
+    def run(name, side, z_dim, n):
+        return {"name": name, "side": side, "edges": edges, "counts": np.ones(48), "reference": chi_counts(z_dim, n)}
+
+    # An AE and a VAE of one architecture (z_dim 256, 50,000 points each): one shared curve, in grey.
+    same = radius_figure([run("demo-ae", "a", 256, 50_000), run("demo-vae", "b", 256, 50_000)])
+    curves = [t for t in same.data if t.type == "scatter"]
+    assert len(curves) == 1 and curves[0].line.color == NULL_COLOUR
+    assert curves[0].name == "chi reference (N(0, I)) of demo-ae, demo-vae"
+    np.testing.assert_allclose(curves[0].y, chi_counts(256, 50_000), rtol=1e-6, atol=1e-3)
+    # Different z_dim (or different point counts): one curve per run, each in its run's colour, peaks apart.
+    for other in (run("small", "b", 64, 50_000), run("fewer", "b", 256, 20_000)):
+        apart = radius_figure([run("demo-ae", "a", 256, 50_000), other])
+        curves = [t for t in apart.data if t.type == "scatter"]
+        assert [c.line.color for c in curves] == [SIDE_COLOURS["a"], SIDE_COLOURS["b"]]
+        assert not np.allclose(curves[0].y, curves[1].y)
+        assert curves[1].name == f"chi reference (N(0, I)) of {other['name']}"
+    peaks = [float(np.asarray(c.y).argmax()) for c in curves]
+    assert peaks[0] == peaks[1]  # 256 dims at 20,000 points: the same shape, lower
+    apart = radius_figure([run("demo-ae", "a", 256, 50_000), run("small", "b", 64, 50_000)])
+    centres = (edges[:-1] + edges[1:]) / 2
+    assert [round(float(centres[np.asarray(c.y).argmax()])) for c in apart.data[2:]] == [16, 8]
 
 
 def test_the_report_draws_with_the_pages_builders_in_its_own_style():

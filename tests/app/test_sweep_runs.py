@@ -115,8 +115,9 @@ def test_the_rates_structure_density_radius_and_spectrum_views_show_every_compar
     _, axis_rows = density.density_view(shown, 0.5)
     assert {r["run"] for r in axis_rows} == set(names) and len(axis_rows) == 4 * Z_DIM
     assert [t.name for t in spectrum.spectrum_view(shown, 3).data[::2]] == [f"{name} ratio" for name in names]
-    rows, _, lid, nn_a, nn_b = structure.structure_view(shown[:3], beside="betas/beta-1")
-    assert [r["run"] for r in rows] == names[:3] and len(lid.data) == 3
+    rows, columns, lid, nn_a, nn_b = structure.structure_view(shown[:3], beside="betas/beta-1")
+    assert [c["id"] for c in columns[1::2]] == [f"{name}:data" for name in names[:3]] and len(lid.data) == 3
+    assert all(set(r) == {"measure", *(c["id"] for c in columns[1:])} for r in rows)
     assert nn_a.layout.title.text.startswith("alone") and nn_b.layout.title.text.startswith("betas/beta-1")
 
 

@@ -202,7 +202,13 @@ def test_request_driven_analyses_land_in_the_server_cache_not_in_the_run(store):
 def test_sampling_decodes_k_images_with_their_nearest_data_distance_and_is_bounded(store):
     vae = store.open("vae")
     bar, *tiles = sampling.sample_grid(vae, "full_gaussian", 5, 7, 0.5)
-    assert len(tiles) == 5 and "NN" in str(tiles[0].children[1].children)
+    # Under each image, in words: how far its z is from the nearest data z (checked against a brute-force scan).
+    z, _ = sampling.sample_z(vae, "full_gaussian", 5, 7, 0.5)
+    nearest = np.sqrt(((z[:, None, :].astype(np.float64) - vae.z()[None].astype(np.float64)) ** 2).sum(-1)).min(axis=1)
+    captions = [str(t.children[1].children) for t in tiles]
+    assert len(tiles) == 5 and all(c.startswith("nearest data z: ") for c in captions)
+    assert [float(c.split(": ")[1].split(" ")[0]) for c in captions] == pytest.approx(nearest, abs=0.006)
+    assert "distance in z from the sample to the nearest of the run's data z-points" in str(bar.children[1].children)
     assert bar.children[0].children == "download grid (PNG)"
     _, *again = sampling.sample_grid(vae, "full_gaussian", 5, 7, 0.5)
     assert [g.children[0].src for g in tiles] == [g.children[0].src for g in again]  # same seed, same images
@@ -210,6 +216,18 @@ def test_sampling_decodes_k_images_with_their_nearest_data_distance_and_is_bound
         sampling.sample_grid(vae, "normal", MAX_SAMPLES + 1, 0, 0.5)
     with pytest.raises(ZspaceError, match="sampler must be one of"):
         sampling.sample_grid(vae, "__import__('os')", 4, 0, 0.5)
+
+
+def test_a_samples_distance_says_where_it_falls_among_the_datas_own():
+    reference = {"distances": np.array([1.0, 2.0, 3.0, 4.0]), "median": 2.5, "p99": 3.97}
+    assert sampling.distance_text(2.5, None) == "nearest data z: 2.50"
+    # 2 of the 4 data points have their nearest neighbour at most 2.5 away; 4.0 is the farthest (p100, not beyond it).
+    assert sampling.distance_text(2.5, reference) == "nearest data z: 2.50 (p50 of the data's)"
+    assert sampling.distance_text(0.5, reference) == "nearest data z: 0.50 (p0 of the data's)"
+    assert sampling.distance_text(4.0, reference) == "nearest data z: 4.00 (p100 of the data's)"
+    assert sampling.distance_text(4.01, reference) == "nearest data z: 4.01 (beyond every data point's)"
+    assert sampling.distance_text(3.99, reference) == "nearest data z: 3.99 (p75 of the data's)"
+    assert "median 2.50, 99th percentile 3.97" in sampling.reference_note(reference)
 
 
 def test_model_panel_shows_parameters_history_and_config(store):

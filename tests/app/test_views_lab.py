@@ -46,11 +46,24 @@ def test_the_rate_table_fills_from_a_background_job_into_the_server_cache(store)
 
 def test_the_structure_view_sets_filaments_beside_a_gaussian_cloud(store):
     rows, columns, lid, nn_a, nn_b = structure.structure_view(open_shown(store, "ae", "vae"))
-    by_run = {r["run"]: r for r in rows}
-    assert set(by_run) == {"ae", "vae"} and {"median local dim.", "void fraction (normal)"} <= set(by_run["ae"])
-    # 1-D filaments read lower-dimensional than an 8-D Gaussian, and leave more room for voids.
-    assert by_run["ae"]["median local dim."] < by_run["vae"]["median local dim."]
-    assert by_run["ae"]["void fraction (uniform_box)"] >= by_run["vae"]["void fraction (uniform_box)"]
+    # One row per measure, two columns per run (the run and its null): narrow whatever the number of probe kinds.
+    assert [c["id"] for c in columns] == ["measure", "ae:data", "ae:null", "vae:data", "vae:null"]
+    by_measure = {r["measure"]: r for r in rows}
+    lid_row = by_measure["median local dimension (MLE, 20 neighbours)"]
+
+    def median(cell):
+        value, lo, hi = (float(x) for x in re.findall(r"\d+\.\d+", cell))
+        assert lo <= value <= hi
+        return value
+
+    # 1-D filaments read lower-dimensional than an 8-D Gaussian, and than their own covariance-matched null.
+    assert median(lid_row["ae:data"]) < median(lid_row["vae:data"])
+    assert median(lid_row["ae:data"]) < 0.5 * median(lid_row["ae:null"])
+    found = structure.measures(store.open("ae"))
+    assert lid_row["ae:null"].startswith(f"{float(found['null_lid_median']):.2f} [")
+    uniform = by_measure["void fraction of uniform in the data's box probes"]
+    assert median(uniform["ae:data"]) >= median(uniform["vae:data"])
+    assert by_measure["meaningful rate, standard normal N(0, I)"]["ae:null"] == "—"
     assert len(lid.data) == 2 and {t.name.split(" ")[0] for t in lid.data} == {"ae", "vae"}
     assert [t.name for t in nn_a.data][0] == "data" and len(nn_a.data) >= 3 and nn_b.layout.title.text.startswith("vae")
 
