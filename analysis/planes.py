@@ -20,6 +20,70 @@ RASTER_SIZE = 256
 MAX_RASTER_SIZE = 4096
 
 
+#: Units a linear plane is shown in: z's own; standardised per plane axis ("sd": the data's mean at 0, one
+#: standard deviation per unit — on a PCA plane, PCA whitening); or the data's median nearest-neighbour
+#: distance ("nn"), so a square of side 1 is a neighbourhood of the same size in any two models.
+UNITS = ("z", "sd", "nn")
+
+
+def unit_scale(raw_xy, units: str, nn_median: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The offset and scale that turn a plane's raw coordinates into ``units``: shown = (raw - offset) / scale.
+
+    Parameters
+    ----------
+    raw_xy : array_like, shape (N, 2)
+        Every data point's coordinates on the plane, in z units.
+    units : {"z", "sd", "nn"}
+        See :data:`UNITS`.
+    nn_median : float, optional
+        The data's median nearest-neighbour distance (required for ``"nn"``).
+
+    Returns
+    -------
+    offset, scale : ndarray of float64, shape (2,)
+    """
+    if units == "z":
+        return np.zeros(2), np.ones(2)
+    if units == "nn":
+        return np.zeros(2), np.full(2, positive(nn_median, "the median nearest-neighbour distance"))
+    if units != "sd":
+        raise ValueError(f"unknown plane units {units!r}; choose one of {', '.join(UNITS)}")
+    xy = as_points(raw_xy, name="plane coordinates", min_points=2)
+    scale = xy.std(axis=0, ddof=1)
+    if not (scale > 0).all():
+        raise ValueError("a plane axis along which every point sits at one value has no standard deviation")
+    return xy.mean(axis=0), scale
+
+
+@dataclass(frozen=True)
+class PlaneFrame:
+    """A linear plane as arithmetic: shown = ((z - origin) @ basis.T - offset) / scale.
+
+    ``basis`` (2 x d) has orthonormal rows (two principal components, two unit axes, or an
+    attribute direction and PC1 made orthogonal to it); ``offset`` and ``scale`` are the
+    plane's units (:func:`analysis.planes.unit_scale`).
+    """
+
+    origin: np.ndarray
+    basis: np.ndarray
+    offset: np.ndarray
+    scale: np.ndarray
+
+    def shown(self, z) -> np.ndarray:
+        """Plane coordinates (K x 2, float64) of arbitrary z-vectors."""
+        z = np.atleast_2d(np.asarray(z, dtype=np.float64))
+        return self.shown_of_raw((z - self.origin) @ self.basis.T)
+
+    def shown_of_raw(self, raw_xy) -> np.ndarray:
+        """Raw (z-unit) plane coordinates in the plane's units."""
+        return (np.asarray(raw_xy, dtype=np.float64) - self.offset) / self.scale
+
+    @property
+    def directions(self) -> np.ndarray:
+        """The change of z per unit of plane x (row 0) and y (row 1)."""
+        return self.basis * self.scale[:, None]
+
+
 def plane_coords(z, kind: str, i: int, j: int, pca: PCAResult | None = None) -> np.ndarray:
     """Coordinates of every z-point on a plane.
 

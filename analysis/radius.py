@@ -139,3 +139,14 @@ def radius_stats(radii_values) -> dict:
         "p01": float(np.percentile(r, 1)),
         "p99": float(np.percentile(r, 99)),
     }
+
+
+#: The data's typical radii, as a decode panel shows them beside a decoded z's |z|: 5th to 95th percentile.
+RADIUS_BAND = (5.0, 95.0)
+
+
+def radius_band(radii_values, percentiles=RADIUS_BAND) -> tuple[float, float]:
+    """The (low, high) percentiles of a set of radii (default :data:`RADIUS_BAND`, linear interpolation)."""
+    r = _as_radii(radii_values)
+    low, high = (float(v) for v in np.percentile(r, percentiles))
+    return low, high

@@ -59,6 +59,12 @@ class MemoKey:
         return f"sampler-stats:{sampler}:{rows}"
 
     @staticmethod
+    def lattice(plane_key: str, x_range, y_range, k: int, base) -> str:
+        """A decoded lattice: k x k tiles over a viewport of a plane, other coordinates from ``base``."""
+        ranges = ",".join(f"{float(v):.9g}" for v in (*x_range, *y_range))
+        return f"lattice:{plane_key}:{ranges}:{int(k)}:{base}"
+
+    @staticmethod
     def result(declaration, params: dict) -> str:
         """An analysis declaration's result for ``params`` (its full, normalised parameter set)."""
         return f"{declaration.name}:{sorted(declaration.key(**params)[1].items())}"

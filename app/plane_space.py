@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analysis.planes import PlaneFrame
 from app.memo import MemoKey
 from app.store import RunHandle
 from app.validate import NotOneOf, choice, whole
@@ -53,11 +54,33 @@ class NoWayBack(Refusal):
     template = "empty space on a t-SNE map has no z: click a point, or use a PCA, axis or UMAP plane"
 
 
+class SameAxes(Refusal):
+    """A way back to z from a plane whose x and y are the same axis (it spans no plane)."""
+
+    template = "x and y show the same axis, so the plane spans no plane: pick two different axes"
+
+
+class UnitsUnavailable(Refusal):
+    """Plane units the run cannot give (a constant plane axis has no standard deviation)."""
+
+    template = "this plane cannot be shown in {units}: {why}"
+
+
 #: Refusals of this module (the views that show them list these in their ``View.refusals``).
-REFUSALS = (NoMap, NoAttributeDirection, NoWayBack)
+REFUSALS = (NoMap, NoAttributeDirection, NoWayBack, SameAxes, UnitsUnavailable)
 
 #: Planes on which every spot maps back to one z (and any z projects exactly).
 LINEAR_KINDS = ("pca", "axis", "attribute")
+#: The units a linear plane is shown in (:data:`analysis.planes.UNITS`), as the plane's control names them.
+UNITS_LABELS = {
+    "z": "z units",
+    "sd": "standardised (per-run whitening: 1 = one SD of the data)",
+    "nn": "data's median nearest-neighbour distance",
+}
+#: Where the other coordinates of a z at an empty spot come from: the data point nearest to the spot on
+#: the plane (the default: it keeps the data's own off-plane coordinates and radius), the data's mean, or
+#: the point last clicked.
+BASES = ("nearest", "mean", "selected")
 
 
 @dataclass(frozen=True)
@@ -69,6 +92,7 @@ class Plane:
     j: int = 1
     map_key: str | None = None
     column: str | None = None
+    units: str = "z"
 
     @property
     def linear(self) -> bool:
@@ -87,8 +111,15 @@ class Plane:
         if self.kind == "map":
             return f"map:{self.map_key}"
         if self.kind == "attribute":
-            return f"attribute:{self.column}"
-        return f"{self.kind}:{self.i}:{self.j}"
+            return f"attribute:{self.column}" + self._units_suffix()
+        return f"{self.kind}:{self.i}:{self.j}" + self._units_suffix()
+
+    def _units_suffix(self) -> str:
+        return "" if self.units == "z" else f":{self.units}"
+
+    def in_z_units(self) -> Plane:
+        """The same plane in z's own units (its raw coordinates)."""
+        return Plane(self.kind, self.i, self.j, self.map_key, self.column)
 
     def points(self, run: RunHandle) -> tuple[np.ndarray, np.ndarray]:
         """(row ids, xy float32 N x 2) of ``run``'s points on this plane; what ``run.coords(plane)`` returns."""
@@ -100,8 +131,24 @@ class Plane:
                 warm_map_inverse()
             stored = run.result(results.MAPS[entry["kind"]], **entry["params"])
             return np.asarray(stored.ids), np.asarray(stored.embedding, dtype=np.float32)
-        xy = run.memo(MemoKey.coords(self.key()), lambda: _linear_coords(run, self))
+        if self.units == "z":
+            xy = run.memo(MemoKey.coords(self.key()), lambda: _linear_coords(run, self))
+        else:
+            xy = run.memo(
+                MemoKey.coords(self.key()),
+                lambda: frame(run, self).shown_of_raw(raw_coords(run, self)).astype(np.float32),
+            )
         return np.arange(len(xy), dtype=np.int64), xy
+
+
+def raw_coords(run: RunHandle, where: Plane) -> np.ndarray:
+    """Every point's coordinates on a linear plane in z units (memoised)."""
+    raw = where.in_z_units()
+    return run.memo(MemoKey.coords(raw.key()), lambda: _linear_coords(run, raw))
+
+
+def _coords_in_units(run: RunHandle, where: Plane) -> np.ndarray:
+    return frame(run, where).shown_of_raw(raw_coords(run, where)).astype(np.float32)
 
 
 def _linear_coords(run: RunHandle, where: Plane) -> np.ndarray:
@@ -116,9 +163,10 @@ def _linear_coords(run: RunHandle, where: Plane) -> np.ndarray:
     return plane_coords(run.z(), where.kind, where.i, where.j, pca=fit)
 
 
-def plane(run: RunHandle, kind, i=0, j=1, map_key=None) -> Plane:
-    """Validate a plane chosen in the browser against the run."""
+def plane(run: RunHandle, kind, i=0, j=1, map_key=None, units="z") -> Plane:
+    """Validate a plane chosen in the browser against the run (a map is always in its own units)."""
     kind = choice(kind, "plane kind", PLANE_KINDS)
+    units = "z" if units is None else choice(units, "plane units", tuple(UNITS_LABELS))
     if kind == "map":
         if not map_key:
             raise NoMap(run=run.name)
@@ -129,8 +177,8 @@ def plane(run: RunHandle, kind, i=0, j=1, map_key=None) -> Plane:
         if not columns:
             raise NoAttributeDirection(what=run.name, why="its metadata has no numeric column")
         index = whole(i, "attribute number (x)", 0, len(columns) - 1)
-        return Plane("attribute", i=index, j=0, column=columns[index])
-    return Plane(kind, whole(i, "x axis", 0, run.z_dim - 1), whole(j, "y axis", 0, run.z_dim - 1))
+        return Plane("attribute", i=index, j=0, column=columns[index], units=units)
+    return Plane(kind, whole(i, "x axis", 0, run.z_dim - 1), whole(j, "y axis", 0, run.z_dim - 1), units=units)
 
 
 def _map_key(kind: str, params: dict) -> str:
@@ -239,40 +287,80 @@ def map_to_z(run: RunHandle, where: Plane, x: float, y: float) -> tuple[np.ndarr
     return np.asarray(z[0], dtype=np.float32), bool(inside[0])
 
 
+def frame(run: RunHandle, where: Plane) -> PlaneFrame:
+    """The arithmetic of a linear plane of ``run`` (origin, orthonormal basis, units)."""
+    if not where.linear:
+        raise ValueError("only linear planes (PCA, axis, attribute) have a frame; a map places data points only")
+    if where.kind == "attribute":
+        origin, basis = attribute_basis(run, where.column)
+    elif where.kind == "pca":
+        fit = pca(run)
+        origin, basis = np.asarray(fit.mean_, dtype=np.float64), np.asarray(fit.components_[[where.i, where.j]])
+    else:
+        origin, basis = np.zeros(run.z_dim), np.eye(run.z_dim)[[where.i, where.j]]
+    offset, scale = units_of(run, where)
+    return PlaneFrame(origin, np.asarray(basis, dtype=np.float64), offset, scale)
+
+
+def units_of(run: RunHandle, where: Plane) -> tuple[np.ndarray, np.ndarray]:
+    """(offset, scale) of the plane's units (:func:`analysis.planes.unit_scale`)."""
+    from analysis.planes import unit_scale
+
+    if where.units == "z":
+        return np.zeros(2), np.ones(2)
+    median = None
+    if where.units == "nn":
+        from analysis import results
+
+        median = float(run.result(results.nn_reference)["median"])
+    try:
+        return unit_scale(raw_coords(run, where), where.units, median)
+    except ValueError as exc:
+        raise UnitsUnavailable(units=UNITS_LABELS[where.units], why=exc) from None
+
+
+def z_at(run: RunHandle, where: Plane, targets, base="nearest") -> tuple[np.ndarray, np.ndarray | None]:
+    """The full z at each plane position: its two plane coordinates set, the others taken from ``base``.
+
+    Parameters
+    ----------
+    targets : array_like, shape (M, 2)
+        Positions in the plane's units.
+    base : "nearest", "mean" or int
+        The data point nearest to each position on the plane, the data's mean, or one data row.
+
+    Returns
+    -------
+    z : ndarray of float32, shape (M, z_dim)
+    rows : ndarray of int64, shape (M,), or None
+        The data row each z's other coordinates come from (None for the mean).
+    """
+    from analysis.lattice import moved_onto_plane, nearest_on_plane
+
+    if where.kind in ("pca", "axis") and where.i == where.j:
+        raise SameAxes()
+    targets = np.atleast_2d(np.asarray(targets, dtype=np.float64))
+    found = frame(run, where)
+    if isinstance(base, str) and base == "mean":
+        rows, base_z = None, np.asarray(pca(run).mean_, dtype=np.float64)
+    else:
+        ids_, xy = run.coords(where)
+        rows = ids_[nearest_on_plane(xy, targets)] if base == "nearest" else np.full(len(targets), int(base))
+        base_z = np.asarray(run.z()[rows], dtype=np.float64)
+    z = moved_onto_plane(base_z, found.shown(base_z), targets, found.directions)
+    return z.astype(np.float32), rows
+
+
 def to_z(run: RunHandle, where: Plane, x: float, y: float, base_row: int | None = None) -> np.ndarray:
     """The z at plane point (x, y): other coordinates at the mean, or at data row ``base_row``."""
     if not where.linear:
         raise ValueError("to_z takes a linear plane (PCA, axis, attribute); a UMAP map's way back is map_to_z")
-    z_all = run.z()
-    fit = pca(run)
-    if where.kind == "attribute":
-        origin, basis = attribute_basis(run, where.column)
-        base = np.asarray(z_all[base_row], dtype=np.float64) if base_row is not None else origin
-        # Keep the base's coordinates off the plane; set its two plane coordinates to (x, y).
-        return np.asarray(base + (np.array([x, y]) - (base - origin) @ basis.T) @ basis, dtype=np.float32)
-    if where.kind == "pca":
-        from analysis.pca import plane_to_z
-
-        base = fit.transform(np.asarray(z_all[base_row : base_row + 1]))[0] if base_row is not None else None
-        return np.asarray(plane_to_z(fit, where.i, where.j, x, y, base_scores=base), dtype=np.float32)
-    from analysis.planes import axis_plane_to_z
-
-    base = np.asarray(z_all[base_row]) if base_row is not None else fit.mean_
-    return np.asarray(axis_plane_to_z(where.i, where.j, x, y, base), dtype=np.float32)
+    return z_at(run, where, [[x, y]], "mean" if base_row is None else int(base_row))[0][0]
 
 
 def project(run: RunHandle, where: Plane, z: np.ndarray) -> np.ndarray:
-    """Plane coordinates (K x 2) of arbitrary z-vectors on a PCA or axis plane."""
-    z = np.atleast_2d(np.asarray(z, dtype=np.float64))
-    if where.kind == "axis":
-        return z[:, [where.i, where.j]].astype(np.float32)
-    if where.kind == "pca":
-        scores = pca(run).transform(z)
-        return scores[:, [where.i, where.j]].astype(np.float32)
-    if where.kind == "attribute":
-        origin, basis = attribute_basis(run, where.column)
-        return ((z - origin) @ basis.T).astype(np.float32)
-    raise ValueError("only linear planes place arbitrary z exactly; a map places data points only")
+    """Plane coordinates (K x 2) of arbitrary z-vectors on a linear plane, in its units."""
+    return frame(run, where).shown(z).astype(np.float32)
 
 
 def axis_label(run: RunHandle, where: Plane, which: int) -> str:
@@ -284,14 +372,25 @@ def axis_label(run: RunHandle, where: Plane, which: int) -> str:
         return f"{MAP_NAMES.get(kind, kind)} {which + 1}"
     if where.kind == "attribute":
         if which == 1:
-            return "PC 1 (⊥ the direction)"
+            return "PC 1 (⊥ the direction)" + units_label(run, where)
         found = attribute_direction(run, where.column)
         return (
             f"{where.column}: {found['low_label']} → {found['high_label']} (class means {found['distance']:.3g} apart)"
+            + units_label(run, where)
         )
     index = where.i if which == 0 else where.j
     if where.kind == "axis":
-        return f"z[{index}]"
+        return f"z[{index}]" + units_label(run, where)
     ratio = pca(run).explained_variance_ratio_
     share = f" ({100 * float(ratio[index]):.1f}% var.)" if index < len(ratio) else ""
-    return f"PC {index + 1}{share}"
+    return f"PC {index + 1}{share}" + units_label(run, where)
+
+
+def units_label(run: RunHandle, where: Plane) -> str:
+    """What an axis title adds to say the plane's units ("" in z units)."""
+    if where.units == "sd":
+        return " · in SDs of the data (whitened)"
+    if where.units == "nn":
+        scale = float(units_of(run, where)[1][0])
+        return f" · in median NN distances (1 = {scale:.3g} in z)"
+    return ""

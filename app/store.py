@@ -321,11 +321,11 @@ class RunHandle:
             return declaration.available(self.folder)
 
     # -- decoding ------------------------------------------------------------------------------
-    def decode(self, z) -> np.ndarray:
-        """Decode z-vectors (at most MAX_SAMPLES) with the run's decoder to uint8 images."""
+    def decode(self, z, most: int = MAX_SAMPLES) -> np.ndarray:
+        """Decode z-vectors (at most ``most``, one batched call) with the run's decoder to uint8 images."""
         z = np.atleast_2d(np.asarray(z, dtype=np.float32))
-        if len(z) > MAX_SAMPLES:
-            raise TooManyImages(most=MAX_SAMPLES)
+        if len(z) > most:
+            raise TooManyImages(most=most)
         return self.store.decoder.decode(self.folder, self.files_key, z)
 
     def nearest_distance(self, queries, exclude: int | None = None) -> np.ndarray:

@@ -88,7 +88,7 @@ def _thinned(x: list[float], y: list[float]) -> tuple[list[float], list[float]]:
 
 
 def clean_plane_spec(spec) -> dict:
-    """A plane as the selection stores it (``{"kind", "i", "j", "map"}``: the plane controls' values), checked."""
+    """A plane as the selection stores it (``{"kind", "i", "j", "map", "units"}``: the plane controls' values), checked."""
     if not isinstance(spec, dict):
         raise MalformedSelection(why="it names no plane")
     kind = choice(spec.get("kind"), "selection plane", plane_space.PLANE_KINDS)
@@ -97,7 +97,8 @@ def clean_plane_spec(spec) -> dict:
         raise MalformedSelection(why="map must be a short name")
     i = 0 if spec.get("i") is None else whole(spec.get("i"), "selection plane x", 0, 1_000_000)
     j = 1 if spec.get("j") is None else whole(spec.get("j"), "selection plane y", 0, 1_000_000)
-    return {"kind": kind, "i": i, "j": j, "map": map_key}
+    units = choice(spec.get("units") or "z", "selection plane units", tuple(plane_space.UNITS_LABELS))
+    return {"kind": kind, "i": i, "j": j, "map": map_key, "units": units}
 
 
 def clean_selection(value) -> dict | None:
@@ -167,7 +168,7 @@ def drawn_on(run: RunHandle, selection: dict) -> RunHandle:
 def selection_plane(run: RunHandle, selection: dict) -> plane_space.Plane:
     """The validated plane a selection was drawn on (``run``: any run of the folder)."""
     spec = selection["plane"]
-    return plane_space.plane(drawn_on(run, selection), spec["kind"], spec["i"], spec["j"], spec["map"])
+    return plane_space.plane(drawn_on(run, selection), spec["kind"], spec["i"], spec["j"], spec["map"], spec["units"])
 
 
 def selection_rows(run: RunHandle, selection, filter_state=None) -> np.ndarray:

@@ -18,7 +18,13 @@ MEASURES = (
 DASHES = {"linear": "solid", "spherical": "dash"}
 
 
-def profile_figure(fractions, profiles: dict[str, dict], side: str = "a", k: int = 10, height: int = 420) -> go.Figure:
+#: The data's own nearest-neighbour distances drawn on the nearest-data panel: (key of the reference, label).
+REFERENCE_LINES = (("median", "data's median NN distance"), ("p99", "data's 99th pct NN distance (void beyond)"))
+
+
+def profile_figure(
+    fractions, profiles: dict[str, dict], side: str = "a", k: int = 10, height: int = 420, reference=None
+) -> go.Figure:
     """Three stacked panels (nearest-data distance, k-NN radius, |z|) against the step's position t in [0, 1].
 
     Parameters
@@ -31,6 +37,9 @@ def profile_figure(fractions, profiles: dict[str, dict], side: str = "a", k: int
         Which run of a comparison (sets the colour).
     k : int
         The neighbour count behind the k-NN radius (named in its panel).
+    reference : dict, optional
+        The data's own nearest-neighbour distances (``median``, ``p99``: :func:`analysis.structure.nn_reference`),
+        drawn as dotted lines on the nearest-data panel: a step above the 99th percentile line is in a void.
     """
     titles = [title.replace("k-NN", f"{k}-NN") for _, title in MEASURES]
     fig = make_subplots(rows=len(MEASURES), cols=1, shared_xaxes=True, vertical_spacing=0.09, subplot_titles=titles)
@@ -52,6 +61,15 @@ def profile_figure(fractions, profiles: dict[str, dict], side: str = "a", k: int
                 row=row,
                 col=1,
             )
+    for key, label in REFERENCE_LINES if reference is not None else ():
+        fig.add_hline(
+            y=float(reference[key]),
+            line={"color": "#6e7781", "dash": "dot" if key == "median" else "dash", "width": 1},
+            annotation={"text": f"{label} {float(reference[key]):.3g}", "font": {"size": 10, "color": "#57606a"}},
+            annotation_position="top left",
+            row=1,
+            col=1,
+        )
     styled(fig, PAGE, height=height)
     fig.update_layout(showlegend=True, legend={"orientation": "h", "y": 1.12, "x": 0}, margin={"t": 40})
     fig.update_annotations(font={"size": 11})

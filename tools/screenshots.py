@@ -181,8 +181,27 @@ def _pick_an_attribute(driver) -> None:
     )
 
 
+def _draw_a_lattice(driver) -> None:
+    # An 8 x 8 lattice over the plane as it is shown, for both runs.
+    from selenium.webdriver.common.by import By
+
+    from app.views import lattice
+    from tools.browser import plot_js
+
+    box = driver.find_element(By.ID, lattice.SIZE)
+    box.clear()
+    box.send_keys("8")
+    driver.find_element(By.ID, lattice.DRAW).click()
+    _wait(
+        driver,
+        lambda d: plot_js(d, lattice.GRAPH["a"], "gd && gd._fullLayout && gd._fullLayout.images.length > 0"),
+        watched=lattice.NOTE["a"],
+    )
+
+
 #: view name -> what a user does before that view shows something worth a picture.
 PREPARE = {
+    "lattice": _draw_a_lattice,
     "decode": _click_a_point,
     "paths": _walk_a_path,
     "neighbours": _show_neighbours,

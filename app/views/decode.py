@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from app import plane_space
+from app import data_reference, plane_space
 from app.images import to_data_uri
 from app.store import RunHandle, RunStore
 from app.url_state import Field, LinkCheck, Row
-from app.validate import finite, whole
+from app.validate import choice, finite, whole
 from app.views import planes
 from app.views.parts import SIDES, NoRunSelected, error_box, guarded, ids, side_columns
 from app.views.protocol import View
@@ -48,6 +48,12 @@ class PointNotOnPlane(Refusal):
     template = "has a point ({row}) that is not on this plane"
 
 
+class ImageNotInRun(Refusal):
+    """A point clicked in one run whose image the compared run does not hold."""
+
+    template = "the image of point {row} clicked in {other} is not among {run}'s images"
+
+
 class NoRunOnSide(Refusal):
     """A link's clicked point on a side that shows no run."""
 
@@ -55,7 +61,16 @@ class NoRunOnSide(Refusal):
 
 
 #: What this view refuses (beyond :data:`app.views.parts.COMMON_REFUSALS`).
-REFUSALS = (NoClick, MalformedClick, NoPointThere, MalformedZ, PointNotOnPlane, NoRunOnSide, *plane_space.REFUSALS)
+REFUSALS = (
+    NoClick,
+    MalformedClick,
+    NoPointThere,
+    MalformedZ,
+    PointNotOnPlane,
+    NoRunOnSide,
+    ImageNotInRun,
+    *plane_space.REFUSALS,
+)
 
 make = ids("decode")
 PANEL = {s: make("panel", s) for s in SIDES}
@@ -162,47 +177,89 @@ def decode_click(
     else:
         title, tiles, facts, target = _decoded_space(run, where, (x, y), base_mode, selected)
         new_selected = selected
+    return _panel(title, tiles, facts), new_selected, target
+
+
+def _panel(title: str, tiles: list, facts: dict) -> list:
     rows = [html.Tr([html.Th(k), html.Td(v)]) for k, v in facts.items()]
     # Images and facts side by side, so a long attribute list does not push the images off screen.
-    panel = [
+    return [
         html.H4(title),
         html.Div([html.Div(tiles, className="tiles"), html.Table(rows, className="facts")], className="decode-body"),
     ]
-    return panel, new_selected, target
 
 
 def _decoded_point(run: RunHandle, where: plane_space.Plane, x: float, y: float):
     # A data point: its original (when its source is still there), its reconstruction and its metadata.
     ids_, coords = run.coords(where)
-    row = point_at(coords, ids_, x, y)
+    return _decoded_row(run, point_at(coords, ids_, x, y))
+
+
+def _decoded_row(run: RunHandle, row: int, note: str = ""):
     z = np.asarray(run.z()[row], dtype=np.float32)
     tiles = [_tile(to_data_uri(run.decode(z)[0]), "decoded (reconstruction)")]
     original = original_image(run, row)
     if original is not None:
         tiles.insert(0, _tile(to_data_uri(original), "original"))
     meta = run.metadata_row(row)
-    title = f"point {row}" + (f" · id {meta['id']}" if "id" in meta else "")
-    facts = {"radius |z|": f"{float(np.linalg.norm(z)):.3f}"}
+    title = f"point {row}" + (f" · id {meta['id']}" if "id" in meta else "") + note
+    facts = {"radius |z|": data_reference.radius_text(run, z)}
     facts.update({k: _short(v) for k, v in meta.items() if k != "row"})
     return title, tiles, facts, {"run": run.name, "row": row}
 
 
+def base_of(run: RunHandle, base_mode, selected) -> tuple[str | int, str]:
+    """Where an empty spot's other coordinates come from (``plane_space.z_at``'s ``base``) and how to say it."""
+    base_mode = choice(base_mode or "nearest", "other coordinates", plane_space.BASES)
+    row = selected.get("row") if isinstance(selected, dict) and selected.get("run") == run.name else None
+    if base_mode == "selected" and isinstance(row, int) and not isinstance(row, bool) and 0 <= row < run.n_points:
+        return row, f"point {row} (the last selected)"
+    if base_mode == "mean":
+        return "mean", "the mean"
+    return "nearest", "the nearest data point on the plane" + (
+        " (no point selected)" if base_mode == "selected" else ""
+    )
+
+
 def _decoded_space(run: RunHandle, where: plane_space.Plane, xy: tuple[float, float], base_mode, selected):
-    # Empty space: the z at that spot (other coordinates at the mean or at the last selected point), decoded.
+    # Empty space: the z at that spot (other coordinates from the nearest data point, the mean or the last
+    # selected point), decoded.
     x, y = xy
-    base_row = selected.get("row") if isinstance(selected, dict) and selected.get("run") == run.name else None
-    use_point = base_mode == "selected" and isinstance(base_row, int) and 0 <= base_row < run.n_points
     if where.kind == "map":
         z, inside = plane_space.map_to_z(run, where, x, y)
         hull = "yes" if inside else "no: outside the data's hull the z is an extrapolation, not trustworthy"
         facts = {"inside the map's data hull": hull}
     else:
-        z = plane_space.to_z(run, where, x, y, base_row if use_point else None)
-        facts = {"other coordinates held at": f"point {base_row}" if use_point else "the mean"}
-    facts["radius |z|"] = f"{float(np.linalg.norm(z)):.3f}"
+        base, said = base_of(run, base_mode, selected)
+        zs, rows = plane_space.z_at(run, where, [[x, y]], base)
+        z = zs[0]
+        facts = {
+            "other coordinates held at": said if base != "nearest" else f"point {int(rows[0])} (nearest on the plane)"
+        }
+    facts["radius |z|"] = data_reference.radius_text(run, z)
     tiles = [_tile(to_data_uri(run.decode(z)[0]), "decoded at the click")]
     target = {"run": run.name, "z": [round(float(v), 6) for v in z]}
     return f"empty space at ({x:.3f}, {y:.3f})", tiles, facts, target
+
+
+def mirrored_click(run: RunHandle, other: RunHandle, click, other_plane: plane_space.Plane):
+    """The compared run's decode of a point clicked on the other side: the same image, matched by image id.
+
+    Returns the panel, the new ``selected`` and the nearest-distance target, like :func:`decode_click`;
+    None when the click was on empty space (the other side's spot has no image to match).
+    """
+    from app.subsets import linked_rows
+
+    what, (x, y) = clicked_target(click)
+    if what != "point":
+        return None
+    ids_, coords = other.coords(other_plane)
+    clicked = point_at(coords, ids_, x, y)
+    rows, _ = linked_rows([clicked], other, run)
+    if len(rows) == 0:
+        raise ImageNotInRun(row=clicked, other=other.name, run=run.name)
+    title, tiles, facts, target = _decoded_row(run, int(rows[0]), f" — the image clicked in {other.name}")
+    return _panel(title, tiles, facts), target, target
 
 
 def nearest_text(store: RunStore, target) -> str:
@@ -220,12 +277,13 @@ def nearest_text(store: RunStore, target) -> str:
     z_all = run.z()
     if "row" in target:
         row = whole(target["row"], "row", 0, len(z_all) - 1)
-        return f"nearest other point: {float(run.nearest_distance(z_all[row], exclude=row)[0]):.3f}"
+        distance = float(run.nearest_distance(z_all[row], exclude=row)[0])
+        return f"nearest other point: {data_reference.distance_text(run, distance)}"
     z = target.get("z")
     if not isinstance(z, list) or len(z) != z_all.shape[1]:
         raise MalformedZ(z_dim=z_all.shape[1])
     z = np.array([finite(v, "z", -planes.MAX_COORDINATE, planes.MAX_COORDINATE) for v in z])
-    return f"nearest data point: {float(run.nearest_distance(z)[0]):.3f}"
+    return f"nearest data point: {data_reference.distance_text(run, float(run.nearest_distance(z)[0]))}"
 
 
 def clicked_point(run: RunHandle, where: plane_space.Plane, row: int) -> dict:
@@ -252,6 +310,15 @@ def check_url(check: LinkCheck) -> None:
         check.check(POINT_KEY[side], click)
 
 
+def _mirror(run: RunHandle, other_request, other_click):
+    # A click on the other side's plane: the same image decoded here (a click on its empty space changes nothing).
+    other = other_request.open(run.store)
+    if other is None or other.name == run.name:
+        return no_update, no_update, no_update
+    mirrored = mirrored_click(run, other, other_click, other_request.plane(other))
+    return (no_update, no_update, no_update) if mirrored is None else mirrored
+
+
 def decoder_status(store: RunStore) -> tuple[str, bool]:
     """What the decoder is doing, and whether polling can stop."""
     return (LOADING_TEXT, False) if store.decoder.warming else (READY_TEXT, True)
@@ -267,6 +334,7 @@ def register(app, store, views) -> None:
         return decoder_status(store)
 
     for side in SIDES:
+        other_side = "b" if side == "a" else "a"
 
         @app.callback(
             Output(PANEL[side], "children"),
@@ -274,18 +342,22 @@ def register(app, store, views) -> None:
             Output(DECODED[side], "data"),
             inputs={
                 "click": Input(planes.GRAPH[side], "clickData"),
+                "other_click": Input(planes.GRAPH[other_side], "clickData"),
                 "request": planes.PlaneRequest.dependencies(side),
+                "other_request": planes.PlaneRequest.dependencies(other_side),
                 "base_mode": State(planes.BASE_MODE, "value"),
                 "selected": State(SELECTED[side], "data"),
             },
             prevent_initial_call=True,
         )
         @guarded(lambda exc: (error_box(exc), no_update, None))
-        def _decode(click, request, base_mode, selected, side=side):
+        def _decode(click, other_click, request, other_request, base_mode, selected, side=side, other_side=other_side):
             request = planes.PlaneRequest.of(side, request)
             run = request.open(store)
             if run is None:
                 raise NoRunSelected()
+            if planes.GRAPH[side] not in ctx.triggered_prop_ids.values():
+                return _mirror(run, planes.PlaneRequest.of(other_side, other_request), other_click)
             return decode_click(run, click, request.plane(run), base_mode, selected)
 
         @app.callback(Output(NEAREST[side], "children"), Input(DECODED[side], "data"), prevent_initial_call=True)

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from app import plane_space, subsets
+from app import data_reference, plane_space, subsets
 from app.store import RunHandle
 from app.url_state import Field, Whole
 from app.views import decode, filters
@@ -157,16 +157,29 @@ def walk_view(run: RunHandle, start, end, steps, side: str = "a", filter_state=N
         for i, kind in enumerate(paths)
     }
     fractions = np.linspace(0.0, 1.0, steps)
+    # The data's own NN distances, the scale of each step's distance (of all rows: not shown under a filter).
+    reference = data_reference.nn_reference(run) if among is None else None
     rows = []
     for kind, zs in paths.items():
         images = run.decode(zs)
-        captions = [f"t {t:.2f} · NN {d:.2f}" for t, d in zip(fractions, profiles[kind]["nearest"], strict=True)]
+        captions = _captions(run, fractions, profiles[kind]["nearest"], reference)
         rows.append(strip_row(f"{kind} path", images, captions, f"{run.name}-{kind}-{a}-{b}.png"))
     model = str(run.config.get("model", "")).upper()
     title = f"{run.name} ({model}): point {a} → point {b}, {steps} steps"
     if among is not None:
         title += f", measured against the {len(among):,} rows the filter keeps"
-    return title, rows, profile_figure(fractions, profiles, side=side, k=DENSITY_K)
+    if reference is not None:
+        title += f"; dotted lines: the data's own NN distances (median {reference['median']:.3g}, 99th pct {reference['p99']:.3g})"
+    return title, rows, profile_figure(fractions, profiles, side=side, k=DENSITY_K, reference=reference)
+
+
+def _captions(run: RunHandle, fractions, nearest, reference) -> list[str]:
+    # Each step's t and nearest-data distance (as a percentile of the data's own NN distances, when known).
+    captions = [f"t {t:.2f} · NN {d:.2f}" for t, d in zip(fractions, nearest, strict=True)]
+    if reference is None:
+        return captions
+    pcts = data_reference.percentiles(run, nearest)
+    return [f"{c} ({data_reference.ordinal(p)} pct)" for c, p in zip(captions, pcts, strict=True)]
 
 
 def _positions(ids_: np.ndarray, xy: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -44,6 +44,7 @@ REFUSALS = (ColouringTooLarge, viewport.UnusableLinkZoom, *plane_space.REFUSALS,
 
 make = ids("planes")
 KIND, AXIS_I, AXIS_J, COLOUR, BASE_MODE = make("kind"), make("i"), make("j"), make("colour"), make("base-mode")
+UNITS = make("units")
 SQUARE_X, SQUARE_Y, SQUARE_SIDE, SQUARE_GO, RESET = (
     make("square-x"),
     make("square-y"),
@@ -68,12 +69,13 @@ MAX_COORDINATE = subsets.MAX_COORDINATE
 #: Per side: a zoom to show once, ``{"x": [x0, x1], "y": [y0, y1]}`` (a shared link's, see app.views.share).
 RESTORE = {s: make("restore", s) for s in SIDES}
 #: What a shared link carries of this view (see :mod:`app.url_state`); a zoom comes back through RESTORE.
-PLANE_KEY, X_KEY, Y_KEY = "plane", "x", "y"
+PLANE_KEY, X_KEY, Y_KEY, UNITS_KEY = "plane", "x", "y", "units"
 URL_STATE = {
     PLANE_KEY: Field(KIND, "value", Choice(plane_space.PLANE_KINDS, "plane")),
     X_KEY: Field(AXIS_I, "value", Whole(0, 1_000_000, "x axis")),
     Y_KEY: Field(AXIS_J, "value", Whole(0, 1_000_000, "y axis")),
     "colour": Field(COLOUR, "value", Name("colour")),
+    UNITS_KEY: Field(UNITS, "value", Choice(tuple(plane_space.UNITS_LABELS), "plane units")),
     **{f"zoom-{s}": Field(VIEWPORT[s], "data", Zoom(MAX_COORDINATE), targets=((RESTORE[s], "data"),)) for s in SIDES},
 }
 
@@ -94,6 +96,15 @@ def layout() -> html.Div:
             ),
             html.Div([html.Label("x"), number(AXIS_I, 0, 1, 0), html.Label("y"), number(AXIS_J, 1, 1, 0)]),
             labelled(
+                "units",
+                dcc.RadioItems(
+                    id=UNITS,
+                    options=[{"label": label, "value": value} for value, label in plane_space.UNITS_LABELS.items()],
+                    value="z",
+                    inline=True,
+                ),
+            ),
+            labelled(
                 "colour",
                 dcc.Dropdown(
                     id=COLOUR,
@@ -109,10 +120,11 @@ def layout() -> html.Div:
                 dcc.RadioItems(
                     id=BASE_MODE,
                     options=[
+                        {"label": "the nearest data point on the plane", "value": "nearest"},
                         {"label": "the mean", "value": "mean"},
                         {"label": "last selected point", "value": "selected"},
                     ],
-                    value="mean",
+                    value="nearest",
                     inline=True,
                 ),
             ),
@@ -160,6 +172,7 @@ class PlaneRequest:
     j: int = 1
     map_key: str | None = None
     colour: str = "none"
+    units: str = "z"
     filter_state: dict | None = None
     square: tuple = (None, None, None)
     view: dict | None = None
@@ -178,6 +191,7 @@ class PlaneRequest:
             "j": dependency(AXIS_J, "value"),
             "map_key": dependency(maps.PICKED[side], "value"),
             "colour": dependency(COLOUR, "value"),
+            "units": dependency(UNITS, "value"),
             "filter_state": dependency(filters.FILTER, "data"),
         }
 
@@ -203,8 +217,8 @@ class PlaneRequest:
     def from_link(cls, check: LinkCheck, side: str) -> PlaneRequest:
         """The plane of ``side`` once a link being opened is applied (its values, else the page's)."""
         run_a, run_b = check.runs
-        kind, i, j = (check.value(key) for key in (PLANE_KEY, X_KEY, Y_KEY))
-        return cls(side, run_a, run_b, kind, i, j, check.value(maps.MAP_KEY[side]))
+        kind, i, j, units = (check.value(key) for key in (PLANE_KEY, X_KEY, Y_KEY, UNITS_KEY))
+        return cls(side, run_a, run_b, kind, i, j, check.value(maps.MAP_KEY[side]), units=units or "z")
 
     @property
     def run_name(self) -> str | None:
@@ -217,11 +231,11 @@ class PlaneRequest:
 
     def plane(self, run: RunHandle) -> plane_space.Plane:
         """The requested plane, validated against ``run``."""
-        return plane_space.plane(run, self.kind, self.i, self.j, self.map_key)
+        return plane_space.plane(run, self.kind, self.i, self.j, self.map_key, self.units)
 
     def spec(self) -> dict:
-        """The plane's controls as a selection stores them (``{"kind", "i", "j", "map"}``)."""
-        return {"kind": self.kind, "i": self.i, "j": self.j, "map": self.map_key}
+        """The plane's controls as a selection stores them (``{"kind", "i", "j", "map", "units"}``)."""
+        return {"kind": self.kind, "i": self.i, "j": self.j, "map": self.map_key, "units": self.units}
 
 
 def classify(relayout, trigger) -> Event:

@@ -108,7 +108,9 @@ def test_clicking_empty_space_on_a_pca_plane_decodes_that_spot(browser):
     y0, y1 = plot_js(browser, GRAPH_A, "gd._fullLayout.yaxis.range")
     click_plot(browser, GRAPH_A, x0 + 0.01 * (x1 - x0), y1 - 0.01 * (y1 - y0))
     text = wait_text(browser, decode.PANEL["a"], "empty space at")
-    assert "the mean" in text
+    # Other coordinates from the nearest data point on the plane (the default), |z| beside the data's radii.
+    assert "nearest on the plane" in text
+    assert re.search(r"\d\.\d{3} — data 5th–95th pct [0-9.]+–[0-9.]+", text)
     assert (
         browser.find_element(By.CSS_SELECTOR, f"#{decode.PANEL['a']} img.face").get_attribute("src").startswith("data:")
     )

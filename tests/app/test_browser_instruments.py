@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pytest
 
-from app.views import decode, neighbours, paths, planes
+from app.views import decode, lattice, neighbours, paths, planes
 from tools.browser import BackgroundServer, chrome_driver, click_plot, plot_js, points, require_chromium
 
 pytestmark = pytest.mark.browser
@@ -157,3 +157,76 @@ def test_selecting_a_point_shows_its_neighbours_images_and_rings_them_on_the_pla
     assert len(faces(browser, f"#{neighbours.TILES['b']}")) == 9
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert severe == []
+
+
+def lattice_drawn(driver, side: str):
+    """(image x, sizex, y, sizey, tile labels) of a side's drawn lattice (None while it is not drawn)."""
+    return plot_js(
+        driver,
+        lattice.GRAPH[side],
+        "(() => { const L = gd && gd._fullLayout; if (!L || !L.images || !L.images.length) return null;"
+        " const i = L.images[0]; return [i.x, i.sizex, i.y, i.sizey, L.annotations.map(a => a.text)]; })()",
+    )
+
+
+def test_the_decoded_lattice_over_a_zoomed_square_shows_both_runs_tiles_with_their_percentiles(browser):
+    set_input(browser, planes.SQUARE_X, 0.25)
+    set_input(browser, planes.SQUARE_Y, -0.25)
+    set_input(browser, planes.SQUARE_SIDE, 1)
+    browser.find_element(By.ID, planes.SQUARE_GO).click()
+    for side in "ab":
+        wait_until(
+            browser,
+            lambda d, side=side: (
+                plot_js(d, planes.GRAPH[side], "gd._fullLayout.xaxis.range") == pytest.approx([-0.25, 0.75], abs=1e-6)
+            ),
+        )
+    set_input(browser, lattice.SIZE, 3)
+    button = browser.find_element(By.ID, lattice.DRAW)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    button.click()
+    for side, run in (("a", "ae"), ("b", "vae")):
+        x, width, top, height, labels = wait_until(browser, lambda d, side=side: lattice_drawn(d, side))
+        # The mosaic covers exactly the zoomed square, in the plane's own coordinates.
+        assert (x, width, top, height) == pytest.approx((-0.25, 1.0, 0.25, 1.0), abs=1e-6)
+        assert len(labels) == 9 and all(0 <= int(label) <= 100 for label in labels)
+        note = browser.find_element(By.ID, lattice.NOTE[side]).text
+        assert note.startswith(f"{run}: 3 × 3 decodes over x -0.25 … 0.75, y -0.75 … 0.25")
+        assert "nearest data point on the plane" in note and "tiles at the 99th or beyond" in note
+    # Past 12 tiles per side: one line saying so, no traceback.
+    set_input(browser, lattice.SIZE, 13)
+    button.click()
+    wait_until(browser, lambda d: "at most 12 tiles per side" in d.find_element(By.ID, lattice.NOTE["a"]).text)
+
+
+def test_a_clicked_point_is_decoded_in_the_compared_run_too_with_distances_as_percentiles(browser):
+    browser.find_element(By.ID, planes.RESET).click()
+    wait_for_the_plane(browser)
+    row = click_point(browser, 30)
+    panel_b = wait_until(
+        browser, lambda d: "the image clicked in ae" in d.find_element(By.ID, decode.PANEL["b"]).text and d
+    ).find_element(By.ID, decode.PANEL["b"])
+    assert panel_b.text.startswith(f"point {row} · id img{row:05d}")
+    assert browser.find_element(By.CSS_SELECTOR, f"#{decode.PANEL['b']} img.face").get_attribute("src")
+    assert re.search(r"data 5th–95th pct", browser.find_element(By.ID, decode.PANEL["a"]).text)
+    wait_until(
+        browser,
+        lambda d: re.search(
+            r"nearest other point: [0-9.]+ — \d+(st|nd|rd|th) percentile of the data's nearest-neighbour distances",
+            d.find_element(By.ID, decode.NEAREST["a"]).text,
+        ),
+    )
+
+
+def test_planes_in_nn_units_say_so_on_both_sides(browser):
+    browser.find_element(By.CSS_SELECTOR, f"#{planes.UNITS} input[value='nn']").click()
+    for side in "ab":
+        wait_until(
+            browser,
+            lambda d, side=side: (
+                "in median NN distances" in (plot_js(d, planes.GRAPH[side], "gd._fullLayout.xaxis.title.text") or "")
+            ),
+        )
+    assert "units=nn" in browser.current_url
+    browser.find_element(By.CSS_SELECTOR, f"#{planes.UNITS} input[value='z']").click()
+    wait_until(browser, lambda d: plot_js(d, GRAPH_A, "gd._fullLayout.xaxis.title.text").startswith("PC 1 ("))

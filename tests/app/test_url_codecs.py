@@ -124,7 +124,10 @@ def test_a_filter_is_its_text_alone_or_json_when_it_keeps_a_selection():
     assert codec.encode({"expr": "  smiling == 1 ", "within": None}) == "smiling == 1"
     kept = codec.encode({"expr": "a == 1", "within": BOX})
     assert kept.startswith('{"expr":"a == 1","within":{') and " " not in kept.replace("a == 1", "")
-    assert codec.decode(kept) == {"expr": "a == 1", "within": {**BOX, "plane": {**BOX["plane"], "map": None}}}
+    assert codec.decode(kept) == {
+        "expr": "a == 1",
+        "within": {**BOX, "plane": {**BOX["plane"], "map": None, "units": "z"}},
+    }
     assert codec.decode("pose > 0") == {"expr": "pose > 0", "within": None}
     assert codec.encode({"expr": ""}) is None and codec.encode({"bad": 1}) is None
     assert codec.spread({"expr": "a", "within": None}, 2) == ({"expr": "a", "within": None}, "a")

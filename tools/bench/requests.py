@@ -74,7 +74,7 @@ def valid_values(run_a: str, run_b: str | None = None) -> dict[str, Any]:
     The callback fuzzer starts from these and makes them hostile one at a time; the
     hardening tests put hostile run names into them.
     """
-    from app.views import decode, density, maps, planes, sampling, spectrum
+    from app.views import decode, density, lattice, maps, planes, sampling, spectrum
     from app.views import radius as radius_view
     from app.views.parts import COMPARE, RUN, TABS
 
@@ -101,6 +101,9 @@ def valid_values(run_a: str, run_b: str | None = None) -> dict[str, Any]:
         f"{planes.GRAPH['a']}.clickData": {"points": [{"x": 0.1, "y": 0.2}]},
         f"{planes.GRAPH['b']}.clickData": {"points": [{"x": 0.1, "y": 0.2}]},
         f"{planes.BASE_MODE}.value": "selected",
+        f"{planes.UNITS}.value": "sd",
+        f"{lattice.SIZE}.value": 4,
+        f"{lattice.DRAW}.n_clicks": 1,
         f"{decode.SELECTED['a']}.data": {"run": run_a, "row": 1},
         f"{decode.SELECTED['b']}.data": None,
         f"{decode.DECODED['a']}.data": {"run": run_a, "row": 1},
