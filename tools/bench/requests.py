@@ -101,7 +101,7 @@ def valid_values(run_a: str, run_b: str | None = None) -> dict[str, Any]:
         f"{planes.GRAPH['a']}.clickData": {"points": [{"x": 0.1, "y": 0.2}]},
         f"{planes.GRAPH['b']}.clickData": {"points": [{"x": 0.1, "y": 0.2}]},
         f"{planes.BASE_MODE}.value": "selected",
-        f"{planes.UNITS}.value": "sd",
+        f"{planes.UNITS}.value": "z",
         f"{lattice.SIZE}.value": 4,
         f"{lattice.DRAW}.n_clicks": 1,
         f"{decode.SELECTED['a']}.data": {"run": run_a, "row": 1},
