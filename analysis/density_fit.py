@@ -16,7 +16,10 @@ Both fits use at most ``max_points`` z-points, drawn at random (the fit
 records how many: ``n_fit`` of ``n_total``). A full-covariance EM iteration
 costs O(max_points * k * z_dim^2), so the fit time is bounded by
 ``max_points``, ``k``, z_dim and ``GMM_MAX_ITER``, never by the run's size.
-Measured on 200k x 256: docs/BENCHMARKS.md (``zspace bench samplers``).
+Measured on 200k x 256: docs/BENCHMARKS.md (``zspace bench samplers``). How many
+iterations a fit takes depends on the data: 4 on the bench's filament cloud, all
+100 on the demo AE's smooth ellipsoid of z-points (docs/BENCHMARKS.md says why a
+report spent most of its time there).
 """
 
 from __future__ import annotations
