@@ -1,6 +1,6 @@
 """Screenshots of every view from headless Chromium, for the README (``make screenshots``).
 
-``python -m tools.screenshots [--runs data/runs] [--out docs/screenshots]``
+``python -m tools.screenshots [--runs data/runs] [--out docs/screenshots] [--only VIEW,VIEW]``
 serves the dashboard on a free loopback port and walks the view registry
 (:data:`app.views.VIEWS`): for each view of a tab it opens the tab, does what a
 user would do to fill it (see :data:`PREPARE`), waits until nothing is loading
@@ -211,8 +211,12 @@ PREPARE = {
 }
 
 
-def take_screenshots(runs_dir: Path, out_dir: Path) -> list[Path]:
-    """Save one PNG per view of the dashboard for ``runs_dir`` into ``out_dir``; return their paths."""
+def take_screenshots(runs_dir: Path, out_dir: Path, only: set[str] | None = None) -> list[Path]:
+    """Save one PNG per view of the dashboard for ``runs_dir`` into ``out_dir``; return their paths.
+
+    ``only``: the names of the views to take (default every view); the sweep and epoch views need a runs
+    folder with a sweep and snapshots, the others the demo runs.
+    """
     from selenium.webdriver.common.by import By
 
     from app.factory import create_app
@@ -238,6 +242,8 @@ def take_screenshots(runs_dir: Path, out_dir: Path) -> list[Path]:
         for view in VIEWS:
             if view.tab is ABOVE_TABS:  # a link line and a progress bar: nothing worth a picture of its own
                 continue
+            if only is not None and view.name not in only:
+                continue
             name = view.name
             driver.find_element(By.CSS_SELECTOR, f"#tabs .tab:nth-child({tabs().index(view.tab) + 1})").click()
             _settle(driver)
@@ -256,14 +262,27 @@ def take_screenshots(runs_dir: Path, out_dir: Path) -> list[Path]:
     return saved
 
 
+def _views():
+    from app.views import VIEWS
+
+    return VIEWS
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line of ``python -m tools.screenshots``."""
     parser = argparse.ArgumentParser(prog="python -m tools.screenshots", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", default=DEFAULT_RUNS, help=f"runs folder to show (default {DEFAULT_RUNS})")
     parser.add_argument("--out", default="docs/screenshots", help="where to write the PNGs (default docs/screenshots)")
+    parser.add_argument("--only", help="comma-separated view names to take (default every view)")
     args = parser.parse_args(argv)
     try:
-        take_screenshots(Path(args.runs), Path(args.out))
+        only = None
+        if args.only:
+            only = set(args.only.split(","))
+            unknown = only - {view.name for view in _views()}
+            if unknown:
+                raise ZspaceError(f"--only names no view {', '.join(sorted(unknown))}")
+        take_screenshots(Path(args.runs), Path(args.out), only)
     except ZspaceError as exc:
         print(f"screenshots: error: {exc}", file=sys.stderr)
         return 2

@@ -13,6 +13,8 @@ from app.views import (
     attributes,
     decode,
     density,
+    epoch_structure,
+    epochs,
     export,
     filters,
     lattice,
@@ -29,6 +31,7 @@ from app.views import (
     share,
     spectrum,
     structure,
+    sweep,
     traversals,
 )
 from app.views.parts import ABOVE_TABS
@@ -42,6 +45,7 @@ VIEWS = (
     lattice.VIEW,
     export.VIEW,
     maps.VIEW,
+    epochs.VIEW,
     decode.VIEW,
     paths.VIEW,
     neighbours.VIEW,
@@ -53,6 +57,8 @@ VIEWS = (
     sampler_rates.VIEW,
     sampling.VIEW,
     structure.VIEW,
+    epoch_structure.VIEW,
+    sweep.VIEW,
     model.VIEW,
 )
 

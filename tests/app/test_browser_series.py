@@ -10,9 +10,9 @@ import re
 
 import pytest
 
-from app.views import planes, sampler_rates
+from app.views import epochs, planes, sampler_rates, sweep
 from app.views.parts import COMPARE, RUN
-from tools.browser import BackgroundServer, choose_option, chrome_driver, require_chromium
+from tools.browser import BackgroundServer, choose_option, chrome_driver, plot_js, require_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -69,3 +69,37 @@ def test_three_runs_picked_in_the_compare_picker_fill_the_rates_table(browser):
     assert re.search(r"not computed yet for betas/beta-0, betas/beta-1, betas/beta-4", note), note
     # The planes stay two at a time: the first run beside the first compared one.
     assert browser.find_element(By.ID, RUN["b"]).text.startswith("betas/beta-1")
+
+
+def plane_title(driver, graph_id: str) -> str:
+    return plot_js(driver, graph_id, "(gd && gd._fullLayout.title.text) || ''") or ""
+
+
+def test_moving_the_epoch_slider_moves_the_snapshot_points_on_the_plane(browser):
+    open_tab(browser, planes.TAB)
+    graph = epochs.GRAPH["b"]  # the run beside the first, betas/beta-1, has snapshots after epochs 1, 2, 3
+    wait_until(browser, lambda d: plane_title(d, graph).endswith("after epoch 3"))
+    last = plot_js(browser, graph, "Array.from(gd._fullData[0].x).slice(0, 20)")
+    axes = plot_js(browser, graph, "[gd._fullLayout.xaxis.range, gd._fullLayout.yaxis.range]")
+    # A click in the middle of the slider's track: epoch 2 of the marks 1, 2, 3.
+    track = browser.find_element(By.CSS_SELECTOR, f"#{epochs.SLIDER} .dash-slider-track")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", track)
+    ActionChains(browser).move_to_element(track).click().perform()
+    wait_until(browser, lambda d: plane_title(d, graph).endswith("after epoch 2"))
+    earlier = plot_js(browser, graph, "Array.from(gd._fullData[0].x).slice(0, 20)")
+    # Epoch 2's points sit two thirds of the way out (the fixture), on the same axes.
+    assert earlier == pytest.approx([2 / 3 * x for x in last], abs=0.05)
+    assert plot_js(browser, graph, "[gd._fullLayout.xaxis.range, gd._fullLayout.yaxis.range]") == axes
+    assert "has no snapshots" in plane_title(browser, epochs.GRAPH["a"]) or "has no snapshots" in plot_js(
+        browser, epochs.GRAPH["a"], "gd._fullLayout.annotations.map(a => a.text).join(' ')"
+    )
+
+
+def test_the_sweep_tab_draws_the_sweep_against_beta(browser):
+    open_tab(browser, sweep.TAB)
+    wait_until(browser, lambda d: plane_title(d, sweep.RATES) == "betas: meaningful rate per sampler against β")
+    wait_until(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, f"#{sweep.TABLE} tr td")) >= 3 * 9)
+    betas = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, f"#{sweep.TABLE} tr td:first-child")]
+    assert betas == ["0", "1", "4"]
+    assert plot_js(browser, sweep.STRUCTURE, "gd._fullData[0].x") == ["0", "1", "4"]
+    assert "not computed yet for betas/beta-0" in browser.find_element(By.ID, sweep.NOTE).text
