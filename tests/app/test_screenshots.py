@@ -23,3 +23,10 @@ def test_screenshots_cover_every_view_of_the_registry(runs_dir, tmp_path):
         pixels = np.asarray(Image.open(path).convert("L"), dtype=np.float32)
         assert pixels.shape == (HEIGHT, WIDTH) or pixels.shape[1] == WIDTH
         assert pixels.std() > 10, f"{path.name} is nearly blank"
+
+
+def test_only_takes_the_named_views_and_refuses_a_name_that_is_no_view(capsys):
+    from tools.screenshots import main
+
+    assert main(["--only", "sweep,nope,epochs", "--runs", "does-not-matter"]) == 2
+    assert capsys.readouterr().err.strip() == "screenshots: error: --only names no view nope"
