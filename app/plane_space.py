@@ -63,7 +63,7 @@ class SameAxes(Refusal):
 class UnitsUnavailable(Refusal):
     """Plane units the run cannot give (a constant plane axis has no standard deviation)."""
 
-    template = "this plane cannot be shown in {units}: {why}"
+    template = "the plane cannot be shown in the units “{units}”: {why}"
 
 
 #: Refusals of this module (the views that show them list these in their ``View.refusals``).
@@ -310,9 +310,12 @@ def units_of(run: RunHandle, where: Plane) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(2), np.ones(2)
     median = None
     if where.units == "nn":
-        from analysis import results
+        from app.data_reference import nn_reference
 
-        median = float(run.result(results.nn_reference)["median"])
+        reference = nn_reference(run)
+        if reference is None:
+            raise UnitsUnavailable(units=UNITS_LABELS["nn"], why=f"run `zspace analyze {run.name}` first (a large run)")
+        median = float(reference["median"])
     try:
         return unit_scale(raw_coords(run, where), where.units, median)
     except ValueError as exc:

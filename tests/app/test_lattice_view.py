@@ -194,3 +194,20 @@ def test_the_path_profile_draws_the_data_nn_reference_and_captions_give_percenti
     assert " pct)" in str(rows[0])
     _, _, filtered = paths.walk_view(run, 3, 300, 4, filter_state={"expr": "smiling == 1", "within": None})
     assert len(filtered.layout.shapes) == 0
+
+
+def test_without_the_nn_reference_a_large_run_says_what_to_run_instead_of_a_percentile(store, monkeypatch):
+    from app import data_reference
+
+    run = store.open("vae")
+    monkeypatch.setattr(data_reference, "nn_reference", lambda _run: None)
+    with pytest.raises(plane_space.UnitsUnavailable) as refused:
+        plane_space.frame(run, plane_space.plane(run, "pca", 2, 3, units="nn"))
+    assert str(refused.value) == (
+        "the plane cannot be shown in the units “data's median nearest-neighbour distance”: "
+        "run `zspace analyze vae` first (a large run)"
+    )
+    assert data_reference.distance_text(run, 1.25) == (
+        "1.250 (the data's nearest-neighbour reference is not computed yet: run `zspace analyze`)"
+    )
+    assert data_reference.percentiles(run, [1.0]) is None

@@ -112,6 +112,47 @@ def bench_decode(store, clicks: int) -> dict:
     }
 
 
+def bench_lattice(store, repeats: int) -> dict:
+    """Server time of a 12 x 12 decoded lattice (144 z, one batched decoder call) vs the same 144 z decoded one by one.
+
+    Each repeat is a new viewport (a square of side 0.5 around a random point of PC 1 / PC 2, other
+    coordinates from the nearest data point), then the same viewport again (memoised).
+    """
+    from analysis import results
+    from analysis.lattice import MAX_SIZE, positions
+    from app import plane_space
+    from app.views import lattice, planes
+
+    run = store.open("bench")
+    started = time.perf_counter()
+    run.result(results.nn_reference, background=True)  # what `zspace analyze` computes once per run
+    reference_s = time.perf_counter() - started
+    request = planes.PlaneRequest("a", "bench", None, "pca", 0, 1)
+    where = request.plane(run)
+    _, xy = run.coords(where)
+    rng = np.random.default_rng(3)
+    cold, memoised, one_by_one = [], [], []
+    for _ in range(repeats):
+        x, y = (float(v) for v in xy[rng.integers(len(xy))])
+        view = {"key": f"{run.name}|{where.key()}", "x": [x - 0.25, x + 0.25], "y": [y - 0.25, y + 0.25]}
+        for times in (cold, memoised):
+            started = time.perf_counter()
+            lattice.lattice_view(run, request, view, MAX_SIZE, "nearest", None)
+            times.append(time.perf_counter() - started)
+        z, _ = plane_space.z_at(run, where, positions(view["x"], view["y"], MAX_SIZE), "nearest")
+        started = time.perf_counter()
+        for one in z:
+            run.decode(one)
+        one_by_one.append(time.perf_counter() - started)
+    return {
+        "tiles": MAX_SIZE**2,
+        "nn_reference_s": reference_s,
+        "cold_callback": _percentiles(cold),
+        "memoised_callback": _percentiles(memoised),
+        "decode_one_by_one": _percentiles(one_by_one),
+    }
+
+
 def bench_figure(n_points: int) -> dict:
     """Build time and JSON bytes/point of the plane figure with typed arrays vs Python lists."""
     import plotly.graph_objects as go
@@ -263,6 +304,7 @@ def main(args) -> int:
             "viewport": bench_viewport(store, 50),
             "instruments": bench_instruments(store, 5 if quick else 10),
             "filter": bench_filter(),
+            "lattice": bench_lattice(store, 5 if quick else 10),
         }
     d, f, v = results["decode"], results["figure"], results["viewport"]
     print(
@@ -295,6 +337,13 @@ def main(args) -> int:
     print(
         f"costliest filter on {q['rows']:,} rows: {q['now_conditions']} conditions (the bound) "
         f"{q['now_bound_s'] * 1000:.0f} ms; before the bound, 153 text conditions {q['before_153_conditions_s'] * 1000:.0f} ms"
+    )
+    g = results["lattice"]
+    print(
+        f"decoded lattice 12 x 12 ({g['tiles']} z in one decoder call, {n_points:,} points): callback p50 "
+        f"{g['cold_callback']['p50_ms']:.0f} ms, p99 {g['cold_callback']['p99_ms']:.0f} ms; the same viewport again "
+        f"p50 {g['memoised_callback']['p50_ms']:.1f} ms; the {g['tiles']} z decoded one by one p50 "
+        f"{g['decode_one_by_one']['p50_ms']:.0f} ms; the data's NN reference (once per run) {g['nn_reference_s']:.1f} s"
     )
     if getattr(args, "out", None):
         Path(args.out).write_text(json.dumps(results, indent=2))
