@@ -165,7 +165,8 @@ def lattice_drawn(driver, side: str):
         driver,
         lattice.GRAPH[side],
         "(() => { const L = gd && gd._fullLayout; if (!L || !L.images || !L.images.length) return null;"
-        " const i = L.images[0]; return [i.x, i.sizex, i.y, i.sizey, L.annotations.map(a => a.text)]; })()",
+        " const i = L.images[0], t = gd._fullData.find(t => t.name === 'tile labels');"
+        " return t && t.text ? [i.x, i.sizex, i.y, i.sizey, Array.from(t.text)] : null; })()",
     )
 
 

@@ -71,7 +71,7 @@ def test_each_tile_decodes_the_z_at_its_spot_with_the_nearest_data_points_other_
     np.testing.assert_array_equal(found["images"], run.decode(expected_z.astype(np.float32)))
     nearest = np.array([np.linalg.norm(z_all - z, axis=1).min() for z in expected_z])
     np.testing.assert_allclose(found["distances"], nearest, rtol=1e-4)
-    labels = [a.text for a in figure.layout.annotations]
+    labels = list(figure.data[0].text)
     assert labels == [f"{p:.0f}" for p in percentile_of(nearest, own_nn(z_all))]
     image = figure.layout.images[0]
     assert (image.x, image.y, image.sizex, image.sizey) == pytest.approx((-0.3, 0.4, 0.8, 0.6))
