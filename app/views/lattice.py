@@ -107,9 +107,10 @@ def viewport_of(run: RunHandle, where: plane_space.Plane, view) -> tuple[tuple, 
 
 
 def decoded_lattice(run: RunHandle, where: plane_space.Plane, x_range, y_range, k: int, base) -> dict:
-    """The k x k tiles over a viewport, memoised per viewport: ``centres``, ``images``, ``distances``, ``rows``.
+    """The k x k tiles over a viewport, memoised per viewport: ``centres``, ``mosaic``, ``distances``, ``rows``.
 
-    ``distances`` are each tile's z's distance to the nearest data point (in full z-space);
+    ``mosaic`` is the decoded tiles as one PNG data URI (top row first, one pixel between tiles);
+    ``distances`` each tile's z's distance to the nearest data point (in full z-space);
     ``rows`` the data rows their other coordinates come from (-1 for the mean).
     """
     from analysis import lattice
@@ -119,7 +120,7 @@ def decoded_lattice(run: RunHandle, where: plane_space.Plane, x_range, y_range, 
         z, rows = plane_space.z_at(run, where, centres, base)
         return {
             "centres": centres,
-            "images": run.decode(z, most=lattice.MAX_SIZE**2),
+            "mosaic": to_data_uri(strip(run.decode(z, most=lattice.MAX_SIZE**2), columns=k, gap=1)),
             "distances": run.nearest_distance(z),
             "rows": np.full(len(z), -1, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64),
         }
@@ -139,9 +140,8 @@ def lattice_view(run: RunHandle, request: planes.PlaneRequest, view, size, base_
     base, said = decode.base_of(run, base_mode, selected)
     found = decoded_lattice(run, where, *ranges, k, base)
     percentiles = data_reference.percentiles(run, found["distances"])
-    mosaic = to_data_uri(strip(found["images"], columns=k, gap=1))
     labels = tuple(plane_space.axis_label(run, where, axis) for axis in (0, 1))
-    figure = lattice_figure(mosaic, *ranges, found["centres"], percentiles, request.side, labels)
+    figure = lattice_figure(found["mosaic"], *ranges, found["centres"], percentiles, request.side, labels)
     (x0, x1), (y0, y1) = ranges
     note = (
         f"{run.name}: {k} × {k} decodes over x {x0:.3g} … {x1:.3g}, y {y0:.3g} … {y1:.3g}; "

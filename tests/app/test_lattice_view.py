@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from app import plane_space
+from app.images import strip, to_data_uri
 from app.store import TooManyImages
 from app.views import decode, lattice, paths, planes
 from rundir.errors import ZspaceError
@@ -68,7 +69,9 @@ def test_each_tile_decodes_the_z_at_its_spot_with_the_nearest_data_points_other_
             move = (spot - xy[row]) @ fit.components_[[0, 1]]
             expected_z.append(z_all[row] + move)
     expected_z = np.array(expected_z)
-    np.testing.assert_array_equal(found["images"], run.decode(expected_z.astype(np.float32)))
+    tiles = run.decode(expected_z.astype(np.float32))
+    assert found["mosaic"] == to_data_uri(strip(tiles, columns=3, gap=1))
+    assert figure.layout.images[0].source == found["mosaic"]
     nearest = np.array([np.linalg.norm(z_all - z, axis=1).min() for z in expected_z])
     np.testing.assert_allclose(found["distances"], nearest, rtol=1e-4)
     labels = list(figure.data[0].text)
@@ -154,8 +157,6 @@ def test_a_point_clicked_in_one_run_is_decoded_in_the_other_by_its_image_id(stor
     assert panel[0].children == "point 77 · id img00077 — the image clicked in ae"
     assert selected == target == {"run": "vae", "row": 77}
     decoded = panel[1].children[0].children[-1].children[0].src
-    from app.images import to_data_uri
-
     assert decoded == to_data_uri(vae.decode(np.asarray(vae.z()[77]))[0])
     space = {"points": [{"curveNumber": 0, "pointNumber": [1, 1], "x": 0.0, "y": 0.0}]}
     assert decode.mirrored_click(vae, ae, space, where) is None

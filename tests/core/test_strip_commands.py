@@ -36,7 +36,9 @@ def refusal(capsys, argv) -> str:
 def test_path_writes_a_strip_and_the_spherical_one_differs(runs, tmp_path, capsys):
     base = ["path", "bench-ae", "--runs-root", str(runs), "--from", "3", "--to", "250", "--steps", "6"]
     assert cli.main([*base, "--out", str(tmp_path / "line.png"), "--profile", str(tmp_path / "line.csv")]) == 0
-    assert "linear path from 3 to 250 in 6 steps" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "linear path from 3 to 250 in 6 steps" in said
+    assert "not cached: `zspace analyze` adds them as percentiles" in said
     assert cli.main([*base, "--slerp", "--out", str(tmp_path / "arc.png")]) == 0
     line, arc = pixels(tmp_path / "line.png"), pixels(tmp_path / "arc.png")
     assert line.shape == arc.shape == (SIDE + 4, 6 * (SIDE + 2) + 2, 3)
@@ -49,13 +51,33 @@ def test_path_writes_a_strip_and_the_spherical_one_differs(runs, tmp_path, capsy
     assert np.array_equal(image(line, 0), image(arc, 0)) and np.array_equal(image(line, 5), image(arc, 5))
     assert not np.array_equal(image(line, 2), image(arc, 2))
     profile = (tmp_path / "line.csv").read_text().splitlines()
-    assert profile[0] == "step,t,nearest,knn_radius,norm" and len(profile) == 7
+    assert profile[0] == "step,t,nearest,knn_radius,norm,nearest_percentile" and len(profile) == 7
+    assert all(line.endswith(",") for line in profile[1:])  # no percentiles before `zspace analyze`
     # A and B are left out of the reference: the first step is as far from the data as A's nearest other point.
     z = np.load(runs / "bench-ae" / "zpoints.npy").astype(np.float64)
     others = np.delete(z, [3, 250], axis=0)
     for step, row in ((1, 3), (6, 250)):
         expected = np.linalg.norm(others - z[row], axis=1).min()
         assert float(profile[step].split(",")[2]) == pytest.approx(expected, rel=1e-5)
+
+
+def test_path_gives_each_distance_as_a_percentile_of_the_datas_own_once_analysed(runs, tmp_path, capsys):
+    from analysis import results
+
+    results.nn_reference(runs / "bench-ae")  # what `zspace analyze` caches
+    argv = ["path", "bench-ae", "--runs-root", str(runs), "--from", "3", "--to", "250", "--steps", "6"]
+    assert cli.main([*argv, "--out", str(tmp_path / "line.png"), "--profile", str(tmp_path / "line.csv")]) == 0
+    said = capsys.readouterr().out
+    z = np.load(runs / "bench-ae" / "zpoints.npy").astype(np.float64)
+    d = np.linalg.norm(z[:, None] - z[None], axis=2)
+    np.fill_diagonal(d, np.inf)
+    own = d.min(axis=1)  # every point's nearest other point (300 points: all of them are the reference)
+    rows = [line.split(",") for line in (tmp_path / "line.csv").read_text().splitlines()[1:]]
+    for row in rows:
+        assert float(row[5]) == pytest.approx(100 * np.mean(own <= float(row[2])), abs=100 / len(own))
+    farthest = max(rows, key=lambda row: float(row[2]))
+    assert f"the {float(farthest[5]):.1f}th percentile of the data's own nearest-neighbour distances" in said
+    assert f"(median {np.median(own):.3f}, 99th percentile {np.quantile(own, 0.99):.3f}" in said
 
 
 def test_path_with_a_run_folder_and_a_grid_of_columns(runs, tmp_path):
