@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, ctx, dcc, html, no_update
 
 from app.views import ABOVE_TABS, VIEWS, tabs
 from app.views.parts import COMPARE, COMPARE_NOTE, MAX_COMPARED, PAGE, RUN, TABS, TooManyCompared, side_run
@@ -76,7 +76,8 @@ def settle_compared(run_a, compare, beside, trigger) -> tuple[list[str], str | N
 
 def _names(values) -> list[str]:
     """The run names of a picker's value, each once, in order (anything else left out)."""
-    return [name for name in dict.fromkeys(values if isinstance(values, list) else []) if isinstance(name, str)]
+    # Strings picked out first: a hostile value may hold lists, which cannot be dictionary keys.
+    return list(dict.fromkeys(name for name in (values if isinstance(values, list) else []) if isinstance(name, str)))
 
 
 def section(view: View) -> html.Section:
@@ -124,10 +125,11 @@ def register(app, store, views: tuple[View, ...] = VIEWS) -> None:
         Output(COMPARE_NOTE, "children"),
         Input(COMPARE, "value"),
         Input(RUN["b"], "value"),
-        State(RUN["a"], "value"),
+        Input(RUN["a"], "value"),
         prevent_initial_call=True,
     )
     def _settle(compare, beside, run_a):
+        # The first run changing matters too: the planes never show one run beside itself.
         # One callback for both pickers: Dash allows a loop only within one callback.
         settled, shown, note = settle_compared(run_a, compare, beside, ctx.triggered_id)
         # Unchanged values are not written back, so the views that read them do not redraw twice.

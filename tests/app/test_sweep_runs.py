@@ -90,6 +90,9 @@ def test_the_run_beside_the_first_on_the_planes_is_always_one_of_the_compared():
     assert settle_compared("ae", ["vae"], "ae2", RUN["b"]) == (["vae", "ae2"], "ae2", "")
     assert settle_compared("ae", ["ae2", "vae3"], "vae", COMPARE) == (["ae2", "vae3"], "ae2", "")
     assert settle_compared("ae", [], "vae", COMPARE) == ([], None, "")
+    assert settle_compared("ae", [["x"], {"y": 1}, "vae", 3, "vae"], None, COMPARE) == (["vae"], "vae", "")
+    # The first run becoming the one beside it: the planes move to another compared run.
+    assert settle_compared("vae", ["vae", "ae2"], "vae", RUN["a"]) == (["vae", "ae2"], "ae2", "")
     full = [f"r{k}" for k in range(MAX_COMPARED)]
     assert settle_compared("ae", full, "r3", COMPARE) == (full, "r3", "")
     compare, beside, note = settle_compared("ae", [*full, "r-late"], "r-late", COMPARE)
