@@ -82,8 +82,21 @@ def claims_table(summary: dict) -> str:
         "that decides it and, for the structure claims, the same number for the null model (a Gaussian with the "
         "run's mean and covariance and as many points): a claim of filaments or voids holds only where the data "
         "differ from it. The rules are ours; the seed gives none.</p>"
+        + claims_answer(summary)
         + _table(["run", "claim", "number", "value", "null", "rule", "verdict"], rows)
     )
+
+
+def claims_answer(summary: dict) -> str:
+    """The table's answer in words, per run: the claims that hold on it and those that do not."""
+    lines = []
+    for s in summary["runs"]:
+        parts = []
+        for holds, words in ((True, "holds"), (False, "does not hold")):
+            claims = [esc(c["claim"]) for c in s["claims"] if c["holds"] is holds]
+            parts.append(f"{words}: {'; '.join(claims) if claims else 'none'}")
+        lines.append(f"<li><b>{esc(s['run'])}</b> — {'. '.join(parts)}.</li>")
+    return "<ul class='answer'>" + "".join(lines) + "</ul>"
 
 
 def distributions(runs: list[Path], summary: dict, figure) -> str:

@@ -47,17 +47,21 @@ SLOT_WAIT_S = 3600.0
 def layout() -> html.Div:
     """The rate table, a note on what it measures, and the button that computes missing rows."""
     from analysis.meaningful import N_BOOTSTRAP
-    from study.scoring import N_RATE
+    from study.scoring import GOOD_SHARE, N_JUDGE, N_RATE
 
     return html.Div(
         className="view sampler-rates",
         children=[
             html.H3("meaningful decodes per sampler"),
             html.P(
-                f"Share of {N_RATE} decoded samples per sampler whose realism, pixel distance to the nearest "
-                "training image and distance from face space are all within the range of 98 % of the same "
-                f"model's decoded data points; [95 % bootstrap interval, {N_BOOTSTRAP:,} resamples]. "
-                "'data' decodes held-out data points.",
+                f"Per sampler, {N_RATE} decoded samples. meaningful: the share whose realism and distance from "
+                "face space are both within the range of 98 % of the same model's decoded held-out data points; "
+                f"judge: the share the independent judge calls a face (of the first {N_JUDGE}); precision and "
+                "recall (Kynkäänniemi et al. 2019), diversity (1 = as varied as the data) and the two-sample AUC "
+                "(0.5 = indistinguishable from the data) against as many decoded held-out data points. good: "
+                f"precision and recall each at least {GOOD_SHARE:.0%} of the data row's. [95 % intervals: Wilson "
+                f"for shares, percentile bootstrap ({N_BOOTSTRAP:,} resamples) otherwise.] 'data' decodes held-out "
+                "data points. Definitions and validation: docs/MEASURES.md.",
                 className="note",
             ),
             dash_table.DataTable(
@@ -93,26 +97,51 @@ def cached_rows(run: RunHandle) -> dict[str, dict | None]:
     return {sampler: run.cached_result(rate_row, sampler=sampler, n=N_RATE, seed=0, gmm_k=GMM_K) for sampler in ROWS}
 
 
+#: The measures of a rate row the table shows per run, each with its interval: (row key, column heading).
+SHOWN = (
+    ("rate", "meaningful"),
+    ("judge_rate", "judge: face"),
+    ("precision", "precision"),
+    ("recall", "recall"),
+    ("diversity", "diversity"),
+    ("auc", "two-sample AUC"),
+    ("consistent", "re-encode consistent"),
+)
+
+
+def good_text(row: dict | None, data_row: dict | None) -> str:
+    """Whether a sampler is good (its quality and coverage against the data row's), in words; "—" until both exist."""
+    from study.scoring import decide
+
+    if row is None or data_row is None:
+        return "—"
+    found = decide(row, data_row)
+    if found["good"]:
+        return "yes"
+    missing = [name for name in ("quality", "coverage") if not found[name]]
+    return f"no ({' and '.join(missing)})"
+
+
 def rate_table(shown: list[tuple[int | str, RunHandle]]) -> tuple[list[dict], list[dict], str]:
     """Rows and columns of the table for the shown runs ((index or side, run) pairs), and a note on what is missing."""
-    from study.scoring import ROW_LABELS, ROWS
+    from study.scoring import DATA_ROW, ROW_LABELS, ROWS
 
     runs = [run for _, run in shown]
     found = {run.name: cached_rows(run) for run in runs}
     columns = [{"name": "sampler", "id": "sampler"}]
     for run in runs:
         model = str(run.config["model"]).upper()
-        columns += [
-            {"name": f"{run.name} ({model}) meaningful", "id": f"{run.name}:rate"},
-            {"name": f"{run.name} re-encode consistent", "id": f"{run.name}:consistent"},
-            {"name": f"{run.name} precision", "id": f"{run.name}:precision"},
-        ]
+        columns.append({"name": f"{run.name} ({model}) meaningful", "id": f"{run.name}:rate"})
+        columns += [{"name": f"{run.name} {heading}", "id": f"{run.name}:{key}"} for key, heading in SHOWN[1:]]
+        columns.append({"name": f"{run.name} good", "id": f"{run.name}:good"})
     rows = []
     for sampler in ROWS:
         row = {"sampler": ROW_LABELS[sampler]}
         for run in runs:
-            for name in ("rate", "consistent", "precision"):
-                row[f"{run.name}:{name}"] = _cell(found[run.name][sampler], name)
+            cells = found[run.name]
+            for key, _ in SHOWN:
+                row[f"{run.name}:{key}"] = _cell(cells[sampler], key)
+            row[f"{run.name}:good"] = good_text(cells[sampler], cells[DATA_ROW])
         rows.append(row)
     missing = [run for run, table in found.items() if any(v is None for v in table.values())]
     note = (

@@ -113,7 +113,14 @@ def test_the_rates_structure_density_radius_and_spectrum_views_show_every_compar
     ] == [N_POINTS] * 4
     assert [t.marker.color for t in histograms] == list(COLOURS[:4])  # one colour per run, in picking order
     rows, columns, note = sampler_rates.rate_table(shown)
-    assert [c["id"] for c in columns[1::3]] == [f"{name}:rate" for name in names]
+    assert [c["id"] for c in columns[1::8]] == [f"{name}:rate" for name in names]
+    assert [c["name"] for c in columns[1:10]] == [
+        "alone (VAE) meaningful",
+        *(f"alone {h}" for h in ("judge: face", "precision", "recall", "diversity", "two-sample AUC")),
+        "alone re-encode consistent",
+        "alone good",
+        "betas/beta-0 (AE) meaningful",
+    ]
     assert note == f"not computed yet for {', '.join(names)}: press 'compute the rates' (about a minute per run)"
     _, axis_rows = density.density_view(shown, 0.5)
     assert {r["run"] for r in axis_rows} == set(names) and len(axis_rows) == 4 * Z_DIM

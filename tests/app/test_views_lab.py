@@ -30,6 +30,27 @@ def test_the_rate_table_fills_from_a_background_job_into_the_server_cache(store)
         assert cell.match(row["vae:rate"]), row
         value, lo, hi = (float(x) for x in re.findall(r"[01]\.\d\d", row["vae:rate"]))
         assert lo <= value <= hi
+    # Quality beside coverage: each row shows the cached row's precision, recall, diversity and AUC with
+    # their intervals, and "good" is the decision against the data row's precision and recall.
+    from study.scoring import DATA_ROW, ROW_LABELS, decide
+
+    cached = sampler_rates.cached_rows(store.open("vae"))
+    for sampler, row in zip(cached, rows, strict=True):
+        assert row["sampler"] == ROW_LABELS[sampler]
+        for key in ("precision", "recall", "diversity", "auc", "judge_rate"):
+            stored = cached[sampler]
+            assert row[f"vae:{key}"] == f"{stored[key]:.2f} [{stored[key + '_lo']:.2f}, {stored[key + '_hi']:.2f}]"
+        decision = decide(cached[sampler], cached[DATA_ROW])
+        assert row["vae:good"] == "yes" if decision["good"] else row["vae:good"].startswith("no (")
+    assert rows[0]["vae:good"] == "yes"  # the data row against itself
+    assert sampler_rates.good_text({"precision": 0.9, "recall": 0.1}, {"precision": 0.9, "recall": 0.9}) == (
+        "no (coverage)"
+    )
+    assert sampler_rates.good_text({"precision": 0.73, "recall": 0.73}, {"precision": 0.9, "recall": 0.9}) == "yes"
+    assert sampler_rates.good_text({"precision": 0.71, "recall": 0.1}, {"precision": 0.9, "recall": 0.9}) == (
+        "no (quality and coverage)"
+    )
+    assert sampler_rates.good_text(None, {"precision": 0.9, "recall": 0.9}) == "—"
     # Computed for a request: kept in the server's cache, nothing written into the run.
     after = sorted(p.name for p in run_folder.glob("*")) if run_folder.exists() else []
     assert after == before and list(store.open("vae").request_folder.glob("sampler_rate*.npz"))
