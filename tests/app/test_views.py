@@ -215,7 +215,8 @@ def test_sampling_decodes_k_images_with_their_nearest_data_distance_and_is_bound
     # Under each image, in words: how far its z is from the nearest data z (checked against a brute-force scan).
     z, _ = sampling.sample_z(vae, "full_gaussian", 5, 7, 0.5)
     nearest = np.sqrt(((z[:, None, :].astype(np.float64) - vae.z()[None].astype(np.float64)) ** 2).sum(-1)).min(axis=1)
-    captions = [str(t.children[1].children) for t in tiles]
+    # The distance is the caption's last line (after the verdict once the lab has scored the run).
+    captions = [str(c[-1] if isinstance(c, list) else c) for c in (t.children[1].children for t in tiles)]
     assert len(tiles) == 5 and all(c.startswith("nearest data z: ") for c in captions)
     assert [float(c.split(": ")[1].split(" ")[0]) for c in captions] == pytest.approx(nearest, abs=0.006)
     assert "distance in z from the sample to the nearest of the run's data z-points" in str(bar.children[1].children)
