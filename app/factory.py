@@ -8,7 +8,7 @@ from pathlib import Path
 import dash
 
 import rundir
-from app import page, request_guard
+from app import compression, page, request_guard
 from app.auth import auth_from_env, require_basic_auth
 from app.cache import make_cache
 from app.jobs import JobSlots, make_manager, signing_secret
@@ -101,9 +101,10 @@ def create_app(
     if credentials:
         require_basic_auth(app.server, *credentials)
     # A function, so each page load lists the runs afresh (new or repaired runs appear).
-    app.layout = lambda: page.build_layout(store.runs(), VIEWS)
+    app.layout = lambda: page.build_layout(store.runs(), VIEWS, store)
     page.register(app, store, VIEWS)
     request_guard.install(app)
+    compression.install(app.server)
     if warm:
         # TensorFlow and the listed runs' decoders load in the background, so the first click does not wait.
         usable = [store.open(run["name"]) for run in store.runs() if run["usable"]]

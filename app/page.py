@@ -21,13 +21,19 @@ def run_list(runs: list[dict]) -> html.Ul:
     return html.Ul(items, id=RUN_LIST, className="run-list")
 
 
+def opening_runs(runs: list[dict]) -> tuple[str | None, str | None]:
+    """The runs a page opens with: the first usable run, compared with the first usable one of the other model kind."""
+    usable = [r for r in runs if r["usable"]]
+    if not usable:
+        return None, None
+    # Compare mode defaults to the first run of the other model kind (typically AE vs VAE).
+    return usable[0]["name"], next((r["name"] for r in usable if r["model"] != usable[0]["model"]), None)
+
+
 def header(runs: list[dict]) -> html.Div:
     """Title bar with the run picker, the compare picker (several runs) and the run beside the first on the planes."""
-    usable = [r for r in runs if r["usable"]]
     options = [{"label": r["label"], "value": r["name"], "disabled": not r["usable"]} for r in runs]
-    first = usable[0]["name"] if usable else None
-    # Compare mode defaults to the first run of the other model kind (typically AE vs VAE).
-    other = next((r["name"] for r in usable if r["model"] != usable[0]["model"]), None) if usable else None
+    first, other = opening_runs(runs)
     return html.Div(
         className="header",
         children=[
@@ -85,8 +91,35 @@ def section(view: View) -> html.Section:
     return html.Section(view.layout(), id=f"view-{view.name}", className="view-section")
 
 
-def build_layout(runs: list[dict], views: tuple[View, ...] = VIEWS) -> html.Div:
-    """The whole page for the given run listing (called on every page load, so new runs appear)."""
+def initial_values(store, runs: list[dict], views: tuple[View, ...]) -> dict:
+    """``{(component id, property): value}`` of every view's :attr:`View.initial` for the runs the page opens with."""
+    run_a, run_b = opening_runs(runs)
+    values = {(PAGE, "className"): "page compare" if side_run(run_a, run_b, "b") else "page single"}
+    for view in views:
+        if view.initial is not None:
+            values.update(view.initial(store, run_a, run_b))
+    return values
+
+
+def with_values(layout, values: dict):
+    """``layout`` with the given properties set on the components of those ids (the page's initial values)."""
+    for component in [layout, *layout._traverse()]:
+        for prop in [prop for (id_, prop) in values if id_ == getattr(component, "id", None)]:
+            setattr(component, prop, values[(component.id, prop)])
+    return layout
+
+
+def build_layout(runs: list[dict], views: tuple[View, ...] = VIEWS, store=None) -> html.Div:
+    """The whole page for the given run listing (called on every page load, so new runs appear).
+
+    With the run ``store``, the views' :attr:`View.initial` values are in the page, so opening it
+    makes no request for what is known already.
+    """
+    page = _page(runs, views)
+    return page if store is None else with_values(page, initial_values(store, runs, views))
+
+
+def _page(runs: list[dict], views: tuple[View, ...]) -> html.Div:
     usable = any(r["usable"] for r in runs)
     empty = html.Div(EMPTY_STATE, id="empty-state", className="empty-state") if not usable else None
     tab_children = [
@@ -114,10 +147,14 @@ def build_layout(runs: list[dict], views: tuple[View, ...] = VIEWS) -> html.Div:
 def register(app, store, views: tuple[View, ...] = VIEWS) -> None:
     """Wire the page shell, then every view (each is handed the whole registry)."""
 
-    @app.callback(Output(PAGE, "className"), Input(RUN["a"], "value"), Input(RUN["b"], "value"))
-    def _compare(run_a, run_b):
-        # CSS hides every second-run column unless a different run is compared.
-        return "page compare" if side_run(run_a, run_b, "b") else "page single"
+    # CSS hides every second-run column unless a different run is compared (side_run's rule, in the browser).
+    app.clientside_callback(
+        "function(runA, runB) { return runB && runB !== runA ? 'page compare' : 'page single'; }",
+        Output(PAGE, "className"),
+        Input(RUN["a"], "value"),
+        Input(RUN["b"], "value"),
+        prevent_initial_call=True,
+    )
 
     @app.callback(
         Output(COMPARE, "value"),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -39,8 +41,11 @@ def require_chromium() -> None:
     pytest.skip("Chromium / chromedriver not installed", allow_module_level=True)
 
 
-def chrome_driver(width: int = 1280, height: int = 800):
-    """Start headless Chromium with its console log captured (``driver.get_log("browser")``)."""
+def chrome_driver(width: int = 1280, height: int = 800, network: bool = False):
+    """Start headless Chromium with its console log captured (``driver.get_log("browser")``).
+
+    With ``network`` its performance log is captured too, which :func:`network_log` reads.
+    """
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -49,8 +54,62 @@ def chrome_driver(width: int = 1280, height: int = 800):
     for flag in CHROME_FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--window-size={width},{height}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", **({"performance": "ALL"} if network else {})})
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+@dataclass
+class Fetched:
+    """One HTTP request of the page, as Chromium's performance log tells it."""
+
+    url: str
+    method: str
+    body: str = ""
+    request_id: str = ""
+    status: int | None = None
+    encoding: str = ""
+    #: Bytes that came over the wire (headers and the possibly compressed body).
+    transferred: int = 0
+    started: float = 0.0
+    finished: float | None = None
+
+    @property
+    def callback(self) -> bool:
+        """True for a Dash callback request."""
+        return self.url.split("?", 1)[0].endswith("/_dash-update-component")
+
+    def outputs(self) -> str:
+        """A callback request's ``output`` (the ids and properties it updates), else ''."""
+        return json.loads(self.body).get("output", "") if self.callback and self.body else ""
+
+
+def network_log(driver) -> list[Fetched]:
+    """Every request since the last call, read from a :func:`chrome_driver` started with ``network=True``.
+
+    Reading the log empties it, so consecutive calls see consecutive requests.
+    """
+    fetched: dict[str, Fetched] = {}
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        params, method = message.get("params", {}), message.get("method", "")
+        key = params.get("requestId")
+        if method == "Network.requestWillBeSent" and not params["request"]["url"].startswith("data:"):
+            request = params["request"]
+            fetched[key] = Fetched(
+                request["url"], request["method"], request.get("postData", ""), key, started=params["timestamp"]
+            )
+        elif key in fetched and method == "Network.responseReceived":
+            response = params["response"]
+            headers = {name.lower(): value for name, value in response.get("headers", {}).items()}
+            fetched[key].status, fetched[key].encoding = response["status"], headers.get("content-encoding", "")
+        elif key in fetched and method == "Network.loadingFinished":
+            fetched[key].transferred, fetched[key].finished = int(params["encodedDataLength"]), params["timestamp"]
+    return list(fetched.values())
+
+
+def response_text(driver, fetched: Fetched) -> str:
+    """The (decompressed) body of a request :func:`network_log` reported, while the page still holds it."""
+    return driver.execute_cdp_cmd("Network.getResponseBody", {"requestId": fetched.request_id})["body"]
 
 
 class BackgroundServer:

@@ -17,7 +17,7 @@ from app.store import RunHandle
 from app.validate import choice, finite
 from app.views import planes
 from app.views.instruments import MAX_STEPS, MIN_STEPS, base_point, follow_clicked_rows, steps_of, strip_row
-from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, open_side, side_columns
+from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, open_side, side_columns, side_run
 from app.views.protocol import View
 
 TAB = "Planes"
@@ -94,13 +94,32 @@ def attribute_view(run: RunHandle, column, row, span, steps) -> tuple[str, list]
     return facts, [strip_row(f"{column}: {label}", images, captions, f"{run.name}-{column}-walk.png")]
 
 
+@guarded(lambda exc: ([], None))
+def columns_of(store, run_a, current) -> tuple[list[dict], str | None]:
+    """The column picker's options and value for the page's first run."""
+    return column_options(open_side(store, run_a, None, "a"), current)
+
+
+def initial(store, run_a, run_b) -> dict:
+    """The column picker, nothing picked, and so no walk yet (``View.initial``)."""
+    options, _ = columns_of(store, run_a, None)
+    nothing = attribute_view(None, None, None, None, None)
+    facts = {(FACTS[side], "children"): nothing[0] if side_run(run_a, run_b, side) else "" for side in SIDES}
+    return {(COLUMN, "options"): options, (COLUMN, "value"): None, **facts}
+
+
 def register(app, store, views) -> None:
     """Wire the column list, "show on the plane", the start point and each run's walk."""
 
-    @app.callback(Output(COLUMN, "options"), Output(COLUMN, "value"), Input(RUN["a"], "value"), State(COLUMN, "value"))
-    @guarded(lambda exc: ([], None))
+    @app.callback(
+        Output(COLUMN, "options"),
+        Output(COLUMN, "value"),
+        Input(RUN["a"], "value"),
+        State(COLUMN, "value"),
+        prevent_initial_call=True,  # the page opens with these values (initial)
+    )
     def _columns(run_a, current):
-        return column_options(open_side(store, run_a, None, "a"), current)
+        return columns_of(store, run_a, current)
 
     @app.callback(
         Output(planes.AXIS_I, "value", allow_duplicate=True),
@@ -128,6 +147,7 @@ def register(app, store, views) -> None:
             Input(ROW, "value"),
             Input(SPAN, "value"),
             Input(STEPS, "value"),
+            prevent_initial_call=True,  # the page opens with these values (initial)
         )
         @guarded(lambda exc: ("", error_box(exc)))
         def _walk(run_a, run_b, column, row, span, steps, side=side):
@@ -138,4 +158,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("attributes", TAB, layout, register, REFUSALS, writes=(planes.KIND, planes.AXIS_I))
+VIEW = View("attributes", TAB, layout, register, REFUSALS, writes=(planes.KIND, planes.AXIS_I), initial=initial)

@@ -324,11 +324,20 @@ def decoder_status(store: RunStore) -> tuple[str, bool]:
     return (LOADING_TEXT, False) if store.decoder.warming else (READY_TEXT, True)
 
 
+def initial(store, run_a, run_b) -> dict:
+    """The decoder's line as the page opens; polling only while it is still loading (``View.initial``)."""
+    text, done = decoder_status(store)
+    return {(DECODER_STATUS, "children"): text, (DECODER_POLL, "disabled"): done}
+
+
 def register(app, store, views) -> None:
     """Wire click-to-decode for both sides, and the decoder's loading line."""
 
     @app.callback(
-        Output(DECODER_STATUS, "children"), Output(DECODER_POLL, "disabled"), Input(DECODER_POLL, "n_intervals")
+        Output(DECODER_STATUS, "children"),
+        Output(DECODER_POLL, "disabled"),
+        Input(DECODER_POLL, "n_intervals"),
+        prevent_initial_call=True,  # the page opens with these values (initial)
     )
     def _status(_n):
         return decoder_status(store)
@@ -367,4 +376,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("decode", TAB, layout, register, REFUSALS, url_state=URL_STATE, check_url=check_url)
+VIEW = View("decode", TAB, layout, register, REFUSALS, url_state=URL_STATE, check_url=check_url, initial=initial)

@@ -8,7 +8,7 @@ from dash import Input, Output, State, ctx, dash_table, dcc, html, no_update
 from app.store import RunHandle
 from app.validate import choice
 from app.views import planes
-from app.views.parts import COMPARE, RUN, guarded, ids, labelled, open_compared
+from app.views.parts import COMPARE, RUN, TABS, guarded, ids, labelled, open_compared
 from app.views.protocol import View
 from figures.distributions import density_figure
 from figures.style import message_figure
@@ -124,12 +124,17 @@ def register(app, store, views) -> None:
         Output(GRAPH, "figure"),
         Output(TABLE, "data"),
         Output(TABLE, "columns"),
+        Input(TABS, "value"),
         Input(RUN["a"], "value"),
         Input(COMPARE, "value"),
         Input(BIN, "value"),
+        # A later tab's view computes when its tab is opened, never at page load.
+        prevent_initial_call=True,
     )
     @guarded(lambda exc: (message_figure(str(exc)), [], []))
-    def _density(run_a, compare, bin_width):
+    def _density(tab, run_a, compare, bin_width):
+        if tab != TAB:
+            return no_update, no_update, no_update
         if not run_a:
             return message_figure("no run selected"), [], []
         figure, rows = density_view(open_compared(store, run_a, compare), bin_width)

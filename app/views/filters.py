@@ -167,13 +167,31 @@ def count_line(run: RunHandle, filter_state) -> str:
     return f"{len(rows):,} of {total:,} rows match in {run.name} · {subsets.describe_filter(filter_state)}"
 
 
+@guarded(lambda exc: [])
+def columns_of(store, run_a) -> list[dict]:
+    """The builder's column options for the page's first run ([] when it cannot be opened)."""
+    return column_options(open_side(store, run_a, None, "a"))
+
+
+@guarded(str)
+def count_of(store, filter_state, run_a, run_b, side: str) -> str:
+    """The count line of ``side`` ('' when it shows no run; the refusal's words when the filter cannot apply)."""
+    run = open_side(store, run_a, run_b, side)
+    return count_line(run, filter_state) if run is not None else ""
+
+
+def initial(store, run_a, run_b) -> dict:
+    """The column options and count lines for the runs the page opens with (``View.initial``)."""
+    counts = {(COUNT[side], "children"): count_of(store, None, run_a, run_b, side) for side in SIDES}
+    return {(COLUMN, "options"): columns_of(store, run_a), **counts}
+
+
 def register(app, store, views) -> None:
     """Wire the filter box, the builder and the count lines."""
 
-    @app.callback(Output(COLUMN, "options"), Input(RUN["a"], "value"))
-    @guarded(lambda exc: [])
+    @app.callback(Output(COLUMN, "options"), Input(RUN["a"], "value"), prevent_initial_call=True)
     def _columns(run_a):
-        return column_options(open_side(store, run_a, None, "a"))
+        return columns_of(store, run_a)
 
     @app.callback(
         Output(TEXT, "value"),
@@ -200,12 +218,11 @@ def register(app, store, views) -> None:
             Input(FILTER, "data"),
             Input(RUN["a"], "value"),
             Input(RUN["b"], "value"),
+            prevent_initial_call=True,  # the page opens with these values (initial)
         )
-        @guarded(str)
         def _count(filter_state, run_a, run_b, side=side):
-            run = open_side(store, run_a, run_b, side)
-            return count_line(run, filter_state) if run is not None else ""
+            return count_of(store, filter_state, run_a, run_b, side)
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("filters", TAB, layout, register, REFUSALS, url_state=URL_STATE, check_url=check_url)
+VIEW = View("filters", TAB, layout, register, REFUSALS, url_state=URL_STATE, check_url=check_url, initial=initial)

@@ -153,6 +153,28 @@ def compute_map(run: RunHandle, n_points, perplexity, reduce_to, set_progress) -
     )
 
 
+@guarded(lambda exc: ([], None))
+def options_of(store, run_a, run_b, side: str, current) -> tuple[list[dict], str | None]:
+    """The map picker of ``side``: its options and value."""
+    return map_options(open_side(store, run_a, run_b, side), current)
+
+
+@guarded(str)
+def info_of(store, run_a, run_b, side: str, map_key) -> str:
+    """The line saying what the picked map of ``side`` is."""
+    return map_info(open_side(store, run_a, run_b, side), map_key)
+
+
+def initial(store, run_a, run_b) -> dict:
+    """The map pickers and their lines for the runs the page opens with (``View.initial``)."""
+    values = {}
+    for side in SIDES:
+        options, value = options_of(store, run_a, run_b, side, None)
+        values[(PICKED[side], "options")], values[(PICKED[side], "value")] = options, value
+        values[(INFO[side], "children")] = info_of(store, run_a, run_b, side, value)
+    return values
+
+
 def register(app, store, views) -> None:
     """Wire the map pickers and the background map job."""
     for side in SIDES:
@@ -164,20 +186,20 @@ def register(app, store, views) -> None:
             Input(RUN["b"], "value"),
             Input(STATUS, "children"),
             State(PICKED[side], "value"),
+            prevent_initial_call=True,  # the page opens with these values (initial)
         )
-        @guarded(lambda exc: ([], None))
         def _options(run_a, run_b, _done, current, side=side):
-            return map_options(open_side(store, run_a, run_b, side), current)
+            return options_of(store, run_a, run_b, side, current)
 
         @app.callback(
             Output(INFO[side], "children"),
             Input(PICKED[side], "value"),
             State(RUN["a"], "value"),
             State(RUN["b"], "value"),
+            prevent_initial_call=True,  # the page opens with these values (initial)
         )
-        @guarded(str)
         def _info(map_key, run_a, run_b, side=side):
-            return map_info(open_side(store, run_a, run_b, side), map_key)
+            return info_of(store, run_a, run_b, side, map_key)
 
     @app.callback(
         Output(STATUS, "children"),
@@ -204,4 +226,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("maps", TAB, layout, register, REFUSALS, url_state=URL_STATE)
+VIEW = View("maps", TAB, layout, register, REFUSALS, url_state=URL_STATE, initial=initial)

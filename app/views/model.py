@@ -69,7 +69,12 @@ def register(app, store, views) -> None:
     for side in SIDES:
 
         @app.callback(
-            Output(PANEL[side], "children"), Input(TABS, "value"), Input(RUN["a"], "value"), Input(RUN["b"], "value")
+            Output(PANEL[side], "children"),
+            Input(TABS, "value"),
+            Input(RUN["a"], "value"),
+            Input(RUN["b"], "value"),
+            # A later tab's view computes when its tab is opened, never at page load.
+            prevent_initial_call=True,
         )
         @guarded(error_box)
         def _model(tab, run_a, run_b, side=side):

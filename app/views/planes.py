@@ -66,6 +66,9 @@ MAX_INLINE_KNN = 20000
 KNN_K = 20
 #: Most a square or zoom may reach from the origin (beyond any encoder's output, below float overflow).
 MAX_COORDINATE = subsets.MAX_COORDINATE
+#: What a plane reports when it only resized itself (no zoom, no selection): its layout's starting relayout, so
+#: the resize after the first drawing costs no request. CONFIG: Plotly's configuration of each plane.
+AUTOSIZED, CONFIG = {"autosize": True}, {"displaylogo": False}
 #: Per side: a zoom to show once, ``{"x": [x0, x1], "y": [y0, y1]}`` (a shared link's, see app.views.share).
 RESTORE = {s: make("restore", s) for s in SIDES}
 #: What a shared link carries of this view (see :mod:`app.url_state`); a zoom comes back through RESTORE.
@@ -145,7 +148,8 @@ def layout() -> html.Div:
     def side(s):
         return [
             html.Div(id=COUNT[s], className="count"),
-            dcc.Loading(dcc.Graph(id=GRAPH[s], config={"displaylogo": False}, className="plane-graph")),
+            # After its first drawing a graph resizes itself and reports it unless the relayout equals AUTOSIZED.
+            dcc.Loading(dcc.Graph(id=GRAPH[s], config=CONFIG, relayoutData=AUTOSIZED, className="plane-graph")),
             dcc.Store(id=VIEWPORT[s]),
             dcc.Store(id=RESTORE[s]),
             dcc.Store(id=WIDTH[s]),
@@ -388,13 +392,23 @@ def register(app, store, views) -> None:
             Input(RUN["b"], "value"),
         )
 
-    @app.callback(Output(COLOUR, "options"), Input(RUN["a"], "value"))
+    @app.callback(Output(COLOUR, "options"), Input(RUN["a"], "value"), prevent_initial_call=True)
     def _colours(run_a):
-        run = None
-        with contextlib.suppress(ZspaceError):  # an unusable run still gets the base colours; its planes say why
-            run = open_side(store, run_a, None, "a")
-        return colour_options(run)
+        return colours_of(store, run_a)
+
+
+def colours_of(store, run_a) -> list[dict]:
+    """The colour options for the page's first run."""
+    run = None
+    with contextlib.suppress(ZspaceError):  # an unusable run still gets the base colours; its planes say why
+        run = open_side(store, run_a, None, "a")
+    return colour_options(run)
+
+
+def initial(store, run_a, run_b) -> dict:
+    """The colour options for the runs the page opens with (``View.initial``)."""
+    return {(COLOUR, "options"): colours_of(store, run_a)}
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("planes", TAB, layout, register, REFUSALS, url_state=URL_STATE)
+VIEW = View("planes", TAB, layout, register, REFUSALS, url_state=URL_STATE, initial=initial)

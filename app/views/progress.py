@@ -45,6 +45,11 @@ BOX, NOTE, BAR, STEP, NEEDED, READY = (
     make("needed"),
     make("ready"),
 )
+#: The job the page plans, when it is built (``View.initial``) or for runs picked later; the browser hands it on
+#: to NEEDED, which starts it.
+PLANNED = make("planned")
+#: Runs in the browser, also at load: a job planned into the page starts without asking the server for the plan.
+START_PLANNED = "function(planned) { return planned ? planned : window.dash_clientside.no_update; }"
 #: Shown while nothing is computed for the runs on the page.
 HIDDEN, SHOWN = {"display": "none"}, {"display": "block"}
 #: Most seconds a base-analysis job waits for a free job slot before it gives up (another map is running).
@@ -66,6 +71,7 @@ def layout() -> html.Div:
             html.Progress(id=BAR, value="0", max="1"),
             html.Span(id=STEP),
             dcc.Store(id=NEEDED),
+            dcc.Store(id=PLANNED),
             dcc.Store(id=READY),
         ],
     )
@@ -114,6 +120,12 @@ def plan(store: RunStore, run_a, run_b) -> tuple[object, str, dict]:
         return no_update, "", HIDDEN
     note = f"computing {'; '.join(parts)} in the background — the views fill in when it is done"
     return {"runs": needed, "asked": time.time()}, note, SHOWN
+
+
+def initial(store: RunStore, run_a, run_b) -> dict:
+    """The note, the box and the planned job for the runs the page opens with (``View.initial``)."""
+    needed, note, style = plan(store, run_a, run_b)
+    return {(PLANNED, "data"): None if needed is no_update else needed, (NOTE, "children"): note, (BOX, "style"): style}
 
 
 def prepare(store: RunStore, needed, set_progress) -> str:
@@ -167,15 +179,18 @@ def register(app, store, views) -> None:
     """Wire the plan (a plain callback), the background job and the redraw when it is done."""
 
     @app.callback(
-        Output(NEEDED, "data"),
+        Output(PLANNED, "data"),
         Output(NOTE, "children"),
         Output(BOX, "style"),
         Input(RUN["a"], "value"),
         Input(RUN["b"], "value"),
+        prevent_initial_call=True,  # the page opens with its plan (initial, then START_PLANNED)
     )
     @guarded(lambda exc: (no_update, str(exc), SHOWN))
     def _plan(run_a, run_b):
         return plan(store, run_a, run_b)
+
+    app.clientside_callback(START_PLANNED, Output(NEEDED, "data"), Input(PLANNED, "data"))
 
     @app.callback(
         Output(READY, "data"),
@@ -202,4 +217,4 @@ def register(app, store, views) -> None:
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("progress", TAB, layout, register, REFUSALS)
+VIEW = View("progress", TAB, layout, register, REFUSALS, initial=initial)

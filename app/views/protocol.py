@@ -70,6 +70,11 @@ class View:
     writes : tuple of str
         Component ids of other views its callbacks write (declared; the ownership test fails
         on any other write into a component a view does not own).
+    initial : callable(store, run_a, run_b) -> dict, optional
+        What its components show for the runs the page opens with, known when the page is
+        built: ``{(component id, property): value}``. The page puts these into its layout, and
+        the callbacks computing them have ``prevent_initial_call``, so opening the page asks
+        the server for none of them. Only cheap values (no decoding, no analysis).
     """
 
     name: str
@@ -81,3 +86,4 @@ class View:
     url_state: Mapping[str, Field] = field(default_factory=lambda: MappingProxyType({}))
     check_url: Callable[[LinkCheck], None] | None = None
     writes: tuple[str, ...] = ()
+    initial: Callable[[RunStore, str | None, str | None], dict] | None = None

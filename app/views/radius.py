@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, dcc, html
+from dash import Input, Output, dcc, html, no_update
 
 from app.store import RunHandle
 from app.validate import choice
-from app.views.parts import COMPARE, RUN, guarded, ids, labelled, open_compared
+from app.views.parts import COMPARE, RUN, TABS, guarded, ids, labelled, open_compared
 from app.views.protocol import View
 from figures.distributions import radius_figure
 from figures.style import message_figure
@@ -54,9 +54,19 @@ def radius_view(shown: list[tuple[int | str, RunHandle]], bin_width):
 def register(app, store, views) -> None:
     """Wire the radius histogram."""
 
-    @app.callback(Output(GRAPH, "figure"), Input(RUN["a"], "value"), Input(COMPARE, "value"), Input(BIN, "value"))
+    @app.callback(
+        Output(GRAPH, "figure"),
+        Input(TABS, "value"),
+        Input(RUN["a"], "value"),
+        Input(COMPARE, "value"),
+        Input(BIN, "value"),
+        # A later tab's view computes when its tab is opened, never at page load.
+        prevent_initial_call=True,
+    )
     @guarded(lambda exc: message_figure(str(exc)))
-    def _radius(run_a, compare, bin_width):
+    def _radius(tab, run_a, compare, bin_width):
+        if tab != TAB:
+            return no_update
         return (
             radius_view(open_compared(store, run_a, compare), bin_width) if run_a else message_figure("no run selected")
         )

@@ -185,6 +185,8 @@ def register(app, store, views) -> None:
         Input(RUN["a"], "value"),
         Input(COMPARE, "value"),
         Input(STATUS, "children"),
+        # A later tab's view computes when its tab is opened, never at page load.
+        prevent_initial_call=True,
     )
     @guarded(lambda exc: ([], [], str(exc)))
     def _table(tab, run_a, compare, _done):

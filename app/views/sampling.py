@@ -252,6 +252,8 @@ def register(app, store, views) -> None:
                 "draw": [Input(SAMPLER, "value"), Input(K, "value"), Input(SEED, "value"), Input(SCALE, "value")],
                 "filter_state": Input(filters.FILTER, "data"),
             },
+            # A later tab's view computes when its tab is opened, never at page load.
+            prevent_initial_call=True,
         )
         @guarded(lambda exc: (error_box(exc), no_update))
         def _samples(tab, runs, draw, filter_state, side=side):

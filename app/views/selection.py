@@ -169,6 +169,18 @@ def use_as_filter(selection, current) -> dict:
     return subsets.clean_filter({"expr": current["expr"] if current else "", "within": selection})
 
 
+@guarded(str)
+def count_of(store, selection, filter_state, run_a, run_b, side: str) -> str:
+    """The selection count line of ``side`` ('' when it shows no run)."""
+    run = open_side(store, run_a, run_b, side)
+    return count_line(run, selection, filter_state) if run is not None else ""
+
+
+def initial(store, run_a, run_b) -> dict:
+    """The count lines for the runs the page opens with, nothing selected (``View.initial``)."""
+    return {(COUNT[side], "children"): count_of(store, None, None, run_a, run_b, side) for side in SIDES}
+
+
 def register(app, store, views) -> None:
     """Wire selecting on either plane, the count lines, clearing, and turning a selection into the filter."""
 
@@ -217,11 +229,10 @@ def register(app, store, views) -> None:
             Input(filters.FILTER, "data"),
             Input(RUN["a"], "value"),
             Input(RUN["b"], "value"),
+            prevent_initial_call=True,  # the page opens with these values (initial)
         )
-        @guarded(str)
         def _count(selection, filter_state, run_a, run_b, side=side):
-            run = open_side(store, run_a, run_b, side)
-            return count_line(run, selection, filter_state) if run is not None else ""
+            return count_of(store, selection, filter_state, run_a, run_b, side)
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
@@ -235,4 +246,5 @@ VIEW = View(
     url_state=URL_STATE,
     check_url=check_url,
     writes=(filters.FILTER,),
+    initial=initial,
 )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, dcc, html
+from dash import Input, Output, dcc, html, no_update
 
 from app import plane_space
 from app.store import RunHandle
 from app.validate import whole
-from app.views.parts import COMPARE, RUN, guarded, ids, labelled, number, open_compared
+from app.views.parts import COMPARE, RUN, TABS, guarded, ids, labelled, number, open_compared
 from app.views.protocol import View
 from figures.distributions import spectrum_figure
 from figures.style import message_figure
@@ -44,10 +44,18 @@ def register(app, store, views) -> None:
     """Wire the spectrum."""
 
     @app.callback(
-        Output(GRAPH, "figure"), Input(RUN["a"], "value"), Input(COMPARE, "value"), Input(COMPONENTS, "value")
+        Output(GRAPH, "figure"),
+        Input(TABS, "value"),
+        Input(RUN["a"], "value"),
+        Input(COMPARE, "value"),
+        Input(COMPONENTS, "value"),
+        # A later tab's view computes when its tab is opened, never at page load.
+        prevent_initial_call=True,
     )
     @guarded(lambda exc: message_figure(str(exc)))
-    def _spectrum(run_a, compare, k):
+    def _spectrum(tab, run_a, compare, k):
+        if tab != TAB:
+            return no_update
         return spectrum_view(open_compared(store, run_a, compare), k) if run_a else message_figure("no run selected")
 
 

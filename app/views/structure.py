@@ -149,6 +149,8 @@ def register(app, store, views) -> None:
         Input(RUN["a"], "value"),
         Input(COMPARE, "value"),
         Input(RUN["b"], "value"),
+        # A later tab's view computes when its tab is opened, never at page load.
+        prevent_initial_call=True,
     )
     @guarded(lambda exc: ([], [], message_figure(str(exc)), message_figure(""), message_figure("")))
     def _structure(tab, run_a, compare, run_b):
