@@ -139,6 +139,12 @@ def plot_js(driver, graph_id: str, expression: str):
     return driver.execute_script(script)
 
 
+def drawn(driver, graph_id: str) -> bool:
+    """True once the plot of a dcc.Graph is drawn with its traces (Plotly loads after the first answers arrive)."""
+    script = f"const gd = document.querySelector('#{graph_id} .js-plotly-plot'); return !!(gd && gd._fullData && gd._fullData.length);"
+    return bool(driver.execute_script(script))
+
+
 def points(driver, graph_id: str, first: int, count: int) -> list[list[float]]:
     """[[x, y], ...] of shown z-points ``first .. first+count`` (plotly has decoded the typed arrays)."""
     return plot_js(

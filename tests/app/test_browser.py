@@ -11,7 +11,7 @@ import re
 import pytest
 
 from app.views import decode, maps, planes, sampling
-from tools.browser import BackgroundServer, chrome_driver, click_plot, plot_js, points, require_chromium
+from tools.browser import BackgroundServer, chrome_driver, click_plot, drawn, plot_js, points, require_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -40,6 +40,8 @@ def browser(runs_dir, tmp_path_factory):
     try:
         driver.get(server.url)
         wait_text(driver, COUNT_A, r"showing \d+ of")
+        # The count line comes with the figure; Plotly draws it once its bundle has loaded.
+        WebDriverWait(driver, TIMEOUT).until(lambda d: drawn(d, GRAPH_A) and drawn(d, planes.GRAPH["b"]))
         yield driver
     finally:
         driver.quit()

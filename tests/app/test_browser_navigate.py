@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from app.views import export, filters, planes, selection, share
-from tools.browser import BackgroundServer, chrome_driver, plot_js, require_chromium
+from tools.browser import BackgroundServer, chrome_driver, drawn, plot_js, require_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +53,8 @@ def browser(server, downloads):
         driver.get(server.url)
         wait_text(driver, planes.COUNT["a"], r"showing \d+ of 600")
         wait_text(driver, planes.COUNT["b"], r"showing \d+ of 600")
+        # The count lines come with the figures; Plotly draws them once its bundle has loaded.
+        WebDriverWait(driver, TIMEOUT).until(lambda d: all(drawn(d, planes.GRAPH[side]) for side in "ab"))
         yield driver
     finally:
         driver.quit()
