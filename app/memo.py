@@ -15,6 +15,7 @@ class MemoKey:
 
     RUN_INFO = "runinfo"
     SQ_NORMS = "sqnorm"
+    NEAREST_INDEX = "nearest-index"
     RADII = "radii"
     HISTORY = "history"
 

@@ -42,6 +42,10 @@ MAX_SAMPLES = 64
 INLINE_POINTS = 50_000
 #: Most points one plane figure draws before it shows a density raster of them instead (and says so).
 PLANE_BUDGET = 250_000
+#: Runs with more points answer nearest-data distances from a projected index once their PCA is cached.
+INDEX_FROM = 100_000
+#: Most queries answered from the index at once (a click asks one; more go through one scan instead).
+INDEX_QUERIES = 8
 #: Largest request-driven analysis folder (bytes) before the least recently used entries are dropped.
 REQUEST_CACHE_BYTES = 1 << 30
 #: Metadata tables kept in memory per process.
@@ -329,7 +333,33 @@ class RunHandle:
         return self.store.decoder.decode(self.folder, self.files_key, z)
 
     def nearest_distance(self, queries, exclude: int | None = None) -> np.ndarray:
-        """Distance from each query to its nearest z-point (optionally not counting row ``exclude``)."""
+        """Distance from each query to its nearest z-point (optionally not counting row ``exclude``), exact.
+
+        Runs of more than :data:`INDEX_FROM` points whose PCA is cached answer a few queries from
+        their projected index (:mod:`analysis.projected_nearest`), the others by a scan of every z-point.
+        """
+        from analysis.projected_nearest import nearest_distance
         from analysis.structure import nearest_data_distance
 
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float64))
+        if len(queries) <= INDEX_QUERIES and self.has_nearest_index():
+            index, z = self.nearest_index(), self.z()
+            return np.array([nearest_distance(index, z, q, exclude)[0] for q in queries])
         return nearest_data_distance(self.z(), queries, exclude=exclude, sq_norms=self.sq_norms())
+
+    def has_nearest_index(self) -> bool:
+        """True when :meth:`nearest_distance` answers from the projected index (a large run with its PCA cached)."""
+        from analysis import results
+
+        return self.n_points > INDEX_FROM and self.is_cached(results.pca)
+
+    def nearest_index(self) -> dict:
+        """The projected index of the z-points on their leading principal directions (memoised; needs the PCA)."""
+        from analysis import results
+        from analysis.projected_nearest import projected_index
+
+        def build():
+            fit = self.result(results.pca, background=True)
+            return projected_index(self.z(), fit.mean_, fit.components_)
+
+        return self.memo(MemoKey.NEAREST_INDEX, build)

@@ -20,7 +20,7 @@ from app import plane_space
 from app.job_results import NO_UPDATE, JobResult, returns
 from app.jobs import SlotsBusy
 from app.memo import MemoKey
-from app.store import RunHandle, RunStore
+from app.store import INDEX_FROM, RunHandle, RunStore
 from app.views.parts import ABOVE_TABS, RUN, guarded, ids, shown_runs
 from app.views.protocol import View
 from rundir.errors import Refusal, ZspaceError
@@ -85,13 +85,17 @@ def base_steps(run: RunHandle) -> list[tuple[str, object, object]]:
         return (lambda: run.is_cached(declaration), lambda: run.result(declaration, background=True))
 
     plane_key = MemoKey.coords(DEFAULT_PLANE.key())
-    return [
+    steps = [
         ("PCA", *result(results.pca)),
         ("the PCA plane", lambda: run.is_memoised(plane_key), lambda: run.coords(DEFAULT_PLANE)),
         ("per-axis histograms", *result(results.histograms)),
         ("the per-axis summary", *result(results.axis_summary)),
         ("the radius profile", *result(results.radius_profile)),
     ]
+    if run.n_points > INDEX_FROM:  # a click's nearest-data distance comes from it (RunHandle.nearest_distance)
+        is_ready = lambda: run.is_memoised(MemoKey.NEAREST_INDEX)  # noqa: E731
+        steps.append(("the nearest-data index", is_ready, run.nearest_index))
+    return steps
 
 
 def pending(run: RunHandle) -> list[str]:
