@@ -57,9 +57,12 @@ def _outputs_problem(body: dict) -> str | None:
 def install(dash_app) -> None:
     """Check every callback request of ``dash_app`` before Dash handles it."""
 
+    # This app's own endpoint only: another Dash app on the same server (a benchmark's baseline page) has its own.
+    endpoint = dash_app.config.routes_pathname_prefix.rstrip("/") + ENDPOINT_SUFFIX
+
     @dash_app.server.before_request
     def _check_callback_request():
-        if request.method != "POST" or not request.path.endswith(ENDPOINT_SUFFIX):
+        if request.method != "POST" or request.path != endpoint:
             return None
         try:
             body = request.get_json(silent=True)

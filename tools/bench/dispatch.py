@@ -17,6 +17,10 @@ SUITES: dict[str, tuple[str, str]] = {
     "models": ("tools.bench.models", "training throughput and tf.function decode vs model.predict"),
     "app": ("tools.bench.app", "decode callback latency, figure build cost, viewport re-query"),
     "load": ("tools.bench.load", "the documented gunicorn setup under 1, then 16 concurrent clients on loopback"),
+    "page": (
+        "tools.bench.page",
+        "the page in Chromium beside a bare Dash page drawing the same two figures, 50k and 1M",
+    ),
     "scale": ("tools.bench.scale", "a never-analysed 1,000,000 x 256 run served: progress, first paint, zoom, memory"),
 }
 

@@ -76,13 +76,15 @@ def server_env(runs_dir: Path, cache_dir: Path, extra_env: dict | None = None) -
     return env
 
 
-def gunicorn_command(port: int, workers: int = TEAM_WORKERS, threads: int = TEAM_THREADS) -> list[str]:
+def gunicorn_command(
+    port: int, workers: int = TEAM_WORKERS, threads: int = TEAM_THREADS, target: str = "app.wsgi:server"
+) -> list[str]:
     """The documented team command (README, docs/SECURITY.md) on 127.0.0.1:``port``; ``threads`` 1 is gunicorn's sync worker."""
     worker_class = ["-k", "gthread", "--threads", str(threads)] if threads > 1 else ["-k", "sync"]
     return [sys.executable, "-m", "gunicorn", "-w", str(workers), *worker_class, "-b", f"127.0.0.1:{port}"] + [
         "--timeout",
         "120",
-        "app.wsgi:server",
+        target,
     ]
 
 
@@ -95,6 +97,7 @@ def gunicorn_server(
     extra_env: dict | None = None,
     log_path: Path | None = None,
     threads: int = TEAM_THREADS,
+    target: str = "app.wsgi:server",
 ):
     """Serve ``runs_dir`` with :func:`gunicorn_command` on a free port; yield (base URL, master pid).
 
@@ -103,7 +106,7 @@ def gunicorn_server(
     """
     port = free_port()
     env = server_env(runs_dir, cache_dir, extra_env)
-    command = gunicorn_command(port, workers, threads)
+    command = gunicorn_command(port, workers, threads, target)
     url = f"http://127.0.0.1:{port}"
     with open(log_path, "w+b") if log_path else tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)

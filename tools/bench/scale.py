@@ -44,8 +44,8 @@ CHUNK = 100_000
 ZOOMS = 60
 
 
-def write_scale_run(root: Path, name: str, n_points: int, seed: int = 0) -> Path:
-    """Write run ``root/name``: ``n_points`` x 256 filament z-points in chunks, metadata, a tiny decoder."""
+def write_scale_run(root: Path, name: str, n_points: int, seed: int = 0, z_dim: int = Z_DIM, model: str = "ae") -> Path:
+    """Write run ``root/name``: ``n_points`` x ``z_dim`` filament z-points in chunks, metadata, a tiny decoder."""
     import pandas as pd
 
     from tools.fixtures import tiny_decoder
@@ -57,8 +57,8 @@ def write_scale_run(root: Path, name: str, n_points: int, seed: int = 0) -> Path
         run / rundir.CONFIG,
         {
             "schema_version": rundir.SCHEMA_VERSION,
-            "model": "ae",
-            "z_dim": Z_DIM,
+            "model": model,
+            "z_dim": z_dim,
             "image_size": 32,
             "channels": 3,
             "data": {"kind": "synthetic"},
@@ -66,11 +66,11 @@ def write_scale_run(root: Path, name: str, n_points: int, seed: int = 0) -> Path
         },
     )
     with atomic_path(run / rundir.ZPOINTS) as tmp:
-        z = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n_points, Z_DIM))
+        z = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n_points, z_dim))
         for start in range(0, n_points, CHUNK):
             size = min(CHUNK, n_points - start)
             curves = max(1, size // 1000)
-            chunk = filament_cloud(curves, -(-size // curves), Z_DIM, noise=0.02, random_state=seed * 1000 + start)
+            chunk = filament_cloud(curves, -(-size // curves), z_dim, noise=0.02, random_state=seed * 1000 + start)
             z[start : start + size] = 2.0 * np.asarray(chunk[:size], dtype=np.float32)
         z.flush()
         del z
@@ -87,7 +87,7 @@ def write_scale_run(root: Path, name: str, n_points: int, seed: int = 0) -> Path
     )
     atomic_write_parquet(run / rundir.METADATA, metadata)
     with atomic_path(run / rundir.DECODER, suffix=".keras") as tmp:
-        tiny_decoder(Z_DIM, 32, seed=seed).save(tmp)
+        tiny_decoder(z_dim, 32, seed=seed).save(tmp)
     rundir.write_status(run, "complete", epoch=1, epochs=1)
     return run
 
