@@ -102,6 +102,10 @@ def test_clicking_a_point_shows_its_decoded_image(browser):
     image = browser.find_element(By.CSS_SELECTOR, f"#{decode.PANEL['a']} img.face")
     assert image.get_attribute("src").startswith("data:image/png;base64,")
     assert image.size["width"] >= 128
+    # The plane marks the clicked point (its redraw is done before the next test clicks again).
+    WebDriverWait(browser, TIMEOUT).until(
+        lambda d: plot_js(d, GRAPH_A, "gd._fullData.some(t => t.name === 'selected point' && t.x.length === 1)")
+    )
 
 
 def test_clicking_empty_space_on_a_pca_plane_decodes_that_spot(browser):
