@@ -12,32 +12,21 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-import numpy as np
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from app import plane_space, subsets, viewport
-from app.memo import MemoKey
+from app.plane_colours import BASE_COLOURS, ColouringTooLarge, colour_options, colour_values
 from app.store import RunHandle
 from app.url_state import Choice, Field, LinkCheck, Name, Whole, Zoom
-from app.validate import choice
 from app.viewport import Change, Event
 from app.views import filters, maps
 from app.views.parts import RUN, SIDES, guarded, ids, labelled, number, open_side, side_columns, side_run
 from app.views.protocol import View
 from figures.planes import PlanePoints, padded_range, plane_figure, raster_cells
 from figures.style import message_figure
-from rundir.errors import Refusal, ZspaceError
+from rundir.errors import ZspaceError
 
 TAB = "Planes"
-
-
-class ColouringTooLarge(Refusal):
-    """A k-NN colouring of a run too large to compute it inside a request."""
-
-    template = (
-        "colouring by {colouring} is computed only for runs of up to {most:,} points ({run} has {count:,}); "
-        "colour by radius or a metadata column instead"
-    )
 
 
 REFUSALS = (ColouringTooLarge, viewport.UnusableLinkZoom, *plane_space.REFUSALS, *subsets.REFUSALS)
@@ -59,15 +48,9 @@ VIEWPORT = {s: make("view", s) for s in SIDES}
 #: The plane's width in the browser (px), measured before it is drawn, so a density raster has a cell per pixel.
 WIDTH = {s: make("width", s) for s in SIDES}
 
-BASE_COLOURS = {"none": "nothing", "radius": "radius", "density": "local density", "lid": "local intrinsic dimension"}
-#: Above this many points, colouring by local density / intrinsic dimension needs `zspace analyze`.
-MAX_INLINE_KNN = 20000
-#: Neighbours of the local density / intrinsic dimension colourings.
-KNN_K = 20
 #: Most a square or zoom may reach from the origin (beyond any encoder's output, below float overflow).
 MAX_COORDINATE = subsets.MAX_COORDINATE
-#: What a plane reports when it only resized itself (no zoom, no selection): its layout's starting relayout, so
-#: the resize after the first drawing costs no request. CONFIG: Plotly's configuration of each plane.
+#: A plane's own resize report, its starting relayoutData: the resize after its first drawing then sends nothing.
 AUTOSIZED, CONFIG = {"autosize": True}, {"displaylogo": False}
 #: Per side: a zoom to show once, ``{"x": [x0, x1], "y": [y0, y1]}`` (a shared link's, see app.views.share).
 RESTORE = {s: make("restore", s) for s in SIDES}
@@ -148,7 +131,6 @@ def layout() -> html.Div:
     def side(s):
         return [
             html.Div(id=COUNT[s], className="count"),
-            # After its first drawing a graph resizes itself and reports it unless the relayout equals AUTOSIZED.
             dcc.Loading(dcc.Graph(id=GRAPH[s], config=CONFIG, relayoutData=AUTOSIZED, className="plane-graph")),
             dcc.Store(id=VIEWPORT[s]),
             dcc.Store(id=RESTORE[s]),
@@ -263,26 +245,6 @@ def classify(relayout, trigger) -> Event:
     return Event({SQUARE_GO: Change.SQUARE, RESET: Change.RESET}.get(first, Change.REDRAW))
 
 
-def colour_values(run: RunHandle, by) -> tuple[np.ndarray | None, str]:
-    """Per-point colour values for ``by`` (a base colouring or a metadata column) and its label."""
-    from analysis import results
-
-    if by in (None, "none"):
-        return None, ""
-    if by == "radius":
-        from analysis.radius import radii
-
-        return run.memo(MemoKey.RADII, lambda: radii(run.z()).astype(np.float32)), "radius |z|"
-    if by in ("density", "lid"):
-        declaration = results.local_dimension if by == "lid" else results.local_density
-        if run.n_points > MAX_INLINE_KNN and not run.is_cached(declaration, k=KNN_K):
-            raise ColouringTooLarge(colouring=BASE_COLOURS[by], most=MAX_INLINE_KNN, run=run.name, count=run.n_points)
-        values = run.result(declaration, k=KNN_K)["values"]
-        return np.asarray(values, dtype=np.float32), "local intrinsic dim." if by == "lid" else "log density (-log d_k)"
-    choice(by, "colour", [*BASE_COLOURS, *run.metadata_columns()])
-    return run.column(by), str(by)
-
-
 def update_plane(run: RunHandle, request: PlaneRequest, event: Event):
     """Build the plane figure, the count line and the view JSON for one run, one request and one event.
 
@@ -337,14 +299,6 @@ def _figure(run: RunHandle, request: PlaneRequest, where, ids_, xy, shown: viewp
     return figure, result
 
 
-def colour_options(run: RunHandle | None) -> list[dict]:
-    """Colour choices for a run: the base ones and every numeric metadata column (the base ones only without a run)."""
-    options = [{"label": label, "value": value} for value, label in BASE_COLOURS.items()]
-    if run is not None:
-        options += [{"label": f"metadata: {c}", "value": c} for c in run.metadata_columns()]
-    return options
-
-
 def register(app, store, views) -> None:
     """Wire the Planes view (and the overlays the other ``views`` draw on it)."""
     drawers = [view.overlay for view in views if view.overlay is not None]
@@ -394,20 +348,15 @@ def register(app, store, views) -> None:
 
     @app.callback(Output(COLOUR, "options"), Input(RUN["a"], "value"), prevent_initial_call=True)
     def _colours(run_a):
-        return colours_of(store, run_a)
-
-
-def colours_of(store, run_a) -> list[dict]:
-    """The colour options for the page's first run."""
-    run = None
-    with contextlib.suppress(ZspaceError):  # an unusable run still gets the base colours; its planes say why
-        run = open_side(store, run_a, None, "a")
-    return colour_options(run)
+        return initial(store, run_a, None)[(COLOUR, "options")]
 
 
 def initial(store, run_a, run_b) -> dict:
-    """The colour options for the runs the page opens with (``View.initial``)."""
-    return {(COLOUR, "options"): colours_of(store, run_a)}
+    """The colour options of the page's first run (``View.initial``); an unusable run gets the base ones."""
+    run = None
+    with contextlib.suppress(ZspaceError):  # its planes say why it is unusable
+        run = open_side(store, run_a, None, "a")
+    return {(COLOUR, "options"): colour_options(run)}
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from app import plane_space, viewport
+from app import plane_colours, plane_space, viewport
 from app.cache import SafeSerializer
 from app.store import MAX_SAMPLES
 from app.views import decode, density, maps, model, planes, radius, sampling
@@ -123,7 +123,7 @@ def test_colour_options_list_numeric_metadata_columns_and_colour_by_local_dimens
 
 
 def test_colouring_by_local_density_is_refused_above_the_documented_limit(store, monkeypatch):
-    monkeypatch.setattr(planes, "MAX_INLINE_KNN", 500)
+    monkeypatch.setattr(plane_colours, "MAX_INLINE_KNN", 500)
     with pytest.raises(ZspaceError, match="only for runs of up to 500 points"):
         planes.colour_values(store.open("vae"), "density")
 
