@@ -50,6 +50,10 @@ make = ids("lattice")
 SIZE, DRAW = make("size"), make("draw")
 NOTE = {s: make("note", s) for s in SIDES}
 GRAPH = {s: make("graph", s) for s in SIDES}
+#: The plane's viewport, handed on in the browser only once a lattice was asked for: until then a zoom
+#: (and opening the page) sends the server nothing for it.
+FOLLOW = {s: make("follow", s) for s in SIDES}
+FOLLOW_JS = "function(view, clicks) { return clicks ? view : window.dash_clientside.no_update; }"
 
 #: Tiles per side when the page opens.
 DEFAULT_SIZE = 6
@@ -73,6 +77,7 @@ def layout() -> html.Div:
     def side(s):
         return [
             html.Div(id=NOTE[s], className="note"),
+            dcc.Store(id=FOLLOW[s]),
             dcc.Loading(dcc.Graph(id=GRAPH[s], config={"displaylogo": False}, figure=message_figure("", height=120))),
         ]
 
@@ -167,7 +172,8 @@ def register(app, store, views) -> None:
             Output(GRAPH[side], "figure"),
             inputs={
                 "clicks": Input(DRAW, "n_clicks"),
-                "view": Input(planes.VIEWPORT[side], "data"),
+                "followed": Input(FOLLOW[side], "data"),
+                "view": State(planes.VIEWPORT[side], "data"),
                 "size": State(SIZE, "value"),
                 "base_mode": State(planes.BASE_MODE, "value"),
                 "selected": State(decode.SELECTED[side], "data"),
@@ -176,7 +182,7 @@ def register(app, store, views) -> None:
             prevent_initial_call=True,
         )
         @guarded(lambda exc: (error_box(exc), message_figure("", height=120)))
-        def _lattice(clicks, view, size, base_mode, selected, request, side=side):
+        def _lattice(clicks, followed, view, size, base_mode, selected, request, side=side):
             if not clicks:
                 return no_update, no_update
             request = planes.PlaneRequest.of(side, request)
@@ -185,6 +191,10 @@ def register(app, store, views) -> None:
                 return "", message_figure("", height=120)
             drawn = lattice_view(run, request, view, size, base_mode, selected)
             return (no_update, no_update) if drawn is None else drawn
+
+        app.clientside_callback(
+            FOLLOW_JS, Output(FOLLOW[side], "data"), Input(planes.VIEWPORT[side], "data"), State(DRAW, "n_clicks")
+        )
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).

@@ -78,3 +78,12 @@ def test_fewer_rows_than_the_first_batch_and_a_single_row():
         nearest_distance(pca_index(one), one, one[0], exclude=0)
     with pytest.raises(ValueError, match="not a row"):
         nearest_distance(index, z, z[0], exclude=5)
+
+
+def test_a_query_far_out_in_the_unkept_directions_is_ruled_out_by_its_residual_length(cloud):
+    index = pca_index(cloud)
+    _, _, vt = np.linalg.svd(cloud - cloud.mean(axis=0), full_matrices=False)
+    q = cloud.mean(axis=0) + 20.0 * vt[-1]  # the least-spread direction: outside what the index keeps
+    distance, measured = nearest_distance(index, cloud, q)
+    assert distance == pytest.approx(brute(cloud, q), rel=1e-9)
+    assert measured < len(cloud) // 4  # without the residual term every row's bound would be below the answer
