@@ -138,10 +138,15 @@ def register(app, store, views) -> None:
         Output(SLIDER, "min"),
         Output(SLIDER, "max"),
         Output(SLIDER, "value"),
+        Input(TABS, "value"),
         Input(RUN["a"], "value"),
+        # A later tab's view computes when its tab is opened, never at page load.
+        prevent_initial_call=True,
     )
     @guarded(lambda exc: ({}, 0, 1, None))
-    def _slider(run_a):
+    def _slider(tab, run_a):
+        if tab != TAB:
+            return no_update, no_update, no_update, no_update
         return slider_settings([store.open(run_a) if run_a else None])[:4]
 
     @app.callback(
@@ -153,6 +158,8 @@ def register(app, store, views) -> None:
         Input(RUN["a"], "value"),
         Input(SLIDER, "value"),
         Input(STATUS, "children"),
+        # A later tab's view computes when its tab is opened, never at page load.
+        prevent_initial_call=True,
     )
     @guarded(lambda exc: (message_figure(str(exc)), [], [], ""))
     def _draw(tab, run_a, epoch, _done):

@@ -36,6 +36,8 @@ REFUSALS = (SnapshotsTooLarge,)
 
 make = ids("epochs")
 SLIDER, PC_X, PC_Y, NOTE = make("slider"), make("x"), make("y"), make("note")
+#: The principal components the planes open on (x, y).
+PC_START = (1, 2)
 GRAPH = {s: make("graph", s) for s in SIDES}
 #: What a side without snapshots says, and how to get them.
 NO_SNAPSHOTS = "{run} has no snapshots: train it with `zspace train --snapshot-every E`"
@@ -54,8 +56,8 @@ def layout() -> html.Div:
                         [html.Label("epoch"), dcc.Slider(id=SLIDER, min=0, max=1, step=None, marks={}, value=None)],
                         style={"width": "420px"},
                     ),
-                    labelled("PC x", number(PC_X, 1, 1, 1)),
-                    labelled("PC y", number(PC_Y, 2, 1, 1)),
+                    labelled("PC x", number(PC_X, PC_START[0], 1, 1)),
+                    labelled("PC y", number(PC_Y, PC_START[1], 1, 1)),
                 ],
             ),
             html.Div(id=NOTE, className="note"),
@@ -117,6 +119,29 @@ def _padded(values: np.ndarray) -> tuple[float, float]:
     return low - pad, high + pad
 
 
+@guarded(lambda exc: ({}, 0, 1, None, str(exc)))
+def slider_of(store, run_a, run_b) -> tuple:
+    """The slider's (marks, min, max, value) and note for the runs shown."""
+    return slider_settings([open_side(store, run_a, run_b, side) for side in SIDES])
+
+
+@guarded(lambda exc: message_figure(str(exc)))
+def plane_of(store, run_a, run_b, side: str, epoch, pc_x, pc_y):
+    """The figure of ``side`` at ``epoch`` (a message without a run)."""
+    run = open_side(store, run_a, run_b, side)
+    if run is None:
+        return message_figure("no run selected" if side == "a" else "")
+    return epoch_plane(run, side, epoch, pc_x, pc_y)
+
+
+def initial(store, run_a, run_b) -> dict:
+    """The slider and both planes for the runs the page opens with (``View.initial``; snapshots are small)."""
+    marks, low, high, value, note = slider_of(store, run_a, run_b)
+    values = {(SLIDER, "marks"): marks, (SLIDER, "min"): low, (SLIDER, "max"): high, (SLIDER, "value"): value}
+    figures = {(GRAPH[s], "figure"): plane_of(store, run_a, run_b, s, value, PC_START[0], PC_START[1]) for s in SIDES}
+    return {**values, (NOTE, "children"): note, **figures}
+
+
 def register(app, store, views) -> None:
     """Wire the slider (its epochs follow the runs shown) and the two planes."""
 
@@ -128,10 +153,10 @@ def register(app, store, views) -> None:
         Output(NOTE, "children"),
         Input(RUN["a"], "value"),
         Input(RUN["b"], "value"),
+        prevent_initial_call=True,  # the page opens with these values (initial)
     )
-    @guarded(lambda exc: ({}, 0, 1, None, str(exc)))
     def _slider(run_a, run_b):
-        return slider_settings([open_side(store, run_a, run_b, side) for side in SIDES])
+        return slider_of(store, run_a, run_b)
 
     for side in SIDES:
 
@@ -142,14 +167,11 @@ def register(app, store, views) -> None:
             Input(SLIDER, "value"),
             Input(PC_X, "value"),
             Input(PC_Y, "value"),
+            prevent_initial_call=True,  # the page opens with these figures (initial)
         )
-        @guarded(lambda exc: message_figure(str(exc)))
         def _plane(run_a, run_b, epoch, pc_x, pc_y, side=side):
-            run = open_side(store, run_a, run_b, side)
-            if run is None:
-                return message_figure("no run selected" if side == "a" else "")
-            return epoch_plane(run, side, epoch, pc_x, pc_y)
+            return plane_of(store, run_a, run_b, side, epoch, pc_x, pc_y)
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
-VIEW = View("epochs", TAB, layout, register, REFUSALS)
+VIEW = View("epochs", TAB, layout, register, REFUSALS, initial=initial)

@@ -174,6 +174,8 @@ def register(app, store, views) -> None:
         Input(TABS, "value"),
         Input(RUN["a"], "value"),
         State(PICKED, "value"),
+        # A later tab's view computes when its tab is opened, never at page load.
+        prevent_initial_call=True,
     )
     def _picker(tab, run_a, current):
         if tab != TAB:
@@ -189,6 +191,8 @@ def register(app, store, views) -> None:
         Input(TABS, "value"),
         Input(PICKED, "value"),
         Input(STATUS, "children"),
+        # A later tab's view computes when its tab is opened, never at page load.
+        prevent_initial_call=True,
     )
     @guarded(lambda exc: (message_figure(str(exc)), message_figure(""), [], [], ""))
     def _draw(tab, name, _done):
