@@ -104,28 +104,57 @@ def _centres(edges) -> np.ndarray:
 def chi_references(series: list[dict]) -> list[dict]:
     """The distinct chi reference curves of ``series`` (see :func:`radius_figure`), in the runs' order.
 
+    Two runs share a curve when their bins have one width on one grid and their references agree
+    wherever both have a bin, over bins holding nearly all of each (each run's histogram spans its own
+    data, so an AE's and a VAE's grids differ in extent, not in the curve). A shared curve spans the
+    union of their bins.
+
     Returns
     -------
     list of dict
         ``edges``, ``reference``, ``side`` (of the first run using it) and ``names`` (every run using it).
     """
-    distinct: list[dict] = []
+    groups: list[dict] = []
     for run in series:
-        edges = np.asarray(run["edges"], dtype=np.float64)
-        reference = np.asarray(run["reference"], dtype=np.float64)
-        same = (
-            d
-            for d in distinct
-            if d["edges"].shape == edges.shape
-            and np.array_equal(d["edges"], edges)
-            and np.allclose(d["reference"], reference, rtol=1e-9, atol=0)
-        )
-        found = next(same, None)
-        if found is None:
-            distinct.append({"edges": edges, "reference": reference, "side": run["side"], "names": [run["name"]]})
+        bins = _bins(run)
+        group = next((g for g in groups if _same_curve(g["bins"], bins)), None)
+        if group is None:
+            groups.append({"bins": bins, "side": run["side"], "names": [run["name"]]})
         else:
-            found["names"].append(run["name"])
-    return distinct
+            group["bins"] = {**bins, "values": {**bins["values"], **group["bins"]["values"]}}
+            group["names"].append(run["name"])
+    out = []
+    for group in groups:
+        bins = group["bins"]
+        index = np.arange(min(bins["values"]), max(bins["values"]) + 1)
+        edges = bins["origin"] + bins["width"] * np.append(index, index[-1] + 1)
+        reference = np.array([bins["values"].get(int(i), 0.0) for i in index])
+        out.append({"edges": edges, "reference": reference, "side": group["side"], "names": group["names"]})
+    return out
+
+
+def _bins(run: dict) -> dict:
+    """A run's reference as {bin index on the grid of its width: expected count}."""
+    edges = np.asarray(run["edges"], dtype=np.float64)
+    reference = np.asarray(run["reference"], dtype=np.float64)
+    width = float(np.diff(edges).mean())
+    index = np.rint(edges[:-1] / width).astype(np.int64)
+    return {"origin": 0.0, "width": width, "values": dict(zip(index.tolist(), reference.tolist(), strict=True))}
+
+
+def _same_curve(a: dict, b: dict, held: float = 0.01) -> bool:
+    # Agreement to 1e-6 on every shared bin decides; the shared bins must hold some of each curve (two
+    # curves that are both ~0 wherever both have bins are not shown to be one).
+    if not np.isclose(a["width"], b["width"], rtol=1e-9):
+        return False
+    common = sorted(set(a["values"]) & set(b["values"]))
+    if not common:
+        return False
+    ours, theirs = (np.array([d["values"][i] for i in common]) for d in (a, b))
+    totals = [sum(d["values"].values()) for d in (a, b)]
+    if min(totals) <= 0 or ours.sum() < held * totals[0] or theirs.sum() < held * totals[1]:
+        return False
+    return bool(np.allclose(ours, theirs, rtol=1e-6, atol=1e-9 * max(totals)))
 
 
 def spectrum_figure(series: list[dict], style: Style = PAGE, title: str = "", shown: int | None = None) -> go.Figure:

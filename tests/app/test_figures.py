@@ -103,6 +103,14 @@ def test_the_radius_figure_draws_one_chi_curve_per_distinct_reference():
     assert len(curves) == 1 and curves[0].line.color == NULL_COLOUR
     assert curves[0].name == "chi reference (N(0, I)) of demo-ae, demo-vae"
     np.testing.assert_allclose(curves[0].y, chi_counts(256, 50_000), rtol=1e-6, atol=1e-3)
+    # Each run's histogram spans its own radii (the AE's reach farther): still one curve, over both ranges.
+    short = {**run("demo-vae", "b", 256, 50_000), "edges": edges[:37], "counts": np.ones(36)}
+    short["reference"] = short["reference"][:36]
+    spans = radius_figure([run("demo-ae", "a", 256, 50_000), short])
+    curves = [t for t in spans.data if t.type == "scatter"]
+    assert len(curves) == 1 and curves[0].name.endswith("of demo-ae, demo-vae")
+    np.testing.assert_allclose(curves[0].x, (edges[:-1] + edges[1:]) / 2, rtol=1e-6)
+    np.testing.assert_allclose(curves[0].y, chi_counts(256, 50_000), rtol=1e-6, atol=1e-3)
     # Different z_dim (or different point counts): one curve per run, each in its run's colour, peaks apart.
     for other in (run("small", "b", 64, 50_000), run("fewer", "b", 256, 20_000)):
         apart = radius_figure([run("demo-ae", "a", 256, 50_000), other])

@@ -192,9 +192,19 @@ def test_density_view_lists_axes_and_a_click_picks_one(store):
 
 def test_radius_view_overlays_both_runs_with_the_chi_reference(store):
     fig = radius.radius_view(shown(store, "ae", "vae"), 0.5)
-    # The fixture runs differ in shape, so each keeps its own reference curve (identical ones would be one).
+    # Both fixture runs have one z_dim and 600 points: one reference curve over both runs' radius ranges
+    # (each histogram spans its own data), the chi distribution's counts per bin.
+    from scipy import stats
+
     names = [t.name for t in fig.data]
-    assert names == ["ae |z|", "vae |z|", "chi reference (N(0, I)) of ae", "chi reference (N(0, I)) of vae"]
+    assert names == ["ae |z|", "vae |z|", "chi reference (N(0, I)) of ae, vae"]
+    ranges = [(float(t.x[0]), float(t.x[-1])) for t in fig.data[:2]]
+    curve = fig.data[2]
+    assert float(curve.x[0]) == min(r[0] for r in ranges) and float(curve.x[-1]) == max(r[1] for r in ranges)
+    z_dim = int(store.open("ae").config["z_dim"])
+    centres = np.asarray(curve.x, dtype=np.float64)
+    expected = 600 * (stats.chi.cdf(centres + 0.25, z_dim) - stats.chi.cdf(centres - 0.25, z_dim))
+    np.testing.assert_allclose(curve.y, expected, rtol=1e-4, atol=1e-6)
     assert float(np.sum(fig.data[0].y)) == 600
 
 
