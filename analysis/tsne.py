@@ -216,6 +216,16 @@ class TsneParams:
             object.__setattr__(self, name, value)
 
 
+def largest_perplexity(n_points: int, wanted: float = 30.0) -> float:
+    """The perplexity a t-SNE of ``n_points`` points can use: ``wanted``, or less on a small set.
+
+    t-SNE needs more than 3 x perplexity points (each point's 3 x perplexity
+    nearest neighbours), so below ``3 * wanted + 1`` points the perplexity is
+    capped at ``(n_points - 1) / 3``.
+    """
+    return float(min(wanted, (n_points - 1) / 3))
+
+
 def map_input(z, ids, pca_components: int | None = None, pca: PCAResult | None = None, dtype=np.float32) -> np.ndarray:
     """The rows a map of ``z`` is fitted on (t-SNE and UMAP): ``z[ids]``, or their leading PCA scores.
 

@@ -12,6 +12,7 @@ import numpy as np
 import rundir
 from analysis import results
 from analysis.precompute import QUICK
+from analysis.tsne import TsneParams, largest_perplexity
 from figures.distributions import density_figure, radius_figure, spectrum_figure
 from figures.planes import PlanePoints, padded_range, plane_figure
 from figures.structure import structure_figure
@@ -183,15 +184,34 @@ def planes(runs: list[Path], figure, shares) -> str:
     return "".join(parts)
 
 
+def quick_tsne_params(run: Path) -> dict:
+    """The report's own t-SNE map of a run without one: QUICK's points, the perplexity capped on a small run."""
+    n = min(QUICK["tsne_n"], len(rundir.load_zpoints(run)))
+    wanted = TsneParams().perplexity
+    perplexity = largest_perplexity(n, wanted)
+    return {"n_points": n} if perplexity == wanted else {"n_points": n, "perplexity": perplexity}
+
+
+def perplexity_note(params: dict) -> str:
+    """A sentence when the perplexity was capped for a small run (empty otherwise)."""
+    if "perplexity" not in params:
+        return ""
+    return (
+        f" Its perplexity is {params['perplexity']:.3g}, not {TsneParams().perplexity:g}: t-SNE needs more than "
+        f"3 x perplexity points and the run has {params['n_points']:,}."
+    )
+
+
 def tsne_maps(runs: list[Path], figure) -> str:
     parts = ["<h2>t-SNE maps</h2>"]
     for side, run in enumerate(runs):
         found = results.tsne.available(run)
         if not found:
-            found = [{"n_points": QUICK["tsne_n"]}]
+            found = [quick_tsne_params(run)]
             parts.append(
-                f"<p class='note'>{esc(name_of(run))}: no cached t-SNE map; one of {QUICK['tsne_n']:,} points "
-                "was computed for this report (run <code>zspace analyze</code> for the full set).</p>"
+                f"<p class='note'>{esc(name_of(run))}: no cached t-SNE map; one of {found[0]['n_points']:,} points "
+                "was computed for this report (run <code>zspace analyze</code> for the full set)."
+                f"{perplexity_note(found[0])}</p>"
             )
         cells = []
         for params in found:
@@ -199,7 +219,7 @@ def tsne_maps(runs: list[Path], figure) -> str:
             reduced = params.get("pca_components")
             what = f"after PCA-{reduced}" if reduced else "raw z"
             keep = _subsample(len(fit.embedding), MAX_SHOWN)
-            title = f"{name_of(run)}: t-SNE {what}, perplexity {params.get('perplexity', 30)}"
+            title = f"{name_of(run)}: t-SNE {what}, perplexity {params.get('perplexity', 30):.3g}"
             cells.append(figure(_scatter(fit.embedding[keep], len(fit.embedding), title, ("t-SNE 1", "t-SNE 2"), side)))
         parts.append(f"<div class='pair'>{''.join(cells)}</div>")
     return "".join(parts)

@@ -213,3 +213,13 @@ def test_scikit_learn_runs_at_least_its_own_minimum_of_250_iterations(z):
     model = TSNE(perplexity=5, max_iter=250, learning_rate="auto", init="pca", random_state=3, n_jobs=1)
     reference = model.fit_transform(np.asarray(z[draw_ids(len(z), 40, 3)], dtype=np.float64))
     assert np.array_equal(ours.embedding, reference.astype(np.float32)) and ours.params["n_iter"] == 100
+
+
+def test_the_largest_perplexity_is_the_wanted_one_from_91_points_and_a_third_of_n_minus_1_below(fits):
+    assert tsne.largest_perplexity(91) == 30.0 and tsne.largest_perplexity(10_000) == 30.0
+    assert tsne.largest_perplexity(90) == pytest.approx(89 / 3) and tsne.largest_perplexity(4) == 1.0
+    assert tsne.largest_perplexity(40, wanted=5) == 5.0
+    z = np.random.default_rng(1).normal(size=(40, 3))
+    for n in (4, 40):  # the capped perplexity is accepted at both ends
+        tsne.run_tsne(z, n_points=n, perplexity=tsne.largest_perplexity(n))
+    assert [n for _, _, n in fits] == [4, 40]
