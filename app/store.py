@@ -325,6 +325,15 @@ class RunHandle:
             return declaration.available(self.folder)
 
     # -- decoding ------------------------------------------------------------------------------
+    @property
+    def has_decoder(self) -> bool:
+        """True when the run can decode (z-points imported alone cannot; see :func:`rundir.has_decoder`)."""
+        return rundir.has_decoder(self.config)
+
+    def decode_or_none(self, z, most: int = MAX_SAMPLES) -> np.ndarray | None:
+        """:meth:`decode`, or None for a run without a decoder (its views show their numbers without images)."""
+        return self.decode(z, most) if self.has_decoder else None
+
     def decode(self, z, most: int = MAX_SAMPLES) -> np.ndarray:
         """Decode z-vectors (at most ``most``, one batched call) with the run's decoder to uint8 images."""
         z = np.atleast_2d(np.asarray(z, dtype=np.float32))

@@ -7,8 +7,9 @@ recomputed here and memoised through the run's handle, never sent to the browser
 
 Views that act on rows (sampling, paths, neighbours, export) call
 :func:`filter_rows` (or :func:`filter_mask`) with the run and the filter view's store value;
-linked views map a selection's rows to the compared run with :func:`linked_rows`
-(both runs encode the same images; rows are matched by the metadata's ``id``).
+linked views map a selection's rows to the compared run with :func:`linked_rows`, and the
+instruments a row with :func:`matched_rows`: runs of the same images are matched by the
+metadata's ``id``, whatever their row order, and may share only part of their images.
 """
 
 from __future__ import annotations
@@ -213,6 +214,24 @@ def _row_links(source: RunHandle, target: RunHandle) -> np.ndarray:
     return target.memo(MemoKey.links(source), compute)
 
 
+def matched_rows(rows, source: RunHandle, target: RunHandle) -> np.ndarray:
+    """For each of ``rows`` of ``source``, the row of ``target`` holding the same image (matched by id; -1: none).
+
+    The one matching rule of the page: the selection, the filter and the instruments
+    (paths, neighbours, attribute walks, traversals) all compare runs through it.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    if source.name == target.name:
+        return rows
+    return _row_links(source, target)[rows]
+
+
+def image_label(run: RunHandle, row: int) -> str:
+    """How the page names the image at ``row``: its metadata ``id`` (the row number when there is none)."""
+    frame = run.metadata()
+    return str(frame["id"].iloc[int(row)]) if "id" in frame.columns else str(int(row))
+
+
 def linked_rows(rows, source: RunHandle, target: RunHandle) -> tuple[np.ndarray, str]:
     """The rows of ``target`` that hold the same images as ``rows`` of ``source``, and a note when some differ.
 
@@ -222,8 +241,7 @@ def linked_rows(rows, source: RunHandle, target: RunHandle) -> tuple[np.ndarray,
     rows = np.asarray(rows, dtype=np.int64)
     if source.name == target.name:
         return rows, ""
-    links = _row_links(source, target)
-    mapped = links[rows]
+    mapped = matched_rows(rows, source, target)
     found = mapped[mapped >= 0]
     if len(found) == len(rows) and np.array_equal(found, rows):
         return rows, ""

@@ -15,13 +15,21 @@ from dash import Input, Output, State, dcc, html, no_update
 from app import plane_space
 from app.store import RunHandle
 from app.validate import choice, finite
-from app.views import planes
-from app.views.instruments import MAX_STEPS, MIN_STEPS, base_point, follow_clicked_rows, steps_of, strip_row
+from app.views import instruments, planes
+from app.views.instruments import (
+    MAX_STEPS,
+    MIN_STEPS,
+    base_point,
+    follow_clicked_rows,
+    reference_run,
+    steps_of,
+    strip_row,
+)
 from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, open_side, side_columns, side_run
 from app.views.protocol import View
 
 TAB = "Planes"
-REFUSALS = plane_space.REFUSALS
+REFUSALS = (*plane_space.REFUSALS, *instruments.REFUSALS)
 
 make = ids("attributes")
 COLUMN, SHOW, ROW, SPAN, STEPS = make("column"), make("show"), make("row"), make("span"), make("steps")
@@ -73,8 +81,11 @@ def plane_choice(run: RunHandle, column) -> tuple[str, int]:
     return "attribute", columns.index(choice(column, "attribute", columns))
 
 
-def attribute_view(run: RunHandle, column, row, span, steps) -> tuple[str, list]:
-    """The direction's facts and the strip of the start point walked along it, for one run."""
+def attribute_view(run: RunHandle, column, row, span, steps, reference: RunHandle | None = None) -> tuple[str, list]:
+    """The direction's facts and the strip of the start point walked along it, for one run.
+
+    ``row`` is a row of ``reference`` (default: ``run``); ``run`` starts from the same image (matched by id).
+    """
     from analysis.walks import attribute_walk
 
     if not column:
@@ -82,9 +93,9 @@ def attribute_view(run: RunHandle, column, row, span, steps) -> tuple[str, list]
     direction = plane_space.attribute_direction(run, column)
     span = finite(span, "span", 0.01, MAX_SPAN)
     steps = steps_of(steps)
-    start, label = base_point(run, row)
+    start, label = base_point(run, row, reference)
     offsets, zs = attribute_walk(start, direction, span, steps)
-    images = run.decode(zs)
+    images = run.decode_or_none(zs)
     facts = (
         f"{run.name}: {column} {direction['high_label']} (n={direction['n_high']:,}) vs "
         f"{direction['low_label']} (n={direction['n_low']:,}) — class means {direction['distance']:.3g} apart; "
@@ -134,7 +145,7 @@ def register(app, store, views) -> None:
         kind, index = plane_choice(store.open(run_a), column)
         return index, kind
 
-    follow_clicked_rows(app, ROW)
+    follow_clicked_rows(app, store, ROW)
 
     for side in SIDES:
 
@@ -154,7 +165,7 @@ def register(app, store, views) -> None:
             run = open_side(store, run_a, run_b, side)
             if run is None:
                 return "", []
-            return attribute_view(run, column, row, span, steps)
+            return attribute_view(run, column, row, span, steps, reference_run(store, run_a, run_b))
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).

@@ -11,7 +11,17 @@ from app.store import RunHandle, RunStore
 from app.url_state import Field, LinkCheck, Row
 from app.validate import choice, finite, whole
 from app.views import planes
-from app.views.parts import SIDES, NoRunSelected, error_box, guarded, ids, side_columns
+from app.views.parts import (
+    RUN,
+    SIDES,
+    NoRunSelected,
+    error_box,
+    guarded,
+    ids,
+    no_decoder_line,
+    open_shown,
+    side_columns,
+)
 from app.views.protocol import View
 from rundir.errors import Refusal, ZspaceError
 
@@ -49,9 +59,10 @@ class PointNotOnPlane(Refusal):
 
 
 class ImageNotInRun(Refusal):
-    """A point clicked in one run whose image the compared run does not hold."""
+    """A compared run that does not hold the image asked about: a point clicked in the other run, or a row of
+    an instrument's box (runs are matched by image id, :func:`app.subsets.matched_rows`)."""
 
-    template = "the image of point {row} clicked in {other} is not among {run}'s images"
+    template = "{run} does not hold image {image} (point {row} of {source}): runs are compared by image id"
 
 
 class NoRunOnSide(Refusal):
@@ -141,10 +152,12 @@ def point_at(coords: np.ndarray, ids_: np.ndarray, x: float, y: float) -> int:
 
 
 def original_image(run: RunHandle, row: int):
-    """The original image of a data row, or None when its source is gone (the run still decodes)."""
+    """The original image of a data row, or None when its source is gone or the run has none (z-points alone)."""
     from models.data import load_original_image
 
     config = run.config
+    if not config.get("image_size") or not config.get("data"):
+        return None
     meta = run.metadata_row(row)
     try:
         return load_original_image(config.get("data"), meta.get("source"), int(config["image_size"]))
@@ -197,7 +210,8 @@ def _decoded_point(run: RunHandle, where: plane_space.Plane, x: float, y: float)
 
 def _decoded_row(run: RunHandle, row: int, note: str = ""):
     z = np.asarray(run.z()[row], dtype=np.float32)
-    tiles = [_tile(to_data_uri(run.decode(z)[0]), "decoded (reconstruction)")]
+    decoded = run.decode_or_none(z)
+    tiles = [] if decoded is None else [_tile(to_data_uri(decoded[0]), "decoded (reconstruction)")]
     original = original_image(run, row)
     if original is not None:
         tiles.insert(0, _tile(to_data_uri(original), "original"))
@@ -237,7 +251,8 @@ def _decoded_space(run: RunHandle, where: plane_space.Plane, xy: tuple[float, fl
             "other coordinates held at": said if base != "nearest" else f"point {int(rows[0])} (nearest on the plane)"
         }
     facts["radius |z|"] = data_reference.radius_text(run, z)
-    tiles = [_tile(to_data_uri(run.decode(z)[0]), "decoded at the click")]
+    decoded = run.decode_or_none(z)
+    tiles = [] if decoded is None else [_tile(to_data_uri(decoded[0]), "decoded at the click")]
     target = {"run": run.name, "z": [round(float(v), 6) for v in z]}
     return f"empty space at ({x:.3f}, {y:.3f})", tiles, facts, target
 
@@ -248,17 +263,17 @@ def mirrored_click(run: RunHandle, other: RunHandle, click, other_plane: plane_s
     Returns the panel, the new ``selected`` and the nearest-distance target, like :func:`decode_click`;
     None when the click was on empty space (the other side's spot has no image to match).
     """
-    from app.subsets import linked_rows
+    from app.subsets import image_label, matched_rows
 
     what, (x, y) = clicked_target(click)
     if what != "point":
         return None
     ids_, coords = other.coords(other_plane)
     clicked = point_at(coords, ids_, x, y)
-    rows, _ = linked_rows([clicked], other, run)
-    if len(rows) == 0:
-        raise ImageNotInRun(row=clicked, other=other.name, run=run.name)
-    title, tiles, facts, target = _decoded_row(run, int(rows[0]), f" — the image clicked in {other.name}")
+    row = int(matched_rows([clicked], other, run)[0])
+    if row < 0:
+        raise ImageNotInRun(run=run.name, image=image_label(other, clicked), row=clicked, source=other.name)
+    title, tiles, facts, target = _decoded_row(run, row, f" — the image clicked in {other.name}")
     return _panel(title, tiles, facts), target, target
 
 
@@ -319,14 +334,17 @@ def _mirror(run: RunHandle, other_request, other_click):
     return (no_update, no_update, no_update) if mirrored is None else mirrored
 
 
-def decoder_status(store: RunStore) -> tuple[str, bool]:
-    """What the decoder is doing, and whether polling can stop."""
-    return (LOADING_TEXT, False) if store.decoder.warming else (READY_TEXT, True)
+def decoder_status(store: RunStore, run_a=None, run_b=None) -> tuple[str, bool]:
+    """What the decoder is doing, whether polling can stop; a shown run without a decoder is named here, once."""
+    if store.decoder.warming:
+        return LOADING_TEXT, False
+    missing = no_decoder_line([run for _, run in open_shown(store, run_a, run_b)])
+    return missing or READY_TEXT, True
 
 
 def initial(store, run_a, run_b) -> dict:
     """The decoder's line as the page opens; polling only while it is still loading (``View.initial``)."""
-    text, done = decoder_status(store)
+    text, done = decoder_status(store, run_a, run_b)
     return {(DECODER_STATUS, "children"): text, (DECODER_POLL, "disabled"): done}
 
 
@@ -337,10 +355,13 @@ def register(app, store, views) -> None:
         Output(DECODER_STATUS, "children"),
         Output(DECODER_POLL, "disabled"),
         Input(DECODER_POLL, "n_intervals"),
+        Input(RUN["a"], "value"),
+        Input(RUN["b"], "value"),
         prevent_initial_call=True,  # the page opens with these values (initial)
     )
-    def _status(_n):
-        return decoder_status(store)
+    @guarded(lambda exc: (str(exc), True))
+    def _status(_n, run_a, run_b):
+        return decoder_status(store, run_a, run_b)
 
     for side in SIDES:
         other_side = "b" if side == "a" else "a"

@@ -134,8 +134,13 @@ def decoded_lattice(run: RunHandle, where: plane_space.Plane, x_range, y_range, 
 
 
 def lattice_view(run: RunHandle, request: planes.PlaneRequest, view, size, base_mode, selected):
-    """The note and the mosaic figure of one run's lattice over its current viewport (None: not drawn yet)."""
+    """The note and the mosaic figure of one run's lattice over its current viewport (None: not drawn yet).
+
+    A run without a decoder draws none (the decode view's status line says so once for the page).
+    """
     k = size_of(size)
+    if not run.has_decoder:
+        return "", message_figure("", height=120)
     where = request.plane(run)
     if not where.linear:
         raise LatticeNeedsLinearPlane()

@@ -2,7 +2,9 @@
 
 With a compared run the same image's neighbours in the other model are shown
 beside them, with the overlap of the two sets (Jaccard): how far the two models
-agree about what lies close to this image.
+agree about what lies close to this image. The two runs are matched by image id
+(the row box holds a row of the first run shown), so their row orders may differ;
+the overlap counts the same images, and a run without the image says so.
 """
 
 from __future__ import annotations
@@ -14,15 +16,15 @@ from dash import Input, Output, dcc, html
 from app import plane_space, subsets
 from app.store import RunHandle
 from app.validate import row_list, whole
-from app.views import filters
-from app.views.instruments import follow_clicked_rows, row_of, tiles
+from app.views import filters, instruments
+from app.views.instruments import follow_clicked_rows, row_in, row_of, tiles
 from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, open_shown, side_columns
 from app.views.paths import PATH_COLOUR
 from app.views.protocol import Overlay, View
 from rundir.errors import ZspaceError
 
 TAB = "Planes"
-REFUSALS = (subsets.FilterKeepsNoRows, *subsets.REFUSALS)
+REFUSALS = (subsets.FilterKeepsNoRows, *subsets.REFUSALS, *instruments.REFUSALS)
 
 make = ids("neighbours")
 ROW, K, OVERLAP, HIGHLIGHT = make("row"), make("k"), make("overlap"), make("highlight")
@@ -72,8 +74,9 @@ def neighbours_of(run: RunHandle, row: int, k: int, among=None) -> tuple[np.ndar
 def neighbour_view(shown: list[tuple[str, RunHandle]], row, k, filter_state=None) -> tuple[dict, dict, str, dict]:
     """Per side: (title, tiles); the overlap line; the highlight JSON for the planes.
 
-    ``shown``: (side, run) of each side that shows a run (:func:`app.views.parts.open_shown`).
-    With a metadata filter, neighbours are searched among the rows it keeps.
+    ``shown``: (side, run) of each side that shows a run (:func:`app.views.parts.open_shown`); ``row``
+    is a row of the first, and each run shows the neighbours of the same image (matched by id; a run
+    without it says so in its title). With a metadata filter, neighbours are searched among the rows it keeps.
 
     Returns
     -------
@@ -84,32 +87,53 @@ def neighbour_view(shown: list[tuple[str, RunHandle]], row, k, filter_state=None
     if row is None or row == "" or not shown:
         return {}, {}, HINT, {}
     k = whole(k, "k", 1, MAX_NEIGHBOURS)
+    reference = shown[0][1]
+    row = row_of(reference, row)
     titles, shown_tiles, highlight, found = {}, {}, {}, {}
     for side, run in shown:
-        index = row_of(run, row)
+        try:
+            index = row_in(run, row, reference)
+        except instruments.ImageNotInRun as missing:
+            titles[side], shown_tiles[side] = str(missing), []
+            continue
         among = subsets.filter_rows(run, filter_state)
         distances, rows = neighbours_of(run, index, k, among)
         z = run.z()
-        images = run.decode(np.vstack([z[index : index + 1], z[rows]]))
+        images = run.decode_or_none(np.vstack([z[index : index + 1], z[rows]]))
         captions = [f"point {index} (selected)"] + [f"{r} · d {d:.3f}" for r, d in zip(rows, distances, strict=True)]
         model = str(run.config.get("model", "")).upper()
         kept = "" if among is None else f" among the {len(among):,} rows the filter keeps"
         titles[side] = f"{run.name} ({model}): the {len(rows)} nearest data points of point {index}{kept}"
         shown_tiles[side] = tiles(images, captions, css="tile neighbour")
         highlight[side] = {"run": run.name, "row": index, "rows": [int(r) for r in rows]}
-        found[side] = rows
+        found[side] = (run, rows)
+    return titles, shown_tiles, overlap_line(found, reference, row), highlight
+
+
+def as_reference_rows(run: RunHandle, rows, reference: RunHandle) -> np.ndarray:
+    """``run``'s rows as the reference run's rows of the same images; an image it lacks gets a negative number
+    of its own (it counts as different from every other)."""
+    mapped = subsets.matched_rows(rows, run, reference)
+    missing = mapped < 0
+    mapped[missing] = -1 - np.flatnonzero(missing)
+    return mapped
+
+
+def overlap_line(found: dict, reference: RunHandle, row: int) -> str:
+    """How many of the nearest neighbours two runs share (the same images, Jaccard), or what one run found."""
+    if not found:
+        return ""
     if len(found) == 2:
         from analysis.walks import jaccard
 
-        shared = len(set(found["a"].tolist()) & set(found["b"].tolist()))
-        overlap = (
-            f"the two models share {shared} of the {len(found['a'])} nearest neighbours of point {index} "
-            f"(Jaccard {jaccard(found['a'], found['b']):.2f})"
+        first, second = (as_reference_rows(run, rows, reference) for run, rows in found.values())
+        shared = len(set(first.tolist()) & set(second.tolist()))
+        return (
+            f"the two models share {shared} of the {len(first)} nearest neighbours of point {row} "
+            f"(Jaccard {jaccard(first, second):.2f})"
         )
-    else:
-        count = len(next(iter(found.values())))
-        overlap = f"the {count} nearest data points of point {index}, by distance in full z-space"
-    return titles, shown_tiles, overlap, highlight
+    count = len(next(iter(found.values()))[1])
+    return f"the {count} nearest data points of point {row}, by distance in full z-space"
 
 
 def overlay_inputs(side: str) -> list:
@@ -159,7 +183,7 @@ def overlay(run: RunHandle, where: plane_space.Plane, side: str, highlight) -> l
 def register(app, store, views) -> None:
     """Wire the row box to the last clicked point, and the neighbours of each run."""
 
-    follow_clicked_rows(app, ROW)
+    follow_clicked_rows(app, store, ROW)
 
     def refused(exc):
         return (error_box(exc), "", "", "", "", {})

@@ -118,6 +118,23 @@ def open_compared(store: RunStore, run_a, compare) -> list[tuple[int, RunHandle]
     return [(index, store.open(name)) for index, name in enumerate(compared_names(run_a, compare))]
 
 
+def no_decoder_line(runs: list[RunHandle]) -> str:
+    """The one line a tab shows about the runs without a decoder among ``runs`` (empty when all have one).
+
+    A run of z-points imported alone shows every number; what needs a decoder
+    (images of clicks, paths, neighbours, walks and samples, the lattice, the lab's rates)
+    is left out, and this line says why, once, instead of an error per click.
+    """
+    names = [run.name for run in runs if not run.has_decoder]
+    if not names:
+        return ""
+    which = " and ".join(names)
+    return (
+        f"{which} {'has' if len(names) == 1 else 'have'} no decoder (z-points imported alone): "
+        "no images are decoded for it (no lattice); clicks, paths, neighbours and samples show their numbers only"
+    )
+
+
 def side_columns(make: Callable[[str], list]) -> html.Div:
     """Two columns, one per run; CSS hides the second (``side-b``) when nothing is compared."""
     return html.Div(className="sides", children=[html.Div(make(side), className=f"side side-{side}") for side in SIDES])

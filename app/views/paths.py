@@ -5,7 +5,7 @@ point (full z-space), the k-NN radius and |z|, so a path that leaves the
 filament and crosses a void is seen as a rise in the middle. The path is drawn
 on the plane (exact on PCA, axis and attribute planes; each step at its nearest
 mapped point on a t-SNE map). A compared run walks the same two images (the same
-row ids) side by side.
+images, matched by id) side by side; A and B are rows of the first run shown.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from app import data_reference, plane_space, subsets
 from app.store import RunHandle
 from app.url_state import Field, Whole
-from app.views import decode, filters
-from app.views.instruments import MAX_STEPS, MIN_STEPS, row_of, steps_of, strip_row
+from app.views import decode, filters, instruments
+from app.views.instruments import MAX_STEPS, MIN_STEPS, reference_run, row_in, steps_of, strip_row
 from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, open_side, side_columns
 from app.views.protocol import Overlay, View
 from figures.style import message_figure
@@ -46,7 +46,14 @@ class NoSphericalPath(Refusal):
     template = "the spherical path from A to B is undefined: they point in opposite directions"
 
 
-REFUSALS = (NoClickedPoint, SamePoints, NoSphericalPath, subsets.FilterKeepsNoRows, *subsets.REFUSALS)
+REFUSALS = (
+    NoClickedPoint,
+    SamePoints,
+    NoSphericalPath,
+    subsets.FilterKeepsNoRows,
+    *subsets.REFUSALS,
+    *instruments.REFUSALS,
+)
 
 make = ids("paths")
 FROM, TO, STEPS, NOTE = make("from"), make("to"), make("steps"), make("note")
@@ -101,8 +108,12 @@ def layout() -> html.Div:
     return html.Div([side_columns(buttons), controls, side_columns(side)], className="view paths")
 
 
-def set_endpoint(trigger, selected_a, selected_b) -> tuple:
-    """Which box ("set as A" or "set as B") the clicked point goes to: (A value, B value, note)."""
+def set_endpoint(trigger, selected_a, selected_b, reference: RunHandle | None = None) -> tuple:
+    """Which box ("set as A" or "set as B") the clicked point goes to: (A value, B value, note).
+
+    The boxes hold rows of ``reference`` (the first run shown): a point clicked on
+    the compared run's plane is the reference run's row of the same image.
+    """
     for side, selected in (("a", selected_a), ("b", selected_b)):
         for which, buttons in (("A", SET_A), ("B", SET_B)):
             if trigger != buttons[side]:
@@ -110,14 +121,16 @@ def set_endpoint(trigger, selected_a, selected_b) -> tuple:
             row = selected.get("row") if isinstance(selected, dict) else None
             if not isinstance(row, int) or isinstance(row, bool) or row < 0:
                 raise NoClickedPoint(which=which)
+            row = instruments.reference_row(reference, selected)
             note = f"{which} = point {row}"
             return (row, no_update, note) if which == "A" else (no_update, row, note)
     return no_update, no_update, no_update
 
 
-def endpoints(run: RunHandle, start, end) -> tuple[int, int]:
-    """Validated rows A and B of the run (two different points)."""
-    a, b = row_of(run, start, "A"), row_of(run, end, "B")
+def endpoints(run: RunHandle, start, end, reference: RunHandle | None = None) -> tuple[int, int]:
+    """Validated rows A and B of the run (two different points): the images at ``reference``'s rows
+    ``start`` and ``end`` (default: the run's own rows)."""
+    a, b = row_in(run, start, reference, "A"), row_in(run, end, reference, "B")
     if a == b:
         raise SamePoints()
     return a, b
@@ -134,16 +147,20 @@ def walk(run: RunHandle, a: int, b: int, steps: int) -> dict[str, np.ndarray]:
         raise NoSphericalPath() from None
 
 
-def walk_view(run: RunHandle, start, end, steps, side: str = "a", filter_state=None) -> tuple[str, list, go.Figure]:
+def walk_view(
+    run: RunHandle, start, end, steps, side: str = "a", filter_state=None, reference: RunHandle | None = None
+) -> tuple[str, list, go.Figure]:
     """Title, the linear and the spherical strip, and the per-step profile of the path from A to B in one run.
 
-    With a metadata filter the profile measures each step against the rows it keeps.
+    ``start`` and ``end`` are rows of ``reference`` (default: ``run``); ``run`` walks between the same
+    images. With a metadata filter the profile measures each step against the rows it keeps. A run
+    without a decoder shows the profile and the strips' captions, without images.
     """
     from analysis.walks import DENSITY_K, path_profile
 
     if start is None or end is None:
         return HINT, [], message_figure("", height=120)
-    a, b = endpoints(run, start, end)
+    a, b = endpoints(run, start, end, reference)
     steps = steps_of(steps)
     paths = walk(run, a, b, steps)
     # One streamed pass over the z-points measures both paths.
@@ -161,7 +178,7 @@ def walk_view(run: RunHandle, start, end, steps, side: str = "a", filter_state=N
     reference = data_reference.nn_reference(run) if among is None else None
     rows = []
     for kind, zs in paths.items():
-        images = run.decode(zs)
+        images = run.decode_or_none(zs)
         captions = _captions(run, fractions, profiles[kind]["nearest"], reference)
         rows.append(strip_row(f"{kind} path", images, captions, f"{run.name}-{kind}-{a}-{b}.png"))
     model = str(run.config.get("model", "")).upper()
@@ -200,16 +217,25 @@ def place(run: RunHandle, where: plane_space.Plane, zs: np.ndarray) -> np.ndarra
 
 
 def overlay_inputs(side: str) -> list:
-    """The path's endpoints and steps: a change redraws the plane with the new path."""
-    return [Input(FROM, "value"), Input(TO, "value"), Input(STEPS, "value")]
+    """The path's endpoints and steps (a change redraws the plane with the new path), and the runs shown."""
+    return [
+        Input(FROM, "value"),
+        Input(TO, "value"),
+        Input(STEPS, "value"),
+        State(RUN["a"], "value"),
+        State(RUN["b"], "value"),
+    ]
 
 
-def overlay(run: RunHandle, where: plane_space.Plane, side: str, start, end, steps) -> list:
-    """The linear and the spherical path from A to B drawn over the plane's points (nothing while A or B is unset)."""
+def overlay(run: RunHandle, where: plane_space.Plane, side: str, start, end, steps, run_a=None, run_b=None) -> list:
+    """The linear and the spherical path from A to B drawn over the plane's points (nothing while A or B is unset).
+
+    A and B are rows of the first run shown (``run_a``, else ``run_b``; default ``run``), matched by image id.
+    """
     if start is None or end is None:
         return []
     try:
-        a, b = endpoints(run, start, end)
+        a, b = endpoints(run, start, end, reference_run(run.store, run_a, run_b))
         paths = walk(run, a, b, steps_of(steps))
         placed = {kind: place(run, where, zs) for kind, zs in paths.items()}
     except ZspaceError:  # the paths view says what is wrong; the plane stays usable
@@ -252,11 +278,13 @@ def register(app, store, views) -> None:
         *[Input(buttons[s], "n_clicks") for buttons in (SET_A, SET_B) for s in SIDES],
         State(decode.SELECTED["a"], "data"),
         State(decode.SELECTED["b"], "data"),
+        State(RUN["a"], "value"),
+        State(RUN["b"], "value"),
         prevent_initial_call=True,
     )
     @guarded(lambda exc: (no_update, no_update, str(exc)))
-    def _set(_a_a, _a_b, _b_a, _b_b, selected_a, selected_b):
-        return set_endpoint(ctx.triggered_id, selected_a, selected_b)
+    def _set(_a_a, _a_b, _b_a, _b_b, selected_a, selected_b, run_a, run_b):
+        return set_endpoint(ctx.triggered_id, selected_a, selected_b, reference_run(store, run_a, run_b))
 
     for side in SIDES:
 
@@ -277,7 +305,7 @@ def register(app, store, views) -> None:
             run = open_side(store, run_a, run_b, side)
             if run is None:
                 return "", [], message_figure("", height=120)
-            return walk_view(run, start, end, steps, side, filter_state)
+            return walk_view(run, start, end, steps, side, filter_state, reference_run(store, run_a, run_b))
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).

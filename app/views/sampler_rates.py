@@ -17,7 +17,7 @@ from dash import Input, Output, State, dash_table, html
 from app.job_results import TEXT, returns
 from app.jobs import SlotsBusy
 from app.store import RunHandle
-from app.views.parts import COMPARE, RUN, TABS, guarded, ids, open_compared
+from app.views.parts import COMPARE, RUN, TABS, guarded, ids, no_decoder_line, open_compared
 from app.views.protocol import View
 from rundir.errors import Refusal
 
@@ -84,7 +84,9 @@ def layout() -> html.Div:
     )
 
 
-def _cell(row: dict | None, name: str = "rate") -> str:
+def _cell(row: dict | None, name: str = "rate", decodes: bool = True) -> str:
+    if not decodes:
+        return "no decoder"
     if row is None:
         return "—"
     return f"{row[name]:.2f} [{row[f'{name}_lo']:.2f}, {row[f'{name}_hi']:.2f}]"
@@ -124,32 +126,42 @@ def good_text(row: dict | None, data_row: dict | None) -> str:
 
 def rate_table(shown: list[tuple[int | str, RunHandle]]) -> tuple[list[dict], list[dict], str]:
     """Rows and columns of the table for the shown runs ((index or side, run) pairs), and a note on what is missing."""
-    from study.scoring import DATA_ROW, ROW_LABELS, ROWS
+    from study.scoring import ROW_LABELS, ROWS
 
     runs = [run for _, run in shown]
-    found = {run.name: cached_rows(run) for run in runs}
+    found = {run.name: cached_rows(run) if run.has_decoder else {} for run in runs}
     columns = [{"name": "sampler", "id": "sampler"}]
     for run in runs:
         model = str(run.config["model"]).upper()
         columns.append({"name": f"{run.name} ({model}) meaningful", "id": f"{run.name}:rate"})
         columns += [{"name": f"{run.name} {heading}", "id": f"{run.name}:{key}"} for key, heading in SHOWN[1:]]
         columns.append({"name": f"{run.name} good", "id": f"{run.name}:good"})
-    rows = []
-    for sampler in ROWS:
-        row = {"sampler": ROW_LABELS[sampler]}
-        for run in runs:
-            cells = found[run.name]
-            for key, _ in SHOWN:
-                row[f"{run.name}:{key}"] = _cell(cells[sampler], key)
-            row[f"{run.name}:good"] = good_text(cells[sampler], cells[DATA_ROW])
-        rows.append(row)
+    rows = [
+        {
+            "sampler": ROW_LABELS[sampler],
+            **{k: v for run in runs for k, v in run_cells(run, found[run.name], sampler).items()},
+        }
+        for sampler in ROWS
+    ]
+    return rows, columns, table_note(runs, found)
+
+
+def run_cells(run: RunHandle, cells: dict, sampler: str) -> dict:
+    """One run's cells of one sampler's row ("no decoder" in each for a run without one)."""
+    from study.scoring import DATA_ROW
+
+    row = {f"{run.name}:{key}": _cell(cells.get(sampler), key, run.has_decoder) for key, _ in SHOWN}
+    good = good_text(cells.get(sampler), cells.get(DATA_ROW)) if run.has_decoder else "no decoder"
+    return {**row, f"{run.name}:good": good}
+
+
+def table_note(runs: list[RunHandle], found: dict) -> str:
+    """The line under the table: the runs without a decoder (once), and those whose rates are not computed yet."""
     missing = [run for run, table in found.items() if any(v is None for v in table.values())]
-    note = (
-        f"not computed yet for {', '.join(missing)}: press 'compute the rates' (about a minute per run)"
-        if missing
-        else ""
-    )
-    return rows, columns, note
+    notes = [no_decoder_line(runs)]
+    if missing:
+        notes.append(f"not computed yet for {', '.join(missing)}: press 'compute the rates' (about a minute per run)")
+    return " · ".join(note for note in notes if note)
 
 
 def compute_rates(runs: list[RunHandle], set_progress) -> str:
@@ -208,9 +220,10 @@ def register(app, store, views) -> None:
     @returns(TEXT)
     @guarded(str)
     def _compute(set_progress, _clicks, run_a, compare):
-        runs = [run for _, run in open_compared(store, run_a, compare)]  # validated before any work
+        shown = [run for _, run in open_compared(store, run_a, compare)]  # validated before any work
+        runs = [run for run in shown if run.has_decoder]  # the table's note says which have no decoder
         if not runs:
-            return "no run selected"
+            return "no run selected" if not shown else "nothing to compute: no shown run has a decoder"
         return compute_rates(runs, set_progress)
 
 

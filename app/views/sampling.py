@@ -210,11 +210,15 @@ def sample_grid(run: RunHandle, sampler, k, seed, scale, filter_state=None) -> l
     from analysis import results
 
     z, note = sample_z(run, sampler, k, seed, scale, filter_state)
-    images = run.decode(z)
     dist = run.nearest_distance(z)
-    scores = lab_scores(run, z)
     reference = run.cached_result(results.nn_reference)
     note = (note + " · " if note else "") + reference_note(reference)
+    if not run.has_decoder:  # the Sampling tab's rate table says once that the run has no decoder
+        captions = [_caption(i, d, None, reference) for i, d in enumerate(dist)]
+        tiles = [html.Figure([caption], className="tile sample no-image") for caption in captions]
+        return [html.Div(html.Span(note, className="note"), className="grid-bar"), *tiles]
+    images = run.decode(z)
+    scores = lab_scores(run, z)
     if scores is None:
         note = (note + " · " if note else "") + "scores appear once the rates above are computed"
     else:

@@ -15,13 +15,21 @@ from app import plane_space
 from app.memo import MemoKey
 from app.store import RunHandle
 from app.validate import choice, whole
-from app.views import density
-from app.views.instruments import MAX_STEPS, MIN_STEPS, base_point, follow_clicked_rows, steps_of, strip_row
+from app.views import density, instruments
+from app.views.instruments import (
+    MAX_STEPS,
+    MIN_STEPS,
+    base_point,
+    follow_clicked_rows,
+    reference_run,
+    steps_of,
+    strip_row,
+)
 from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, open_side, side_columns
 from app.views.protocol import View
 
 TAB = "Density"
-REFUSALS = ()
+REFUSALS = instruments.REFUSALS
 
 make = ids("traversals")
 ROW, MODE, INDEX, STEPS = make("row"), make("mode"), make("index"), make("steps")
@@ -81,15 +89,18 @@ def line_of(run: RunHandle, mode, index) -> tuple[np.ndarray, np.ndarray, str, t
     return unit, origin, name, (float(found[0]), float(found[1]))
 
 
-def traversal_view(run: RunHandle, row, mode, index, steps) -> tuple[str, list]:
-    """The title and the strip of the start point traversed along an axis or a component, for one run."""
+def traversal_view(run: RunHandle, row, mode, index, steps, reference: RunHandle | None = None) -> tuple[str, list]:
+    """The title and the strip of the start point traversed along an axis or a component, for one run.
+
+    ``row`` is a row of ``reference`` (default: ``run``); ``run`` starts from the same image (matched by id).
+    """
     from analysis.walks import traversal
 
     unit, origin, name, (lo, hi) = line_of(run, mode, index)
     steps = steps_of(steps)
-    start, label = base_point(run, row)
+    start, label = base_point(run, row, reference)
     values = np.linspace(lo, hi, steps)
-    images = run.decode(traversal(start, unit, values, origin))
+    images = run.decode_or_none(traversal(start, unit, values, origin))
     title = f"{run.name}: {label} along {name}, from {lo:.3g} to {hi:.3g} (the data's 1st..99th percentile)"
     return title, [strip_row(f"{name} · {label}", images, [f"{v:.2f}" for v in values], f"{run.name}-{name}.png")]
 
@@ -97,7 +108,7 @@ def traversal_view(run: RunHandle, row, mode, index, steps) -> tuple[str, list]:
 def register(app, store, views) -> None:
     """Wire the start point, the Density view's axis clicks, and each run's traversal."""
 
-    follow_clicked_rows(app, ROW)
+    follow_clicked_rows(app, store, ROW)
 
     @app.callback(
         Output(MODE, "value"),
@@ -131,7 +142,7 @@ def register(app, store, views) -> None:
             run = open_side(store, run_a, run_b, side)
             if run is None:
                 return "", []
-            return traversal_view(run, row, mode, index, steps)
+            return traversal_view(run, row, mode, index, steps, reference_run(store, run_a, run_b))
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).
