@@ -59,8 +59,7 @@ class PointNotOnPlane(Refusal):
 
 
 class ImageNotInRun(Refusal):
-    """A compared run that does not hold the image asked about: a point clicked in the other run, or a row of
-    an instrument's box (runs are matched by image id, :func:`app.subsets.matched_rows`)."""
+    """A run lacking the image clicked in the other run or named by an instrument's row box (matched by id)."""
 
     template = "{run} does not hold image {image} (point {row} of {source}): runs are compared by image id"
 
@@ -384,9 +383,12 @@ def register(app, store, views) -> None:
         def _decode(click, other_click, request, other_request, base_mode, selected, side=side, other_side=other_side):
             request = planes.PlaneRequest.of(side, request)
             run = request.open(store)
+            mirrored = planes.GRAPH[side] not in ctx.triggered_prop_ids.values()
+            if run is None and mirrored:  # a click on the other plane while this side shows no run
+                return no_update, no_update, no_update
             if run is None:
                 raise NoRunSelected()
-            if planes.GRAPH[side] not in ctx.triggered_prop_ids.values():
+            if mirrored:
                 return _mirror(run, planes.PlaneRequest.of(other_side, other_request), other_click)
             return decode_click(run, click, request.plane(run), base_mode, selected)
 
