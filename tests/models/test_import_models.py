@@ -419,7 +419,10 @@ def test_the_dashboard_decodes_a_click_with_the_users_decoder_and_says_once_that
         for shown_point in (5, 30):  # two clicks: each shows the point's facts, and the line stays one
             title = clicked_title(shown_point, title)
             assert driver.find_elements(By.CSS_SELECTOR, f"#{panel} img") == []
-            assert driver.find_elements(By.CSS_SELECTOR, "#view-decode .error") == []
+            errors = [
+                e.get_attribute("textContent") for e in driver.find_elements(By.CSS_SELECTOR, "#view-decode .error")
+            ]
+            assert errors == [], errors
             assert view_text().count("no decoder") == 1, view_text()
             assert re.search(r"label\s+face \d+", driver.find_element(By.ID, panel).text)
 
