@@ -324,10 +324,10 @@ def check_url(check: LinkCheck) -> None:
         check.check(POINT_KEY[side], click)
 
 
-def _mirror(run: RunHandle, other_request, other_click):
-    # A click on the other side's plane: the same image decoded here (a click on its empty space changes nothing).
-    other = other_request.open(run.store)
-    if other is None or other.name == run.name:
+def _mirror(store: RunStore, run: RunHandle | None, other_request, other_click):
+    # A click on the other side's plane: the same image decoded here (its empty space, or no run here: nothing).
+    other = other_request.open(store)
+    if run is None or other is None or other.name == run.name:
         return no_update, no_update, no_update
     mirrored = mirrored_click(run, other, other_click, other_request.plane(other))
     return (no_update, no_update, no_update) if mirrored is None else mirrored
@@ -383,13 +383,10 @@ def register(app, store, views) -> None:
         def _decode(click, other_click, request, other_request, base_mode, selected, side=side, other_side=other_side):
             request = planes.PlaneRequest.of(side, request)
             run = request.open(store)
-            mirrored = planes.GRAPH[side] not in ctx.triggered_prop_ids.values()
-            if run is None and mirrored:  # a click on the other plane while this side shows no run
-                return no_update, no_update, no_update
+            if planes.GRAPH[side] not in ctx.triggered_prop_ids.values():  # a click on the other plane
+                return _mirror(store, run, planes.PlaneRequest.of(other_side, other_request), other_click)
             if run is None:
                 raise NoRunSelected()
-            if mirrored:
-                return _mirror(run, planes.PlaneRequest.of(other_side, other_request), other_click)
             return decode_click(run, click, request.plane(run), base_mode, selected)
 
         @app.callback(Output(NEAREST[side], "children"), Input(DECODED[side], "data"), prevent_initial_call=True)
