@@ -51,7 +51,13 @@ def test_every_background_job_of_the_dashboard_declares_its_result(dash_app):
 
     jobs = {(fn.__module__, fn.__qualname__): fn for _key, fn, _progress in BaseBackgroundCallbackManager.functions}
     ours = {name: fn for name, fn in jobs.items() if name[0].startswith("app.views.")}
-    assert {module for module, _ in ours} == {"app.views.maps", "app.views.sampler_rates", "app.views.progress"}
+    assert {module for module, _ in ours} == {
+        "app.views.maps",
+        "app.views.sampler_rates",
+        "app.views.progress",
+        "app.views.sweep",
+        "app.views.epoch_structure",
+    }
     for name, fn in ours.items():
         assert hasattr(fn, "zspace_result"), f"{name} declares no result shape (app.job_results.returns)"
     assert result_of(ours["app.views.progress", "register.<locals>._prepare"]) is progress.PREPARED

@@ -72,7 +72,8 @@ def guarded():
     server = flask.Flask("guarded")
     server.add_url_rule("/_dash-update-component", "update", lambda: "ran", methods=["GET", "POST"])
     server.add_url_rule("/other", "other", lambda: "other", methods=["POST"])
-    request_guard.install(SimpleNamespace(server=server, callback_map=CALLBACKS))
+    config = SimpleNamespace(routes_pathname_prefix="/")
+    request_guard.install(SimpleNamespace(server=server, callback_map=CALLBACKS, config=config))
     return server.test_client()
 
 

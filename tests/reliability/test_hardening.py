@@ -134,8 +134,10 @@ def test_zspace_auth_protects_every_route_including_callbacks(runs_dir, tmp_path
     monkeypatch.setenv("ZSPACE_AUTH", "ann:s3cret")
     app = create_app(runs_dir, cache_dir=tmp_path)
     client = app.server.test_client()
-    dependency = next(d for d in app._callback_list if d["output"] == "page.className")
-    body = callback_body(dependency, {"run-a.value": "bench-ae"}, ["run-a.value"])
+    # The page shell's server-side callback: the run beside the first follows the compare picker.
+    dependency = next(d for d in app._callback_list if d["output"].startswith("..run-compare.value"))
+    values = {"run-a.value": "bench-ae", "run-compare.value": ["bench-vae"], "run-b.value": None}
+    body = callback_body(dependency, values, ["run-compare.value"])
     routes = ["/", "/_dash-layout", "/_dash-dependencies", "/assets/style.css", "/_reload-hash", "/no-such-page"]
     for route in routes:
         refused = client.get(route)
@@ -145,7 +147,7 @@ def test_zspace_auth_protects_every_route_including_callbacks(runs_dir, tmp_path
     assert client.post("/_dash-update-component", json=body, auth=("ann", "wrong")).status_code == 401
     assert client.post("/_dash-update-component", json=body, auth=("bob", "s3cret")).status_code == 401
     answer = client.post("/_dash-update-component", json=body, auth=("ann", "s3cret"))
-    assert answer.status_code == 200 and answer.get_json()["response"]["page"]["className"] == "page single"
+    assert answer.status_code == 200 and answer.get_json()["response"]["run-b"]["value"] == "bench-vae"
     assert client.get("/_dash-layout", auth=("ann", "s3cret")).status_code == 200
 
 
