@@ -33,6 +33,7 @@ REFUSALS = (*plane_space.REFUSALS, *instruments.REFUSALS)
 
 make = ids("attributes")
 COLUMN, SHOW, ROW, SPAN, STEPS = make("column"), make("show"), make("row"), make("span"), make("steps")
+ROW_NOTE = make("row-note")
 FACTS = {s: make("facts", s) for s in SIDES}
 STRIP = {s: make("strip", s) for s in SIDES}
 
@@ -52,6 +53,7 @@ def layout() -> html.Div:
             ),
             html.Button("show on the plane (direction × PC1)", id=SHOW, n_clicks=0, className="button secondary"),
             labelled("walk from point (row; empty = the mean)", number(ROW, None, 1, 0, width="7em")),
+            html.Span(id=ROW_NOTE, className="error-note"),
             labelled("± class-mean distances", number(SPAN, 1.0, "any", 0, MAX_SPAN)),
             labelled("steps", number(STEPS, 9, 1, MIN_STEPS, MAX_STEPS)),
         ],
@@ -145,7 +147,7 @@ def register(app, store, views) -> None:
         kind, index = plane_choice(store.open(run_a), column)
         return index, kind
 
-    follow_clicked_rows(app, store, ROW)
+    follow_clicked_rows(app, store, ROW, ROW_NOTE)
 
     for side in SIDES:
 

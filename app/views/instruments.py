@@ -92,15 +92,17 @@ def reference_row(reference: RunHandle | None, selected) -> int:
     return row_in(reference, row_of(clicked_on, row), clicked_on)
 
 
-def follow_clicked_rows(app, store: RunStore, row_box: str) -> None:
+def follow_clicked_rows(app, store: RunStore, row_box: str, note: str) -> None:
     """Wire ``row_box`` (a row input) to follow the point last clicked on either side's plane.
 
     A point clicked on the compared run's plane becomes the reference run's row of
-    the same image (left unchanged when the reference run does not hold it).
+    the same image; when the reference run does not hold it, the box stays and
+    ``note`` says so in one line (cleared by the next click that sets the box).
     """
 
     @app.callback(
         Output(row_box, "value"),
+        Output(note, "children"),
         Input(decode.SELECTED["a"], "data"),
         Input(decode.SELECTED["b"], "data"),
         State(RUN["a"], "value"),
@@ -109,10 +111,21 @@ def follow_clicked_rows(app, store: RunStore, row_box: str) -> None:
     )
     def _follow(selected_a, selected_b, run_a, run_b):
         selected = selected_a if ctx.triggered_id == decode.SELECTED["a"] else selected_b
-        try:
-            return reference_row(reference_run(store, run_a, run_b), selected)
-        except ZspaceError:  # an image the reference run lacks, or a run gone since the click
-            return no_update
+        return followed_row(store, selected, run_a, run_b)
+
+
+def followed_row(store: RunStore, selected, run_a, run_b) -> tuple:
+    """The row box's value and note after a click (``decode.SELECTED`` of either side).
+
+    The reference run's row of the clicked image and no note; or the box unchanged and
+    one line when the reference run does not hold that image.
+    """
+    try:
+        return reference_row(reference_run(store, run_a, run_b), selected), ""
+    except ImageNotInRun as missing:
+        return no_update, str(missing)
+    except ZspaceError:  # a run gone since the click: nothing to follow
+        return no_update, no_update
 
 
 def base_point(run: RunHandle, row, reference: RunHandle | None = None) -> tuple[np.ndarray, str]:

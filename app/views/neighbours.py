@@ -28,6 +28,7 @@ REFUSALS = (subsets.FilterKeepsNoRows, *subsets.REFUSALS, *instruments.REFUSALS)
 
 make = ids("neighbours")
 ROW, K, OVERLAP, HIGHLIGHT = make("row"), make("k"), make("overlap"), make("highlight")
+ROW_NOTE = make("row-note")
 TITLE = {s: make("title", s) for s in SIDES}
 TILES = {s: make("tiles", s) for s in SIDES}
 
@@ -43,6 +44,7 @@ def layout() -> html.Div:
         children=[
             html.H4("nearest neighbours in full z-space"),
             labelled("of point (row)", number(ROW, None, 1, 0, width="7em")),
+            html.Span(id=ROW_NOTE, className="error-note"),
             labelled("k", number(K, 8, 1, 1, MAX_NEIGHBOURS)),
             html.Div(HINT, id=OVERLAP, className="note"),
         ],
@@ -183,7 +185,7 @@ def overlay(run: RunHandle, where: plane_space.Plane, side: str, highlight) -> l
 def register(app, store, views) -> None:
     """Wire the row box to the last clicked point, and the neighbours of each run."""
 
-    follow_clicked_rows(app, store, ROW)
+    follow_clicked_rows(app, store, ROW, ROW_NOTE)
 
     def refused(exc):
         return (error_box(exc), "", "", "", "", {})

@@ -33,6 +33,7 @@ REFUSALS = instruments.REFUSALS
 
 make = ids("traversals")
 ROW, MODE, INDEX, STEPS = make("row"), make("mode"), make("index"), make("steps")
+ROW_NOTE = make("row-note")
 TITLE = {s: make("title", s) for s in SIDES}
 STRIP = {s: make("strip", s) for s in SIDES}
 
@@ -47,6 +48,7 @@ def layout() -> html.Div:
         children=[
             html.H4("traversal over the 1st..99th percentile"),
             labelled("of point (row; empty = the mean)", number(ROW, None, 1, 0, width="7em")),
+            html.Span(id=ROW_NOTE, className="error-note"),
             labelled(
                 "along",
                 dcc.RadioItems(
@@ -108,7 +110,7 @@ def traversal_view(run: RunHandle, row, mode, index, steps, reference: RunHandle
 def register(app, store, views) -> None:
     """Wire the start point, the Density view's axis clicks, and each run's traversal."""
 
-    follow_clicked_rows(app, store, ROW)
+    follow_clicked_rows(app, store, ROW, ROW_NOTE)
 
     @app.callback(
         Output(MODE, "value"),

@@ -14,8 +14,10 @@ import shutil
 
 import numpy as np
 import pytest
+from dash import no_update
 
 import rundir
+from app import subsets
 from app.images import to_data_uri
 from app.views import (
     attributes,
@@ -155,6 +157,21 @@ def test_clicks_on_the_compared_plane_become_the_reference_runs_rows(matched):
     assert instruments.reference_row(shuffled, {"run": "ae", "row": int(order[7])}) == 7
     with pytest.raises(instruments.ImageNotInRun, match=f"img{INNER:05d}"):
         instruments.reference_row(store.open("vae-part"), {"run": "ae", "row": INNER})
+
+
+def test_a_click_on_an_image_the_reference_run_lacks_says_so_beside_the_row_box(matched):
+    store, order = matched
+    part = store.open("vae-part")
+    missing_there = {"run": "ae", "row": INNER}  # vae-part is the reference (first run shown) and lacks this image
+    row, note = instruments.followed_row(store, missing_there, "vae-part", "ae")
+    assert row is no_update
+    assert note == f"vae-part does not hold image img{INNER:05d} (point {INNER} of ae): runs are compared by image id"
+    held = {"run": "ae", "row": LAST}
+    row, note = instruments.followed_row(store, held, "vae-part", "ae")
+    assert note == "" and instruments.row_of(part, row) == row
+    assert subsets.image_label(part, row) == subsets.image_label(store.open("ae"), LAST)
+    # The same click with the AE first: its own row, no note.
+    assert instruments.followed_row(store, missing_there, "ae", "vae-part") == (INNER, "")
 
 
 def test_walks_and_traversals_start_from_the_same_image(matched):
