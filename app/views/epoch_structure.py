@@ -17,7 +17,7 @@ from app.job_results import TEXT, returns
 from app.jobs import SlotsBusy
 from app.store import RunHandle
 from app.views.epochs import NO_SNAPSHOTS, run_epochs, slider_settings
-from app.views.parts import RUN, TABS, guarded, ids
+from app.views.parts import RUN, TABS, guarded, ids, job_controls
 from app.views.protocol import View
 from figures.series import epoch_figure
 from figures.style import PAGE, message_figure
@@ -173,10 +173,7 @@ def register(app, store, views) -> None:
         Output(STATUS, "children"),
         Input(GO, "n_clicks"),
         State(RUN["a"], "value"),
-        background=True,
-        running=[(Output(GO, "disabled"), True, False), (Output(CANCEL, "disabled"), False, True)],
-        progress=[Output(PROGRESS, "value"), Output(PROGRESS, "max"), Output(PROGRESS_TEXT, "children")],
-        cancel=[Input(CANCEL, "n_clicks")],
+        **job_controls(GO, CANCEL, PROGRESS, PROGRESS_TEXT),
         prevent_initial_call=True,
     )
     @returns(TEXT)

@@ -17,7 +17,7 @@ from app.jobs import SlotsBusy
 from app.store import RunHandle
 from app.url_state import Field, Name
 from app.validate import choice
-from app.views.parts import RUN, SIDES, guarded, ids, labelled, open_side, side_columns
+from app.views.parts import RUN, SIDES, guarded, ids, job_controls, labelled, open_side, side_columns
 from app.views.protocol import View
 from rundir.errors import Refusal
 
@@ -210,10 +210,7 @@ def register(app, store, views) -> None:
         State(POINTS, "value"),
         State(PERPLEXITY, "value"),
         State(REDUCE, "value"),
-        background=True,
-        running=[(Output(GO, "disabled"), True, False), (Output(CANCEL, "disabled"), False, True)],
-        progress=[Output(PROGRESS, "value"), Output(PROGRESS, "max"), Output(PROGRESS_TEXT, "children")],
-        cancel=[Input(CANCEL, "n_clicks")],
+        **job_controls(GO, CANCEL, PROGRESS, PROGRESS_TEXT),
         prevent_initial_call=True,
     )
     @returns(TEXT)

@@ -12,7 +12,7 @@ import functools
 import logging
 from collections.abc import Callable
 
-from dash import dcc, html
+from dash import Input, Output, dcc, html
 
 from app import store as run_store
 from app import validate
@@ -177,3 +177,18 @@ def guarded(on_refusal: Callable[[ZspaceError], object]):
         return wrapper
 
     return decorate
+
+
+def job_controls(go: str, cancel: str, progress: str, progress_text: str) -> dict:
+    """Keyword arguments of a background callback started by button ``go``.
+
+    ``go`` is disabled and ``cancel`` enabled while the job runs; the job's
+    ``set_progress((done, total, text))`` fills the bar ``progress`` and the line
+    ``progress_text``; a click on ``cancel`` stops it.
+    """
+    return {
+        "background": True,
+        "running": [(Output(go, "disabled"), True, False), (Output(cancel, "disabled"), False, True)],
+        "progress": [Output(progress, "value"), Output(progress, "max"), Output(progress_text, "children")],
+        "cancel": [Input(cancel, "n_clicks")],
+    }

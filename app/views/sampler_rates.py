@@ -17,7 +17,7 @@ from dash import Input, Output, State, dash_table, html
 from app.job_results import TEXT, returns
 from app.jobs import SlotsBusy
 from app.store import RunHandle
-from app.views.parts import COMPARE, RUN, TABS, guarded, ids, no_decoder_line, open_compared
+from app.views.parts import COMPARE, RUN, TABS, guarded, ids, job_controls, no_decoder_line, open_compared
 from app.views.protocol import View
 from rundir.errors import Refusal
 
@@ -211,10 +211,7 @@ def register(app, store, views) -> None:
         Input(GO, "n_clicks"),
         State(RUN["a"], "value"),
         State(COMPARE, "value"),
-        background=True,
-        running=[(Output(GO, "disabled"), True, False), (Output(CANCEL, "disabled"), False, True)],
-        progress=[Output(PROGRESS, "value"), Output(PROGRESS, "max"), Output(PROGRESS_TEXT, "children")],
-        cancel=[Input(CANCEL, "n_clicks")],
+        **job_controls(GO, CANCEL, PROGRESS, PROGRESS_TEXT),
         prevent_initial_call=True,
     )
     @returns(TEXT)

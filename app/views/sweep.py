@@ -18,7 +18,7 @@ from app.job_results import TEXT, returns
 from app.jobs import SlotsBusy
 from app.url_state import Field, LinkCheck, Name
 from app.validate import choice
-from app.views.parts import RUN, TABS, guarded, ids, labelled
+from app.views.parts import RUN, TABS, guarded, ids, job_controls, labelled
 from app.views.protocol import View
 from figures.series import sweep_rates_figure, sweep_structure_figure
 from figures.style import PAGE, message_figure
@@ -204,10 +204,7 @@ def register(app, store, views) -> None:
         Output(STATUS, "children"),
         Input(GO, "n_clicks"),
         State(PICKED, "value"),
-        background=True,
-        running=[(Output(GO, "disabled"), True, False), (Output(CANCEL, "disabled"), False, True)],
-        progress=[Output(PROGRESS, "value"), Output(PROGRESS, "max"), Output(PROGRESS_TEXT, "children")],
-        cancel=[Input(CANCEL, "n_clicks")],
+        **job_controls(GO, CANCEL, PROGRESS, PROGRESS_TEXT),
         prevent_initial_call=True,
     )
     @returns(TEXT)
