@@ -17,7 +17,7 @@ from app.job_results import TEXT, returns
 from app.jobs import SlotsBusy
 from app.store import RunHandle
 from app.views.epochs import NO_SNAPSHOTS, run_epochs, slider_settings
-from app.views.parts import RUN, TABS, guarded, ids, job_controls
+from app.views.parts import JOB_SLOT_WAIT_S, RUN, TABS, guarded, ids, job_controls
 from app.views.protocol import View
 from figures.series import epoch_figure
 from figures.style import PAGE, message_figure
@@ -34,8 +34,6 @@ GO, CANCEL, PROGRESS, PROGRESS_TEXT, STATUS = (
     make("progress-text"),
     make("status"),
 )
-#: Seconds the job waits for a free job slot (another background job may be running).
-SLOT_WAIT_S = 3600.0
 #: The table's numbers at the slider's epoch: (label, curve key, the Gaussian null's key or None).
 TABLE_NUMBERS = (
     ("median local dim.", "lid_median", "null_lid_median"),
@@ -122,7 +120,7 @@ def measure_epochs(run: RunHandle, set_progress) -> str:
     def waiting():
         set_progress((0, len(epochs), "waiting for another background job to finish…"))
 
-    with run.store.slots.slot(wait=SLOT_WAIT_S, on_wait=waiting), run.cache_scope():
+    with run.store.slots.slot(wait=JOB_SLOT_WAIT_S, on_wait=waiting), run.cache_scope():
         for done, epoch in enumerate(epochs):
             set_progress((done, len(epochs), f"measuring epoch {epoch}…"))
             epoch_structure(run.folder, epoch)

@@ -179,6 +179,10 @@ def guarded(on_refusal: Callable[[ZspaceError], object]):
     return decorate
 
 
+#: Seconds a background job waits for a free job slot (another background job may be running).
+JOB_SLOT_WAIT_S = 3600.0
+
+
 def job_controls(go: str, cancel: str, progress: str, progress_text: str) -> dict:
     """Keyword arguments of a background callback started by button ``go``.
 

@@ -21,7 +21,7 @@ from app.job_results import NO_UPDATE, JobResult, returns
 from app.jobs import SlotsBusy
 from app.memo import MemoKey
 from app.store import INDEX_FROM, RunHandle, RunStore
-from app.views.parts import ABOVE_TABS, RUN, guarded, ids, shown_runs
+from app.views.parts import ABOVE_TABS, JOB_SLOT_WAIT_S, RUN, guarded, ids, shown_runs
 from app.views.protocol import View
 from rundir.errors import Refusal, ZspaceError
 
@@ -52,8 +52,6 @@ PLANNED = make("planned")
 START_PLANNED = "function(planned) { return planned ? planned : window.dash_clientside.no_update; }"
 #: Shown while nothing is computed for the runs on the page.
 HIDDEN, SHOWN = {"display": "none"}, {"display": "block"}
-#: Most seconds a base-analysis job waits for a free job slot before it gives up (another map is running).
-SLOT_WAIT_S = 3600.0
 #: How often (ms) the page asks for the job's progress.
 POLL_MS = 500
 #: The plane the page opens on (the Planes view's default): its coordinates are part of the base analyses.
@@ -143,7 +141,7 @@ def prepare(store: RunStore, needed, set_progress) -> str:
 
     started = time.perf_counter()
     # Other jobs (a t-SNE map) may hold every slot; the base analyses wait for one instead of failing.
-    with store.slots.slot(wait=SLOT_WAIT_S, on_wait=waiting):
+    with store.slots.slot(wait=JOB_SLOT_WAIT_S, on_wait=waiting):
         # Looked up under the slot: a job for the same run from another page may have just finished them.
         work = [(run, label, compute) for run in runs for label, ready, compute in base_steps(run) if not ready()]
         for done, (run, label, compute) in enumerate(work):

@@ -17,7 +17,17 @@ from dash import Input, Output, State, dash_table, html
 from app.job_results import TEXT, returns
 from app.jobs import SlotsBusy
 from app.store import RunHandle
-from app.views.parts import COMPARE, RUN, TABS, guarded, ids, job_controls, no_decoder_line, open_compared
+from app.views.parts import (
+    COMPARE,
+    JOB_SLOT_WAIT_S,
+    RUN,
+    TABS,
+    guarded,
+    ids,
+    job_controls,
+    no_decoder_line,
+    open_compared,
+)
 from app.views.protocol import View
 from rundir.errors import Refusal
 
@@ -40,8 +50,6 @@ TABLE, NOTE, GO, CANCEL, PROGRESS, PROGRESS_TEXT, STATUS = (
     make("progress-text"),
     make("status"),
 )
-#: Seconds the job waits for a free job slot (another background job may be running).
-SLOT_WAIT_S = 3600.0
 
 
 def layout() -> html.Div:
@@ -171,7 +179,7 @@ def compute_rates(runs: list[RunHandle], set_progress) -> str:
     def waiting():
         set_progress((0, 100, "waiting for another background job to finish…"))
 
-    with runs[0].store.slots.slot(wait=SLOT_WAIT_S, on_wait=waiting):
+    with runs[0].store.slots.slot(wait=JOB_SLOT_WAIT_S, on_wait=waiting):
         for index, run in enumerate(runs):
 
             def progress(fraction, message, index=index):

@@ -18,7 +18,7 @@ from app.job_results import TEXT, returns
 from app.jobs import SlotsBusy
 from app.url_state import Field, LinkCheck, Name
 from app.validate import choice
-from app.views.parts import RUN, TABS, guarded, ids, job_controls, labelled
+from app.views.parts import JOB_SLOT_WAIT_S, RUN, TABS, guarded, ids, job_controls, labelled
 from app.views.protocol import View
 from figures.series import sweep_rates_figure, sweep_structure_figure
 from figures.style import PAGE, message_figure
@@ -35,8 +35,6 @@ GO, CANCEL, PROGRESS, PROGRESS_TEXT, STATUS = (
     make("progress-text"),
     make("status"),
 )
-#: Seconds the job waits for a free job slot (another background job may be running).
-SLOT_WAIT_S = 3600.0
 #: The link key of the picked sweep folder.
 SWEEP_KEY = "sweep"
 URL_STATE = {SWEEP_KEY: Field(PICKED, "value", Name("sweep"))}
@@ -155,7 +153,7 @@ def compute_sweep(store, name, set_progress) -> str:
         set_progress((int(100 * fraction), 100, message if message == "done" else f"measuring {message}…"))
 
     choice(name, "sweep", sweep_names(store))  # checked before any work
-    with store.slots.slot(wait=SLOT_WAIT_S, on_wait=waiting):
+    with store.slots.slot(wait=JOB_SLOT_WAIT_S, on_wait=waiting):
         curve_of(store, name, compute=True, progress=progress)
     return f"the numbers of sweep {name} are ready"
 
