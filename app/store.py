@@ -31,7 +31,7 @@ from app.decoder import DecoderService
 from app.jobs import JobSlots
 from app.memo import MemoKey, Recent
 from app.validate import NotOneOf
-from rundir.errors import Refusal, UnknownRun
+from rundir.errors import Refusal, UnknownRun, ZspaceError
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,8 @@ class RunStore:
         Runs with more points get their base analyses from the background job, never inside a request.
     slots : app.jobs.JobSlots, optional
         How many background jobs may compute at once (default: :func:`app.jobs.default_max_jobs` on this host).
+    warm : bool
+        Load what a run's first click reads in the background once its plane is drawn (:mod:`app.warm_up`).
     """
 
     def __init__(
@@ -103,6 +105,7 @@ class RunStore:
         plane_budget: int = PLANE_BUDGET,
         inline_points: int = INLINE_POINTS,
         slots: JobSlots | None = None,
+        warm: bool = True,
     ):
         self.runs_dir = Path(runs_dir)
         self.cache = cache
@@ -113,6 +116,7 @@ class RunStore:
         self.decoder = DecoderService()
         self.frames = Recent(FRAMES_KEPT)
         self.recent = Recent(RECENT_KEPT)
+        self.warm = bool(warm)
 
     def _inspect(self, child: Path, key: str | None = None) -> rundir.RunInfo:
         key = f"{MemoKey.RUN_INFO}:{child}:{key or rundir.files_key(child)}"
@@ -333,6 +337,19 @@ class RunHandle:
     def decode_or_none(self, z, most: int = MAX_SAMPLES) -> np.ndarray | None:
         """:meth:`decode`, or None for a run without a decoder (its views show their numbers without images)."""
         return self.decode(z, most) if self.has_decoder else None
+
+    def original(self, row: int) -> np.ndarray | None:
+        """The original image of data row ``row`` (uint8), or None when the run has no image source
+        (z-points imported alone) or its file is gone or no longer decodes."""
+        from models.data import load_original_image
+
+        if not self.config.get("image_size") or not self.config.get("data"):
+            return None
+        source = self.metadata_row(row).get("source")
+        try:
+            return load_original_image(self.config["data"], source, int(self.config["image_size"]))
+        except (ZspaceError, OSError, ValueError, TypeError, AttributeError):
+            return None
 
     def decode(self, z, most: int = MAX_SAMPLES) -> np.ndarray:
         """Decode z-vectors (at most ``most``, one batched call) with the run's decoder to uint8 images."""

@@ -23,7 +23,7 @@ from app.views.parts import (
     side_columns,
 )
 from app.views.protocol import View
-from rundir.errors import Refusal, ZspaceError
+from rundir.errors import Refusal
 
 TAB = "Planes"
 
@@ -150,20 +150,6 @@ def point_at(coords: np.ndarray, ids_: np.ndarray, x: float, y: float) -> int:
     return int(ids_[best])
 
 
-def original_image(run: RunHandle, row: int):
-    """The original image of a data row, or None when its source is gone or the run has none (z-points alone)."""
-    from models.data import load_original_image
-
-    config = run.config
-    if not config.get("image_size") or not config.get("data"):
-        return None
-    meta = run.metadata_row(row)
-    try:
-        return load_original_image(config.get("data"), meta.get("source"), int(config["image_size"]))
-    except (ZspaceError, OSError, ValueError):
-        return None
-
-
 def _short(value) -> str:
     # Metadata floats (synthetic factors) print with 4 significant digits; everything else as is.
     return f"{value:.4g}" if isinstance(value, float) else str(value)
@@ -211,7 +197,7 @@ def _decoded_row(run: RunHandle, row: int, note: str = ""):
     z = np.asarray(run.z()[row], dtype=np.float32)
     decoded = run.decode_or_none(z)
     tiles = [] if decoded is None else [_tile(to_data_uri(decoded[0]), "decoded (reconstruction)")]
-    original = original_image(run, row)
+    original = run.original(row)
     if original is not None:
         tiles.insert(0, _tile(to_data_uri(original), "original"))
     meta = run.metadata_row(row)

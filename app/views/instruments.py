@@ -140,13 +140,19 @@ def base_point(run: RunHandle, row, reference: RunHandle | None = None) -> tuple
 
 
 def tiles(images, captions, css: str = "tile step") -> list:
-    """One captioned ``img.face`` per image, in order; captions alone when ``images`` is None (no decoder)."""
+    """One captioned ``img.face`` per image, in order; the caption alone where the image is None, and for
+    every caption when ``images`` is None (no decoder)."""
     if images is None:
-        return [html.Figure([html.Figcaption(caption)], className=f"{css} no-image") for caption in captions]
-    return [
-        html.Figure([html.Img(src=to_data_uri(image), className="face"), html.Figcaption(caption)], className=css)
-        for image, caption in zip(images, captions, strict=True)
-    ]
+        images = [None] * len(captions)
+
+    def tile(image, caption):
+        if image is None:
+            return html.Figure([html.Figcaption(caption)], className=f"{css} no-image")
+        return html.Figure(
+            [html.Img(src=to_data_uri(image), className="face"), html.Figcaption(caption)], className=css
+        )
+
+    return [tile(image, caption) for image, caption in zip(images, captions, strict=True)]
 
 
 def strip_row(label: str, images, captions, filename: str) -> html.Div:

@@ -1,4 +1,9 @@
-"""Neighbours: the k nearest data points of the selected point in full z-space, decoded, and highlighted on the plane.
+"""Neighbours: the k nearest data points of the selected point in full z-space, shown as images and ringed on the plane.
+
+The tiles show the data's original images (what the points are); a toggle shows
+the decoder's reconstructions instead (what the model makes of them). A point
+whose original is not available (z-points imported alone, a file gone) shows its
+reconstruction, and its caption says so.
 
 With a compared run the same image's neighbours in the other model are shown
 beside them, with the overlap of the two sets (Jaccard): how far the two models
@@ -15,7 +20,7 @@ from dash import Input, Output, dcc, html
 
 from app import plane_space, subsets
 from app.store import RunHandle
-from app.validate import row_list, whole
+from app.validate import choice, row_list, whole
 from app.views import filters, instruments
 from app.views.instruments import follow_clicked_rows, row_in, row_of, tiles
 from app.views.parts import RUN, SIDES, error_box, guarded, ids, labelled, number, open_shown, side_columns
@@ -28,13 +33,15 @@ REFUSALS = (subsets.FilterKeepsNoRows, *subsets.REFUSALS, *instruments.REFUSALS)
 
 make = ids("neighbours")
 ROW, K, OVERLAP, HIGHLIGHT = make("row"), make("k"), make("overlap"), make("highlight")
-ROW_NOTE = make("row-note")
+ROW_NOTE, SHOW = make("row-note"), make("show")
 TITLE = {s: make("title", s) for s in SIDES}
 TILES = {s: make("tiles", s) for s in SIDES}
 
 #: Most neighbours a request may ask for (each is decoded; with the query that is at most 33 images per run).
 MAX_NEIGHBOURS = 32
 HINT = "click a point on a plane (or type its row) to see its nearest data points"
+#: What the tiles show: the data's original images (the default) or the decoder's reconstructions.
+SHOW_CHOICES = {"originals": "original images", "reconstructions": "reconstructions"}
 
 
 def layout() -> html.Div:
@@ -46,6 +53,15 @@ def layout() -> html.Div:
             labelled("of point (row)", number(ROW, None, 1, 0, width="7em")),
             html.Span(id=ROW_NOTE, className="error-note"),
             labelled("k", number(K, 8, 1, 1, MAX_NEIGHBOURS)),
+            labelled(
+                "show",
+                dcc.RadioItems(
+                    id=SHOW,
+                    options=[{"label": label, "value": value} for value, label in SHOW_CHOICES.items()],
+                    value="originals",
+                    inline=True,
+                ),
+            ),
             html.Div(HINT, id=OVERLAP, className="note"),
         ],
     )
@@ -73,12 +89,47 @@ def neighbours_of(run: RunHandle, row: int, k: int, among=None) -> tuple[np.ndar
     return distances[0], rows[0]
 
 
-def neighbour_view(shown: list[tuple[str, RunHandle]], row, k, filter_state=None) -> tuple[dict, dict, str, dict]:
+def tile_images(run: RunHandle, rows: list[int], captions: list[str], show) -> tuple[list | None, list[str], str]:
+    """The images of ``rows`` as ``show`` asks (:data:`SHOW_CHOICES`), their captions, and what the tiles show.
+
+    Originals that are not available are replaced by the row's reconstruction, and its caption says so;
+    a run without a decoder shows captions alone where no original is there.
+    """
+    show = choice(show or "originals", "show", tuple(SHOW_CHOICES))
+    if show == "reconstructions":
+        decoded = run.decode_or_none(run.z()[np.asarray(rows)])
+        return decoded, captions, "reconstructions" if decoded is not None else "no decoder: no images"
+    originals = [run.original(r) for r in rows]
+    missing = [i for i, image in enumerate(originals) if image is None]
+    if not missing:
+        return originals, captions, "original images"
+    images, captions, decoded = _reconstructions_for(run, rows, originals, captions, missing)
+    if len(missing) < len(rows):
+        return images, captions, f"original images ({len(missing)} not available)"
+    if not decoded:
+        return None, captions, "no original images and no decoder: no images"
+    return images, captions, "reconstructions (the run's original images are not available)"
+
+
+def _reconstructions_for(run: RunHandle, rows, originals, captions, missing) -> tuple[list, list[str], bool]:
+    # The tiles in ``missing`` get the row's reconstruction (or nothing without a decoder) and say so.
+    decoded = run.decode_or_none(run.z()[np.asarray(rows)])
+    images, captions = list(originals), list(captions)
+    for i in missing:
+        images[i] = None if decoded is None else decoded[i]
+        captions[i] += " · no original" + ("" if decoded is None else ", reconstruction")
+    return images, captions, decoded is not None
+
+
+def neighbour_view(
+    shown: list[tuple[str, RunHandle]], row, k, filter_state=None, show="originals"
+) -> tuple[dict, dict, str, dict]:
     """Per side: (title, tiles); the overlap line; the highlight JSON for the planes.
 
     ``shown``: (side, run) of each side that shows a run (:func:`app.views.parts.open_shown`); ``row``
     is a row of the first, and each run shows the neighbours of the same image (matched by id; a run
     without it says so in its title). With a metadata filter, neighbours are searched among the rows it keeps.
+    ``show``: the data's original images or the decoder's reconstructions (:data:`SHOW_CHOICES`).
 
     Returns
     -------
@@ -100,12 +151,11 @@ def neighbour_view(shown: list[tuple[str, RunHandle]], row, k, filter_state=None
             continue
         among = subsets.filter_rows(run, filter_state)
         distances, rows = neighbours_of(run, index, k, among)
-        z = run.z()
-        images = run.decode_or_none(np.vstack([z[index : index + 1], z[rows]]))
         captions = [f"point {index} (selected)"] + [f"{r} · d {d:.3f}" for r, d in zip(rows, distances, strict=True)]
+        images, captions, shows = tile_images(run, [index, *rows.tolist()], captions, show)
         model = str(run.config.get("model", "")).upper()
         kept = "" if among is None else f" among the {len(among):,} rows the filter keeps"
-        titles[side] = f"{run.name} ({model}): the {len(rows)} nearest data points of point {index}{kept}"
+        titles[side] = f"{run.name} ({model}): the {len(rows)} nearest data points of point {index}{kept} · {shows}"
         shown_tiles[side] = tiles(images, captions, css="tile neighbour")
         highlight[side] = {"run": run.name, "row": index, "rows": [int(r) for r in rows]}
         found[side] = (run, rows)
@@ -202,13 +252,14 @@ def register(app, store, views) -> None:
         Input(ROW, "value"),
         Input(K, "value"),
         Input(filters.FILTER, "data"),
+        Input(SHOW, "value"),
         # Nothing is selected when the page opens (and the plane need not wait for an empty highlight).
         prevent_initial_call=True,
     )
     @guarded(refused)
-    def _neighbours(run_a, run_b, row, k, filter_state):
+    def _neighbours(run_a, run_b, row, k, filter_state, show):
         shown = open_shown(store, run_a, run_b) if row not in (None, "") else []
-        titles, shown_tiles, overlap, highlight = neighbour_view(shown, row, k, filter_state)
+        titles, shown_tiles, overlap, highlight = neighbour_view(shown, row, k, filter_state, show)
         return (
             shown_tiles.get("a", []),
             shown_tiles.get("b", []),

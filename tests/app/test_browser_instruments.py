@@ -155,6 +155,14 @@ def test_selecting_a_point_shows_its_neighbours_images_and_rings_them_on_the_pla
     assert len(ringed) == 8
     assert "Jaccard" in browser.find_element(By.ID, neighbours.OVERLAP).text
     assert len(faces(browser, f"#{neighbours.TILES['b']}")) == 9
+    # The tiles are the data's original images; the toggle shows the decoder's reconstructions instead.
+    title = browser.find_element(By.ID, neighbours.TITLE["a"])
+    assert title.text.endswith("· original images")
+    originals = [img.get_attribute("src") for img in faces(browser, tiles)]
+    browser.find_element(By.CSS_SELECTOR, f"#{neighbours.SHOW} input[value='reconstructions']").click()
+    wait_until(browser, lambda d: d.find_element(By.ID, neighbours.TITLE["a"]).text.endswith("· reconstructions"))
+    rebuilt = [img.get_attribute("src") for img in faces(browser, tiles)]
+    assert len(rebuilt) == 9 and not set(rebuilt) & set(originals)
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert severe == []
 

@@ -125,6 +125,48 @@ def test_neighbours_are_the_nearest_other_points_and_the_two_models_overlap(stor
         neighbours.neighbour_view(open_shown(store, "ae", None), 42, neighbours.MAX_NEIGHBOURS + 1)
 
 
+def test_neighbours_show_the_original_images_by_default_and_reconstructions_on_the_toggle(store):
+    from models.data.faces import render_faces
+
+    ae = store.open("ae")
+    z = np.asarray(ae.z(), dtype=np.float64)
+    nearest = np.argsort(np.linalg.norm(z - z[599], axis=1))[1:4]  # the last row, k = 3
+    shown = [599, *nearest.tolist()]
+    titles, tiles, _, _ = neighbours.neighbour_view(open_shown(store, "ae", None), 599, 3)
+    # The fixture's sources are synthetic faces of seed 0: rendered on their own, the reference.
+    assert images_of(tiles["a"]) == [to_data_uri(face) for face in render_faces(0, np.array(shown), 32)]
+    assert titles["a"].endswith("· original images")
+    titles, tiles, _, _ = neighbours.neighbour_view(open_shown(store, "ae", None), 599, 3, None, "reconstructions")
+    assert images_of(tiles["a"]) == [to_data_uri(image) for image in ae.decode(z[shown])]
+    assert titles["a"].endswith("· reconstructions")
+    with pytest.raises(ZspaceError, match="show must be one of"):
+        neighbours.neighbour_view(open_shown(store, "ae", None), 599, 3, None, "thumbnails")
+
+
+def test_a_neighbour_without_its_original_shows_its_reconstruction_and_says_so(store, monkeypatch):
+    from app.store import RunHandle
+
+    ae = store.open("ae")
+    z = np.asarray(ae.z(), dtype=np.float64)
+    first = int(np.argsort(np.linalg.norm(z - z[0], axis=1))[1])
+    real = RunHandle.original
+    monkeypatch.setattr(RunHandle, "original", lambda run, row: None if row == first else real(run, row))
+    titles, tiles, _, _ = neighbours.neighbour_view(open_shown(store, "ae", None), 0, 2)
+    images = images_of(tiles["a"])
+    assert images[1] == to_data_uri(ae.decode(z[first])[0])
+    assert images[0] == to_data_uri(real(ae, 0))
+    captions = [figure.children[-1].children for figure in tiles["a"]]
+    assert captions[1].endswith("· no original, reconstruction") and "no original" not in captions[2]
+    assert titles["a"].endswith("· original images (1 not available)")
+    # No original at all (z-points imported with a decoder but without their images): reconstructions, said once.
+    monkeypatch.setattr(RunHandle, "original", lambda run, row: None)
+    titles, tiles, _, _ = neighbours.neighbour_view(open_shown(store, "ae", None), 0, 2)
+    assert images_of(tiles["a"]) == [to_data_uri(image) for image in ae.decode(z[[0, first]])][:1] + images[1:2] + [
+        to_data_uri(ae.decode(z[int(np.argsort(np.linalg.norm(z - z[0], axis=1))[2])])[0])
+    ]
+    assert titles["a"].endswith("· reconstructions (the run's original images are not available)")
+
+
 def test_neighbours_are_ringed_on_the_plane_and_a_stale_highlight_draws_nothing(store):
     _, _, _, highlight = neighbours.neighbour_view(open_shown(store, "ae", None), 42, 5)
     where = plane_space.plane(store.open("ae"), "axis", 0, 1)
