@@ -25,6 +25,7 @@ import rundir
 from analysis import density, density_fit, radius, samplers, structure
 from analysis._checks import positive
 from analysis.declarations import Declaration, zpoints
+from analysis.map_kinds import INVERTIBLE_MAPS, MAP_NAMES
 from analysis.pca import PCAResult, fit_pca
 from analysis.tsne import TsneParams, TsneResult, run_tsne
 from analysis.umap_inverse import InverseMap, inverse_map
@@ -280,12 +281,8 @@ def _umap_result(stored: dict, p: UmapParams) -> UmapResult:
 umap = Declaration("umap", UmapParams, _umap, _umap_result)
 DECLARATIONS[umap.name] = umap
 
-#: Every kind of 2-D map, by kind; the order is the picker's within one input.
-MAPS = {"tsne": tsne, "umap": umap}
-#: How a kind is named to people.
-MAP_NAMES = {"tsne": "t-SNE", "umap": "UMAP"}
-#: Kinds whose maps can turn a 2-D point into a z (t-SNE has no inverse).
-INVERTIBLE_MAPS = ("umap",)
+#: Every kind of 2-D map (:data:`analysis.map_kinds.MAP_NAMES`), by kind.
+MAPS = {kind: DECLARATIONS[kind] for kind in MAP_NAMES}
 
 
 def map_label(kind: str, params: dict, n_mapped: int) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analysis.map_kinds import INVERTIBLE_MAPS, MAP_NAMES
 from analysis.planes import PlaneFrame
 from app.memo import MemoKey
 from app.store import RunHandle
@@ -102,8 +103,6 @@ class Plane:
     @property
     def clickable(self) -> bool:
         """True when a click on empty space decodes a z: linear planes and invertible maps (UMAP)."""
-        from analysis.results import INVERTIBLE_MAPS
-
         return self.linear or (self.kind == "map" and str(self.map_key).split("-")[0] in INVERTIBLE_MAPS)
 
     def key(self) -> str:
@@ -369,8 +368,6 @@ def project(run: RunHandle, where: Plane, z: np.ndarray) -> np.ndarray:
 def axis_label(run: RunHandle, where: Plane, which: int) -> str:
     """The x (``which`` 0) or y (1) axis title of a plane."""
     if where.kind == "map":
-        from analysis.results import MAP_NAMES
-
         kind = map_entry(run, where.map_key)["kind"]
         return f"{MAP_NAMES.get(kind, kind)} {which + 1}"
     if where.kind == "attribute":

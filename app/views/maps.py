@@ -1,16 +1,18 @@
-"""2-D maps of each run: a picker listing every cached t-SNE and UMAP map with its parameters, and a background job for a new t-SNE map.
+"""2-D maps of each run: a picker listing every cached t-SNE and UMAP map with its parameters, and a background job for a new map of either kind.
 
 The seed compares t-SNE of raw z with t-SNE after PCA-2, -4 and -10; ``zspace
 analyze`` computes those, and the picker lists each with its parameters so a
-user can switch between them. A new map is computed by a Dash background
-callback (never inside a request) with progress and cancel; its settings are
-chosen from short lists, so requests cannot add unbounded entries to the cache.
+user can switch between them. A new map, t-SNE or UMAP, is computed by a Dash
+background callback (never inside a request) with progress and cancel; its
+settings are chosen from short lists, so requests cannot add unbounded entries
+to the cache.
 """
 
 from __future__ import annotations
 
 from dash import Input, Output, State, dcc, html
 
+from analysis.map_kinds import MAP_NAMES
 from app import plane_space
 from app.job_results import TEXT, returns
 from app.jobs import SlotsBusy
@@ -34,6 +36,7 @@ make = ids("maps")
 PICKED = {s: make("picked", s) for s in SIDES}
 INFO = {s: make("info", s) for s in SIDES}
 FOR_SIDE, POINTS, PERPLEXITY, REDUCE = make("for"), make("points"), make("perplexity"), make("reduce")
+METHOD, NEIGHBOURS = make("method"), make("neighbours")
 GO, CANCEL, PROGRESS, PROGRESS_TEXT, STATUS = (
     make("go"),
     make("cancel"),
@@ -49,6 +52,8 @@ URL_STATE = {MAP_KEY[s]: Field(PICKED[s], "value", Name("map")) for s in SIDES}
 #: What a page may ask a new map to use (larger maps: `zspace analyze --tsne-n`).
 POINT_CHOICES = (1000, 2000, 5000, 10000, 20000)
 PERPLEXITY_CHOICES = (5, 10, 30, 50)
+#: UMAP's neighbourhood sizes (umap-learn's default is 15).
+NEIGHBOUR_CHOICES = (5, 15, 30, 50)
 #: 0 = raw z; the seed's PCA-2 / 4 / 10, and 50.
 REDUCE_CHOICES = (0, 2, 4, 10, 50)
 
@@ -73,7 +78,7 @@ def layout() -> html.Div:
     job = html.Details(
         className="controls tsne-box",
         children=[
-            html.Summary("compute a new t-SNE map (runs in the background)"),
+            html.Summary("compute a new t-SNE or UMAP map (runs in the background)"),
             html.Div(
                 [
                     labelled(
@@ -85,8 +90,18 @@ def layout() -> html.Div:
                             inline=True,
                         ),
                     ),
+                    labelled(
+                        "method",
+                        dcc.RadioItems(
+                            id=METHOD,
+                            options=[{"label": label, "value": kind} for kind, label in MAP_NAMES.items()],
+                            value="tsne",
+                            inline=True,
+                        ),
+                    ),
                     labelled("points", _dropdown(POINTS, POINT_CHOICES, 5000, lambda v: f"{v:,}")),
-                    labelled("perplexity", _dropdown(PERPLEXITY, PERPLEXITY_CHOICES, 30, width="6em")),
+                    labelled("perplexity (t-SNE)", _dropdown(PERPLEXITY, PERPLEXITY_CHOICES, 30, width="6em")),
+                    labelled("neighbours (UMAP)", _dropdown(NEIGHBOURS, NEIGHBOUR_CHOICES, 15, width="6em")),
                     labelled(
                         "input",
                         _dropdown(REDUCE, REDUCE_CHOICES, 0, lambda k: f"PCA-{k}" if k else "raw z", width="8em"),
@@ -124,16 +139,23 @@ def map_info(run: RunHandle | None, map_key) -> str:
     return f"{entry['label']} — {shown}"
 
 
-def compute_map(run: RunHandle, n_points, perplexity, reduce_to, set_progress) -> str:
-    """Compute a t-SNE map for ``run`` into the server's cache; ``set_progress((value, max, text))``."""
-    from analysis import results
-    from analysis.tsne import TsneCancelled
+def compute_map(run: RunHandle, n_points, perplexity, reduce_to, set_progress, method="tsne", n_neighbours=15) -> str:
+    """Compute a t-SNE or UMAP map (``method``, a key of ``MAP_NAMES``) for ``run`` into the server's cache.
 
+    ``perplexity`` shapes a t-SNE map and ``n_neighbours`` a UMAP map; the other is not used.
+    ``set_progress((value, max, text))`` reports progress; a False from the cancel button stops the fit.
+    """
+    from analysis import results
+    from analysis.tsne import MapCancelled
+
+    method = choice(method, "method", tuple(MAP_NAMES))
     n_points = choice(n_points, "points", POINT_CHOICES)
-    perplexity = choice(perplexity, "perplexity", PERPLEXITY_CHOICES)
     reduce_to = choice(reduce_to, "input", REDUCE_CHOICES)
-    params = {"n_points": n_points, "perplexity": float(perplexity)}
-    params["pca_components"] = reduce_to if 0 < reduce_to < run.z_dim else None
+    params = {"n_points": n_points, "pca_components": reduce_to if 0 < reduce_to < run.z_dim else None}
+    if method == "tsne":
+        params["perplexity"] = float(choice(perplexity, "perplexity", PERPLEXITY_CHOICES))
+    else:
+        params["n_neighbors"] = choice(n_neighbours, "neighbours", NEIGHBOUR_CHOICES)
 
     def progress(fraction, message):
         set_progress((int(100 * fraction), 100, message))
@@ -142,13 +164,14 @@ def compute_map(run: RunHandle, n_points, perplexity, reduce_to, set_progress) -
     try:
         # One of the host's job slots for the whole map; without a free one the user is told to wait.
         with run.store.slots.slot(), run.cache_scope():
-            fit = results.tsne(run.folder, callback=progress, **params)
-    except TsneCancelled as exc:
+            fit = results.MAPS[method](run.folder, callback=progress, **params)
+    except MapCancelled as exc:
         raise MapRefused(why=exc) from None
     except ValueError as exc:  # e.g. a perplexity too large for a small run: the analysis says why
         raise MapRefused(why=exc) from None
+    how = f"{fit.backend}, " if method == "tsne" else ""
     return (
-        f"t-SNE of {len(fit.ids):,} points of {run.name} ready ({fit.backend}, {fit.seconds:.1f} s): "
+        f"{MAP_NAMES[method]} of {len(fit.ids):,} points of {run.name} ready ({how}{fit.seconds:.1f} s): "
         "pick it in the map list"
     )
 
@@ -210,16 +233,19 @@ def register(app, store, views) -> None:
         State(POINTS, "value"),
         State(PERPLEXITY, "value"),
         State(REDUCE, "value"),
+        State(METHOD, "value"),
+        State(NEIGHBOURS, "value"),
         **job_controls(GO, CANCEL, PROGRESS, PROGRESS_TEXT),
         prevent_initial_call=True,
     )
     @returns(TEXT)
     @guarded(str)
-    def _compute(set_progress, _clicks, run_a, run_b, for_side, n_points, perplexity, reduce_to):
+    def _compute(set_progress, _clicks, run_a, run_b, for_side, *settings):
         run = open_side(store, run_a, run_b, choice(for_side, "map for", SIDES))
         if run is None:
             return "no run selected"
-        return compute_map(run, n_points, perplexity, reduce_to, set_progress)
+        n_points, perplexity, reduce_to, method, neighbours = settings
+        return compute_map(run, n_points, perplexity, reduce_to, set_progress, method, neighbours)
 
 
 #: This view, as the registry and the page shell see it (:class:`app.views.protocol.View`).

@@ -270,6 +270,28 @@ def test_the_cache_never_unpickles():
     assert serializer.loads(b"Zgarbage") is None
 
 
+def test_the_map_job_makes_a_umap_map_with_the_chosen_neighbours_and_it_opens_on_the_plane(store):
+    from analysis.umap_maps import run_umap
+
+    reports = []
+    ae = store.open("ae")
+    message = maps.compute_map(ae, 1000, 30, 2, reports.append, "umap", 5)  # perplexity is not used by UMAP
+    assert message.startswith("UMAP of 600 points of ae ready (") and "pick it in the map list" in message
+    assert reports[0][0] == 0 and reports[-1][0] == 100 and any("epoch" in text for _, _, text in reports)
+    options, _ = maps.map_options(ae, None)
+    entry = next(o for o in options if o["label"].startswith("UMAP"))
+    assert entry["label"] == "UMAP after PCA-2 · 600 points · 5 neighbours"
+    # The map on the plane is umap-learn's fit with those settings, called here on its own.
+    reference = run_umap(ae.z(), n_points=1000, n_neighbors=5, pca_components=2)
+    ids_, xy = ae.coords(plane_space.plane(ae, "map", map_key=entry["value"]))
+    assert np.array_equal(ids_, reference.ids) and np.allclose(xy, reference.embedding, atol=1e-5)
+    assert plane_space.plane(ae, "map", map_key=entry["value"]).clickable  # a UMAP map inverts a click
+    with pytest.raises(ZspaceError, match="neighbours must be one of"):
+        maps.compute_map(ae, 1000, 30, 0, reports.append, "umap", 7)
+    with pytest.raises(ZspaceError, match="method must be one of"):
+        maps.compute_map(ae, 1000, 30, 0, reports.append, "pca", 5)
+
+
 def test_a_new_tsne_map_reports_progress_and_then_shows_in_the_picker_and_on_the_plane(store):
     reports = []
     vae = store.open("vae")

@@ -110,6 +110,8 @@ def valid_values(run_a: str, run_b: str | None = None) -> dict[str, Any]:
         f"{decode.DECODER_POLL}.n_intervals": 1,
         f"{maps.PICKED['a']}.value": None,
         f"{maps.PICKED['b']}.value": None,
+        f"{maps.METHOD}.value": "tsne",
+        f"{maps.NEIGHBOURS}.value": 15,
         f"{density.BIN}.value": 0.25,
         f"{radius_view.BIN}.value": 0.5,
         f"{spectrum.COMPONENTS}.value": 4,
