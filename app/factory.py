@@ -56,7 +56,8 @@ def create_app(
     auth : (user, password), optional
         Basic-auth credentials; default from ``ZSPACE_AUTH``.
     warm : bool
-        Load TensorFlow and the listed runs' decoders in a background thread now.
+        Load TensorFlow and the listed runs' decoders in a background thread now, and what a run's
+        first click reads once its plane is drawn (:mod:`app.warm_up`).
     inline_points : int
         Runs with more points get their base analyses (PCA, plane, histograms, radius) from a background job.
     max_jobs : int, optional
@@ -96,6 +97,7 @@ def create_app(
         plane_budget=plane_budget,
         inline_points=inline_points,
         slots=JobSlots(cache_dir, max_jobs),
+        warm=warm,
     )
     credentials = auth if auth is not None else auth_from_env()
     if credentials:

@@ -22,6 +22,7 @@ from app.viewport import Change, Event
 from app.views import filters, maps
 from app.views.parts import RUN, SIDES, guarded, ids, labelled, number, open_side, side_columns, side_run
 from app.views.protocol import View
+from app.warm_up import warm_clicks
 from figures.planes import PlanePoints, padded_range, plane_figure, raster_cells
 from figures.style import message_figure
 from rundir.errors import ZspaceError
@@ -253,6 +254,7 @@ def update_plane(run: RunHandle, request: PlaneRequest, event: Event):
     """
     where = request.plane(run)
     ids_, xy = run.coords(where)
+    warm_clicks(run)  # the run is shown: what a click on it reads loads in the background
     key = f"{run.name}|{where.key()}"
     whole = (padded_range(xy[:, 0]), padded_range(xy[:, 1]))
     mask = subsets.filter_mask(run, request.filter_state)
