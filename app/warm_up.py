@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 WARMED_KEPT = 64
 
 _lock = threading.Lock()
-_started: dict[tuple[str, str], threading.Thread] = {}
+_started: dict[tuple[int, str, str], threading.Thread] = {}
 
 
 def _load(run: RunHandle) -> None:
@@ -43,7 +43,7 @@ def warm_clicks(run: RunHandle) -> threading.Thread | None:
     """
     if not run.store.warm:
         return None
-    key = (str(run.folder), run.files_key)
+    key = (id(run.store), str(run.folder), run.files_key)  # per server: tests and benchmarks hold several
     with _lock:
         if key in _started:
             return None
