@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import html as markup
+import logging
+
 from dash import Input, Output, ctx, dcc, html, no_update
 
-from app.views import ABOVE_TABS, VIEWS, tabs
+from app.views import ABOVE_TABS, VIEWS, progress, tabs
 from app.views.parts import COMPARE, COMPARE_NOTE, MAX_COMPARED, PAGE, RUN, TABS, TooManyCompared, side_run
 from app.views.protocol import View
 
 EMPTY_STATE = "no runs found: run `zspace train …` or `make demo`"
 RUN_LIST = "run-list"
+#: Where Dash mounts the page, as its first HTML holds it until the scripts have run ("Loading..."), with room
+#: for the note of what is being computed; Dash replaces all of it with the page.
+APP_ENTRY = '<div id="react-entry-point"><div class="_dash-loading">Loading...</div>{note}</div>'
+
+log = logging.getLogger(__name__)
 
 
 def run_list(runs: list[dict]) -> html.Ul:
@@ -144,8 +152,35 @@ def _page(runs: list[dict], views: tuple[View, ...]) -> html.Div:
     )
 
 
+def loading_note(store) -> str:
+    """The progress note of the runs a page opens with ("computing … in the background"), or "" when none."""
+    _needed, note, _style = progress.plan(store, *opening_runs(store.runs()))
+    return note
+
+
+def say_what_loads(app, store) -> None:
+    """Put the progress note into the page's first HTML, beside Dash's "Loading...".
+
+    A never-analysed large run's note is otherwise seen only once Dash's scripts have loaded and
+    rendered the layout (seconds on 2 cores); here it is in the first paint. The page replaces it.
+    """
+    plain = app.interpolate_index
+
+    def interpolate_index(**parts):
+        try:
+            note = loading_note(store)
+        except Exception:  # the page still opens; its own note says what is computed
+            log.warning("could not say what the page computes in its first HTML", exc_info=True)
+            note = ""
+        shown = f'<p class="loading-note note">{markup.escape(note)}</p>' if note else ""
+        return plain(**{**parts, "app_entry": APP_ENTRY.format(note=shown)})
+
+    app.interpolate_index = interpolate_index
+
+
 def register(app, store, views: tuple[View, ...] = VIEWS) -> None:
     """Wire the page shell, then every view (each is handed the whole registry)."""
+    say_what_loads(app, store)
 
     # CSS hides every second-run column unless a different run is compared (side_run's rule, in the browser).
     app.clientside_callback(

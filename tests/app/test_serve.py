@@ -29,6 +29,25 @@ def test_an_empty_runs_folder_says_how_to_make_runs(tmp_path):
     assert EMPTY_STATE in str(layout)
 
 
+def test_the_first_html_says_what_is_computed_for_never_analysed_runs_and_only_then(runs_dir, tmp_path):
+    import re
+
+    # Runs above inline_points are never analysed inside a request: the page's first HTML, before any script
+    # runs, says what the background job computes, inside the element Dash replaces with the page.
+    large = create_app(runs_dir, cache_dir=tmp_path / "large", warm=False, inline_points=100)
+    page = large.server.test_client().get("/").get_data(as_text=True)
+    entry = re.search(r'<div id="react-entry-point">(.*?)</div>\s*<footer>', page, re.S)
+    assert entry, page[:2000]
+    assert "Loading..." in entry.group(1)
+    note = re.search(r'<p class="loading-note note">([^<]*)</p>', entry.group(1)).group(1)
+    assert note.startswith("computing PCA, the PCA plane, per-axis histograms") and "of ae (600 points)" in note
+    assert "of vae (600 points)" in note and note.endswith("in the background — the views fill in when it is done")
+    # Runs a request may analyse itself: no note.
+    small = create_app(runs_dir, cache_dir=tmp_path / "small", warm=False)
+    page = small.server.test_client().get("/").get_data(as_text=True)
+    assert 'id="react-entry-point"' in page and "loading-note" not in page
+
+
 def test_serve_help_documents_auth_and_the_default_bind():
     result = subprocess.run(
         [sys.executable, "-m", "zspace", "serve", "--help"], capture_output=True, text=True, timeout=60, check=True

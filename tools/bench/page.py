@@ -22,6 +22,7 @@ Everything binds 127.0.0.1; the runs live in a temporary folder.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -60,6 +61,7 @@ FIRST_PAINT_JS = (
 
 def open_and_time(url: str, graph_ids: list[str], note_id: str | None = None, timeout: float = 600) -> dict:
     """One fresh Chromium opening ``url``: ms to both plots drawn, first paint, note (if any), requests, bytes."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -72,9 +74,11 @@ def open_and_time(url: str, graph_ids: list[str], note_id: str | None = None, ti
 
         def done(d):
             if note_id and "note" not in marks:
-                found = d.find_elements(By.ID, note_id)
-                if found and "in the background" in found[0].text:
-                    marks["note"] = d.execute_script("return performance.now();")
+                # The note in the page's first HTML (before Dash's scripts run), then the page's own.
+                found = d.find_elements(By.CSS_SELECTOR, f".loading-note, #{note_id}")
+                with contextlib.suppress(StaleElementReferenceException):  # Dash replaced the first HTML's note
+                    if any("in the background" in element.text for element in found):
+                        marks["note"] = d.execute_script("return performance.now();")
             return d.execute_script(DRAWN_JS, graph_ids)
 
         drawn = WebDriverWait(driver, timeout, poll_frequency=0.02).until(done)
