@@ -22,7 +22,6 @@ Everything binds 127.0.0.1; the runs live in a temporary folder.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
@@ -53,6 +52,17 @@ DRAWN_JS = (
     "' .js-plotly-plot'); return gd && gd._fullData && gd._fullData.some(t => (t.type === 'scattergl' "
     "&& t.x && t.x.length > 0) || t.type === 'heatmap'); }); return drawn ? performance.now() : null;"
 )
+#: Records when a progress note ("… in the background") is first in the document: the one in the page's first
+#: HTML (``.loading-note``) or the page's own (the id given).
+NOTE_WATCH_JS = (
+    "window.__noteAt = null;"
+    "new MutationObserver(() => {"
+    "  if (window.__noteAt !== null) { return; }"
+    "  for (const e of document.querySelectorAll('.loading-note, #%s')) {"
+    "    if (e.textContent.includes('in the background')) { window.__noteAt = performance.now(); return; }"
+    "  }"
+    "}).observe(document, {subtree: true, childList: true, characterData: true});"
+)
 FIRST_PAINT_JS = (
     "const p = performance.getEntriesByType('paint').find(e => e.name === 'first-contentful-paint');"
     " return p ? p.startTime : null;"
@@ -61,35 +71,30 @@ FIRST_PAINT_JS = (
 
 def open_and_time(url: str, graph_ids: list[str], note_id: str | None = None, timeout: float = 600) -> dict:
     """One fresh Chromium opening ``url``: ms to both plots drawn, first paint, note (if any), requests, bytes."""
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     from tools.browser import chrome_driver, network_log
 
     driver = chrome_driver(1400, 900, network=True)
-    marks: dict = {}
     try:
+        if note_id:
+            # Watched from before the first byte is parsed: driver.get returns only after the page's load
+            # event (its scripts), so polling from here could not see a note that is there from the start.
+            driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NOTE_WATCH_JS % note_id})
         driver.get(url)
-
-        def done(d):
-            if note_id and "note" not in marks:
-                # The note in the page's first HTML (before Dash's scripts run), then the page's own.
-                found = d.find_elements(By.CSS_SELECTOR, f".loading-note, #{note_id}")
-                with contextlib.suppress(StaleElementReferenceException):  # Dash replaced the first HTML's note
-                    if any("in the background" in element.text for element in found):
-                        marks["note"] = d.execute_script("return performance.now();")
-            return d.execute_script(DRAWN_JS, graph_ids)
-
-        drawn = WebDriverWait(driver, timeout, poll_frequency=0.02).until(done)
+        drawn = WebDriverWait(driver, timeout, poll_frequency=0.02).until(
+            lambda d: d.execute_script(DRAWN_JS, graph_ids)
+        )
         paint = driver.execute_script(FIRST_PAINT_JS)
+        note = driver.execute_script("return window.__noteAt;") if note_id else None
         time.sleep(1.0)  # requests a drawing sets off
         fetched = network_log(driver)
     finally:
         driver.quit()
     return {
         "drawn_ms": round(drawn),
-        "note_after_paint_ms": round(marks["note"] - paint) if "note" in marks and paint else None,
+        # A note in the page's first HTML is in the document before the paint that shows it: 0.
+        "note_after_paint_ms": max(0, round(note - paint)) if note is not None and paint else None,
         "requests": len(fetched),
         "callbacks": sum(f.callback for f in fetched),
         "bytes": sum(f.transferred for f in fetched),
