@@ -122,9 +122,9 @@ def write_status(run: str | os.PathLike, state: str, **fields: Any) -> dict[str,
 def update_status(run: str | os.PathLike, **fields: Any) -> dict[str, Any]:
     """Merge ``fields`` into the current status (keeping its state) and write it."""
     try:
-        current = read_json(Path(run) / STATUS, "run status")
-    except RunNotReadyError:
-        current = {"state": "created"}
+        current = read_status(run)
+    except RunNotReadyError:  # a damaged status is replaced, as a missing one would be
+        current = {}
     state = fields.pop("state", current.get("state", "created"))
     merged = {k: v for k, v in current.items() if k not in ("state", "updated")}
     merged.update(fields)

@@ -175,10 +175,8 @@ def inspect_sweep(folder: str | os.PathLike) -> SweepInfo:
     folder = Path(folder)
     try:
         manifest = read_sweep(folder)
-    except ZspaceError as exc:
+    except ZspaceError as exc:  # an unreadable file too: read_json turns OSError into its one line
         return SweepInfo(folder.name, folder, usable=False, reason=str(exc))
-    except OSError as exc:
-        return SweepInfo(folder.name, folder, usable=False, reason=f"cannot be read ({type(exc).__name__})")
     members = sorted(manifest["members"], key=lambda member: float(member["beta"]))
     return SweepInfo(folder.name, folder, usable=True, members=members)
 

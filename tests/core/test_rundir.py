@@ -140,6 +140,28 @@ def test_status_updates_keep_progress_fields(tmp_path):
     assert (status["state"], status["epoch"], status["epochs"]) == ("training", 2, 3)
 
 
+def test_a_status_update_keeps_the_state_and_other_fields_and_stamps_the_time_anew(tmp_path, monkeypatch):
+    monkeypatch.setattr(rundir.files, "now_iso", lambda: "2031-01-02T03:04:05Z")
+    (tmp_path / rundir.STATUS).write_text('{"state": "training", "updated": "2020-01-01", "message": "epoch 1/3"}')
+    assert rundir.update_status(tmp_path, epoch=2) == {
+        "state": "training",
+        "updated": "2031-01-02T03:04:05Z",
+        "message": "epoch 1/3",
+        "epoch": 2,
+    }
+    assert rundir.update_status(tmp_path, state="complete")["state"] == "complete"
+    assert rundir.read_status(tmp_path)["state"] == "complete"
+
+
+@pytest.mark.parametrize("status_text", [None, "{broken", '{"epoch": 1}'])
+def test_a_status_update_of_a_run_without_a_readable_state_starts_from_created(tmp_path, status_text):
+    if status_text is not None:
+        (tmp_path / rundir.STATUS).write_text(status_text)
+    status = rundir.update_status(tmp_path, epochs=3)
+    assert status["state"] == "created" and status["epochs"] == 3
+    assert rundir.read_status(tmp_path) == status
+
+
 def test_a_run_linked_from_outside_is_listed_as_refused(tmp_path):
     make_run(tmp_path / "elsewhere" / "outside")
     (tmp_path / "runs").mkdir()

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 import rundir
@@ -147,3 +148,109 @@ def test_listing_refuses_links_out_of_a_sweep_folder_and_ignores_deeper_sweeps(t
     listed = {r.name: r for r in rundir.list_runs(root)}
     assert sorted(listed) == ["betas/beta-0", "betas/linked"]
     assert not listed["betas/linked"].usable and "outside the runs folder" in listed["betas/linked"].reason
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ([True], "beta 'True' is not a number"),
+        ([0.0, "1"], "beta '1' is not a number"),
+        (["x" * 100], "beta '" + "x" * 40 + "' is not a number"),
+        ([float("nan")], "beta nan is not a finite number"),
+        ([1.0, float("-inf")], "beta -inf is not a finite number"),
+        ([sweep.MAX_BETA * 1.000001], "beta 1e+06 is above 1,000,000, the largest a sweep accepts"),
+        ([], "no beta given; e.g. --beta 0,0.1,1,4"),
+    ],
+)
+def test_beta_values_from_a_program_are_checked_with_the_value_quoted_at_most_forty_characters(values, message):
+    with pytest.raises(ZspaceError) as refused:
+        sweep.check_betas(values)
+    assert str(refused.value) == message
+
+
+def test_numpy_numbers_and_exactly_the_largest_beta_are_accepted():
+    assert sweep.check_betas([np.int64(0), np.float32(0.5), sweep.MAX_BETA]) == [0.0, 0.5, 1e6]
+    assert sweep.parse_betas("1000000") == [1e6]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1," * 50 + ",", "--beta " + repr(("1," * 50)[:80]) + " has an empty entry; write e.g. --beta 0,0.1,1,4"),
+        ("y" * 60, "beta " + repr("y" * 40) + " is not a number; write e.g. --beta 0,0.1,1,4"),
+        ("1" + "0" * 400, "beta " + repr("1" + "0" * 39) + " is not a finite number"),
+    ],
+)
+def test_a_long_beta_list_is_quoted_only_in_part(text, message):
+    with pytest.raises(ZspaceError) as refused:
+        sweep.parse_betas(text)
+    assert str(refused.value) == message
+
+
+def manifest_with(folder, **changes):
+    """Write a sweep folder whose manifest has ``changes`` applied; return the folder."""
+    make_sweep(folder, runs=False)
+    manifest = json.loads((folder / rundir.SWEEP).read_text())
+    manifest.update(changes)
+    (folder / rundir.SWEEP).write_text(json.dumps(manifest))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"schema_version": 0}, "sweep manifest has no valid schema_version"),
+        ({"schema_version": "1"}, "sweep manifest has no valid schema_version"),
+        ({"schema_version": True}, "sweep manifest has no valid schema_version"),
+        ({"schema_version": None}, "sweep manifest has no valid schema_version"),
+        ({"train": "synthetic"}, "sweep manifest has no train options"),
+        ({"members": ["beta-0"]}, "sweep manifest: every member must be an object"),
+        ({"members": [{"run": "beta-0", "beta": "0", "model": "ae", "state": "pending"}]}, "no numeric beta"),
+        ({"members": [{"run": "beta-1", "beta": True, "model": "vae", "state": "pending"}]}, "no numeric beta"),
+    ],
+)
+def test_a_manifest_with_a_bad_field_is_refused_naming_the_field(tmp_path, changes, message):
+    folder = manifest_with(tmp_path / "betas", **changes)
+    expected = message if message.startswith("sweep") else f"sweep manifest: a member has {message}"
+    with pytest.raises(RunNotReadyError) as refused:
+        sweep.read_sweep(folder)
+    assert str(refused.value) == expected
+    info = sweep.inspect_sweep(folder)
+    assert (info.name, info.path, info.usable, info.reason) == ("betas", folder, False, expected)
+
+
+def test_a_missing_or_unreadable_manifest_reads_as_the_sweep_manifest(tmp_path):
+    folder = tmp_path / "betas"
+    folder.mkdir()
+    with pytest.raises(RunNotReadyError, match=r"^sweep manifest is missing \(sweep.json\)$"):
+        sweep.read_sweep(folder)
+    (folder / rundir.SWEEP).write_text("[1, 2")
+    with pytest.raises(RunNotReadyError, match=r"^sweep manifest is not valid JSON \(sweep.json: "):
+        sweep.read_sweep(folder)
+
+
+def test_a_sweep_holds_one_to_exactly_thirty_two_members(tmp_path):
+    def members(count):
+        return [
+            {"run": f"beta-{k}", "beta": k, "model": "ae" if k == 0 else "vae", "state": "pending"}
+            for k in range(count)
+        ]
+
+    for count in (1, sweep.MAX_MEMBERS):
+        info = sweep.inspect_sweep(manifest_with(tmp_path / f"m{count}", members=members(count)))
+        assert info.usable and len(info.runs()) == count and info.path == tmp_path / f"m{count}"
+    with pytest.raises(RunNotReadyError, match="^sweep manifest must list 1 to 32 members$"):
+        sweep.read_sweep(manifest_with(tmp_path / "m33", members=members(33)))
+
+
+def test_listing_sweeps_skips_hidden_folders_runs_and_links_out_but_keeps_links_within(tmp_path):
+    root = tmp_path / "runs"
+    make_sweep(root / ".hidden", runs=False)  # sorts first: the folders after it are still looked at
+    make_sweep(root / "betas", runs=False)
+    make_run(root / "alone")
+    (root / "notes.txt").write_text("")
+    make_sweep(tmp_path / "outside", runs=False)
+    (root / "linked-out").symlink_to(tmp_path / "outside", target_is_directory=True)
+    (root / "same").symlink_to(root / "betas", target_is_directory=True)
+    assert [(info.name, info.usable) for info in sweep.list_sweeps(root)] == [("betas", True), ("same", True)]
+    assert sweep.list_sweeps(tmp_path / "nowhere") == []
