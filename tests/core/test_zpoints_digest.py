@@ -118,7 +118,9 @@ def test_a_file_rewritten_while_it_is_hashed_is_reported_never_given_a_digest(ru
         return result
 
     monkeypatch.setattr(hashlib, "file_digest", rewritten_midway)
-    with pytest.raises(RunNotReadyError, match="zpoints.npy changed while it was read; try again"):
+    with pytest.raises(
+        RunNotReadyError, match="^zpoints.npy changed while it was read; try again when the writer has finished$"
+    ):
         rundir.zpoints_fingerprint(run)
     assert digest._memory == {}
 
@@ -128,3 +130,17 @@ def test_a_truncated_file_is_refused_with_the_readers_one_line_reason(run):
     zpoints.write_bytes(zpoints.read_bytes()[:-4])
     with pytest.raises(RunNotReadyError, match=r"zpoints.npy is truncated .+ re-encode"):
         rundir.zpoints_fingerprint(run)
+
+
+def test_each_run_read_by_the_server_has_its_own_kept_digest(run, tmp_path, hashes):
+    other = tmp_path / "runs" / "other"
+    shutil.copytree(run, other)
+    z = np.load(other / rundir.ZPOINTS)
+    atomic_save_npy(other / rundir.ZPOINTS, z[::-1].copy())
+    keep = tmp_path / "cache" / "digests"
+    digest.keep_digests_in(keep)
+    first, second = rundir.zpoints_fingerprint(run), rundir.zpoints_fingerprint(other)
+    assert first != second and len(list(keep.glob("*.json"))) == 2
+    digest._memory.clear()  # another server process: both read from the cache, neither hashed again
+    assert (rundir.zpoints_fingerprint(run), rundir.zpoints_fingerprint(other)) == (first, second)
+    assert len(hashes) == 2
