@@ -95,6 +95,14 @@ def test_a_malformed_latest_json_asks_to_start_again(tmp_path, latest):
         checkpoints.read_latest(tmp_path)
 
 
+def test_a_latest_json_that_is_not_json_is_named_in_the_one_line(tmp_path):
+    folder = tmp_path / rundir.CHECKPOINTS
+    folder.mkdir()
+    (folder / "latest.json").write_text('{"epoch": 1,')
+    with pytest.raises(RunNotReadyError, match=r"^checkpoints/latest.json is not valid JSON \(latest.json: "):
+        checkpoints.read_latest(tmp_path)
+
+
 def test_latest_json_is_read_at_epoch_one_and_names_only_files_in_the_checkpoints_folder(tmp_path):
     checkpoints.write_checkpoint(tmp_path, FakeModel(), 1, [{"epoch": 1}])
     latest = checkpoints.read_latest(tmp_path)

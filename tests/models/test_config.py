@@ -109,3 +109,30 @@ def test_resume_differences_name_each_differing_field_in_the_given_order():
         "epochs: None -> 5",
     ]
     assert cfg.config_differences(old, dict(old), ("z_dim", "model")) == []
+
+
+def test_snapshots_are_off_without_snapshot_every_and_a_row_count_alone_is_refused():
+    assert cfg.snapshot_settings(None, None, 100) == {"snapshot_every": None, "snapshot_n": None}
+    with pytest.raises(ZspaceError) as refused:
+        cfg.snapshot_settings(None, 10, 100)
+    assert str(refused.value) == "--snapshot-n needs --snapshot-every E (how many epochs between snapshots)"
+
+
+@pytest.mark.parametrize("flag", ["--snapshot-every", "--snapshot-n"])
+@pytest.mark.parametrize("value", [0, -1, True, 2.5, "3"])
+def test_snapshot_options_must_be_positive_whole_numbers(flag, value):
+    every, n = (value, None) if flag == "--snapshot-every" else (1, value)
+    with pytest.raises(ZspaceError) as refused:
+        cfg.snapshot_settings(every, n, 100)
+    assert str(refused.value) == f"{flag} must be a positive whole number, got {value!r}"
+
+
+def test_snapshot_rows_default_to_five_thousand_capped_at_the_data_and_may_be_exactly_all_of_it():
+    assert cfg.DEFAULT_SNAPSHOT_N == 5000
+    assert cfg.snapshot_settings(2, None, 12000) == {"snapshot_every": 2, "snapshot_n": 5000}
+    assert cfg.snapshot_settings(1, None, 300) == {"snapshot_every": 1, "snapshot_n": 300}
+    assert cfg.snapshot_settings(1, 1, 300) == {"snapshot_every": 1, "snapshot_n": 1}
+    assert cfg.snapshot_settings(3, 1000, 1000) == {"snapshot_every": 3, "snapshot_n": 1000}
+    with pytest.raises(ZspaceError) as refused:
+        cfg.snapshot_settings(3, 1001, 1000)
+    assert str(refused.value) == "--snapshot-n 1,001 is larger than the data (1,000 images); give at most 1,000"
