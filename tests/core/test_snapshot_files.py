@@ -67,6 +67,7 @@ def test_a_snapshot_reads_back_as_float32_of_its_rows_by_z_dim_from_either_row_c
     assert np.load(run / rundir.SNAPSHOTS / "epoch_005.npy").dtype == np.float32
     for n_rows in (None, 3):
         read = snapshots.load_snapshot(run, 5, n_rows=n_rows)
+        assert isinstance(read, np.memmap)  # as documented: a long run's snapshots are not all held in memory
         assert read.dtype == np.float32 and read.shape == (3, 4)
         np.testing.assert_array_equal(read, z.astype(np.float32))
     with pytest.raises(

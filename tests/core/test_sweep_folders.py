@@ -1,5 +1,6 @@
 """Sweep folders: the manifest, the β list, and how the runs folder names and resolves a sweep's runs."""
 
+import datetime as dt
 import json
 
 import numpy as np
@@ -65,7 +66,10 @@ def test_the_manifest_round_trips_and_lists_members_by_beta(tmp_path):
     manifest = sweep.read_sweep(folder)
     assert [m["run"] for m in manifest["members"]] == ["beta-4", "beta-0", "beta-0.1"]
     assert {m["state"] for m in manifest["members"]} == {"pending"}
-    assert manifest["train"] == {"data": "synthetic:600", "z_dim": 4} and manifest["updated"]
+    assert manifest["train"] == {"data": "synthetic:600", "z_dim": 4}
+    assert manifest["schema_version"] == sweep.SWEEP_VERSION == 1
+    for stamp in ("created", "updated"):
+        assert abs(dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(manifest[stamp])) < dt.timedelta(seconds=30)
     (info,) = sweep.list_sweeps(tmp_path / "runs")
     assert info.usable and info.runs() == ["betas/beta-0", "betas/beta-0.1", "betas/beta-4"]
 

@@ -144,3 +144,34 @@ def test_each_run_read_by_the_server_has_its_own_kept_digest(run, tmp_path, hash
     digest._memory.clear()  # another server process: both read from the cache, neither hashed again
     assert (rundir.zpoints_fingerprint(run), rundir.zpoints_fingerprint(other)) == (first, second)
     assert len(hashes) == 2
+
+
+def test_a_run_without_z_points_has_no_fingerprint_and_says_so(tmp_path):
+    with pytest.raises(RunNotReadyError) as refused:
+        rundir.zpoints_fingerprint(tmp_path)
+    assert str(refused.value) == "zpoints.npy is missing"
+
+
+def test_a_cache_folder_that_cannot_be_written_only_means_hashing_again(run, tmp_path, hashes):
+    (tmp_path / "cache").write_text("a file where the cache folder should be")
+    digest.keep_digests_in(tmp_path / "cache" / "digests")
+    assert rundir.zpoints_fingerprint(run) == independent_fingerprint(run / rundir.ZPOINTS)
+    digest._memory.clear()
+    assert rundir.zpoints_fingerprint(run) == independent_fingerprint(run / rundir.ZPOINTS) and len(hashes) == 2
+
+
+def test_memory_keeps_the_most_recent_runs_up_to_its_cap(run, tmp_path, hashes, monkeypatch):
+    assert digest.KEPT_IN_MEMORY == 256
+    monkeypatch.setattr(digest, "KEPT_IN_MEMORY", 2)
+    runs = [run]
+    for k in range(2):
+        runs.append(tmp_path / f"copy{k}")
+        shutil.copytree(run, runs[-1])
+    for each in runs:
+        rundir.zpoints_fingerprint(each)
+    assert len(hashes) == 3 and len(digest._memory) == 2  # exactly the cap: the first run was dropped
+    rundir.zpoints_fingerprint(runs[2])
+    rundir.zpoints_fingerprint(runs[1])
+    assert len(hashes) == 3
+    rundir.zpoints_fingerprint(runs[0])
+    assert len(hashes) == 4
