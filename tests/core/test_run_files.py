@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import rundir
+from rundir import private_copies
 from rundir.atomic import atomic_save_npy
 from rundir.errors import RunNotReadyError
 from tests.core.runs import edit_config, make_run
@@ -159,7 +160,8 @@ def test_z_points_of_the_wrong_shape_type_or_width_are_refused(run, z, message):
     assert refusal(rundir.load_zpoints, run) == message
 
 
-def test_z_points_load_memory_mapped_by_default_or_into_memory(run):
+def test_z_points_load_memory_mapped_by_default_or_into_memory(run, monkeypatch):
+    monkeypatch.setattr(private_copies, "_budget", None)  # a command-line process (a served app turns copies on)
     mapped = rundir.load_zpoints(run)
     assert isinstance(mapped, np.memmap) and mapped.shape == (6, 3)
     loaded = rundir.load_zpoints(run, mmap=False)
