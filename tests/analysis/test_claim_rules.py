@@ -1,0 +1,197 @@
+"""The claims as a reader sees them: every row's words, the decisions exactly at their thresholds, the knee by brute force."""
+
+import numpy as np
+import pytest
+
+from analysis import claims
+
+#: (claim, measure, rule) of every row of a run with every number, in the report's order: what people read.
+ROWS = [
+    (
+        "Most axes are near-Gaussian around 0; a few stand out (off-centre or broad)",
+        "flagged axes / z_dim",
+        "0 < share <= 0.1",
+    ),
+    ("The radius density peaks near sqrt(z_dim)", "radius peak / sqrt(z_dim)", "0.75 <= value <= 1.33"),
+    ("The region close to the origin is empty", "share of points with |z| < peak / 2", "< 0.01"),
+    ("One principal component dominates", "PC1 share / PC2 share", ">= 2.0"),
+    ("The PCA spectrum is flat after about 10 components", "components above the flat rest", "1 <= value <= 20"),
+    (
+        "The z-points lie on thin filaments (local dimension far below that of a Gaussian of their shape)",
+        "median local intrinsic dimension (MLE, k = 20)",
+        "value <= 0.5 x null",
+    ),
+    (
+        "The filaments are basically one-dimensional",
+        "median local intrinsic dimension",
+        "value <= 2.0 and thin (row above)",
+    ),
+    (
+        "The z-points lie around voids: a z drawn from the data's own Gaussian usually falls into one",
+        "void fraction of probes from the covariance-matched Gaussian",
+        "lower bound > 0.5 and > null's upper bound",
+    ),
+    (
+        "A randomly positioned z falls into a void (more often than around a Gaussian of the data's shape)",
+        "void fraction of uniform probes in the data's box",
+        "lower bound > 0.5 and > null's upper bound",
+    ),
+    (
+        "The z-points are more clumped than a Gaussian of their shape (some voids beyond the null)",
+        "void fraction of probes from the covariance-matched Gaussian",
+        "lower bound > null's upper bound",
+    ),
+    (
+        "Probes in voids decode to nonsense",
+        "meaningful rate of 128 decoded void probes (95 % interval)",
+        "upper bound < 0.5",
+    ),
+    (
+        "The decoder changes the image off the data (a void probe's image is not its nearest point's)",
+        "median image distance, void probe to its nearest data point, over neighbouring data points'",
+        ">= 2.0",
+    ),
+    (
+        "Random z from N(0, I) decode to non-faces",
+        "meaningful rate of N(0, I) samples (95 % interval)",
+        "upper bound < 0.5",
+    ),
+    (
+        "A GMM fitted to the data z samples faces more often than N(0, I) (RAE, Ghosh et al. 2020)",
+        "meaningful rate of GMM samples",
+        "lower bound > N(0, I)'s upper bound",
+    ),
+]
+
+
+def _numbers(**changes) -> dict:
+    numbers = {
+        "z_dim": 16,
+        "model": "ae",
+        "flagged_axes": [{}],
+        "radius": {"peak": 4.0, "origin_share": 0.0},
+        "pca": {"pc1_share": 0.2, "pc2_share": 0.05, "flattens_at": 10},
+        "structure": {
+            "lid_median": 1.5,
+            "void_fraction": {"uniform_box": 0.99, "full_gaussian": 0.97},
+            "void_interval": {"uniform_box": [0.98, 1.0], "full_gaussian": [0.95, 0.98]},
+            "null": {
+                "lid_median": 30.0,
+                "void_fraction": {"uniform_box": 0.6, "full_gaussian": 0.01},
+                "void_interval": {"uniform_box": [0.55, 0.65], "full_gaussian": [0.0, 0.02]},
+            },
+        },
+        "void_decodes": {"n": 128, "rate": 0.05, "rate_lo": 0.02, "rate_hi": 0.1, "image_ratio": 3.0},
+        "rates": {
+            "normal": {"rate": 0.02, "rate_lo": 0.0, "rate_hi": 0.05},
+            "gmm": {"rate": 0.8, "rate_lo": 0.75, "rate_hi": 0.85},
+        },
+    }
+    numbers.update(changes)
+    return numbers
+
+
+def _holds(numbers: dict, claim_index: int):
+    return claims.check_claims(numbers)[claim_index]["holds"]
+
+
+def test_every_claim_row_says_what_it_claims_measures_and_decides_by_word_for_word():
+    rows = claims.check_claims(_numbers())
+    assert [(r["claim"], r["measure"], r["rule"]) for r in rows] == ROWS
+    assert all(set(r) >= {"claim", "measure", "value", "rule", "holds"} for r in rows)
+    assert rows[0]["value"] == 1 / 16 and rows[1]["value"] == 1.0 and rows[3]["value"] == pytest.approx(4.0)
+
+
+def test_the_flagged_share_holds_from_one_axis_up_to_exactly_a_tenth_and_not_at_none():
+    z_dim = 20
+    shares = {0: False, 1: True, 2: True, 3: False}  # 2 of 20 is exactly 0.1
+    for flagged, holds in shares.items():
+        assert _holds(_numbers(z_dim=z_dim, flagged_axes=[{}] * flagged), 0) is holds, flagged
+
+
+def test_the_radius_peak_holds_exactly_at_both_ends_of_its_range():
+    # z_dim 16: sqrt is 4, so peaks 3.0 and 5.32 are exactly 0.75 and 1.33 of it.
+    for peak, holds in ((2.99, False), (3.0, True), (5.32, True), (5.33, False)):
+        assert _holds(_numbers(radius={"peak": peak, "origin_share": 0.0}), 1) is holds, peak
+
+
+def test_the_ae_vae_comparison_needs_the_vae_lower_bound_strictly_above_and_both_runs():
+    ae = {"normal": {"rate": 0.1, "rate_lo": 0.05, "rate_hi": 0.2}}
+    (row,) = claims.compare_claims(ae, {"normal": {"rate": 0.5, "rate_lo": 0.3, "rate_hi": 0.7}})
+    assert (row["claim"], row["measure"], row["rule"]) == (
+        "A VAE's N(0, I) samples decode to faces more often than an AE's",
+        "VAE minus AE meaningful rate of N(0, I) samples",
+        "VAE's lower bound > AE's upper bound",
+    )
+    assert row["value"] == pytest.approx(0.4) and row["holds"] is True
+    touching = claims.compare_claims(ae, {"normal": {"rate": 0.5, "rate_lo": 0.2, "rate_hi": 0.7}})
+    assert touching[0]["holds"] is False  # intervals that touch do not separate the two
+    assert claims.compare_claims(ae, {}) == [] and claims.compare_claims({}, ae) == []
+
+
+def _kneedle(ratio) -> int:
+    # Brute force: the index farthest below the chord from the first to the last point, both axes scaled to [0, 1].
+    r = np.asarray(ratio, dtype=float)
+    n = len(r)
+    best, best_gap = 0, -np.inf
+    for i in range(n):
+        x = i / (n - 1)
+        y = (r[i] - r.min()) / (r.max() - r.min())
+        gap = (1 - x) - y
+        if gap > best_gap:
+            best, best_gap = i, gap
+    return best
+
+
+def test_the_knee_matches_brute_force_on_random_spectra_and_at_its_edge_cases():
+    gen = np.random.default_rng(0)
+    for _ in range(30):
+        n = int(gen.integers(3, 60))
+        spectrum = np.sort(gen.exponential(size=n) ** gen.uniform(1, 4))[::-1]
+        assert claims.flattens_at(spectrum / spectrum.sum()) == _kneedle(spectrum), spectrum
+    assert claims.flattens_at([0.7, 0.2, 0.1]) == _kneedle([0.7, 0.2, 0.1]) == 1  # three components: a knee
+    assert claims.flattens_at([0.7, 0.3]) == 0 and claims.flattens_at([1.0]) == 0  # fewer than three: none
+    # Tiny but not flat spreads still have a knee: the flatness tolerance is relative to the largest share.
+    assert claims.flattens_at(1e-6 * np.r_[0.7, 0.2, 0.1]) == 1
+    # Spreads just above the tolerance (1e-12 of the largest share) are not flat, at 0.5 and at 1e-3.
+    for almost in (0.5 + np.r_[1e-12, 0.2e-12, 0.0], 1e-3 + np.r_[1e-13, 0.2e-13, 0.0]):
+        assert claims.flattens_at(almost) == _kneedle(almost) == 1
+    assert claims.flattens_at(np.full(5, 0.2)) == 0
+    with pytest.raises(ValueError, match="^the spectrum is empty$"):
+        claims.flattens_at([])
+
+
+def test_the_origin_share_counts_radii_strictly_inside_half_the_peak():
+    radii = np.array([0.5, 0.99, 1.0, 1.5, 4.0])
+    assert claims.origin_share(radii, peak=2.0) == pytest.approx(2 / 5)  # 1.0 is exactly half: not inside
+    assert np.isnan(claims.origin_share([], peak=2.0))
+
+
+def test_the_structure_summary_carries_every_number_of_the_run_and_its_null():
+    stored = {"n_reference": 5000}
+    for prefix, base in (("", 1.0), ("null_", 10.0)):
+        stored.update(
+            {
+                f"{prefix}lid_median": base,
+                f"{prefix}lid_median_lo": base - 0.5,
+                f"{prefix}lid_median_hi": base + 0.5,
+                f"{prefix}nn_median": base * 2,
+                f"{prefix}threshold": base * 3,
+                f"{prefix}void_normal": base / 100,
+                f"{prefix}void_normal_lo": base / 200,
+                f"{prefix}void_normal_hi": base / 50,
+            }
+        )
+
+    def part(base):
+        return {
+            "lid_median": base,
+            "lid_median_lo": base - 0.5,
+            "lid_median_hi": base + 0.5,
+            "nn_median": base * 2,
+            "void_threshold": base * 3,
+            "void_fraction": {"normal": base / 100},
+            "void_interval": {"normal": [base / 200, base / 50]},
+        }
+
+    assert claims.structure_summary(stored) == {**part(1.0), "n_reference": 5000, "null": part(10.0)}
