@@ -195,3 +195,108 @@ def test_the_structure_summary_carries_every_number_of_the_run_and_its_null():
         }
 
     assert claims.structure_summary(stored) == {**part(1.0), "n_reference": 5000, "null": part(10.0)}
+
+
+def _structure(lid=1.5, null_lid=30.0, voids=None, spans=None, null_voids=None, null_spans=None) -> dict:
+    structure = {"lid_median": lid, "void_fraction": voids or {}, "void_interval": spans or {}}
+    structure["null"] = {"lid_median": null_lid, "void_fraction": null_voids or {}, "void_interval": null_spans or {}}
+    return structure
+
+
+def _rows(structure: dict) -> dict:
+    return {r["claim"]: r for r in claims.check_claims({"z_dim": 16, "structure": structure})}
+
+
+THIN, ONE_D = ROWS[5][0], ROWS[6][0]
+AROUND, RANDOM, CLUMPED = ROWS[7][0], ROWS[8][0], ROWS[9][0]
+
+
+def test_thin_filaments_are_decided_against_the_null_exactly_at_half_and_never_against_a_zero_null():
+    assert _rows(_structure(lid=15.0, null_lid=30.0))[THIN]["holds"] is True  # exactly 0.5 x null
+    assert _rows(_structure(lid=15.01, null_lid=30.0))[THIN]["holds"] is False
+    assert _rows(_structure(lid=0.25, null_lid=0.5))[THIN]["holds"] is True  # a null below 1 is a null too
+    zero = _rows(_structure(lid=0.0, null_lid=0.0))
+    assert zero[THIN]["holds"] is False and zero[ONE_D]["holds"] is False
+    row = _rows(_structure(lid=2.0, null_lid=30.0))
+    assert (row[THIN]["value"], row[THIN]["null"]) == (2.0, 30.0)
+    assert row[ONE_D]["holds"] is True  # exactly 2 dimensions, and thin
+    assert _rows(_structure(lid=2.01, null_lid=30.0))[ONE_D]["holds"] is False
+    without_null = {"lid_median": 1.5, "null": {}}
+    assert THIN not in _rows(without_null) and THIN not in _rows({"null": {"lid_median": 3.0}})
+
+
+def test_void_claims_need_the_lower_bound_strictly_above_half_and_the_null_and_take_the_value_without_an_interval():
+    null = {"full_gaussian": 0.01, "uniform_box": 0.6}
+    null_spans = {"full_gaussian": [0.0, 0.02], "uniform_box": [0.55, 0.65]}
+    both = {"full_gaussian": 0.97, "uniform_box": 0.99}
+    rows = _rows(_structure(voids=both, spans={"full_gaussian": [0.65, 1.0], "uniform_box": [0.65, 1.0]},
+                            null_voids=null, null_spans=null_spans))  # fmt: skip
+    assert rows[AROUND]["holds"] is True and rows[RANDOM]["holds"] is False  # 0.65 is not above the null's 0.65
+    assert (rows[AROUND]["value"], rows[AROUND]["null"]) == (0.97, 0.01)
+    at_half = _rows(_structure(voids=both, spans={"full_gaussian": [0.5, 1.0]}, null_voids=null,
+                               null_spans=null_spans))  # fmt: skip
+    assert at_half[AROUND]["holds"] is False  # a lower bound of exactly 0.5 is not above it
+    # Without intervals, the fractions themselves are the bounds.
+    plain = _rows(
+        _structure(
+            voids={"full_gaussian": 0.6, "uniform_box": 0.7}, null_voids={"full_gaussian": 0.6, "uniform_box": 0.5}
+        )
+    )
+    assert plain[AROUND]["holds"] is False and plain[CLUMPED]["holds"] is False and plain[RANDOM]["holds"] is True
+    # Clumped: the lower bound above the null's upper bound, not touching it.
+    touching = _rows(
+        _structure(
+            voids={"full_gaussian": 0.1},
+            spans={"full_gaussian": [0.05, 0.2]},
+            null_voids={"full_gaussian": 0.01},
+            null_spans={"full_gaussian": [0.0, 0.05]},
+        )
+    )
+    assert touching[CLUMPED]["holds"] is False
+    above = _rows(
+        _structure(
+            voids={"full_gaussian": 0.1},
+            spans={"full_gaussian": [0.06, 0.2]},
+            null_voids={"full_gaussian": 0.01},
+            null_spans={"full_gaussian": [0.0, 0.05]},
+        )
+    )
+    assert above[CLUMPED]["holds"] is True and above[AROUND]["holds"] is False
+
+
+def test_a_probe_kind_missing_from_the_run_or_its_null_gives_no_row_and_does_not_hide_the_others():
+    only_box = _rows(_structure(voids={"uniform_box": 0.9}, null_voids={"uniform_box": 0.2}))
+    assert RANDOM in only_box and AROUND not in only_box and CLUMPED not in only_box
+    no_null = _rows(_structure(voids={"full_gaussian": 0.9, "uniform_box": 0.9}, null_voids={"uniform_box": 0.2}))
+    assert AROUND not in no_null and CLUMPED not in no_null and RANDOM in no_null
+
+
+def test_decoded_void_probes_need_an_upper_bound_strictly_below_half_and_some_probes():
+    def rows(decodes):
+        return {r["claim"]: r for r in claims.check_claims({"z_dim": 16, "void_decodes": decodes})}
+
+    nonsense, changes = ROWS[10][0], ROWS[11][0]
+    base = {"n": 64, "rate": 0.3, "rate_lo": 0.2, "rate_hi": 0.5}
+    assert rows(base)[nonsense]["holds"] is False and changes not in rows(base)  # exactly 0.5; no image ratio
+    assert (
+        rows({**base, "rate_hi": 0.49})[nonsense]["measure"]
+        == "meaningful rate of 64 decoded void probes (95 % interval)"
+    )
+    assert rows({**base, "rate_hi": 0.49})[nonsense]["holds"] is True
+    assert rows({**base, "image_ratio": 2.0})[changes]["holds"] is True  # exactly 2
+    assert rows({**base, "image_ratio": 1.99})[changes]["holds"] is False
+    assert rows({**base, "n": 0}) == {} and rows({}) == {}
+
+
+def test_sampler_rate_claims_are_strict_at_their_bounds():
+    def rows(rates):
+        return {r["claim"]: r for r in claims.check_claims({"z_dim": 16, "rates": rates})}
+
+    normal, gmm = ROWS[12][0], ROWS[13][0]
+    at = {"normal": {"rate": 0.4, "rate_lo": 0.3, "rate_hi": 0.5}, "gmm": {"rate": 0.6, "rate_lo": 0.5, "rate_hi": 0.7}}
+    found = rows(at)
+    assert found[normal]["holds"] is False and found[gmm]["holds"] is False  # both exactly at their bounds
+    assert found[normal]["value"] == 0.4 and found[gmm]["value"] == 0.6
+    below = rows({"normal": {**at["normal"], "rate_hi": 0.49}, "gmm": {**at["gmm"], "rate_lo": 0.51}})
+    assert below[normal]["holds"] is True and below[gmm]["holds"] is True
+    assert gmm not in rows({"gmm": at["gmm"]})  # the GMM claim is against N(0, I): without it, no row
