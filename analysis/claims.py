@@ -191,7 +191,7 @@ def check_claims(numbers: dict) -> list[dict]:
         )
     rows.extend(_structure_rows(numbers.get("structure") or {}))
     rows.extend(_void_decode_rows(numbers.get("void_decodes") or {}))
-    rows.extend(_rate_rows(numbers.get("rates") or {}, numbers.get("model")))
+    rows.extend(_rate_rows(numbers.get("rates") or {}))
     return rows
 
 
@@ -307,7 +307,7 @@ def _void_decode_rows(decodes: dict) -> list[dict]:
     return rows
 
 
-def _rate_rows(rates: dict, model: str | None) -> list[dict]:
+def _rate_rows(rates: dict) -> list[dict]:
     rows = []
     normal = rates.get("normal")
     if normal is not None:

@@ -300,3 +300,16 @@ def test_sampler_rate_claims_are_strict_at_their_bounds():
     below = rows({"normal": {**at["normal"], "rate_hi": 0.49}, "gmm": {**at["gmm"], "rate_lo": 0.51}})
     assert below[normal]["holds"] is True and below[gmm]["holds"] is True
     assert gmm not in rows({"gmm": at["gmm"]})  # the GMM claim is against N(0, I): without it, no row
+
+
+def test_the_rows_carry_their_numbers_and_the_remaining_thresholds_hold_exactly_at_their_bounds():
+    numbers = _numbers(radius={"peak": 4.0, "origin_share": 0.003})
+    rows = claims.check_claims(numbers)
+    assert rows[2]["value"] == 0.003
+    assert (rows[6]["value"], rows[6]["null"]) == (1.5, 30.0)  # one-dimensional: the run's and the null's LID
+    assert (rows[9]["value"], rows[9]["null"]) == (0.97, 0.01)  # clumped: the Gaussian probes' void fractions
+    assert (rows[10]["value"], rows[11]["value"]) == (0.05, 3.0)  # decoded void probes: rate and image ratio
+    assert _holds(_numbers(radius={"peak": 4.0, "origin_share": 0.01}), 2) is False  # exactly 0.01 is not below it
+    assert _holds(_numbers(pca={"pc1_share": 0.2, "pc2_share": 0.1, "flattens_at": 10}), 3) is True  # exactly 2.0
+    for knee, holds in ((0, False), (1, True), (20, True), (21, False)):
+        assert _holds(_numbers(pca={"pc1_share": 0.2, "pc2_share": 0.05, "flattens_at": knee}), 4) is holds, knee

@@ -95,9 +95,11 @@ def test_a_query_exactly_on_a_balls_edge_is_inside_and_small_scales_are_measured
 def test_membership_is_exact_across_the_query_blocks_first_last_and_at_the_block_start():
     gen = np.random.default_rng(4)
     queries, centres = gen.normal(size=(2100, 5)), gen.normal(size=(50, 5))
+    queries[[1024, 2049]] = centres[:2]  # rows that a block size off by one would never write
     radii_ = np.full(50, 1.2)
     expected = (cdist(queries, centres) <= radii_[None, :]).any(axis=1)
     found = coverage.inside_balls(queries, centres, radii_)
+    assert found.dtype == bool and found[1024] and found[2049]
     assert np.array_equal(found, expected)  # blocks of 1,024 queries: rows 0, 1023, 1024, 2047, 2048, 2099
     assert expected[[0, 1023, 1024, 2047, 2048, 2099]].any() and not expected.all()
 
@@ -201,3 +203,55 @@ def test_bad_sets_are_refused_naming_the_set():
         coverage.radii(bad)
     with pytest.raises(ValueError, match=r"^radii must have one value per centre \(3\), got shape \(2,\)$"):
         coverage.inside_balls(np.zeros((2, 2)), np.zeros((3, 2)), np.zeros(2))
+
+
+def _reference_bootstrap_width(samples, reference, n_boot, seed):
+    # An independent percentile bootstrap of the diversity ratio (distinct pairs only), with its own generator.
+    gen = np.random.default_rng(seed)
+
+    def spread(x):
+        d = cdist(x, x)
+        return d[~np.eye(len(x), dtype=bool)].mean()
+
+    ratios = []
+    for _ in range(n_boot):
+        pa, pb = gen.integers(0, len(samples), len(samples)), gen.integers(0, len(reference), len(reference))
+        ua, ub = np.unique(pa), np.unique(pb)
+        if len(ua) > 1 and len(ub) > 1:
+            a, b = samples[pa], reference[pb]
+            same_a, same_b = pa[:, None] == pa[None, :], pb[:, None] == pb[None, :]
+            ratios.append(cdist(a, a)[~same_a].mean() / cdist(b, b)[~same_b].mean())
+    lo, hi = np.quantile(ratios, [0.025, 0.975])
+    return hi - lo
+
+
+def test_the_diversity_interval_is_a_95_percent_percentile_bootstrap_resampling_both_sets():
+    gen = np.random.default_rng(9)
+    samples, reference = 0.7 * gen.normal(size=(60, 3)), gen.normal(size=(60, 3))
+    found = coverage.diversity(samples, reference, n_boot=600)
+    width = found["diversity_hi"] - found["diversity_lo"]
+    assert width == pytest.approx(_reference_bootstrap_width(samples, reference, 600, seed=123), rel=0.2)
+    # A three-point set with an outlier: resamples of two distinct points count, so the interval is wide
+    # on whichever side the small set is.
+    small = np.array([[40.0, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    for a, b in ((small, reference), (reference, small)):
+        found = coverage.diversity(a, b, n_boot=400)
+        assert found["diversity_hi"] - found["diversity_lo"] > 0.8 * found["diversity"]
+    # No resample to draw: the interval is the value itself.
+    none = coverage.diversity(samples, reference, n_boot=0)
+    assert none["diversity_lo"] == none["diversity_hi"] == none["diversity"]
+
+
+def test_the_two_sample_auc_interval_has_the_null_width_and_few_reference_points_mean_fewer_folds_quietly():
+    import warnings
+
+    gen = np.random.default_rng(10)
+    n = 200
+    a, b = gen.normal(size=(n, 4)), gen.normal(size=(n, 4))
+    found = coverage.two_sample_auc(a, b, n_boot=400)
+    null_sd = np.sqrt((2 * n + 1) / (12 * n * n))  # the Mann-Whitney AUC's spread under the null
+    assert found["auc_hi"] - found["auc_lo"] == pytest.approx(2 * 1.96 * null_sd, rel=0.35)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scikit-learn warns when a class has fewer members than folds
+        coverage.two_sample_auc(a, b[:3], n_boot=20)
+        coverage.two_sample_auc(a[:3], b, n_boot=20)
