@@ -305,7 +305,7 @@ def test_sampler_rate_claims_are_strict_at_their_bounds():
 def test_the_rows_carry_their_numbers_and_the_remaining_thresholds_hold_exactly_at_their_bounds():
     numbers = _numbers(radius={"peak": 4.0, "origin_share": 0.003})
     rows = claims.check_claims(numbers)
-    assert rows[2]["value"] == 0.003
+    assert rows[2]["value"] == 0.003 and rows[4]["value"] == 10  # the origin share; the knee's components
     assert (rows[6]["value"], rows[6]["null"]) == (1.5, 30.0)  # one-dimensional: the run's and the null's LID
     assert (rows[9]["value"], rows[9]["null"]) == (0.97, 0.01)  # clumped: the Gaussian probes' void fractions
     assert (rows[10]["value"], rows[11]["value"]) == (0.05, 3.0)  # decoded void probes: rate and image ratio
