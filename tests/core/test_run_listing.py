@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -192,6 +193,18 @@ def test_reasons_name_the_run_instead_of_any_of_its_server_paths(tmp_path):
     assert scrub_paths(f"{linked.resolve()} and {linked}", linked) == "link and link"
 
 
+def test_a_run_named_by_a_relative_path_through_a_link_has_all_three_of_its_paths_replaced(tmp_path, monkeypatch):
+    os.makedirs(tmp_path / "real" / "runs" / "r")
+    (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    run = Path("link") / "runs" / "r"  # resolved, absolute and as given: three different strings
+    text = f"{run.resolve()}/a, {run.absolute()}/b, {run}/c"
+    assert len({str(run.resolve()), str(run.absolute()), str(run)}) == 3
+    # The longest first: the relative path is part of the absolute one, and replacing it first would leave
+    # the server's folder in front of the name.
+    assert scrub_paths(text, run) == "r/a, r/b, r/c"
+
+
 def test_the_files_key_changes_with_every_file_a_reader_opens_and_only_with_those(tmp_path):
     run = make_run(tmp_path / "r")
     key = rundir.files_key(run)
@@ -243,14 +256,23 @@ def test_a_bug_inspecting_one_run_lists_it_as_broken_and_keeps_the_others(tmp_pa
     assert rundir.list_runs(tmp_path / "nowhere") == []
 
 
-def test_links_within_the_runs_folder_are_listed_and_a_link_out_to_a_file_is_passed_over(tmp_path):
+def test_links_within_the_runs_folder_are_listed_and_links_out_refused_or_passed_over(tmp_path):
     root = tmp_path / "runs"
     make_run(root / "real")
     (root / "alias").symlink_to(root / "real", target_is_directory=True)
     (tmp_path / "outside.txt").write_text("")
-    (root / "to-file").symlink_to(tmp_path / "outside.txt")
+    make_run(tmp_path / "elsewhere")
+    (root / "0-to-file").symlink_to(tmp_path / "outside.txt")  # sorts first: the runs after it still listed
+    (root / "1-out").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
     listed = rundir.list_runs(root)
-    assert [(r.name, r.usable) for r in listed] == [("alias", True), ("real", True)]
+    assert [(r.name, r.usable) for r in listed] == [("1-out", False), ("alias", True), ("real", True)]
+    out = listed[0]
+    assert (out.path, out.state, out.usable, out.reason) == (
+        root / "1-out",
+        "refused",
+        False,
+        "links outside the runs folder; copy the run in instead of linking it",
+    )
 
 
 @pytest.mark.parametrize("name", [None, 7, "a/b/c", "x" * 300, "r/"])
