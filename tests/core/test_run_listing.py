@@ -92,6 +92,13 @@ def test_a_decoder_archive_that_cannot_be_followed_is_refused_in_one_line(tmp_pa
     assert str(refused.value) == message
 
 
+def test_the_image_side_is_the_reshapes_height_doubled_by_the_strides_along_it(tmp_path):
+    path = tmp_path / "decoder.keras"
+    reshape = {"class_name": "Reshape", "config": {"target_shape": [2, 4, 8]}}
+    write_layers(path, [reshape, up("Conv2DTranspose", [4, 2], padding="same"), up("UpSampling2D", (2, 8))])
+    check_decoder_file(path, {"z_dim": 4, "image_size": 16})
+
+
 def test_layers_that_are_not_a_list_or_have_no_settings_are_passed_over(tmp_path):
     path = tmp_path / "decoder.keras"
     write_layers(path, {"not": "a list"})
@@ -275,9 +282,22 @@ def test_links_within_the_runs_folder_are_listed_and_links_out_refused_or_passed
     )
 
 
-@pytest.mark.parametrize("name", [None, 7, "a/b/c", "x" * 300, "r/"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        None,
+        7,
+        "a/b/" + "c" * 100,  # more than two parts
+        "x" * 100,  # no such run
+        "r/" + "y" * 100,  # r is a run, not a sweep folder
+        "x" * 300,  # longer than a file name may be
+        "r/",
+        "back\\slash",  # a folder of that name exists, but a backslash is never part of a run's name
+    ],
+)
 def test_resolve_run_refuses_a_name_that_is_not_a_plain_one_quoting_at_most_eighty_characters(tmp_path, name):
     make_run(tmp_path / "runs" / "r")
+    make_run(tmp_path / "runs" / "back\\slash")
     with pytest.raises(rundir.errors.UnknownRun) as refused:
         rundir.resolve_run(tmp_path / "runs", name)
     assert str(refused.value) == f"unknown run {str(name)[:80]!r}"
