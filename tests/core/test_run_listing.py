@@ -101,7 +101,19 @@ def test_the_image_side_is_the_reshapes_height_doubled_by_the_strides_along_it(t
 
 def test_layers_that_are_not_a_list_or_have_no_settings_are_passed_over(tmp_path):
     path = tmp_path / "decoder.keras"
-    write_layers(path, {"not": "a list"})
+    for layers in ({"not": "a list"}, 5, None):
+        write_layers(path, layers)
+        check_decoder_file(path, {"z_dim": 4, "image_size": 32})
+    # An input layer that names its shape another way (Keras 2's batch_input_shape) is not read; a layer that
+    # is not an input layer is never taken for one; the input width is the last axis of the input's shape.
+    write_layers(
+        path,
+        [
+            {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 9]}},
+            {"class_name": "Dense", "config": {"batch_shape": [None, 9]}},
+            {"class_name": "InputLayer", "config": {"batch_shape": [None, 1, 4]}},
+        ],
+    )
     check_decoder_file(path, {"z_dim": 4, "image_size": 32})
     write_layers(path, [{"class_name": "Reshape", "config": "text"}, {"class_name": "Reshape"}])
     check_decoder_file(path, {"z_dim": 4, "image_size": 32})
@@ -177,6 +189,14 @@ def test_a_complete_run_that_breaks_is_listed_broken_with_its_reason(tmp_path):
         "broken",
         "metadata has 0 rows but there are 20 z-points; re-run `zspace encode`",
     )
+
+
+def test_a_run_with_a_damaged_status_is_broken_and_keeps_its_folder(tmp_path):
+    run = make_run(tmp_path / "r")
+    (run / rundir.STATUS).write_text("{broken")
+    info = rundir.inspect_run(run)
+    assert (info.name, info.path, info.state, info.usable) == ("r", run, "broken", False)
+    assert info.reason.startswith("run status is not valid JSON (status.json: ")
 
 
 def test_a_run_whose_files_cannot_be_read_at_all_is_broken_with_the_error_named(tmp_path, monkeypatch):
