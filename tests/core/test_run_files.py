@@ -169,16 +169,33 @@ def test_z_points_load_memory_mapped_by_default_or_into_memory(run, monkeypatch)
     np.testing.assert_array_equal(loaded, np.load(run / rundir.ZPOINTS))
 
 
-@pytest.mark.parametrize("row", [0, 65535, 65536, 65536 + 9])
+ROWS = 2 * 65536 + 10  # three chunks of the scan, the last one short
+
+
+@pytest.mark.parametrize("row", [0, 65535, 65536, ROWS - 1])
 def test_nan_in_any_row_is_found_across_the_chunks_the_scan_reads(tmp_path, row):
     run = make_run(tmp_path / "r", n=2, z_dim=1)
-    z = np.zeros((65536 + 10, 1), np.float32)
+    z = np.zeros((ROWS, 1), np.float32)
     z[row] = np.nan
     atomic_save_npy(run / rundir.ZPOINTS, z)
     assert refusal(rundir.load_zpoints, run) == (
         "zpoints.npy contains NaN or inf values; the model diverged — retrain or re-encode"
     )
-    assert rundir.load_zpoints(run, check_finite=False).shape == (65546, 1)
+    assert rundir.load_zpoints(run, check_finite=False).shape == (ROWS, 1)
+
+
+def test_the_nan_scan_reads_the_points_in_chunks_of_65536_rows_each_once(tmp_path, monkeypatch):
+    run = make_run(tmp_path / "r", n=2, z_dim=1)
+    atomic_save_npy(run / rundir.ZPOINTS, np.zeros((ROWS, 1), np.float32))
+    scanned, real = [], np.isfinite
+    monkeypatch.setattr(np, "isfinite", lambda rows: scanned.append(len(rows)) or real(rows))
+    rundir.load_zpoints(run)
+    assert scanned == [65536, 65536, 10]  # a memory-mapped 200k x 256 file is never copied whole
+
+
+def test_a_run_of_exactly_one_point_is_read(tmp_path):
+    run = make_run(tmp_path / "r", n=1, z_dim=3)
+    assert rundir.load_zpoints(run).shape == (1, 3)
 
 
 def test_metadata_is_missing_unreadable_or_of_another_length_in_one_line(run):

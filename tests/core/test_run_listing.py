@@ -172,6 +172,8 @@ def test_a_run_with_an_odd_state_is_used_with_the_state_shown_in_at_most_forty_c
     (run / rundir.STATUS).write_text("{}")
     info = rundir.inspect_run(run)
     assert (info.usable, info.state) == (True, "unknown")
+    (run / rundir.ZPOINTS).unlink()  # a run of unknown state that cannot be used is broken
+    assert rundir.inspect_run(run).state == "broken"
 
 
 def test_a_complete_run_that_breaks_is_listed_broken_with_its_reason(tmp_path):
