@@ -58,6 +58,10 @@ def test_a_fortran_ordered_file_is_copied_with_its_values_in_place(serving, tmp_
     copy = read(tmp_path / "z.npy")
     assert copy.shape == (3, 4)
     np.testing.assert_array_equal(copy, z)
+    run = make_run(tmp_path / "r", n=3, z_dim=4)  # a served run whose z-points another tool wrote column-major
+    np.save(run / rundir.ZPOINTS, z)
+    private_copies.serve_private_copies()
+    np.testing.assert_array_equal(rundir.load_zpoints(run), z)
 
 
 def test_a_rewritten_file_is_read_again_and_its_old_copy_dropped(serving, tmp_path):
