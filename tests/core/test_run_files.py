@@ -101,7 +101,12 @@ def test_z_points_imported_alone_need_a_z_dim_but_no_image_size_or_channels(run)
     edit_config(run, decoder_file=None, encoder_file=None, image_size=..., channels=...)
     config = rundir.read_config(run)
     assert not rundir.has_decoder(config) and rundir.model_file(config, "encoder") is None
-    edit_config(run, z_dim=...)
+    # Left out, they are not asked for; given, they are still checked (the channels after a missing image size too).
+    edit_config(run, image_size=0)
+    assert refusal(rundir.read_config, run) == "run config: image_size must be a whole number from 1 to 4096, got '0'"
+    edit_config(run, image_size=..., channels=5)
+    assert refusal(rundir.read_config, run) == "run config: channels must be a whole number from 1 to 4, got '5'"
+    edit_config(run, channels=..., z_dim=...)
     assert refusal(rundir.read_config, run) == "run config: z_dim must be a whole number from 1 to 65536, got missing"
     # With an encoder or a decoder, the image side is needed again.
     edit_config(run, z_dim=3, encoder_file="encoder.onnx")
