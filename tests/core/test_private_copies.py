@@ -58,7 +58,11 @@ def test_a_fortran_ordered_file_is_copied_with_its_values_in_place(serving, tmp_
     copy = read(tmp_path / "z.npy")
     assert copy.shape == (3, 4)
     np.testing.assert_array_equal(copy, z)
-    run = make_run(tmp_path / "r", n=3, z_dim=4)  # a served run whose z-points another tool wrote column-major
+
+
+def test_a_served_run_whose_points_another_tool_wrote_column_major_reads_them_in_place(serving, tmp_path):
+    z = np.asfortranarray(np.arange(12, dtype=np.float32).reshape(3, 4))
+    run = make_run(tmp_path / "r", n=3, z_dim=4)
     np.save(run / rundir.ZPOINTS, z)
     private_copies.serve_private_copies()
     np.testing.assert_array_equal(rundir.load_zpoints(run), z)
