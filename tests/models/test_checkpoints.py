@@ -133,3 +133,9 @@ def test_history_up_to_an_epoch_includes_it_and_a_repeated_epoch_keeps_its_last_
     assert [row["epoch"] for row in checkpoints.read_history(tmp_path)] == [1, 2, 3]
     assert checkpoints.read_history(tmp_path, up_to_epoch=0) == []
     assert checkpoints.read_history(tmp_path / "missing") == []
+
+
+def test_a_history_value_holding_a_line_break_reads_back_unchanged(tmp_path):
+    # csv needs the file opened with newline="": otherwise a quoted CR LF comes back as a bare LF.
+    checkpoints.write_history(tmp_path, [{"epoch": 1, "note": "resumed\r\nafter a kill"}])
+    assert checkpoints.read_history(tmp_path) == [{"epoch": 1, "note": "resumed\r\nafter a kill"}]
