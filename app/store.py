@@ -346,9 +346,11 @@ class RunHandle:
         if not self.config.get("image_size") or not self.config.get("data"):
             return None
         source = self.metadata_row(row).get("source")
+        if not isinstance(source, str):  # metadata without a source column (or an empty cell): nothing to load
+            return None
         try:
             return load_original_image(self.config["data"], source, int(self.config["image_size"]))
-        except (ZspaceError, OSError, ValueError, TypeError, AttributeError):
+        except (ZspaceError, OSError, ValueError):
             return None
 
     def decode(self, z, most: int = MAX_SAMPLES) -> np.ndarray:
