@@ -133,10 +133,7 @@ class Plane:
         if self.units == "z":
             xy = run.memo(MemoKey.coords(self.key()), lambda: _linear_coords(run, self))
         else:
-            xy = run.memo(
-                MemoKey.coords(self.key()),
-                lambda: frame(run, self).shown_of_raw(raw_coords(run, self)).astype(np.float32),
-            )
+            xy = run.memo(MemoKey.coords(self.key()), lambda: _coords_in_units(run, self))
         return np.arange(len(xy), dtype=np.int64), xy
 
 
