@@ -187,3 +187,86 @@ def test_the_problem_line_names_the_first_problem_and_counts_the_rest():
     assert us.problem_message(["repeats run", "b", "c"], applied=False) == (
         "this link repeats run and 2 more problem(s); it is not applied (defaults instead)"
     )
+
+
+def test_a_run_name_may_name_one_sweep_folder_and_counts_its_length_whole():
+    codec = us.RunName("run", longest=9)
+    assert codec.encode("sweep/b-1") == "sweep/b-1" and codec.decode("sweep/b-1") == "sweep/b-1"
+    assert codec.decode("abcdefghi") == "abcdefghi" and codec.decode("") is None
+    for bad in ("a/b/c", "/b", "a/", "abcd/efghi", "abcdefghij", "a b"):
+        assert codec.encode(bad) is None
+        with pytest.raises(ZspaceError, match="^run must be a name of at most 9 letters, digits or ._-:$"):
+            codec.decode(bad)
+    assert us.RunName().longest == 120 and us.RunName().name == "name"
+
+
+def test_compared_runs_are_comma_separated_at_most_their_limit_and_each_named_once():
+    codec = us.RunNames(3, "compare")
+    assert codec.encode(["a", "s/b", "c"]) == "a,s/b,c" and codec.encode(("a",)) == "a"
+    for unusable in ([], ["a", "b", "c", "d"], ["a", "b c"], "a", None):
+        assert codec.encode(unusable) is None
+    assert codec.decode("") == [] and codec.decode("a,s/b,c") == ["a", "s/b", "c"]
+    assert codec.decode("b,a,b") == ["b", "a"]  # a repeat is dropped, the order kept
+    for text, message in (
+        ("a,,b", "^compare must be run names separated by commas$"),
+        ("a,", "^compare must be run names separated by commas$"),
+        ("a,b,c,d", "^compare must list at most 3 runs$"),
+        ("a,b/c/d", "^compare must be a name of at most 120 letters"),
+    ):
+        with pytest.raises(ZspaceError, match=message):
+            codec.decode(text)
+    assert us.RunNames(2).name == "runs"
+
+
+def test_a_number_is_read_inclusive_of_both_bounds():
+    codec = us.Number(-1.0, 1.0, "scale")
+    assert codec.decode("-1") == -1.0 and codec.decode("1") == 1.0 and codec.decode("0.12345679") == 0.12345679
+    for bad in ("-1.0000001", "1.0000001", "nan", "inf"):
+        with pytest.raises(ZspaceError, match="^scale must be a finite number between -1.0 and 1.0$"):
+            codec.decode(bad)
+    assert us.Number(0, 1).name == "number" and us.Whole(0, 1).name == "number"
+
+
+def test_a_selection_is_written_as_compact_checked_json_and_read_back_with_its_defaults():
+    codec = us.SelectionCodec()
+    text = codec.encode(BOX)
+    assert text == json.dumps(us.clean_selection(BOX), separators=(",", ":"))
+    assert codec.decode(text) == {**BOX, "plane": {**BOX["plane"], "map": None, "units": "z"}}
+    assert codec.encode({"run": "ae", "shapes": []}) is None and codec.encode(None) is None
+    with pytest.raises(ZspaceError, match="selection is malformed"):
+        codec.decode('{"run": "ae", "shapes": []}')
+
+
+def test_a_blank_value_in_a_link_clears_its_field_and_a_long_refusal_is_cut_at_160_characters():
+    assert us.decode(FIELDS, "#run=&k=3") == ({"run": None, "k": 3}, [])
+
+    def refuse(value):
+        raise ZspaceError("y" * 200)
+
+    fields = {"j": us.Field("j", "data", us.Json(refuse))}
+    assert us.decode(fields, "j=1") == ({}, [f"has an unusable j ({'y' * 160})"])
+
+
+def test_a_link_check_reads_the_links_value_first_and_drops_what_its_check_refuses():
+    check = us.LinkCheck(None, {"run": "a", "beside": None, "x": 5, "y": None}, {"run": "old", "beside": "b"}, ["t"])
+    assert check.value("run") == "a" and check.value("beside") is None and check.value("zoom") is None
+    assert check.runs == ("a", None)
+    assert us.LinkCheck(None, {}, {"run": "old", "beside": "b"}, []).runs == ("old", "b")
+    assert (us.RUN_KEY, us.COMPARE_KEY, us.BESIDE_KEY) == ("run", "compare", "beside")
+    seen = []
+    check.check("y", seen.append)  # None: the check is not even called
+    check.check("absent", seen.append)
+    assert seen == [] and check.values == {"run": "a", "beside": None, "x": 5, "y": None}
+    check.check("x", lambda value: None)  # None: the value stays
+    check.check("run", lambda value: value.upper())  # a result replaces it
+    assert check.values["x"] == 5 and check.values["run"] == "A" and check.problems == []
+
+    def refuse(value):
+        raise ZspaceError(f"{value} is gone")
+
+    check.check("x", refuse)
+    check.drop("absent", "never there")
+    assert "x" not in check.values and check.problems == [
+        "has an unusable x (5 is gone)",
+        "has an unusable absent (never there)",
+    ]
