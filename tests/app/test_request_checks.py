@@ -136,3 +136,24 @@ def test_only_the_exact_pair_gets_in_and_everyone_else_gets_a_basic_challenge():
 
 def test_the_compared_digest_is_sha256_of_user_colon_password():
     assert auth._digest("team", "pw") == hashlib.sha256(b"team:pw").digest()
+
+
+def test_an_empty_object_is_not_an_input_nor_the_outputs():
+    assert request_guard.problem(body(inputs=[PROP, {}]), CALLBACKS) == "inputs do not match the callback"
+    assert request_guard.problem(body(inputs=[PROP, ""]), CALLBACKS) == "inputs do not match the callback"
+    assert request_guard.problem(body(outputs={}), CALLBACKS) == "outputs must name the callback's outputs"
+
+
+def test_an_app_under_a_path_prefix_guards_its_own_endpoint_and_leaves_the_root_apps_alone():
+    # The benchmark serves a second Dash app under a prefix of the same server (tools/bench/bare_page.py).
+    server = flask.Flask("prefixed")
+    for path in ("/_dash-update-component", "/baseline/_dash-update-component"):
+        server.add_url_rule(path, path, lambda: "ran", methods=["POST"])
+    config = SimpleNamespace(routes_pathname_prefix="/baseline/")
+    request_guard.install(SimpleNamespace(server=server, callback_map=CALLBACKS, config=config))
+    client = server.test_client()
+    refused = client.post("/baseline/_dash-update-component", json=[1])
+    assert refused.status_code == 400
+    assert refused.get_data(as_text=True) == "malformed callback request: the body must be a JSON object"
+    assert client.post("/baseline/_dash-update-component", json=body()).get_data(as_text=True) == "ran"
+    assert client.post("/_dash-update-component", json=[1]).get_data(as_text=True) == "ran"
