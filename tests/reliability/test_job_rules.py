@@ -212,3 +212,15 @@ def test_cancelling_a_started_job_kills_it_and_forgets_it_while_other_cancels_do
     own.terminate_job(str(sleeper.pid))
     assert sleeper.wait(timeout=10) is not None
     assert handle.get(f"zspace-started-job:{sleeper.pid}") is None
+
+
+def test_a_job_that_ended_before_it_was_recorded_is_not_recorded(tmp_path, monkeypatch):
+    import diskcache
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    monkeypatch.setattr(DiskcacheManager, "call_job_fn", lambda self, key, job_fn, args, context: ended.pid)
+    with diskcache.Cache(str(tmp_path / "store")) as handle:
+        own = jobs._own_jobs_manager(handle)
+        assert own.call_job_fn("key", None, (), {}) == ended.pid
+        assert handle.get(f"zspace-started-job:{ended.pid}") is None and not own.job_running(ended.pid)
