@@ -181,14 +181,17 @@ def face_space(features, variance: float = FACE_SPACE_GRID[-1]) -> tuple[np.ndar
     -------
     mean : ndarray, shape (F,)
     basis : ndarray, shape (m, F)
-        Orthonormal rows.
+        Orthonormal rows; none (m = 0) when every image is the same.
     """
     f = as_points(features, name="features", min_points=2)
     if not 0 < float(variance) <= 1:
         raise ValueError(f"variance must be in (0, 1], got {variance}")
     mean = f.mean(axis=0)
     _, singular, vt = np.linalg.svd(f - mean, full_matrices=False)
-    share = np.cumsum(singular**2) / max(float(np.sum(singular**2)), 1e-300)
+    total = float(np.sum(singular**2))
+    if total == 0:  # identical images: no axis explains anything, the face space is their mean alone
+        return mean, vt[:0]
+    share = np.cumsum(singular**2) / total
     m = int(np.searchsorted(share, float(variance) - 1e-12) + 1)
     return mean, vt[: min(m, len(vt))]
 
