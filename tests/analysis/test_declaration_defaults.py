@@ -1,0 +1,27 @@
+"""A declared analysis without a loader hands back the stored arrays themselves (its documented default)."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from analysis.declarations import Declaration
+
+
+@dataclass(frozen=True)
+class _Size:
+    n: int = 3
+
+
+def test_a_declaration_without_a_loader_returns_the_stored_arrays_as_they_are(small_run):
+    calls = []
+
+    def compute(run, params, callback):
+        calls.append(params)
+        return {"ones": np.ones(params.n)}
+
+    counted = Declaration("test.ones", _Size, compute)
+    stored = {"ones": np.arange(2.0)}
+    assert counted.from_arrays(stored) is stored
+    first = counted(small_run, n=4)
+    assert sorted(first) == ["ones"] and first["ones"].tolist() == [1.0] * 4
+    assert counted.read(small_run, n=4)["ones"].tolist() == [1.0] * 4 and calls == [_Size(4)]
