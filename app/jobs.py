@@ -132,7 +132,7 @@ def _own_jobs_manager(handle):
         Dash signs job ids, but a job id is a process id: if the signing secret
         ever leaked, a forged cancel would SIGKILL any process of the server's
         user. Each started job's pid and start time are recorded in the private
-        job store; a cancel for anything else is ignored and logged.
+        job store for a week; a cancel for anything else is ignored and logged.
         """
 
         def call_job_fn(self, key, job_fn, args, context):
