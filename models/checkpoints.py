@@ -47,14 +47,18 @@ def write_checkpoint(run: str | os.PathLike, model, epoch: int, history: list[di
     atomic_write_json(
         folder / LATEST, {"epoch": epoch, "checkpoint": checkpoint_name(epoch), "updated": rundir.now_iso()}
     )
-    for old in sorted(folder.glob("epoch_*.keras"), key=_epoch_of)[:-KEEP_CHECKPOINTS]:
-        old.unlink(missing_ok=True)
+    for old in sorted(_numbered_checkpoints(folder), key=_epoch_of)[:-KEEP_CHECKPOINTS]:
+        old.unlink(missing_ok=True)  # someone may have deleted it since the listing
+
+
+def _numbered_checkpoints(folder: Path) -> list[Path]:
+    # Only the files this module names: a user's "epoch_best.keras" beside them is not pruned.
+    return [path for path in folder.glob("epoch_*.keras") if path.stem.removeprefix("epoch_").isdigit()]
 
 
 def _epoch_of(checkpoint: Path) -> int:
     # By number, not by name: "epoch_1000" sorts before "epoch_999" as text.
-    digits = checkpoint.stem.removeprefix("epoch_")
-    return int(digits) if digits.isdigit() else -1
+    return int(checkpoint.stem.removeprefix("epoch_"))
 
 
 def read_latest(run: str | os.PathLike) -> dict[str, Any] | None:
@@ -65,7 +69,10 @@ def read_latest(run: str | os.PathLike) -> dict[str, Any] | None:
     latest = rundir.read_json(path, "checkpoints/latest.json")
     epoch = latest.get("epoch")
     if not isinstance(epoch, int) or epoch < 1 or not isinstance(latest.get("checkpoint"), str):
-        raise RunNotReadyError(f"checkpoints/latest.json is malformed ({path}); start again without --resume")
+        raise RunNotReadyError(
+            "checkpoints/latest.json is malformed (it needs an epoch from 1 and a checkpoint file name); "
+            "start again without --resume"
+        )
     checkpoint = Path(run) / rundir.CHECKPOINTS / Path(latest["checkpoint"]).name
     if not checkpoint.is_file():
         raise RunNotReadyError(

@@ -139,3 +139,84 @@ def test_a_history_value_holding_a_line_break_reads_back_unchanged(tmp_path):
     # csv needs the file opened with newline="": otherwise a quoted CR LF comes back as a bare LF.
     checkpoints.write_history(tmp_path, [{"epoch": 1, "note": "resumed\r\nafter a kill"}])
     assert checkpoints.read_history(tmp_path) == [{"epoch": 1, "note": "resumed\r\nafter a kill"}]
+
+
+def test_a_malformed_latest_json_names_the_file_inside_the_run_and_no_server_path(tmp_path):
+    folder = tmp_path / rundir.CHECKPOINTS
+    folder.mkdir()
+    (folder / "latest.json").write_text(json.dumps({"epoch": -3, "checkpoint": "epoch_001.keras"}))
+    with pytest.raises(RunNotReadyError) as refused:
+        checkpoints.read_latest(tmp_path)
+    message = str(refused.value)
+    assert message.startswith("checkpoints/latest.json is malformed") and "without --resume" in message
+    assert str(tmp_path) not in message and "\n" not in message
+
+
+def test_pruning_keeps_a_users_own_epoch_file_and_the_last_three_numbered_checkpoints(tmp_path):
+    folder = tmp_path / rundir.CHECKPOINTS
+    folder.mkdir()
+    (folder / "epoch_best.keras").write_bytes(b"mine")
+    history = []
+    for epoch in range(1, 5):
+        history.append({"epoch": epoch})
+        checkpoints.write_checkpoint(tmp_path, FakeModel(f"w{epoch}"), epoch, history)
+    assert (folder / "epoch_best.keras").read_bytes() == b"mine"
+    assert sorted(p.name for p in folder.glob("epoch_0*.keras")) == [
+        "epoch_002.keras",
+        "epoch_003.keras",
+        "epoch_004.keras",
+    ]
+
+
+def test_an_old_checkpoint_deleted_by_hand_while_pruning_does_not_fail_the_epoch(tmp_path, monkeypatch):
+    for epoch in range(1, 4):
+        checkpoints.write_checkpoint(tmp_path, FakeModel(), epoch, [{"epoch": epoch}])
+    real_unlink = Path.unlink
+
+    def deleted_first(path, missing_ok=False):
+        os.remove(path)  # a person tidying the folder got there between the listing and the pruning
+        return real_unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", deleted_first)
+    checkpoints.write_checkpoint(tmp_path, FakeModel("w4"), 4, [{"epoch": 4}])
+    monkeypatch.undo()
+    assert checkpoints.read_latest(tmp_path)["path"].read_bytes() == b"w4"
+
+
+def test_the_first_checkpoint_of_a_run_creates_the_missing_run_and_checkpoints_folders(tmp_path):
+    run = tmp_path / "runs" / "new"
+    checkpoints.write_checkpoint(run, FakeModel("w1"), 1, [{"epoch": 1}])
+    assert checkpoints.read_latest(run)["path"].read_bytes() == b"w1"
+    assert checkpoints.read_history(run) == [{"epoch": 1}]
+
+
+def test_history_csv_lines_end_in_a_bare_line_feed_on_every_platform(tmp_path):
+    checkpoints.write_history(tmp_path, [{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.25}])
+    assert (tmp_path / rundir.HISTORY).read_bytes() == b"epoch,loss\n1,0.5\n2,0.25\n"
+
+
+def test_saving_a_checkpoint_holds_at_its_named_pause_point_before_the_rename(tmp_path, monkeypatch):
+    # The kill tests stop a trainer at "save:<file name>": the model written, not yet renamed.
+    from models import pause
+
+    class Killed(Exception):
+        pass
+
+    seen = []
+
+    def held(seconds):
+        seen.append(sorted(p.name for p in (tmp_path / rundir.CHECKPOINTS).iterdir()))
+        raise Killed
+
+    marker = tmp_path / "paused.json"
+    monkeypatch.setenv(pause.PAUSE_AT_ENV, "save:epoch_002.keras")
+    monkeypatch.setenv(pause.PAUSE_FILE_ENV, str(marker))
+    monkeypatch.setattr(pause.time, "sleep", held)
+    checkpoints.write_checkpoint(tmp_path, FakeModel("w1"), 1, [{"epoch": 1}])  # another point: no hold
+    assert not marker.exists() and seen == []
+    with pytest.raises(Killed):
+        checkpoints.write_checkpoint(tmp_path, FakeModel("w2"), 2, [{"epoch": 1}, {"epoch": 2}])
+    assert json.loads(marker.read_text())["point"] == "save:epoch_002.keras"
+    (listing,) = seen
+    assert "epoch_002.keras" not in listing and any(n.startswith(".tmp-epoch_002") for n in listing)
+    assert checkpoints.read_latest(tmp_path)["epoch"] == 1
