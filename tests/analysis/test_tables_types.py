@@ -28,3 +28,9 @@ def test_a_selected_subset_of_a_table_is_written_without_its_row_labels():
     stored = pq.ParquetFile(io.BytesIO(tables.table_bytes(subset, "parquet")))
     assert stored.schema_arrow.names == list(tables.COLUMNS) and stored.metadata.num_columns == len(tables.COLUMNS)
     assert tables.table_bytes(subset, "csv").decode().splitlines()[0] == ",".join(tables.COLUMNS)
+
+
+def test_the_filter_flags_given_as_zero_and_one_are_written_as_true_and_false():
+    table = tables.points_table([5, 6], ["a", "b"], [[0.0, 0.0], [1.0, 1.0]], filtered=np.array([1, 0]))
+    assert table["filtered"].dtype == bool
+    assert tables.table_bytes(table, "csv").decode().splitlines()[1:] == ["5,a,0,0,False,True", "6,b,1,1,False,False"]
