@@ -1,6 +1,8 @@
 """Samplers and interpolation paths at their boundaries: every chunk of a large run, two points, the first and last
 row, n = 0, steps = 2, a one-dimensional z, angles near 0 and 180 degrees, and the documented defaults."""
 
+import re
+
 import numpy as np
 import pytest
 from scipy import stats as scipy_stats
@@ -10,6 +12,11 @@ from analysis._checks import CHUNK
 
 # Rounding puts this vector's cosine with 2x itself just above 1 (and with -2x itself just below -1).
 ROUNDS_PAST_ONE = np.random.default_rng(0).normal(size=5)
+
+
+def whole(message: str) -> str:
+    """A pattern for exactly ``message``: the whole line a user reads."""
+    return "^" + re.escape(message) + "$"
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +119,7 @@ def test_fit_passes_its_components_points_and_default_seed_and_refuses_another_d
     assert kde["n_total"] == 100 and kde["n_fit"] < 40
     assert np.array_equal(kde["ids"], samplers.fit("kde", z, max_points=40, random_state=0)["ids"])
     assert not np.array_equal(kde["ids"], samplers.fit("kde", z, max_points=40, random_state=1)["ids"])
-    with pytest.raises(ValueError, match=r"fitted to z-points of another dimension \(refit it\)"):
+    with pytest.raises(ValueError, match=whole("this mixture was fitted to z-points of another dimension (refit it)")):
         samplers.sample("gmm", 3, np.hstack([z, z[:, :1]]), fit=gmm)
 
 
@@ -125,9 +132,9 @@ def test_paths_of_one_dimension_two_steps_and_bad_end_points():
     with pytest.raises(ValueError, match="same length, got 0 and 0"):
         samplers.lerp([], [], 5)
     for bad in ([np.nan, 0.0], [0.0, np.inf]):
-        with pytest.raises(ValueError, match="z0 and z1 must be finite"):
+        with pytest.raises(ValueError, match=whole("z0 and z1 must be finite")):
             samplers.lerp([1.0, 2.0], bad, 3)
-        with pytest.raises(ValueError, match="z0 and z1 must be finite"):
+        with pytest.raises(ValueError, match=whole("z0 and z1 must be finite")):
             samplers.slerp(bad, [1.0, 2.0], 3)
     with pytest.raises(ValueError, match=r"steps must be >= 2 \(both end points are included\), got 1"):
         samplers.slerp([1.0, 0.0], [0.0, 1.0], 1)
@@ -159,5 +166,8 @@ def test_slerp_keeps_unit_norm_at_narrow_and_wide_angles_and_falls_back_to_the_l
     assert a @ (2 * a) / (np.linalg.norm(a) * np.linalg.norm(2 * a)) > 1.0  # the case the clip is there for
     along = samplers.slerp(ROUNDS_PAST_ONE, 2 * ROUNDS_PAST_ONE, 5)
     np.testing.assert_array_equal(along, samplers.lerp(ROUNDS_PAST_ONE, 2 * ROUNDS_PAST_ONE, 5))
-    with pytest.raises(ValueError, match="opposite directions"):
+    with pytest.raises(
+        ValueError,
+        match=whole("z0 and z1 point in opposite directions; spherical interpolation is undefined (use lerp)"),
+    ):
         samplers.slerp(ROUNDS_PAST_ONE, -2 * ROUNDS_PAST_ONE, 5)
