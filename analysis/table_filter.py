@@ -128,11 +128,8 @@ def _values(frame, operand, columns: dict):
 
 
 def _as_mask(result) -> np.ndarray:
-    import pandas as pd
-
-    if isinstance(result, pd.Series):
-        return result.fillna(False).to_numpy(dtype=bool)
-    return np.asarray(result, dtype=bool)
+    # Every condition has a column on one side (evaluate refuses two values), so its result is a Series.
+    return result.fillna(False).to_numpy(dtype=bool)
 
 
 def conditions(tree) -> int:
