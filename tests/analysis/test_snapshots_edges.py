@@ -114,3 +114,16 @@ def test_a_missing_history_adds_no_loss_columns_and_a_computed_epoch_fills_its_n
     assert curve["radius_mean"][0] is None and isinstance(curve["radius_mean"][1], float)
     z = np.asarray(load_snapshot(tiny_snapshots, 3), dtype=np.float64)
     assert curve["radius_mean"][1] == pytest.approx(np.linalg.norm(z, axis=1).mean(), rel=1e-6)
+
+
+def test_a_run_with_one_snapshot_has_a_curve_of_one_epoch_computed_with_the_asked_sizes(tmp_path, make_run):
+    base = np.random.default_rng(8).normal(size=(ROWS, Z_DIM))
+    run = make_run(tmp_path / "one", base)
+    write_snapshot_rows(run, np.arange(ROWS))
+    write_snapshot(run, 2, base * 2.0)
+    curve = snapshots.epoch_curve(run, n_points=10, k=3, n_probes=10)
+    assert curve["epochs"] == [2] and curve["params"]["n_points"] == 10
+    assert snapshots.epoch_structure.is_cached(run, 2, n_points=10, k=3, n_probes=10)
+    assert not snapshots.epoch_structure.is_cached(run, 2)  # the default sizes were not computed instead
+    radii = np.linalg.norm(base * 2.0, axis=1)
+    assert curve["radius_median"] == [pytest.approx(np.median(radii), rel=1e-6)]
