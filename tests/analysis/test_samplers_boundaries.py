@@ -171,3 +171,12 @@ def test_slerp_keeps_unit_norm_at_narrow_and_wide_angles_and_falls_back_to_the_l
         match=whole("z0 and z1 point in opposite directions; spherical interpolation is undefined (use lerp)"),
     ):
         samplers.slerp(ROUNDS_PAST_ONE, -2 * ROUNDS_PAST_ONE, 5)
+
+
+def test_gmm_draws_follow_the_seed_given():
+    gen = np.random.default_rng(17)
+    z = np.vstack([gen.normal(size=(40, 2)), gen.normal(size=(40, 2)) + 6.0])
+    gmm = samplers.fit("gmm", z, k=2)
+    first = samplers.sample("gmm", 20, z, random_state=3, fit=gmm)
+    assert np.array_equal(first, samplers.sample("gmm", 20, z, random_state=3, fit=gmm))
+    assert not np.array_equal(first, samplers.sample("gmm", 20, z, random_state=4, fit=gmm))

@@ -168,3 +168,20 @@ def test_jaccard_of_one_empty_and_of_disjoint_sets_is_zero():
     assert walks.jaccard(np.array([3, 4]), []) == 0.0
     assert walks.jaccard([1, 2], [3]) == 0.0
     assert walks.jaccard(np.array([5, 6]), [6, 5]) == 1.0
+
+
+def test_rows_given_to_an_attribute_direction_still_leave_out_their_missing_values():
+    z = np.array([[0.0, 0.0], [0.0, 2.0], [5.0, 5.0], [0.0, 0.0], [9.0, 9.0]])
+    values = np.array([0.0, 1.0, np.nan, 0.0, 1.0])
+    found = walks.attribute_direction(z, values, rows=[0, 1, 2, 3])
+    assert (found["n_low"], found["n_high"]) == (2, 1)
+    np.testing.assert_allclose(found["mean_low"], [0.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(found["mean_high"], [0.0, 2.0], atol=1e-12)
+
+
+def test_scores_reach_the_rows_past_two_chunks_and_a_traversal_from_the_origin_is_float64():
+    z = np.random.default_rng(24).normal(size=(2 * CHUNK + 5, 2)).astype(np.float32)
+    found = walks.scores(z, [1.0, 0.0], [0.0, 0.0])
+    np.testing.assert_array_equal(found[:, 0], z[:, 0].astype(np.float64))
+    moved = walks.traversal([1.0, 2.0], [0.0, 1.0], [5.0])
+    assert moved.dtype == np.float64 and moved.tolist() == [[1.0, 5.0]]

@@ -1,0 +1,43 @@
+"""The projected index itself: the documented float32 copy, the same whatever the chunk it is built in, and its
+residual lengths against numpy (what makes the lower bounds bounds)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.projected_nearest import COMPONENTS, projected_index
+
+
+@pytest.fixture(scope="module")
+def spread():
+    gen = np.random.default_rng(41)
+    z = (gen.normal(size=(300, 40)) * np.r_[np.full(4, 3.0), np.full(36, 0.05)] + 2.0).astype(np.float32)
+    mean = z.astype(np.float64).mean(axis=0)
+    _, _, vt = np.linalg.svd(z - mean, full_matrices=False)
+    return z, mean, vt
+
+
+def test_the_index_is_a_float32_copy_of_the_kept_coordinates_and_residual_lengths(spread):
+    z, mean, vt = spread
+    index = projected_index(z, mean, vt)
+    for key in ("mean", "directions", "coords", "sq_norms", "residuals"):
+        assert index[key].dtype == np.float32, key
+    assert index["directions"].shape == (COMPONENTS, 40) and index["coords"].shape == (300, COMPONENTS)
+    centred = z.astype(np.float64) - mean
+    coords = centred @ vt[:COMPONENTS].T
+    np.testing.assert_allclose(index["coords"], coords, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(index["sq_norms"], np.einsum("ij,ij->i", coords, coords), rtol=1e-5)
+    # The rest of each point's distance from the mean lies outside the kept directions: small here (0.05 per axis).
+    rest = np.linalg.norm(centred - coords @ vt[:COMPONENTS], axis=1)
+    assert rest.max() < 1.0
+    np.testing.assert_allclose(index["residuals"], rest, rtol=1e-3, atol=1e-4)
+
+
+def test_the_index_is_the_same_whatever_chunk_it_is_read_in(spread):
+    z, mean, vt = spread
+    whole = projected_index(z, mean, vt)
+    for chunk in (7, 299, 300):
+        part = projected_index(z, mean, vt, chunk=chunk)
+        for key in ("coords", "sq_norms", "residuals"):
+            np.testing.assert_array_equal(part[key], whole[key], err_msg=f"{key} in chunks of {chunk}")
