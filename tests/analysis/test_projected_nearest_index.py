@@ -3,10 +3,12 @@ residual lengths against numpy (what makes the lower bounds bounds)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
-from analysis.projected_nearest import COMPONENTS, projected_index
+from analysis.projected_nearest import COMPONENTS, nearest_distance, projected_index
 
 
 @pytest.fixture(scope="module")
@@ -41,3 +43,26 @@ def test_the_index_is_the_same_whatever_chunk_it_is_read_in(spread):
         part = projected_index(z, mean, vt, chunk=chunk)
         for key in ("coords", "sq_norms", "residuals"):
             np.testing.assert_array_equal(part[key], whole[key], err_msg=f"{key} in chunks of {chunk}")
+
+
+def whole(message: str) -> str:
+    """A pattern for exactly ``message``: the whole line a user reads."""
+    return "^" + re.escape(message) + "$"
+
+
+def test_the_messages_for_a_query_or_an_index_that_does_not_fit(spread):
+    z, mean, vt = spread
+    index = projected_index(z, mean, vt)
+    with pytest.raises(ValueError, match=whole("query contains NaN or inf values")):
+        nearest_distance(index, z, np.r_[np.nan, np.zeros(39)])
+    with pytest.raises(ValueError, match=whole("query of 39 dimensions or index of 300 rows does not fit the data")):
+        nearest_distance(index, z, np.zeros(39))
+    other = projected_index(z[:10], mean, vt)
+    with pytest.raises(ValueError, match=whole("query of 40 dimensions or index of 10 rows does not fit the data")):
+        nearest_distance(other, z, np.zeros(40))
+    for bad in (-1, 300):
+        with pytest.raises(ValueError, match=whole(f"exclude={bad} is not a row of the data (0..299)")):
+            nearest_distance(index, z, z[0], exclude=bad)
+    one = projected_index(z[:1], mean, vt)
+    with pytest.raises(ValueError, match=whole("no data row to measure against")):
+        nearest_distance(one, z[:1], z[0], exclude=0)
