@@ -188,3 +188,20 @@ def test_prune_removes_the_least_recently_used_entries_until_the_cap_holds(small
     assert cache.prune(root, left - 1) == 1 and not newest[1].exists() and not newest[0].exists()
     assert cache.is_cached(small_run, "demo", {"a": 1}, folder=root / "r2")
     assert cache.prune(root, 0) == 2 and not list(root.rglob("*.json")) and not list(root.rglob("*.npz"))
+
+
+def test_prune_removes_as_many_old_entries_as_the_cap_needs_past_an_unreadable_file(small_run, tmp_path):
+    root = tmp_path / "requests"
+    (root / "sub").mkdir(parents=True)
+    # a file that cannot be measured (a dangling link, found before the entries) is passed over, not the end
+    (root / "broken.json").symlink_to(tmp_path / "gone.json")
+    for a, age in enumerate((300, 200, 100)):
+        cache.cached(small_run, "demo", {"a": a}, lambda a=a: {"x": np.arange(10 + 40 * a)}, folder=root / "sub")
+        _age(cache.entry_paths(small_run, "demo", {"a": a}, root / "sub")[1], age)
+    sizes = [
+        sum(p.stat().st_size for p in cache.entry_paths(small_run, "demo", {"a": a}, root / "sub")[:2])
+        for a in range(3)
+    ]
+    # the two oldest must go to get under the cap, though the oldest alone is smaller than it
+    assert cache.prune(root, sizes[2] + 1) == 2
+    assert [cache.is_cached(small_run, "demo", {"a": a}, folder=root / "sub") for a in range(3)] == [False, False, True]
