@@ -205,3 +205,12 @@ def test_prune_removes_as_many_old_entries_as_the_cap_needs_past_an_unreadable_f
     # the two oldest must go to get under the cap, though the oldest alone is smaller than it
     assert cache.prune(root, sizes[2] + 1) == 2
     assert [cache.is_cached(small_run, "demo", {"a": a}, folder=root / "sub") for a in range(3)] == [False, False, True]
+
+
+def test_entries_reads_the_thread_s_folder_when_the_run_has_none_and_passes_over_a_broken_sidecar(small_run, tmp_path):
+    server = tmp_path / "server"
+    cache.cached(small_run, "demo", {"a": 1}, _compute(), folder=server)
+    (server / "demo-0.json").write_text("{cut short")  # sorts before every entry's sidecar
+    assert not (small_run / rundir.ANALYSIS).exists()
+    with cache.storing_in(server):
+        assert [e["params"] for e in cache.entries(small_run, "demo")] == [{"a": 1}]
