@@ -191,11 +191,6 @@ def gaussian_null(z, n: int | None = None, random_state=0) -> np.ndarray:
     return sample("full_gaussian", len(z) if n is None else int(n), z, random_state=rng(random_state))
 
 
-def void_threshold(data, quantile: float = VOID_QUANTILE, n_queries: int | None = None, random_state=0) -> float:
-    """The data's own ``quantile`` nearest-neighbour distance (sampled rows -> nearest other row of all data)."""
-    return _quantile(data_nn_distances(data, n_queries, random_state)[1], quantile)
-
-
 def _quantile(distances, quantile: float) -> float:
     if not 0 < float(quantile) <= 1:
         raise ValueError(f"quantile must be in (0, 1], got {quantile}")
