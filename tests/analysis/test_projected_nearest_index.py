@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from analysis.projected_nearest import COMPONENTS, nearest_distance, projected_index
+from analysis.projected_nearest import COMPONENTS, FIRST_ROWS, nearest_distance, projected_index
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +66,48 @@ def test_the_messages_for_a_query_or_an_index_that_does_not_fit(spread):
     one = projected_index(z[:1], mean, vt)
     with pytest.raises(ValueError, match=whole("no data row to measure against")):
         nearest_distance(one, z[:1], z[0], exclude=0)
+
+
+def identity_index(data):
+    """The index on the first COMPONENTS axes about the origin: coordinates and residuals read off by eye."""
+    return projected_index(data, np.zeros(data.shape[1]), np.eye(data.shape[1]))
+
+
+@pytest.mark.parametrize("far", [1.0, np.sqrt(200.0)])
+def test_the_nearest_point_is_found_behind_more_decoys_than_the_first_batch(far):
+    # 70 decoys (more than the first batch of 64) sit near the query in the kept axes but `far` out in the rest;
+    # the nearest point is 1 away in the kept axes. Its lower bound must stay 1 and the decoys' at least far^2.
+    d = 40
+    gen = np.random.default_rng(43)
+    query = np.zeros(d)
+    query[0] = 10.0
+    decoys = np.tile(query, (70, 1))
+    decoys[:, 1:COMPONENTS] += 0.5 * _unit_rows(gen.normal(size=(70, COMPONENTS - 1)))
+    decoys[:, COMPONENTS + 4] = far
+    nearest = query.copy()
+    nearest[1] = 1.0
+    data = np.vstack([decoys, nearest]).astype(np.float32)
+    distance, _ = nearest_distance(identity_index(data), data, query)
+    assert distance == pytest.approx(1.0, rel=1e-9)
+
+
+def test_a_point_just_nearer_than_the_first_batch_best_is_still_measured():
+    # The first batch (as many decoys as it holds, each with a lower bound of 0) finds 0.5 squared; one point at
+    # 0.49995 squared, the only row left, has a tight bound just below it: it must be measured, not ruled out.
+    d = 40
+    gen = np.random.default_rng(44)
+    query = np.zeros(d)
+    query[COMPONENTS + 4] = 0.5
+    decoys = np.zeros((FIRST_ROWS, d))
+    decoys[:, COMPONENTS + 5 :] = 0.5 * _unit_rows(gen.normal(size=(FIRST_ROWS, d - COMPONENTS - 5)))
+    nearest = query.copy()
+    nearest[0] = np.sqrt(0.49995)
+    data = np.vstack([decoys, nearest]).astype(np.float32)
+    distance, _ = nearest_distance(identity_index(data), data, query)
+    expected = np.linalg.norm(data.astype(np.float64) - query, axis=1).min()
+    assert expected < np.sqrt(0.5) - 1e-5
+    assert distance == pytest.approx(expected, rel=1e-9)
+
+
+def _unit_rows(x):
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
