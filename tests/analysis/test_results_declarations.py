@@ -153,3 +153,18 @@ def test_map_labels_name_the_input_size_and_the_maps_own_parameter():
             call()
     with pytest.raises(ValueError, match=r"^t-SNE maps have no inverse; only umap maps do$"):
         results.map_point_to_z("run", "tsne", {}, [0.0, 0.0])
+
+
+def test_a_map_of_every_point_is_listed_with_the_runs_size(small_run):
+    from analysis import cache
+
+    # a t-SNE of all points (n_points None) and one asked for more points than the run has, stored by hand
+    for n_points in (None, 5000):
+        params = results.tsne.key(n_points=n_points, perplexity=12)[1]
+        cache.cached(
+            small_run, results.tsne.name, params, lambda: {"ids": np.arange(300), "embedding": np.zeros((300, 2))}
+        )
+    listed = results.available_maps(small_run)
+    assert [m["n_points"] for m in listed] == [300, 300]
+    assert {m["label"] for m in listed} == {"t-SNE raw z · 300 points · perplexity 12"}
+    assert sorted(str(m["params"]["n_points"]) for m in listed) == ["5000", "None"]
