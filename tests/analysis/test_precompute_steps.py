@@ -36,3 +36,17 @@ def test_a_step_without_a_backend_reports_its_own_time(tmp_path, make_run, monke
     lines = capsys.readouterr().out.splitlines()
     assert re.fullmatch(r"  PCA: computed \(\d+\.\d s\)", lines[0]), lines
     assert re.fullmatch(r"1 analyses computed, 0 cached, in \d+\.\d s -> .*fil/analysis", lines[1]), lines
+
+
+def test_each_snapshot_step_computes_its_own_epoch_and_the_pca_basis_comes_last(tmp_path, monkeypatch):
+    import rundir.snapshots
+    from analysis import snapshots
+
+    monkeypatch.setattr(rundir.snapshots, "snapshot_epochs", lambda run: [2, 5])
+    assert precompute.snapshot_steps(tmp_path) == [
+        ("structure after epoch 2 (snapshot)", snapshots.epoch_structure, {"epoch": 2}),
+        ("structure after epoch 5 (snapshot)", snapshots.epoch_structure, {"epoch": 5}),
+        ("PCA basis of 2 snapshots", snapshots.snapshot_pca, {}),
+    ]
+    monkeypatch.setattr(rundir.snapshots, "snapshot_epochs", lambda run: [])
+    assert precompute.snapshot_steps(tmp_path) == []
