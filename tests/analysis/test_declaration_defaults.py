@@ -25,3 +25,13 @@ def test_a_declaration_without_a_loader_returns_the_stored_arrays_as_they_are(sm
     first = counted(small_run, n=4)
     assert sorted(first) == ["ones"] and first["ones"].tolist() == [1.0] * 4
     assert counted.read(small_run, n=4)["ones"].tolist() == [1.0] * 4 and calls == [_Size(4)]
+
+
+def test_is_cached_looks_in_the_folder_it_is_given(small_run, tmp_path):
+    counted = Declaration("test.elsewhere", _Size, lambda run, params, callback: {"ones": np.ones(params.n)})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    counted(small_run, n=2, folder=elsewhere)
+    assert counted.is_cached(small_run, n=2, folder=elsewhere) is True
+    assert counted.is_cached(small_run, n=3, folder=elsewhere) is False
+    assert counted.is_cached(small_run, n=2) is False  # the run's own cache holds nothing
