@@ -180,3 +180,10 @@ def test_gmm_draws_follow_the_seed_given():
     first = samplers.sample("gmm", 20, z, random_state=3, fit=gmm)
     assert np.array_equal(first, samplers.sample("gmm", 20, z, random_state=3, fit=gmm))
     assert not np.array_equal(first, samplers.sample("gmm", 20, z, random_state=4, fit=gmm))
+
+
+def test_a_gmm_fit_follows_the_seed_given():
+    gen = np.random.default_rng(18)
+    z = np.vstack([gen.normal(size=(50, 3)), gen.normal(size=(50, 3)) + 8.0])
+    first = samplers.fit("gmm", z, k=2, max_points=60, random_state=1)["means"]
+    assert not np.array_equal(first, samplers.fit("gmm", z, k=2, max_points=60, random_state=0)["means"])
