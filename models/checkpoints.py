@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,8 @@ def write_checkpoint(run: str | os.PathLike, model, epoch: int, history: list[di
 
 def _numbered_checkpoints(folder: Path) -> list[Path]:
     # Only the files this module names: a user's "epoch_best.keras" beside them is not pruned.
-    return [path for path in folder.glob("epoch_*.keras") if path.stem.removeprefix("epoch_").isdigit()]
+    # ASCII digits only: "²".isdigit() holds, yet int("²") fails.
+    return [path for path in folder.glob("epoch_*.keras") if re.fullmatch(r"[0-9]+", path.stem.removeprefix("epoch_"))]
 
 
 def _epoch_of(checkpoint: Path) -> int:

@@ -168,6 +168,22 @@ def test_pruning_keeps_a_users_own_epoch_file_and_the_last_three_numbered_checkp
     ]
 
 
+def test_pruning_passes_over_an_epoch_file_named_with_digits_that_are_not_ascii(tmp_path):
+    # "²" and "٣" count as digits to str.isdigit; only the checkpoints written here are numbered in ASCII.
+    folder = tmp_path / rundir.CHECKPOINTS
+    folder.mkdir()
+    for name in ("epoch_².keras", "epoch_٣.keras"):
+        (folder / name).write_bytes(b"mine")
+    for epoch in range(1, 5):
+        checkpoints.write_checkpoint(tmp_path, FakeModel(f"w{epoch}"), epoch, [{"epoch": epoch}])
+    assert (folder / "epoch_².keras").read_bytes() == b"mine" and (folder / "epoch_٣.keras").read_bytes() == b"mine"
+    assert sorted(p.name for p in folder.glob("epoch_0*.keras")) == [
+        "epoch_002.keras",
+        "epoch_003.keras",
+        "epoch_004.keras",
+    ]
+
+
 def test_an_old_checkpoint_deleted_by_hand_while_pruning_does_not_fail_the_epoch(tmp_path, monkeypatch):
     for epoch in range(1, 4):
         checkpoints.write_checkpoint(tmp_path, FakeModel(), epoch, [{"epoch": epoch}])
