@@ -126,7 +126,8 @@ def radius_stats(radii_values) -> dict:
     peak = float(r[0])
     if spread > 0:
         counts, edges = np.histogram(r, bins=50)
-        smooth = np.convolve(counts, np.ones(5) / 5, mode="same")
+        # A 5-bin moving sum: the moving average's mode, with ties between windows exact (whole numbers).
+        smooth = np.convolve(counts, np.ones(5, dtype=np.int64), mode="same")
         best = int(smooth.argmax())
         peak = float((edges[best] + edges[best + 1]) / 2)
     return {
