@@ -39,3 +39,24 @@ def small_run(tmp_path):
 def make_run():
     """The :func:`write_run` helper, for tests that need their own z-points."""
     return write_run
+
+
+def mapped_points(path, n: int, d: int, seed: int) -> np.ndarray:
+    """``n`` x ``d`` standard-normal float32 points saved to ``path`` and opened read-only, memory-mapped,
+    as a run's z-points are."""
+    z = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, d))
+    z[:] = np.random.default_rng(seed).normal(size=(n, d))
+    z.flush()
+    return np.load(path, mmap_mode="r")
+
+
+def peak_bytes(call):
+    """``(call(), the most memory numpy and Python held at once during it)``, as tracemalloc traces it."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = call()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from analysis import latent_usage
+from tests.analysis.conftest import mapped_points, peak_bytes
 
 
 @pytest.fixture
@@ -49,20 +50,8 @@ def test_the_latent_usage_errors_name_the_argument_and_the_fix():
 
 
 def test_a_memory_mapped_run_is_read_chunk_by_chunk_not_copied_whole(tmp_path, monkeypatch):
-    import tracemalloc
-
     monkeypatch.setattr(latent_usage, "CHUNK", 1000)
-    n, d = 60_000, 8  # 1.9 MB of float32 on disk, 3.8 MB as a float64 copy; a chunk is 64 kB
-    path = tmp_path / "z.npy"
-    z = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, d))
-    z[:] = np.random.default_rng(13).normal(size=(n, d))
-    z.flush()
-    mu = np.load(path, mmap_mode="r")
-    tracemalloc.start()
-    try:
-        latent_usage.axis_variances(mu)
-        latent_usage.mean_kl(mu, mu)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    # 1.9 MB of float32 on disk, 3.8 MB as a float64 copy; a chunk is 64 kB
+    mu = mapped_points(tmp_path / "z.npy", 60_000, 8, seed=13)
+    _, peak = peak_bytes(lambda: (latent_usage.axis_variances(mu), latent_usage.mean_kl(mu, mu)))
     assert peak < 1_500_000, f"peak {peak} bytes: the run was copied into memory"

@@ -6,28 +6,17 @@ import pytest
 from scipy import stats
 
 from analysis import radius
+from tests.analysis.conftest import mapped_points, peak_bytes
 
 
 def test_radii_of_a_memory_mapped_run_are_computed_chunk_by_chunk_not_from_a_whole_copy(tmp_path, monkeypatch):
-    import tracemalloc
-
     monkeypatch.setattr(radius, "CHUNK", 1000)
-    n, d = 40_000, 16  # 2.6 MB of float32 on disk, 5.1 MB as a float64 copy; a float64 chunk is 128 kB
-    path = tmp_path / "z.npy"
-    z = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, d))
-    z[:] = np.random.default_rng(4).normal(size=(n, d))
-    z.flush()
-    mapped = np.load(path, mmap_mode="r")
-    tracemalloc.start()
-    try:
-        r = radius.radii(mapped)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    # 2.6 MB of float32 on disk, 5.1 MB as a float64 copy; a float64 chunk is 128 kB
+    mapped = mapped_points(tmp_path / "z.npy", 40_000, 16, seed=4)
+    r, peak = peak_bytes(lambda: radius.radii(mapped))
     assert peak < 1_500_000, f"peak {peak} bytes: the run was copied into memory"
-    np.testing.assert_allclose(
-        r[[0, 999, 1000, -1]], np.linalg.norm(np.asarray(z, np.float64)[[0, 999, 1000, -1]], axis=1)
-    )
+    rows = [0, 999, 1000, -1]
+    np.testing.assert_allclose(r[rows], np.linalg.norm(np.asarray(mapped[rows], np.float64), axis=1))
 
 
 def test_one_dimensional_radii_with_nan_or_below_zero_are_refused_in_words_that_say_so():
