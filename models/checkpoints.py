@@ -48,19 +48,19 @@ def write_checkpoint(run: str | os.PathLike, model, epoch: int, history: list[di
     atomic_write_json(
         folder / LATEST, {"epoch": epoch, "checkpoint": checkpoint_name(epoch), "updated": rundir.now_iso()}
     )
-    for old in _numbered_checkpoints(folder)[:-KEEP_CHECKPOINTS]:
+    for old in sorted(_numbered_checkpoints(folder), key=_epoch_of)[:-KEEP_CHECKPOINTS]:
         old.unlink(missing_ok=True)  # someone may have deleted it since the listing
 
 
-#: The names :func:`checkpoint_name` gives, and only those: a user's "epoch_best.keras" beside them is never
-#: pruned. ASCII digits: "²".isdigit() holds, yet int("²") fails.
-_CHECKPOINT_NAME = re.compile(r"epoch_([0-9]+)\.keras")
-
-
 def _numbered_checkpoints(folder: Path) -> list[Path]:
-    # Oldest first, by number, not by name: "epoch_1000" sorts before "epoch_999" as text.
-    numbered = [(int(m[1]), path) for path in folder.iterdir() if (m := _CHECKPOINT_NAME.fullmatch(path.name))]
-    return [path for _, path in sorted(numbered)]
+    # Only the files this module names: a user's "epoch_best.keras" beside them is not pruned.
+    # ASCII digits only: "²".isdigit() holds, yet int("²") fails.
+    return [path for path in folder.glob("epoch_*.keras") if re.fullmatch(r"[0-9]+", path.stem.removeprefix("epoch_"))]
+
+
+def _epoch_of(checkpoint: Path) -> int:
+    # By number, not by name: "epoch_1000" sorts before "epoch_999" as text.
+    return int(checkpoint.stem.removeprefix("epoch_"))
 
 
 def read_latest(run: str | os.PathLike) -> dict[str, Any] | None:
